@@ -1,0 +1,49 @@
+# phifd — build, test, demo, benchmarks, install.
+#   make            build the release library (target/release/libphifd.{so,a})
+#   make test       everything: Rust tests, C tests (ctest, shared + static), header drift check
+#   make demo       run the demo
+#   make bench      benchmarks (see BENCHMARKS.md)
+#   make header     regenerate include/phifd.h after changing src/ffi
+#   make check-header  fail if include/phifd.h differs from what the code generates
+SHELL := /bin/bash
+CARGO ?= cargo
+BUILD := build
+RELEASE := target/release
+SONAME_MAJOR := $(shell sed -n 's/^version = "\([0-9]*\)\..*/\1/p' Cargo.toml | head -1)
+
+.PHONY: all lib header check-header test test-rust test-c demo bench clean
+
+all: lib
+
+lib:
+	$(CARGO) build --release --lib
+	@ln -sf libphifd.so $(RELEASE)/libphifd.so.$(SONAME_MAJOR)
+
+header:
+	PHIFD_UPDATE_HEADER=1 $(CARGO) build --lib
+	@echo "include/phifd.h regenerated"
+
+check-header:
+	$(CARGO) test --quiet --test header
+
+test: check-header test-rust test-c
+
+test-rust:
+	$(CARGO) test --all-targets
+
+test-c: lib
+	cmake -S tests/c -B $(BUILD)/c -DPHIFD_ROOT=$(CURDIR) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)/c -j2
+	cd $(BUILD)/c && ctest --output-on-failure
+
+demo: lib
+	@mkdir -p $(BUILD)
+	cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/demo.c -L$(RELEASE) -Wl,-rpath,$(CURDIR)/$(RELEASE) -lphifd -o $(BUILD)/demo
+	./$(BUILD)/demo
+
+bench: lib
+	$(CARGO) bench --bench ffi
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,353 @@
+//! Monitor configuration: a validated builder and the resolved settings.
+//!
+//! Each setter validates its own value; [`Config::resolve`] validates the
+//! combination (the heartbeat timing rule) and fills in derived defaults.
+//!
+//! ## Defaults and why
+//! | setting | default | reason |
+//! |---|---|---|
+//! | estimator | `Akka` | the thresholds most deployed phi users have tuned are Akka's; the same threshold means the same thing here |
+//! | threshold | 8 | Akka's and Cassandra's default; ~1e-8 chance of a wrong conviction under the model |
+//! | suspect threshold | threshold / 2 | an early warning at half the log-odds, well before conviction |
+//! | window | 1000 | the paper's, Akka's and Cassandra's window: long enough for a stable sd, short enough to follow change within minutes |
+//! | heartbeat interval | 1 s | Akka's cluster default; also the first estimate of the interval before anything is learned |
+//! | min std deviation | interval / 10 | Akka's ratio (100 ms at 1 s): stops a perfectly regular sender from making phi explode on the first late heartbeat |
+//! | acceptable pause | 0 | phi should reflect what was learned; pauses are better tolerated by setting it explicitly (Akka uses 3 s) |
+//! | max interval | 2 × interval for `Exponential`, none otherwise | Cassandra drops intervals above 2 s with a 1 s gossip interval; the normal models already refuse to learn intervals once phi reached the threshold |
+//! | first-heartbeat timeout | the time the seeded history takes to reach the threshold | a node that never sends a heartbeat is convicted as fast as one that sent one and went silent |
+//! | recovery heartbeats | 2 | a convicted node must deliver two heartbeats in a row before it is ALIVE again (SUSPECT in between): stops FAILED/ALIVE flapping on a node hovering at the threshold |
+
+use crate::error::{Error, Result};
+use crate::estimator::Estimator;
+use crate::window::MAX_WINDOW;
+
+/// Builder for a monitor's settings. Cheap to clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    estimator: Estimator,
+    threshold: f64,
+    suspect_threshold: Option<f64>,
+    window: u32,
+    heartbeat_interval_ns: u64,
+    min_std_deviation_ns: Option<u64>,
+    acceptable_pause_ns: u64,
+    max_interval_ns: Option<u64>,
+    round_trip_ns: Option<u64>,
+    first_heartbeat_timeout_ns: Option<u64>,
+    recovery_heartbeats: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            estimator: Estimator::Akka,
+            threshold: 8.0,
+            suspect_threshold: None,
+            window: 1000,
+            heartbeat_interval_ns: 1_000_000_000,
+            min_std_deviation_ns: None,
+            acceptable_pause_ns: 0,
+            max_interval_ns: None,
+            round_trip_ns: None,
+            first_heartbeat_timeout_ns: None,
+            recovery_heartbeats: 2,
+        }
+    }
+}
+
+/// Largest accepted duration setting: about 11.6 days. Longer values are
+/// almost certainly unit mistakes (seconds passed as nanoseconds the other way round).
+pub const MAX_DURATION_NS: u64 = 1_000_000 * 1_000_000_000;
+
+fn check_phi(name: &str, v: f64) -> Result<f64> {
+    if !v.is_finite() || v <= 0.0 {
+        return Err(Error::invalid(format!("{name} must be a finite number > 0, got {v}")));
+    }
+    if v > 1e6 {
+        return Err(Error::invalid(format!("{name} must be at most 1e6, got {v}")));
+    }
+    Ok(v)
+}
+
+fn check_duration(name: &str, ns: u64, allow_zero: bool) -> Result<u64> {
+    if ns == 0 && !allow_zero {
+        return Err(Error::invalid(format!("{name} must be > 0 ns")));
+    }
+    if ns > MAX_DURATION_NS {
+        return Err(Error::invalid(format!(
+            "{name} must be at most {MAX_DURATION_NS} ns (about 11.6 days), got {ns} ns"
+        )));
+    }
+    Ok(ns)
+}
+
+impl Config {
+    /// The defaults (see the module documentation for the reasons).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the estimator.
+    pub fn set_estimator(&mut self, e: Estimator) -> &mut Self {
+        self.estimator = e;
+        self
+    }
+
+    /// Sets the conviction threshold (phi at or above it: FAILED). Finite, > 0, <= 1e6.
+    pub fn set_threshold(&mut self, v: f64) -> Result<&mut Self> {
+        self.threshold = check_phi("threshold", v)?;
+        Ok(self)
+    }
+
+    /// Sets the suspicion threshold (phi at or above it: SUSPECT). Finite, > 0,
+    /// and below the threshold (checked when the monitor is created).
+    pub fn set_suspect_threshold(&mut self, v: f64) -> Result<&mut Self> {
+        self.suspect_threshold = Some(check_phi("suspect_threshold", v)?);
+        Ok(self)
+    }
+
+    /// Sets how many inter-arrival intervals each node keeps (1..=1,048,576).
+    pub fn set_window(&mut self, n: u64) -> Result<&mut Self> {
+        if n == 0 || n > u64::from(MAX_WINDOW) {
+            return Err(Error::invalid(format!("window must be in 1..={MAX_WINDOW} samples, got {n}")));
+        }
+        self.window = n as u32;
+        Ok(self)
+    }
+
+    /// Sets the expected heartbeat interval (also the first estimate), in ns.
+    pub fn set_heartbeat_interval_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.heartbeat_interval_ns = check_duration("heartbeat_interval_ns", ns, false)?;
+        if ns < 1_000 {
+            return Err(Error::invalid(format!("heartbeat_interval_ns must be at least 1000 ns (1 µs), got {ns}")));
+        }
+        Ok(self)
+    }
+
+    /// Sets the floor of the standard deviation, in ns (> 0).
+    pub fn set_min_std_deviation_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.min_std_deviation_ns = Some(check_duration("min_std_deviation_ns", ns, false)?);
+        Ok(self)
+    }
+
+    /// Sets the acceptable pause added to the mean, in ns (0 allowed).
+    pub fn set_acceptable_pause_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.acceptable_pause_ns = check_duration("acceptable_pause_ns", ns, true)?;
+        Ok(self)
+    }
+
+    /// Sets the longest interval that is learned, in ns; longer ones are dropped.
+    pub fn set_max_interval_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.max_interval_ns = Some(check_duration("max_interval_ns", ns, false)?);
+        Ok(self)
+    }
+
+    /// Declares the network round-trip estimate, in ns; it must be below the
+    /// heartbeat interval (the timing rule), checked when the monitor is created.
+    pub fn set_round_trip_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.round_trip_ns = Some(check_duration("round_trip_ns", ns, false)?);
+        Ok(self)
+    }
+
+    /// Sets how long a registered node may stay silent before its first
+    /// heartbeat before it is FAILED, in ns.
+    pub fn set_first_heartbeat_timeout_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.first_heartbeat_timeout_ns = Some(check_duration("first_heartbeat_timeout_ns", ns, false)?);
+        Ok(self)
+    }
+
+    /// Sets how many consecutive heartbeats a FAILED node must deliver to be ALIVE again (1..=255).
+    pub fn set_recovery_heartbeats(&mut self, n: u32) -> Result<&mut Self> {
+        if n == 0 || n > 255 {
+            return Err(Error::invalid(format!("recovery_heartbeats must be in 1..=255, got {n}")));
+        }
+        self.recovery_heartbeats = n;
+        Ok(self)
+    }
+
+    /// Validates the combination and computes the derived settings.
+    pub fn resolve(&self) -> Result<Settings> {
+        let est = self.estimator;
+        let interval = self.heartbeat_interval_ns;
+        let threshold = self.threshold;
+        let suspect = self.suspect_threshold.unwrap_or(threshold / 2.0);
+        if suspect >= threshold {
+            return Err(Error::invalid(format!(
+                "suspect_threshold ({suspect}) must be below threshold ({threshold})"
+            )));
+        }
+        let min_std = self.min_std_deviation_ns.unwrap_or((interval / 10).max(1));
+        let max_interval = match (self.max_interval_ns, est) {
+            (Some(m), _) => Some(m),
+            (None, Estimator::Exponential) => Some(interval.saturating_mul(2)),
+            (None, _) => None,
+        };
+        if let Some(m) = max_interval {
+            if m <= interval {
+                return Err(Error::invalid(format!(
+                    "max_interval_ns ({m}) must exceed heartbeat_interval_ns ({interval}), or every normal interval would be dropped"
+                )));
+            }
+        }
+        if let Some(rtt) = self.round_trip_ns {
+            if rtt >= interval {
+                return Err(Error::invalid(format!(
+                    "timing rule: round_trip_ns ({rtt}) must be below heartbeat_interval_ns ({interval})"
+                )));
+            }
+        }
+        let y_fail = est.y_for_phi(threshold);
+        let y_suspect = est.y_for_phi(suspect);
+        let pause = self.acceptable_pause_ns as f64;
+        // The timing rule on a perfectly steady history (every interval equal
+        // to the heartbeat interval, so the sd is the floor).
+        let steady = est.elapsed_for_y(y_fail, interval as f64 + pause, min_std as f64);
+        if steady <= interval as f64 {
+            return Err(Error::invalid(format!(
+                "timing rule: with threshold {threshold} the effective timeout on a steady history is {steady:.0} ns, \
+                 which does not exceed heartbeat_interval_ns ({interval}); raise the threshold or min_std_deviation_ns"
+            )));
+        }
+        let mut s = Settings {
+            estimator: est,
+            threshold,
+            suspect_threshold: suspect,
+            window: self.window,
+            heartbeat_interval_ns: interval,
+            min_std_deviation_ns: min_std,
+            acceptable_pause_ns: self.acceptable_pause_ns,
+            max_interval_ns: max_interval,
+            round_trip_ns: self.round_trip_ns,
+            first_heartbeat_timeout_ns: 0,
+            recovery_heartbeats: self.recovery_heartbeats,
+            y_fail,
+            y_suspect,
+        };
+        s.first_heartbeat_timeout_ns = match self.first_heartbeat_timeout_ns {
+            Some(t) => t,
+            None => {
+                let (mean, sd) = s.effective(&s.seed_window());
+                let e = est.elapsed_for_y(y_fail, mean, sd).ceil();
+                if e.is_finite() && e > 0.0 {
+                    (e as u64).min(MAX_DURATION_NS)
+                } else {
+                    interval
+                }
+            }
+        };
+        Ok(s)
+    }
+}
+
+/// Resolved, validated settings of a monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The estimator.
+    pub estimator: Estimator,
+    /// Conviction threshold.
+    pub threshold: f64,
+    /// Suspicion threshold (< threshold).
+    pub suspect_threshold: f64,
+    /// Window length in samples.
+    pub window: u32,
+    /// Expected heartbeat interval, ns.
+    pub heartbeat_interval_ns: u64,
+    /// Floor of the sd, ns.
+    pub min_std_deviation_ns: u64,
+    /// Added to the mean, ns.
+    pub acceptable_pause_ns: u64,
+    /// Longest learned interval, ns.
+    pub max_interval_ns: Option<u64>,
+    /// Declared round trip, ns.
+    pub round_trip_ns: Option<u64>,
+    /// Silence allowed before a first heartbeat, ns.
+    pub first_heartbeat_timeout_ns: u64,
+    /// Heartbeats needed to go from FAILED back to ALIVE.
+    pub recovery_heartbeats: u32,
+    /// `y` at which phi reaches `threshold`.
+    pub y_fail: f64,
+    /// `y` at which phi reaches `suspect_threshold`.
+    pub y_suspect: f64,
+}
+
+impl Settings {
+    /// The history a node starts with (and restarts with): Akka's bootstrap
+    /// `est - est/4`, `est + est/4` for the normal models, one interval `est`
+    /// for the exponential model, where `est` is the heartbeat interval.
+    pub fn seed_window(&self) -> crate::window::Window {
+        let mut w = crate::window::Window::new(self.window);
+        self.seed(&mut w);
+        w
+    }
+
+    /// Clears `w` and fills it with the seed history.
+    pub fn seed(&self, w: &mut crate::window::Window) {
+        use crate::window::ns_to_sample;
+        w.clear();
+        let est = self.heartbeat_interval_ns;
+        match self.estimator {
+            Estimator::Exponential => w.push(ns_to_sample(est)),
+            _ => {
+                w.push(ns_to_sample(est - est / 4));
+                w.push(ns_to_sample(est + est / 4));
+            }
+        }
+    }
+
+    /// The effective `(mean, sd)` in ns for a window: mean plus the acceptable
+    /// pause, and the sd floored at the minimum.
+    #[inline]
+    pub fn effective(&self, w: &crate::window::Window) -> (f64, f64) {
+        let mean = w.mean_ns() + self.acceptable_pause_ns as f64;
+        let min_sd = self.min_std_deviation_ns as f64;
+        let var = w.variance_ns2();
+        let sd = if var > min_sd * min_sd { var.sqrt() } else { min_sd };
+        (mean.max(1.0), sd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_values_with_named_setting() {
+        let mut c = Config::new();
+        for v in [f64::NAN, f64::INFINITY, -1.0, 0.0] {
+            let e = c.set_threshold(v).unwrap_err();
+            assert!(e.message.contains("threshold"), "{e}");
+        }
+        assert!(c.set_window(0).unwrap_err().message.contains("window"));
+        assert!(c.set_min_std_deviation_ns(0).unwrap_err().message.contains("min_std_deviation_ns"));
+        assert!(c.set_heartbeat_interval_ns(0).is_err());
+        assert!(c.set_acceptable_pause_ns(0).is_ok());
+    }
+
+    #[test]
+    fn timing_rule_enforced() {
+        let mut c = Config::new();
+        c.set_threshold(0.2).unwrap(); // Akka phi at the mean is log10(2) ~ 0.301
+        assert!(c.resolve().unwrap_err().message.contains("timing rule"));
+        let mut c = Config::new();
+        c.set_round_trip_ns(2_000_000_000).unwrap();
+        assert!(c.resolve().unwrap_err().message.contains("round_trip_ns"));
+        let mut c = Config::new();
+        c.set_suspect_threshold(9.0).unwrap();
+        assert!(c.resolve().is_err());
+    }
+
+    #[test]
+    fn default_first_heartbeat_timeout_matches_seed_history() {
+        let s = Config::new().resolve().unwrap();
+        // Seed 750 ms and 1250 ms: mean 1 s, sd 250 ms; Akka phi 8 at y where
+        // softplus(z)/ln10 = 8. Solve independently by bisection on z's cubic.
+        let target_z = (10f64.powf(8.0) - 1.0).ln();
+        let (mut lo, mut hi) = (0.0, 100.0);
+        for _ in 0..200 {
+            let mid: f64 = (lo + hi) / 2.0;
+            if mid * (1.5976 + 0.070566 * mid * mid) < target_z { lo = mid } else { hi = mid }
+        }
+        let want = 1e9 + lo * 250e6;
+        assert!((s.first_heartbeat_timeout_ns as f64 - want).abs() < 2.0);
+    }
+}

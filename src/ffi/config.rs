@@ -1,0 +1,168 @@
+//! `phifd_config`: the opaque configuration builder.
+
+use super::handle::{self, Shell};
+use super::{guard, out_ref, phifd_status};
+use crate::config::Config;
+use crate::error::Error;
+use crate::estimator::Estimator;
+
+const TAG: u64 = 0x5048_4946_4443_4647; // "PHIFDCFG"
+
+/// Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
+pub type phifd_estimator = u32;
+/// Akka/Pekko-compatible: logistic approximation of the normal tail, `mean + acceptable pause`,
+/// `max(sd, min_std_deviation)`, bootstrap history `est - est/4`, `est + est/4`, and no interval is
+/// learned when phi at arrival is at or above the threshold. The default.
+pub const PHIFD_ESTIMATOR_AKKA: phifd_estimator = 0;
+/// The exact normal tail `-log10(0.5*erfc(y/sqrt(2)))`, evaluated in log space (finite for every
+/// finite elapsed time). Same window rules as `PHIFD_ESTIMATOR_AKKA`.
+pub const PHIFD_ESTIMATOR_NORMAL: phifd_estimator = 1;
+/// Cassandra-compatible exponential model: `phi = elapsed / mean / ln(10)`. Intervals longer
+/// than the max interval (default 2 x heartbeat interval) are dropped, not clamped.
+pub const PHIFD_ESTIMATOR_EXPONENTIAL: phifd_estimator = 2;
+
+/// Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
+/// differs from the defaults, pass to `phifd_monitor_new` (which copies it), free with
+/// `phifd_config_free`. Not thread-safe while being modified: do not call setters on one
+/// config from two threads at once; reading it in `phifd_monitor_new` from several threads is fine.
+pub struct phifd_config {
+    shell: Shell<Config>,
+}
+
+/// Creates a configuration with every setting at its default (see the README's settings table).
+/// On success writes a new handle to `*out`; free it with `phifd_config_free`.
+/// Errors: `PHIFD_ERR_NULL_ARG` if `out` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_new(out: *mut *mut phifd_config) -> phifd_status {
+    guard("phifd_config_new", || {
+        let out = out_ref(out, "out")?;
+        *out = handle::into_raw(phifd_config { shell: Shell::new(Config::new(), TAG) });
+        Ok(())
+    })
+}
+
+/// Frees a configuration. NULL, and a handle already freed, are ignored. Monitors created from
+/// it are unaffected (they hold their own copy).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_free(cfg: *mut phifd_config) {
+    let _ = guard("phifd_config_free", || {
+        // SAFETY: a handle from phifd_config_new (or NULL), per the API contract.
+        if let Some(h) = unsafe { cfg.as_ref() } {
+            if h.shell.release(TAG) {
+                handle::bury(cfg);
+            }
+        }
+        Ok(())
+    });
+}
+
+fn with_config(
+    function: &str,
+    cfg: *mut phifd_config,
+    f: impl FnOnce(&mut Config) -> Result<(), Error>,
+) -> phifd_status {
+    guard(function, || {
+        // SAFETY: `cfg` is NULL or a handle from phifd_config_new (API contract).
+        let h = unsafe { handle::deref(cfg, "cfg") }?;
+        // SAFETY: configs are documented as not shared between threads while modified.
+        let c = unsafe { h.shell.object_mut(TAG, "cfg") }?;
+        f(c)
+    })
+}
+
+pub(crate) fn config_ref<'a>(cfg: *const phifd_config) -> Result<&'a Config, Error> {
+    // SAFETY: `cfg` is NULL or a handle from phifd_config_new (API contract).
+    let h = unsafe { handle::deref(cfg, "cfg") }?;
+    h.shell.object(TAG, "cfg")
+}
+
+/// Chooses the estimator (`PHIFD_ESTIMATOR_*`). Default `PHIFD_ESTIMATOR_AKKA`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` for an unknown code.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_estimator(cfg: *mut phifd_config, estimator: phifd_estimator) -> phifd_status {
+    with_config("phifd_config_set_estimator", cfg, |c| {
+        let e = Estimator::from_code(estimator)
+            .ok_or_else(|| Error::invalid(format!("estimator: unknown code {estimator} (valid: 0 akka, 1 normal, 2 exponential)")))?;
+        c.set_estimator(e);
+        Ok(())
+    })
+}
+
+/// Sets the conviction threshold: a node is FAILED when its phi is at or above it. Default 8.
+/// Must be finite, > 0 and <= 1e6. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` (NaN, infinite, <= 0, too large).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
+    with_config("phifd_config_set_threshold", cfg, |c| c.set_threshold(threshold).map(drop))
+}
+
+/// Sets the suspicion threshold: a node is SUSPECT when its phi is at or above it (and below the
+/// threshold). Default threshold / 2. Must be finite and > 0; `phifd_monitor_new` checks that it is
+/// below the threshold. Errors as `phifd_config_set_threshold`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_suspect_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
+    with_config("phifd_config_set_suspect_threshold", cfg, |c| c.set_suspect_threshold(threshold).map(drop))
+}
+
+/// Sets how many inter-arrival intervals each node remembers (1 to 1,048,576). Default 1000.
+/// Memory per node is about 4 bytes per interval once the window has filled.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0 or too large).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_window(cfg: *mut phifd_config, window: u64) -> phifd_status {
+    with_config("phifd_config_set_window", cfg, |c| c.set_window(window).map(drop))
+}
+
+/// Sets the expected heartbeat interval in nanoseconds (>= 1000 ns). Default 1 s. It is also the
+/// first estimate: every node starts (and restarts) with a history seeded from it.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_heartbeat_interval_ns(cfg: *mut phifd_config, interval_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_heartbeat_interval_ns", cfg, |c| c.set_heartbeat_interval_ns(interval_ns).map(drop))
+}
+
+/// Sets the floor of the standard deviation used by phi, in nanoseconds (> 0). Default: heartbeat
+/// interval / 10. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_min_std_deviation_ns(cfg: *mut phifd_config, sd_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_min_std_deviation_ns", cfg, |c| c.set_min_std_deviation_ns(sd_ns).map(drop))
+}
+
+/// Sets the acceptable pause added to the learned mean, in nanoseconds (0 allowed). Default 0.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (over 11.6 days).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_acceptable_pause_ns(cfg: *mut phifd_config, pause_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_acceptable_pause_ns", cfg, |c| c.set_acceptable_pause_ns(pause_ns).map(drop))
+}
+
+/// Sets the longest interval that is learned, in nanoseconds; longer intervals are dropped (not
+/// clamped). Default: 2 x heartbeat interval for `PHIFD_ESTIMATOR_EXPONENTIAL`, none otherwise.
+/// `phifd_monitor_new` checks that it exceeds the heartbeat interval.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_max_interval_ns(cfg: *mut phifd_config, max_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_max_interval_ns", cfg, |c| c.set_max_interval_ns(max_ns).map(drop))
+}
+
+/// Declares the network round-trip time in nanoseconds, so that `phifd_monitor_new` can enforce the
+/// timing rule `timeout > heartbeat interval > round trip`. Optional.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_round_trip_ns(cfg: *mut phifd_config, rtt_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_round_trip_ns", cfg, |c| c.set_round_trip_ns(rtt_ns).map(drop))
+}
+
+/// Sets how long a node registered with `phifd_node_add` may stay silent before its first
+/// heartbeat before it becomes FAILED, in nanoseconds. Default: the time the seeded history takes
+/// to reach the threshold. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_first_heartbeat_timeout_ns(cfg: *mut phifd_config, timeout_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_first_heartbeat_timeout_ns", cfg, |c| c.set_first_heartbeat_timeout_ns(timeout_ns).map(drop))
+}
+
+/// Sets how many consecutive heartbeats a FAILED node must deliver to be ALIVE again (1 to 255;
+/// SUSPECT in between). Default 2. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_recovery_heartbeats(cfg: *mut phifd_config, heartbeats: u32) -> phifd_status {
+    with_config("phifd_config_set_recovery_heartbeats", cfg, |c| c.set_recovery_heartbeats(heartbeats).map(drop))
+}

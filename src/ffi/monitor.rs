@@ -1,0 +1,465 @@
+//! `phifd_monitor`: the failure detector handle, its events and node queries.
+
+use super::config::{config_ref, phifd_config};
+use super::handle::{self, Shell};
+use super::{guard, null_arg, out_ref, phifd_status};
+use crate::config::Config;
+use crate::error::{Error, Status};
+use crate::monitor::Monitor;
+use crate::node::Event;
+
+const TAG: u64 = 0x5048_4946_444D_4F4E; // "PHIFDMON"
+
+/// Node state code (`uint32_t`), one of the `PHIFD_STATE_*` values.
+pub type phifd_state = u32;
+/// Registered with `phifd_node_add`, no heartbeat yet.
+pub const PHIFD_STATE_UNKNOWN: phifd_state = 0;
+/// Heartbeating: phi below the suspect threshold.
+pub const PHIFD_STATE_ALIVE: phifd_state = 1;
+/// phi at or above the suspect threshold, or recovering from FAILED.
+pub const PHIFD_STATE_SUSPECT: phifd_state = 2;
+/// phi at or above the threshold, or no first heartbeat within the first-heartbeat timeout.
+pub const PHIFD_STATE_FAILED: phifd_state = 3;
+
+/// Event kind code (`uint32_t`), one of the `PHIFD_EVENT_*` values.
+pub type phifd_event_kind = u32;
+/// The node's state changed from `from` to `to`.
+pub const PHIFD_EVENT_STATE_CHANGED: phifd_event_kind = 0;
+/// The node came back with a higher generation (a new incarnation); its history restarted and
+/// it is ALIVE (`to`). `from` is the state of the old incarnation.
+pub const PHIFD_EVENT_RESTARTED: phifd_event_kind = 1;
+
+/// One transition reported by `phifd_monitor_poll`. Plain data, 48 bytes; its layout is frozen
+/// (it is used in arrays).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct phifd_event {
+    /// The node.
+    pub node: u64,
+    /// The node's generation after the transition.
+    pub generation: u64,
+    /// When the transition happened, ns: the arrival time for transitions caused by a heartbeat,
+    /// the instant the silence reached the threshold for silence-driven ones (not the poll time).
+    pub time_ns: u64,
+    /// phi at `time_ns`.
+    pub phi: f64,
+    /// `PHIFD_EVENT_*`.
+    pub kind: phifd_event_kind,
+    /// State before (`PHIFD_STATE_*`).
+    pub from: phifd_state,
+    /// State after (`PHIFD_STATE_*`).
+    pub to: phifd_state,
+    /// Always 0.
+    pub reserved: u32,
+}
+
+impl From<&Event> for phifd_event {
+    fn from(e: &Event) -> Self {
+        phifd_event {
+            node: e.node,
+            generation: e.generation,
+            time_ns: e.time_ns,
+            phi: e.phi,
+            kind: e.kind as u32,
+            from: e.from as u32,
+            to: e.to as u32,
+            reserved: 0,
+        }
+    }
+}
+
+/// A node's statistics, filled by `phifd_node_get_info`. Versioned: set `size` to
+/// `sizeof(phifd_node_info)` before the call; the library writes only the fields that fit in
+/// `size` bytes, so programs built against an older header keep working with a newer library.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct phifd_node_info {
+    /// In: `sizeof(phifd_node_info)` as the caller knows it. Out: bytes written.
+    pub size: u32,
+    /// State at the query time (`PHIFD_STATE_*`).
+    pub state: phifd_state,
+    /// The node id.
+    pub node: u64,
+    /// Current generation.
+    pub generation: u64,
+    /// phi at the query time.
+    pub phi: f64,
+    /// Last heartbeat arrival, ns; 0 if `has_arrival` is 0.
+    pub last_arrival_ns: u64,
+    /// What silence is measured from, ns: the last arrival, or the registration time before the first heartbeat.
+    pub silence_origin_ns: u64,
+    /// Intervals in the window (the seed history counts until it is pushed out).
+    pub samples: u64,
+    /// Mean interval of the window, ns (without the acceptable pause).
+    pub mean_ns: f64,
+    /// Population standard deviation of the window, ns (before the floor).
+    pub sd_ns: f64,
+    /// Silence after `silence_origin_ns` at which the node becomes SUSPECT, ns.
+    pub suspect_after_ns: u64,
+    /// Silence after `silence_origin_ns` at which the node becomes FAILED, ns: "how long until this
+    /// node is declared dead" (see also `phifd_node_time_until_phi`).
+    pub fail_after_ns: u64,
+    /// 1 once a heartbeat was recorded for the current registration, else 0.
+    pub has_arrival: u32,
+    /// Always 0.
+    pub reserved: u32,
+}
+
+/// Counters of a monitor, filled by `phifd_monitor_get_stats`. Versioned like `phifd_node_info`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct phifd_monitor_stats {
+    /// In: `sizeof(phifd_monitor_stats)`. Out: bytes written.
+    pub size: u32,
+    /// Always 0.
+    pub reserved: u32,
+    /// Nodes currently monitored.
+    pub nodes: u64,
+    /// Events waiting for `phifd_monitor_poll`.
+    pub pending_events: u64,
+    /// Events dropped because more than 1,048,576 were waiting (oldest dropped first).
+    pub dropped_events: u64,
+    /// Heartbeats rejected with `PHIFD_ERR_STALE_GENERATION`.
+    pub stale_heartbeats: u64,
+}
+
+/// A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
+/// function on one monitor at once, except `phifd_monitor_free`, which must not race with other
+/// calls on the same monitor. Operations on different nodes do not wait for each other.
+pub struct phifd_monitor {
+    shell: Shell<Monitor>,
+}
+
+fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, Error> {
+    // SAFETY: `m` is NULL or a handle from phifd_monitor_new (API contract).
+    let h = unsafe { handle::deref(m, "monitor") }?;
+    h.shell.object(TAG, "monitor")
+}
+
+/// Copies the leading `size` bytes of `value` into `*out`, whose `size` field says how much the
+/// caller's struct holds; the `size` field written back is the number of bytes written.
+fn write_versioned<T: Copy>(out: *mut T, value: T, min_size: usize, name: &str) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(null_arg(name));
+    }
+    // SAFETY: `out` is non-NULL and points to at least 4 readable bytes (the `size` field first).
+    let caller_size = unsafe { out.cast::<u32>().read_unaligned() } as usize;
+    if caller_size < min_size {
+        return Err(Error::new(
+            Status::BufferTooSmall,
+            format!("`{name}->size` is {caller_size}; set it to sizeof the struct (at least {min_size})"),
+        ));
+    }
+    let n = caller_size.min(std::mem::size_of::<T>());
+    // SAFETY: the caller promises `size` writable bytes at `out`; we copy at most that many.
+    unsafe {
+        std::ptr::copy_nonoverlapping((&value as *const T).cast::<u8>(), out.cast::<u8>(), n);
+        out.cast::<u32>().write_unaligned(n as u32);
+    }
+    Ok(())
+}
+
+/// Creates a monitor. `cfg` may be NULL for all defaults; the configuration is copied, so it may be
+/// freed or changed afterwards. Validates the combination of settings: the suspect threshold must be
+/// below the threshold, the max interval above the heartbeat interval, and the heartbeat timing rule
+/// must hold (the time phi takes to reach the threshold on a steady history exceeds the heartbeat
+/// interval, which exceeds a declared round trip). On success writes the new handle to `*out`; free
+/// it with `phifd_monitor_free`.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`out`), `PHIFD_ERR_INVALID_HANDLE` (`cfg`), `PHIFD_ERR_INVALID_ARG`
+/// (the message names the settings at fault).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_new(cfg: *const phifd_config, out: *mut *mut phifd_monitor) -> phifd_status {
+    guard("phifd_monitor_new", || {
+        let out = out_ref(out, "out")?;
+        let m = if cfg.is_null() { Monitor::new(&Config::new()) } else { Monitor::new(config_ref(cfg)?) }?;
+        *out = handle::into_raw(phifd_monitor { shell: Shell::new(m, TAG) });
+        Ok(())
+    })
+}
+
+/// Frees a monitor and every node in it. NULL, and a handle already freed, are ignored. Must not
+/// be called while another thread is using the monitor.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_free(m: *mut phifd_monitor) {
+    let _ = guard("phifd_monitor_free", || {
+        // SAFETY: NULL or a handle from phifd_monitor_new.
+        if let Some(h) = unsafe { m.as_ref() } {
+            if h.shell.release(TAG) {
+                handle::bury(m);
+            }
+        }
+        Ok(())
+    });
+}
+
+/// Records a heartbeat from `node` carrying `generation`, received at `now_ns` (monotonic ns; take
+/// it where the datagram was received, not where it is processed). An unknown node is added
+/// (UNKNOWN -> ALIVE event). The interval since the previous arrival is learned unless phi had
+/// already reached the threshold (Akka/normal estimators) or it exceeds the max interval.
+/// A time earlier than the node's last arrival is accepted but learns nothing (never a negative
+/// interval). A higher generation is a new incarnation: the history restarts, the gap is not
+/// learned, and a `PHIFD_EVENT_RESTARTED` event is queued.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION` when
+/// `generation` is lower than the node's current one (nothing changes; answer the sender with the
+/// current generation from `phifd_node_get_info`).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_heartbeat(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
+    guard("phifd_heartbeat", || monitor(m)?.heartbeat(node, generation, now_ns))
+}
+
+/// Registers `node` at `now_ns` before its first heartbeat (state UNKNOWN), so that it becomes
+/// FAILED if it never sends one within the first-heartbeat timeout. Registering a node that is
+/// already monitored changes nothing. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_node_add(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
+    guard("phifd_node_add", || monitor(m)?.add_node(node, generation, now_ns))
+}
+
+/// Stops monitoring `node` and forgets its history and generation. Pending events about it stay
+/// queued. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_node_remove(m: *mut phifd_monitor, node: u64) -> phifd_status {
+    guard("phifd_node_remove", || monitor(m)?.remove(node))
+}
+
+/// Writes the phi of `node` at `now_ns` to `*out`: never NaN, never negative, finite for every
+/// finite time, non-decreasing in `now_ns` until the next heartbeat. A time before the last arrival
+/// counts as zero silence. Before its first heartbeat a registered node's phi is computed from the
+/// seed history since registration. Read-only.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_phi(m: *const phifd_monitor, node: u64, now_ns: u64, out: *mut f64) -> phifd_status {
+    guard("phifd_phi", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let v = monitor(m)?.phi(node, now_ns)?;
+        *out_ref(out, "out")? = v;
+        Ok(())
+    })
+}
+
+/// Fills `*info` with `node`'s state, phi, generation and statistics as of `now_ns` (see
+/// `phifd_node_info`; set `info->size` first). Read-only: the state is the one silence implies at
+/// `now_ns`; events are produced by heartbeats and polls.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+/// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 104 bytes).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64, now_ns: u64, info: *mut phifd_node_info) -> phifd_status {
+    guard("phifd_node_get_info", || {
+        if info.is_null() {
+            return Err(null_arg("info"));
+        }
+        let i = monitor(m)?.info(node, now_ns)?;
+        let v = phifd_node_info {
+            size: 0,
+            state: i.state as u32,
+            node: i.node,
+            generation: i.generation,
+            phi: i.phi,
+            last_arrival_ns: i.last_arrival_ns.unwrap_or(0),
+            silence_origin_ns: i.silence_origin_ns,
+            samples: u64::from(i.samples),
+            mean_ns: i.mean_ns,
+            sd_ns: i.sd_ns,
+            suspect_after_ns: i.suspect_after_ns,
+            fail_after_ns: i.fail_after_ns,
+            has_arrival: u32::from(i.last_arrival_ns.is_some()),
+            reserved: 0,
+        };
+        write_versioned(info, v, std::mem::size_of::<phifd_node_info>(), "info")
+    })
+}
+
+/// The inverse query: writes to `*out_ns` the silence after the node's last arrival (ns) at which
+/// its phi first reaches `phi`, on its current history. With `phi` = the threshold this is "how
+/// long until this node is declared dead"; 0 if phi is already there at zero silence.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+/// `PHIFD_ERR_INVALID_ARG` (`phi` NaN, infinite or negative).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_node_time_until_phi(m: *const phifd_monitor, node: u64, phi: f64, out_ns: *mut u64) -> phifd_status {
+    guard("phifd_node_time_until_phi", || {
+        if out_ns.is_null() {
+            return Err(null_arg("out_ns"));
+        }
+        let v = monitor(m)?.time_until_phi(node, phi)?;
+        *out_ref(out_ns, "out_ns")? = v;
+        Ok(())
+    })
+}
+
+/// Evaluates every node at `now_ns` and writes up to `cap` pending transitions, oldest first, to
+/// `events`, and their number to `*written`. Transitions beyond `cap` stay queued for the next call
+/// (check `phifd_monitor_get_stats`' `pending_events`, or call again until `*written < cap`).
+/// `events` may be NULL only when `cap` is 0. The poll never holds a lock for more than a few
+/// microseconds at a time, so heartbeats are not blocked behind it.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_poll(
+    m: *mut phifd_monitor,
+    now_ns: u64,
+    events: *mut phifd_event,
+    cap: usize,
+    written: *mut usize,
+) -> phifd_status {
+    guard("phifd_monitor_poll", || {
+        if written.is_null() {
+            return Err(null_arg("written"));
+        }
+        if events.is_null() && cap > 0 {
+            return Err(null_arg("events"));
+        }
+        let mon = monitor(m)?;
+        let mut got = Vec::new();
+        let n = mon.poll(now_ns, &mut got, cap);
+        for (i, e) in got.iter().enumerate() {
+            // SAFETY: `events` holds `cap` elements and `i < n <= cap`.
+            unsafe { events.add(i).write(phifd_event::from(e)) };
+        }
+        *out_ref(written, "written")? = n;
+        Ok(())
+    })
+}
+
+/// Writes the number of monitored nodes to `*out`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_node_count(m: *const phifd_monitor, out: *mut u64) -> phifd_status {
+    guard("phifd_monitor_node_count", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let n = monitor(m)?.node_count() as u64;
+        *out_ref(out, "out")? = n;
+        Ok(())
+    })
+}
+
+/// Fills `*stats` with the monitor's counters (set `stats->size` first).
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats: *mut phifd_monitor_stats) -> phifd_status {
+    guard("phifd_monitor_get_stats", || {
+        if stats.is_null() {
+            return Err(null_arg("stats"));
+        }
+        let s = monitor(m)?.stats();
+        let v = phifd_monitor_stats {
+            size: 0,
+            reserved: 0,
+            nodes: s.nodes,
+            pending_events: s.pending_events,
+            dropped_events: s.dropped_events,
+            stale_heartbeats: s.stale_heartbeats,
+        };
+        write_versioned(stats, v, std::mem::size_of::<phifd_monitor_stats>(), "stats")
+    })
+}
+
+/// Records `count` heartbeats in one call (for bindings where each call is expensive, such as
+/// Python's ctypes): record `i` is node `nodes[i]`, generation `generations[i]`, received at
+/// `times_ns[i]`, processed in order exactly as `phifd_heartbeat` would. Every record is processed
+/// even if some fail. If `statuses` is not NULL it receives each record's status (`count`
+/// elements). Returns `PHIFD_OK` if every record succeeded, else the status of the first failing
+/// record (the message names its index). `count` may be 0 (then the arrays may be NULL).
+/// Errors: `PHIFD_ERR_NULL_ARG` (an array is NULL with `count` > 0), `PHIFD_ERR_INVALID_HANDLE`,
+/// and the per-record statuses of `phifd_heartbeat`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_heartbeat_batch(
+    m: *mut phifd_monitor,
+    nodes: *const u64,
+    generations: *const u64,
+    times_ns: *const u64,
+    count: usize,
+    statuses: *mut phifd_status,
+) -> phifd_status {
+    guard("phifd_heartbeat_batch", || {
+        let mon = monitor(m)?;
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: non-NULL arrays hold `count` elements (API contract).
+        let nodes = unsafe { slice(nodes, count, "nodes") }?;
+        let gens = unsafe { slice(generations, count, "generations") }?;
+        let times = unsafe { slice(times_ns, count, "times_ns") }?;
+        let mut first: Option<Error> = None;
+        for (i, ((&n, &g), &t)) in nodes.iter().zip(gens).zip(times).enumerate() {
+            let st = match mon.heartbeat(n, g, t) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let code = e.status as u32;
+                    if first.is_none() {
+                        first = Some(Error::new(e.status, format!("record {i}: {}", e.message)));
+                    }
+                    code
+                }
+            };
+            if !statuses.is_null() {
+                // SAFETY: `statuses` holds `count` elements and `i < count`.
+                unsafe { statuses.add(i).write(st) };
+            }
+        }
+        first.map_or(Ok(()), Err)
+    })
+}
+
+/// Writes the phi of `count` nodes at one time `now_ns` to `out_phi` (`count` elements), as
+/// `phifd_phi` would. An entry whose node is unknown gets NaN (so it cannot be mistaken for a
+/// healthy node) and, if `statuses` is not NULL, `PHIFD_ERR_UNKNOWN_NODE` there. Returns
+/// `PHIFD_OK` if every node was known, else `PHIFD_ERR_UNKNOWN_NODE` (the message names the first
+/// index). `count` may be 0 (then the arrays may be NULL).
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_phi_batch(
+    m: *const phifd_monitor,
+    nodes: *const u64,
+    count: usize,
+    now_ns: u64,
+    out_phi: *mut f64,
+    statuses: *mut phifd_status,
+) -> phifd_status {
+    guard("phifd_phi_batch", || {
+        let mon = monitor(m)?;
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: non-NULL arrays hold `count` elements (API contract).
+        let nodes = unsafe { slice(nodes, count, "nodes") }?;
+        if out_phi.is_null() {
+            return Err(null_arg("out_phi"));
+        }
+        let mut first: Option<Error> = None;
+        for (i, &n) in nodes.iter().enumerate() {
+            let (v, st) = match mon.phi(n, now_ns) {
+                Ok(v) => (v, 0),
+                Err(e) => {
+                    let code = e.status as u32;
+                    if first.is_none() {
+                        first = Some(Error::new(e.status, format!("index {i}: {}", e.message)));
+                    }
+                    (f64::NAN, code)
+                }
+            };
+            // SAFETY: both arrays hold `count` elements and `i < count`.
+            unsafe {
+                out_phi.add(i).write(v);
+                if !statuses.is_null() {
+                    statuses.add(i).write(st);
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    })
+}
+
+/// A C array as a slice, or `NullArg`.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable, initialised elements.
+unsafe fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
+    if ptr.is_null() {
+        return Err(null_arg(name));
+    }
+    // SAFETY: per the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}

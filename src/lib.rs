@@ -1,0 +1,53 @@
+//! # phifd — a phi-accrual failure detector
+//!
+//! phifd records when heartbeats from peers arrive, learns each peer's arrival
+//! pattern over a sliding window, and turns silence into a suspicion level,
+//! phi, instead of a yes/no timeout. It tracks each peer's generation
+//! (term, epoch, incarnation) so restarts and stale senders are recognised.
+//!
+//! The core (this crate outside [`ffi`]) is safe Rust with its own API; the C
+//! ABI in `src/ffi` is a thin layer over it, declared in `include/phifd.h`.
+//!
+//! ```
+//! use phifd::{Config, Monitor, State};
+//! let mut cfg = Config::new();
+//! cfg.set_heartbeat_interval_ns(100_000_000).unwrap(); // 100 ms
+//! let m = Monitor::new(&cfg).unwrap();
+//! let mut t = 1_000_000_000u64;
+//! for _ in 0..50 {
+//!     m.heartbeat(7, 1, t).unwrap();
+//!     t += 100_000_000;
+//! }
+//! assert!(m.phi(7, t).unwrap() < 1.0);
+//! // After 5 s of silence node 7 is convicted.
+//! let mut events = Vec::new();
+//! m.poll(t + 5_000_000_000, &mut events, 16);
+//! assert_eq!(events.last().unwrap().to, State::Failed);
+//! ```
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod estimator;
+pub mod monitor;
+pub mod node;
+pub mod window;
+
+#[allow(unsafe_code)]
+pub mod ffi;
+
+pub use config::{Config, Settings};
+pub use error::{Error, Result, Status};
+pub use estimator::Estimator;
+pub use monitor::{Monitor, MonitorStats, NodeInfo};
+pub use node::{Event, EventKind, State};
+
+/// The library version (Cargo's), e.g. `"0.1.0"`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Nanoseconds of the system's monotonic clock (`CLOCK_MONOTONIC`), the same
+/// clock as C's `clock_gettime(CLOCK_MONOTONIC)` and Python's `time.monotonic_ns()`.
+pub fn now_ns() -> u64 {
+    ffi::clock::monotonic_ns()
+}

@@ -1,0 +1,355 @@
+//! The monitor: many nodes, sharded so that threads working on different
+//! nodes do not serialise on one lock.
+//!
+//! Nodes live in `SHARDS` shards chosen by a hash of the node id; each shard
+//! is a mutex over a dense `Vec<Node>` plus an id → index map. Every operation
+//! on one node locks only its shard, for O(1) work (the window keeps running
+//! sums, so nothing is O(window)). A poll walks the shards in chunks of
+//! `POLL_CHUNK` nodes, releasing the lock between chunks, so a poll over
+//! 100,000 nodes never holds any lock for more than a few microseconds.
+//!
+//! Transitions go to one event queue (a separate mutex, touched only when a
+//! transition happens), drained by [`Monitor::poll`].
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::config::{Config, Settings};
+use crate::error::{Error, Result, Status};
+use crate::node::{Arrival, Event, Node, State};
+
+/// Number of shards (a power of two). 64 makes two threads on distinct nodes
+/// collide on a shard about 1.6 % of the time, at 64 cache lines of overhead.
+pub const SHARDS: usize = 64;
+/// Nodes evaluated per lock acquisition during a poll.
+pub const POLL_CHUNK: usize = 256;
+/// Most events kept between polls; beyond it the oldest are dropped and counted.
+pub const EVENT_QUEUE_CAPACITY: usize = 1 << 20;
+
+#[inline]
+fn mix(id: u64) -> u64 {
+    // A multiply-xorshift mixer (splitmix64's finaliser): sequential ids spread evenly.
+    let mut z = id.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Hasher for node ids inside a shard (the id is already mixed once per lookup).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix(self.0 ^ u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = mix(v);
+    }
+}
+
+type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
+
+#[derive(Default)]
+struct Shard {
+    index: IdMap,
+    nodes: Vec<Node>,
+}
+
+impl Shard {
+    fn get(&self, id: u64) -> Option<&Node> {
+        self.index.get(&id).and_then(|&i| self.nodes.get(i as usize))
+    }
+    fn get_mut(&mut self, id: u64) -> Option<&mut Node> {
+        match self.index.get(&id) {
+            Some(&i) => self.nodes.get_mut(i as usize),
+            None => None,
+        }
+    }
+    fn insert(&mut self, node: Node) {
+        let i = self.nodes.len();
+        self.index.insert(node.id, i as u32);
+        self.nodes.push(node);
+    }
+    fn remove(&mut self, id: u64) -> bool {
+        let Some(i) = self.index.remove(&id) else { return false };
+        let i = i as usize;
+        if i >= self.nodes.len() {
+            return false;
+        }
+        self.nodes.swap_remove(i);
+        if let Some(moved) = self.nodes.get(i) {
+            self.index.insert(moved.id, i as u32);
+        }
+        true
+    }
+}
+
+#[repr(align(64))]
+struct PaddedShard(Mutex<Shard>);
+
+struct EventQueue {
+    events: VecDeque<Event>,
+    dropped: u64,
+}
+
+/// A snapshot of one node's statistics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NodeInfo {
+    /// Node id.
+    pub node: u64,
+    /// State after evaluating at the query time.
+    pub state: State,
+    /// phi at the query time.
+    pub phi: f64,
+    /// Current generation.
+    pub generation: u64,
+    /// Last arrival (ns), or `None` before the first heartbeat.
+    pub last_arrival_ns: Option<u64>,
+    /// Registration time or last arrival (what silence is measured from), ns.
+    pub silence_origin_ns: u64,
+    /// Samples in the window (including the seed samples).
+    pub samples: u32,
+    /// Mean of the window, ns (without the acceptable pause).
+    pub mean_ns: f64,
+    /// Standard deviation of the window, ns (population, before the floor).
+    pub sd_ns: f64,
+    /// Silence after the last arrival at which the node becomes SUSPECT, ns.
+    pub suspect_after_ns: u64,
+    /// Silence after the last arrival at which the node becomes FAILED, ns.
+    pub fail_after_ns: u64,
+}
+
+/// Counters of a monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MonitorStats {
+    /// Nodes currently monitored.
+    pub nodes: u64,
+    /// Events waiting to be polled.
+    pub pending_events: u64,
+    /// Events dropped because the queue was full (oldest first).
+    pub dropped_events: u64,
+    /// Heartbeats rejected as stale generations.
+    pub stale_heartbeats: u64,
+}
+
+/// A failure detector for many peers. `Send + Sync`: share it by reference
+/// or `Arc` between any number of threads.
+pub struct Monitor {
+    settings: Settings,
+    shards: Box<[PaddedShard; SHARDS]>,
+    events: Mutex<EventQueue>,
+    count: AtomicUsize,
+    stale: AtomicU64,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor").field("settings", &self.settings).field("nodes", &self.node_count()).finish()
+    }
+}
+
+impl Monitor {
+    /// A monitor with validated settings.
+    pub fn new(config: &Config) -> Result<Monitor> {
+        let settings = config.resolve()?;
+        let shards = Box::new(std::array::from_fn(|_| PaddedShard(Mutex::new(Shard::default()))));
+        Ok(Monitor {
+            settings,
+            shards,
+            events: Mutex::new(EventQueue { events: VecDeque::new(), dropped: 0 }),
+            count: AtomicUsize::new(0),
+            stale: AtomicU64::new(0),
+        })
+    }
+
+    /// The resolved settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    #[inline]
+    fn shard(&self, id: u64) -> &Mutex<Shard> {
+        // Top bits of the mix pick the shard; the map inside uses all of it.
+        let i = (mix(id) >> 58) as usize & (SHARDS - 1);
+        #[allow(clippy::indexing_slicing)] // i < SHARDS by the mask: the array index cannot fail
+        &self.shards[i].0
+    }
+
+    fn publish(&self, events: &mut Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut q = self.events.lock();
+        for e in events.drain(..) {
+            if q.events.len() >= EVENT_QUEUE_CAPACITY {
+                q.events.pop_front();
+                q.dropped += 1;
+            }
+            q.events.push_back(e);
+        }
+    }
+
+    /// Records a heartbeat from `node` of `generation` received at `now_ns`.
+    /// An unknown node is added. A lower generation than the node's current
+    /// one returns `StaleGeneration` (the message carries the current one) and
+    /// changes nothing; a higher one restarts the node's history.
+    pub fn heartbeat(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
+        let mut events = Vec::new();
+        let outcome = {
+            let mut shard = self.shard(node).lock();
+            match shard.get_mut(node) {
+                Some(n) => n.arrive(generation, now_ns, &self.settings, &mut events),
+                None => {
+                    let mut n = Node::registered(node, generation, now_ns, &self.settings);
+                    let a = n.arrive(generation, now_ns, &self.settings, &mut events);
+                    shard.insert(n);
+                    self.count.fetch_add(1, Ordering::Relaxed);
+                    a
+                }
+            }
+        };
+        self.publish(&mut events);
+        match outcome {
+            Arrival::Accepted => Ok(()),
+            Arrival::Stale(current) => {
+                self.stale.fetch_add(1, Ordering::Relaxed);
+                Err(Error::new(
+                    Status::StaleGeneration,
+                    format!("node {node}: generation {generation} is older than the current generation {current}"),
+                ))
+            }
+        }
+    }
+
+    /// Registers `node` as expected at `now_ns` without a heartbeat (UNKNOWN).
+    /// It becomes FAILED if no heartbeat arrives within the first-heartbeat
+    /// timeout. Registering a node that is already monitored changes nothing.
+    pub fn add_node(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
+        let mut shard = self.shard(node).lock();
+        if shard.get(node).is_none() {
+            shard.insert(Node::registered(node, generation, now_ns, &self.settings));
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Stops monitoring `node`. `UnknownNode` if it was not monitored.
+    pub fn remove(&self, node: u64) -> Result<()> {
+        if self.shard(node).lock().remove(node) {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            Ok(())
+        } else {
+            Err(Error::unknown_node(node))
+        }
+    }
+
+    /// phi of `node` at `now_ns`. Never NaN, never negative, finite for every
+    /// estimator, non-decreasing in `now_ns` between arrivals.
+    pub fn phi(&self, node: u64, now_ns: u64) -> Result<f64> {
+        let shard = self.shard(node).lock();
+        match shard.get(node) {
+            Some(n) => Ok(n.phi(now_ns, &self.settings)),
+            None => Err(Error::unknown_node(node)),
+        }
+    }
+
+    /// Statistics of `node` as of `now_ns`. Read-only: the state reported is
+    /// the one silence implies at `now_ns`; transitions are queued by polls and heartbeats.
+    pub fn info(&self, node: u64, now_ns: u64) -> Result<NodeInfo> {
+        let shard = self.shard(node).lock();
+        let n = shard.get(node).ok_or_else(|| Error::unknown_node(node))?;
+        let w = n.window();
+        Ok(NodeInfo {
+                node,
+                state: n.state_at(now_ns, &self.settings),
+                phi: n.phi(now_ns, &self.settings),
+                generation: n.generation(),
+                last_arrival_ns: n.last_arrival_ns(),
+                silence_origin_ns: n.last_ns,
+                samples: w.len(),
+                mean_ns: w.mean_ns(),
+                sd_ns: w.variance_ns2().sqrt(),
+                suspect_after_ns: n.suspect_after_ns(&self.settings),
+                fail_after_ns: n.fail_after_ns(&self.settings),
+        })
+    }
+
+    /// Silence after the last arrival (ns) at which `node`'s phi first reaches
+    /// `phi`, on its current history: "how long until this node is declared
+    /// dead" for `phi = threshold`. 0 if phi is already there at zero silence.
+    pub fn time_until_phi(&self, node: u64, phi: f64) -> Result<u64> {
+        if !phi.is_finite() || phi < 0.0 {
+            return Err(Error::invalid(format!("phi must be finite and >= 0, got {phi}")));
+        }
+        let y = self.settings.estimator.y_for_phi(phi);
+        let shard = self.shard(node).lock();
+        match shard.get(node) {
+            Some(n) => Ok(n.silence_for_y(y, &self.settings)),
+            None => Err(Error::unknown_node(node)),
+        }
+    }
+
+    /// Evaluates every node at `now_ns` and moves up to `max` pending
+    /// transitions, oldest first, into `out`. Returns how many were moved;
+    /// events beyond `max` stay queued for the next call.
+    pub fn poll(&self, now_ns: u64, out: &mut Vec<Event>, max: usize) -> usize {
+        let mut events = Vec::new();
+        for shard in self.shards.iter() {
+            let mut start = 0;
+            loop {
+                let mut s = shard.0.lock();
+                let end = (start + POLL_CHUNK).min(s.nodes.len());
+                if start >= end {
+                    break;
+                }
+                if let Some(chunk) = s.nodes.get_mut(start..end) {
+                    for n in chunk {
+                        n.evaluate(now_ns, &self.settings, &mut events);
+                    }
+                }
+                drop(s);
+                start = end;
+            }
+            self.publish(&mut events);
+        }
+        let mut q = self.events.lock();
+        let k = max.min(q.events.len());
+        out.extend(q.events.drain(..k));
+        k
+    }
+
+    /// Number of monitored nodes.
+    pub fn node_count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> MonitorStats {
+        let q = self.events.lock();
+        MonitorStats {
+            nodes: self.node_count() as u64,
+            pending_events: q.events.len() as u64,
+            dropped_events: q.dropped,
+            stale_heartbeats: self.stale.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Calls `f` with each node (under its shard's lock, a chunk at a time).
+    pub fn for_each_node(&self, mut f: impl FnMut(&Node)) {
+        for shard in self.shards.iter() {
+            let s = shard.0.lock();
+            for n in &s.nodes {
+                f(n);
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The sliding window of inter-arrival intervals and its exact statistics.
+//!
+//! Intervals are stored as `u32` microseconds (4 bytes a sample). Microsecond
+//! resolution is three orders of magnitude finer than any heartbeat interval
+//! worth detecting, and `u32` holds intervals up to about 71.6 minutes; a
+//! longer interval is saturated to that maximum (it is never learned in
+//! practice: a gap that long convicts the node first).
+//!
+//! The running sums are integers (`u64` sum, `u128` sum of squares), updated by
+//! adding the new sample and subtracting the evicted one. Integer arithmetic is
+//! exact, so the statistics after a billion heartbeats are bit for bit those of
+//! a fresh recomputation over the samples in the window, and the variance
+//! numerator `n*Σx² - (Σx)²` is an exact non-negative integer (Cauchy–Schwarz),
+//! so the variance is never negative.
+
+/// Largest window the library accepts. Bounds the sums: `2^20 * (2^32)^2 = 2^84`
+/// fits the `u128` sum of squares, and `n * Σx² < 2^104` as well.
+pub const MAX_WINDOW: u32 = 1 << 20;
+
+/// Converts nanoseconds to the stored microsecond sample, rounding to nearest
+/// and saturating at `u32::MAX` microseconds.
+#[inline]
+pub fn ns_to_sample(ns: u64) -> u32 {
+    let us = ns / 1_000 + u64::from(ns % 1_000 >= 500);
+    u32::try_from(us).unwrap_or(u32::MAX)
+}
+
+/// A ring of the last `capacity` samples with exact running sums.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    /// Samples in microseconds. Grows on demand up to `capacity`, never beyond
+    /// (reserved exactly), so a full window costs `4 * capacity` bytes.
+    samples: Vec<u32>,
+    /// Index of the oldest sample once the ring is full.
+    head: u32,
+    capacity: u32,
+    sum: u64,
+    sum_sq: u128,
+}
+
+impl Window {
+    /// An empty window that keeps at most `capacity` samples (`1..=MAX_WINDOW`,
+    /// enforced by the configuration; out-of-range values are clamped here).
+    pub fn new(capacity: u32) -> Self {
+        Window { samples: Vec::new(), head: 0, capacity: capacity.clamp(1, MAX_WINDOW), sum: 0, sum_sq: 0 }
+    }
+
+    /// Empties the window, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.samples.clear();
+        self.head = 0;
+        self.sum = 0;
+        self.sum_sq = 0;
+    }
+
+    /// Appends a sample in microseconds, evicting the oldest when full. O(1)
+    /// amortised; the allocation grows geometrically but never past `capacity`.
+    pub fn push(&mut self, sample_us: u32) {
+        let x = u64::from(sample_us);
+        if self.samples.len() < self.capacity as usize {
+            if self.samples.len() == self.samples.capacity() {
+                let len = self.samples.len();
+                let want = (len.max(4) * 2).min(self.capacity as usize);
+                self.samples.reserve_exact(want - len);
+            }
+            self.samples.push(sample_us);
+        } else if let Some(slot) = self.samples.get_mut(self.head as usize) {
+            let old = u64::from(*slot);
+            *slot = sample_us;
+            self.head = if self.head + 1 == self.capacity { 0 } else { self.head + 1 };
+            // Both subtractions are exact: `old` was added before.
+            self.sum -= old;
+            self.sum_sq -= u128::from(old) * u128::from(old);
+        }
+        self.sum += x;
+        self.sum_sq += u128::from(x) * u128::from(x);
+    }
+
+    /// Number of samples held.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.samples.len() as u32
+    }
+
+    /// True when no sample is held.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Maximum number of samples.
+    #[inline]
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Exact sum of the samples (microseconds).
+    #[inline]
+    pub fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    /// Exact sum of squares of the samples (microseconds squared).
+    #[inline]
+    pub fn sum_sq(&self) -> u128 {
+        self.sum_sq
+    }
+
+    /// Mean interval in nanoseconds (0 when empty).
+    #[inline]
+    pub fn mean_ns(&self) -> f64 {
+        let n = self.samples.len();
+        if n == 0 {
+            return 0.0;
+        }
+        self.sum as f64 * 1_000.0 / n as f64
+    }
+
+    /// Population variance in nanoseconds squared (0 when empty). Computed from
+    /// the exact integer numerator, so it is never negative.
+    #[inline]
+    pub fn variance_ns2(&self) -> f64 {
+        let n = self.samples.len() as u128;
+        if n == 0 {
+            return 0.0;
+        }
+        let s = u128::from(self.sum);
+        // n*Σx² >= (Σx)² for real numbers, so this never underflows.
+        let num = (n * self.sum_sq).saturating_sub(s * s);
+        let nf = n as f64;
+        num as f64 / (nf * nf) * 1_000_000.0
+    }
+
+    /// The samples, oldest first (allocates; for diagnostics and tests).
+    pub fn samples_oldest_first(&self) -> Vec<u32> {
+        let h = (self.head as usize).min(self.samples.len());
+        let mut v = Vec::with_capacity(self.samples.len());
+        v.extend_from_slice(self.samples.get(h..).unwrap_or(&[]));
+        v.extend_from_slice(self.samples.get(..h).unwrap_or(&[]));
+        v
+    }
+
+    /// Bytes of heap memory the samples occupy.
+    pub fn heap_bytes(&self) -> usize {
+        self.samples.capacity() * std::mem::size_of::<u32>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recompute(xs: &[u32]) -> (u64, u128) {
+        let s: u64 = xs.iter().map(|&x| u64::from(x)).sum();
+        let q: u128 = xs.iter().map(|&x| u128::from(x) * u128::from(x)).sum();
+        (s, q)
+    }
+
+    #[test]
+    fn ring_keeps_last_capacity_samples() {
+        let mut w = Window::new(3);
+        for x in [5, 7, 9, 11, 13] {
+            w.push(x);
+        }
+        assert_eq!(w.samples_oldest_first(), vec![9, 11, 13]);
+        assert_eq!(w.sum(), 33);
+        assert_eq!(w.sum_sq(), 81 + 121 + 169);
+        assert_eq!(w.heap_bytes(), 12, "never reserves past capacity");
+    }
+
+    #[test]
+    fn statistics_match_recomputation_after_many_wraps() {
+        let mut w = Window::new(1000);
+        let mut x: u64 = 88172645463325252;
+        for _ in 0..250_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w.push((x % 4_000_000_000) as u32);
+        }
+        let (s, q) = recompute(&w.samples_oldest_first());
+        assert_eq!(w.sum(), s);
+        assert_eq!(w.sum_sq(), q);
+        assert!(w.variance_ns2() >= 0.0);
+    }
+
+    #[test]
+    fn hand_computed_mean_and_variance() {
+        let mut w = Window::new(10);
+        // 900 ms and 1100 ms: mean 1000 ms, population sd 100 ms.
+        for x in [900_000, 1_100_000, 900_000, 1_100_000] {
+            w.push(x);
+        }
+        assert_eq!(w.mean_ns(), 1_000_000_000.0);
+        assert_eq!(w.variance_ns2(), 1e16);
+    }
+
+    #[test]
+    fn constant_samples_have_exactly_zero_variance() {
+        let mut w = Window::new(7);
+        for _ in 0..100 {
+            w.push(123_457);
+        }
+        assert_eq!(w.variance_ns2(), 0.0);
+    }
+
+    #[test]
+    fn sample_conversion_rounds_and_saturates() {
+        assert_eq!(ns_to_sample(1_499), 1);
+        assert_eq!(ns_to_sample(1_500), 2);
+        assert_eq!(ns_to_sample(u64::MAX), u32::MAX);
+    }
+}
