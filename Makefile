@@ -47,3 +47,9 @@ bench: lib
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# Each part of the project (bindings, tools) adds its own targets in mk/*.mk and appends its
+# test target to TEST_TARGETS, which `make test` runs after the core tests.
+TEST_TARGETS :=
+-include mk/*.mk
+test: $(TEST_TARGETS)
