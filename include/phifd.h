@@ -380,7 +380,8 @@ phifd_status phifd_config_set_heartbeat_interval_ns(struct phifd_config *cfg, ui
 
 /**
  * Sets the floor of the standard deviation used by phi, in nanoseconds (> 0). Default: heartbeat
- * interval / 10. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+ * interval / 4 (the seed history's sd; conviction after about 2.2-2.4 intervals of silence on a
+ * perfectly regular sender at threshold 8). Akka's default is 100 ms at a 1 s interval. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
  */
 phifd_status phifd_config_set_min_std_deviation_ns(struct phifd_config *cfg, uint64_t sd_ns);
 

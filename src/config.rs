@@ -11,7 +11,7 @@
 //! | suspect threshold | threshold / 2 | an early warning at half the log-odds, well before conviction |
 //! | window | 1000 | the paper's, Akka's and Cassandra's window: long enough for a stable sd, short enough to follow change within minutes |
 //! | heartbeat interval | 1 s | Akka's cluster default; also the first estimate of the interval before anything is learned |
-//! | min std deviation | interval / 10 | Akka's ratio (100 ms at 1 s): stops a perfectly regular sender from making phi explode on the first late heartbeat |
+//! | min std deviation | interval / 4 | the sd of the seed history (`est/4`), so the floor and the first estimate agree; on a perfectly regular sender it puts conviction at about 2.2 (Akka) to 2.4 (normal) intervals of silence at threshold 8: one lost heartbeat never convicts, jitter never does (Akka's 100 ms at 1 s, i.e. interval/10, convicts after 56 ms of lateness on a 100 ms sender) |
 //! | acceptable pause | 0 | phi should reflect what was learned; pauses are better tolerated by setting it explicitly (Akka uses 3 s) |
 //! | max interval | 2 × interval for `Exponential`, none otherwise | Cassandra drops intervals above 2 s with a 1 s gossip interval; the normal models already refuse to learn intervals once phi reached the threshold |
 //! | first-heartbeat timeout | the time the seeded history takes to reach the threshold | a node that never sends a heartbeat is convicted as fast as one that sent one and went silent |
@@ -176,7 +176,7 @@ impl Config {
                 "suspect_threshold ({suspect}) must be below threshold ({threshold})"
             )));
         }
-        let min_std = self.min_std_deviation_ns.unwrap_or((interval / 10).max(1));
+        let min_std = self.min_std_deviation_ns.unwrap_or((interval / 4).max(1));
         let max_interval = match (self.max_interval_ns, est) {
             (Some(m), _) => Some(m),
             (None, Estimator::Exponential) => Some(interval.saturating_mul(2)),

@@ -121,7 +121,8 @@ pub unsafe extern "C" fn phifd_config_set_heartbeat_interval_ns(cfg: *mut phifd_
 }
 
 /// Sets the floor of the standard deviation used by phi, in nanoseconds (> 0). Default: heartbeat
-/// interval / 10. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+/// interval / 4 (the seed history's sd; conviction after about 2.2-2.4 intervals of silence on a
+/// perfectly regular sender at threshold 8). Akka's default is 100 ms at a 1 s interval. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_min_std_deviation_ns(cfg: *mut phifd_config, sd_ns: u64) -> phifd_status {
     with_config("phifd_config_set_min_std_deviation_ns", cfg, |c| c.set_min_std_deviation_ns(sd_ns).map(drop))
