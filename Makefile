@@ -29,7 +29,7 @@ check-header:
 test: check-header test-rust test-c
 
 test-rust:
-	$(CARGO) test --all-targets
+	$(CARGO) test
 
 test-c: lib
 	cmake -S tests/c -B $(BUILD)/c -DPHIFD_ROOT=$(CURDIR) -DCMAKE_BUILD_TYPE=Debug >/dev/null
