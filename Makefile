@@ -53,3 +53,6 @@ clean:
 TEST_TARGETS :=
 -include mk/*.mk
 test: $(TEST_TARGETS)
+
+check-readme:
+	python3 scripts/check_readme.py
