@@ -31,12 +31,32 @@
 
 
 /**
+ * Size of the file.
+ */
+#define FILE_SIZE 32
+
+/**
+ * Largest generation accepted (2^48): at a thousand new generations a second it takes 8,900
+ * years to reach, so a larger value in a file or a message is damage, not history.
+ */
+#define MAX_GENERATION (1 << 48)
+
+/**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
  * differs from the defaults, pass to `phifd_monitor_new` (which copies it), free with
  * `phifd_config_free`. Not thread-safe while being modified: do not call setters on one
  * config from two threads at once; reading it in `phifd_monitor_new` from several threads is fine.
  */
 typedef struct phifd_config phifd_config;
+
+/**
+ * A server's own generation clock (opaque): the term/epoch/incarnation it stamps on everything it
+ * sends. Never goes backwards and never hands out the same generation twice, across crashes at
+ * any instant (durable clocks write a temporary file, fsync it, rename it over the file and fsync
+ * the directory before returning). Thread-safe: any number of threads may use one clock, except
+ * `phifd_generation_free`, which must not race with other calls on it.
+ */
+typedef struct phifd_generation phifd_generation;
 
 /**
  * A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
@@ -204,7 +224,7 @@ typedef struct phifd_monitor_stats {
 /**
  * Every status, in code order.
  */
-#define Status_ALL { Status_Ok, Status_NullArg, Status_InvalidArg, Status_UnknownNode, Status_StaleGeneration, Status_InvalidHandle, Status_Internal, Status_BufferTooSmall, }
+#define Status_ALL { Status_Ok, Status_NullArg, Status_InvalidArg, Status_UnknownNode, Status_StaleGeneration, Status_InvalidHandle, Status_Internal, Status_BufferTooSmall, Status_Io, Status_Corrupt, Status_Locked, }
 
 /**
  * Success.
@@ -247,6 +267,23 @@ typedef struct phifd_monitor_stats {
  * A caller-provided struct is too small (its `size` field is below the first version's size).
  */
 #define PHIFD_ERR_BUFFER_TOO_SMALL 7
+
+/**
+ * An operating-system I/O error: the message carries the path and the OS error text (missing
+ * directory, read-only filesystem, permission denied, disk full).
+ */
+#define PHIFD_ERR_IO 8
+
+/**
+ * Stored data is damaged (truncated, garbage, checksum mismatch, a value beyond the sane bound):
+ * the message names the path and the damage. Nothing is reset silently.
+ */
+#define PHIFD_ERR_CORRUPT 9
+
+/**
+ * The resource is held by another live process (an OS lock), e.g. a generation file.
+ */
+#define PHIFD_ERR_LOCKED 10
 
 /**
  * Akka/Pekko-compatible: logistic approximation of the normal tail, `mean + acceptable pause`,
@@ -419,6 +456,63 @@ phifd_status phifd_config_set_first_heartbeat_timeout_ns(struct phifd_config *cf
  * `PHIFD_ERR_INVALID_ARG`.
  */
 phifd_status phifd_config_set_recovery_heartbeats(struct phifd_config *cfg, uint32_t heartbeats);
+
+/**
+ * Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
+ * path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
+ * plus one (1 for a new file), durable before this returns. The file is created with owner-only
+ * permissions (0600); a lock file `path.lock` is held (an OS lock) until `phifd_generation_free`.
+ * On success writes the handle to `*out`.
+ * Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path); `PHIFD_ERR_LOCKED` (another
+ * live process holds it); `PHIFD_ERR_CORRUPT` (the file is truncated, garbage, fails its checksum
+ * or holds a value beyond 2^48: the message names the path and the damage; the file is left as it
+ * is, never reset); `PHIFD_ERR_IO` (missing directory, read-only filesystem, permissions: the
+ * message carries the path and the OS error text).
+ */
+phifd_status phifd_generation_open(const char *path, struct phifd_generation **out);
+
+/**
+ * Creates an in-memory generation clock starting at `start` (for tests, and for callers who
+ * persist the generation elsewhere). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_ARG`
+ * (`start` beyond 2^48).
+ */
+phifd_status phifd_generation_new_in_memory(uint64_t start, struct phifd_generation **out);
+
+/**
+ * Closes a clock and releases its file lock. NULL and an already-freed handle are ignored.
+ */
+void phifd_generation_free(struct phifd_generation *g);
+
+/**
+ * Writes the current generation to `*out`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ */
+phifd_status phifd_generation_current(const struct phifd_generation *g, uint64_t *out);
+
+/**
+ * Moves to a new generation (a new term or epoch, e.g. when starting an election), durable before
+ * it returns, and writes it to `*out`.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_IO` (the generation is
+ * unchanged), `PHIFD_ERR_INVALID_ARG` (the sane bound 2^48 is reached).
+ */
+phifd_status phifd_generation_advance(struct phifd_generation *g, uint64_t *out);
+
+/**
+ * Adopts a generation seen in a message from a peer (any heartbeat, reply or request). If `remote`
+ * is higher than the current generation it is stored (durably) and `*out_step_down` is set to
+ * true: someone newer exists, and a leader must step down to follower. Otherwise nothing changes
+ * and `*out_step_down` is false.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`remote`
+ * beyond 2^48: damage or an attack, not a term), `PHIFD_ERR_IO` (unchanged).
+ */
+phifd_status phifd_generation_observe(struct phifd_generation *g, uint64_t remote, bool *out_step_down);
+
+/**
+ * Parses the contents of a generation file (`len` bytes at `bytes`) without touching any file:
+ * for tools that inspect or repair clocks, and for fuzzing. Writes the stored generation to `*out`.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`bytes` NULL with `len` > 0, or `out` NULL), `PHIFD_ERR_CORRUPT`
+ * (the message names the damage).
+ */
+phifd_status phifd_generation_parse(const uint8_t *bytes, size_t len, uint64_t *out);
 
 /**
  * Creates a monitor. `cfg` may be NULL for all defaults; the configuration is copied, so it may be

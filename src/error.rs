@@ -23,11 +23,17 @@ pub enum Status {
     Internal = 6,
     /// A caller-provided buffer or struct is too small.
     BufferTooSmall = 7,
+    /// An operating-system I/O error (the message carries the path and the OS error text).
+    Io = 8,
+    /// Stored data is damaged (the message names the path and the damage).
+    Corrupt = 9,
+    /// A resource is held by another live process (an OS lock).
+    Locked = 10,
 }
 
 impl Status {
     /// Every status, in code order.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 11] = [
         Status::Ok,
         Status::NullArg,
         Status::InvalidArg,
@@ -36,6 +42,9 @@ impl Status {
         Status::InvalidHandle,
         Status::Internal,
         Status::BufferTooSmall,
+        Status::Io,
+        Status::Corrupt,
+        Status::Locked,
     ];
 
     /// The stable C name of the code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`.
@@ -49,6 +58,9 @@ impl Status {
             Status::InvalidHandle => "PHIFD_ERR_INVALID_HANDLE",
             Status::Internal => "PHIFD_ERR_INTERNAL",
             Status::BufferTooSmall => "PHIFD_ERR_BUFFER_TOO_SMALL",
+            Status::Io => "PHIFD_ERR_IO",
+            Status::Corrupt => "PHIFD_ERR_CORRUPT",
+            Status::Locked => "PHIFD_ERR_LOCKED",
         }
     }
 

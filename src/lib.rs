@@ -30,6 +30,7 @@
 pub mod config;
 pub mod error;
 pub mod estimator;
+pub mod generation;
 pub mod monitor;
 pub mod node;
 pub mod window;
@@ -40,6 +41,7 @@ pub mod ffi;
 pub use config::{Config, Settings};
 pub use error::{Error, Result, Status};
 pub use estimator::Estimator;
+pub use generation::GenerationClock;
 pub use monitor::{Monitor, MonitorStats, NodeInfo};
 pub use node::{Event, EventKind, State};
 

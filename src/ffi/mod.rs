@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod generation;
 pub mod handle;
 pub mod monitor;
 
@@ -40,6 +41,14 @@ pub const PHIFD_ERR_INVALID_HANDLE: phifd_status = 5;
 pub const PHIFD_ERR_INTERNAL: phifd_status = 6;
 /// A caller-provided struct is too small (its `size` field is below the first version's size).
 pub const PHIFD_ERR_BUFFER_TOO_SMALL: phifd_status = 7;
+/// An operating-system I/O error: the message carries the path and the OS error text (missing
+/// directory, read-only filesystem, permission denied, disk full).
+pub const PHIFD_ERR_IO: phifd_status = 8;
+/// Stored data is damaged (truncated, garbage, checksum mismatch, a value beyond the sane bound):
+/// the message names the path and the damage. Nothing is reset silently.
+pub const PHIFD_ERR_CORRUPT: phifd_status = 9;
+/// The resource is held by another live process (an OS lock), e.g. a generation file.
+pub const PHIFD_ERR_LOCKED: phifd_status = 10;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -108,6 +117,9 @@ pub extern "C" fn phifd_status_name(status: phifd_status) -> *const c_char {
         Some(Status::InvalidHandle) => "PHIFD_ERR_INVALID_HANDLE\0",
         Some(Status::Internal) => "PHIFD_ERR_INTERNAL\0",
         Some(Status::BufferTooSmall) => "PHIFD_ERR_BUFFER_TOO_SMALL\0",
+        Some(Status::Io) => "PHIFD_ERR_IO\0",
+        Some(Status::Corrupt) => "PHIFD_ERR_CORRUPT\0",
+        Some(Status::Locked) => "PHIFD_ERR_LOCKED\0",
         None => "PHIFD_UNKNOWN_STATUS\0",
     };
     name.as_ptr().cast()
@@ -132,7 +144,9 @@ mod tests {
     #[test]
     fn c_codes_equal_core_codes() {
         let statuses = [PHIFD_OK, PHIFD_ERR_NULL_ARG, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
-            PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL];
+            PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL,
+            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED];
+        assert_eq!(statuses.len(), Status::ALL.len());
         for (c, s) in statuses.iter().zip(Status::ALL) {
             assert_eq!(*c, s as u32);
         }

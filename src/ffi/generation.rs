@@ -1,0 +1,152 @@
+//! `phifd_generation`: the server's own durable generation clock.
+
+use std::ffi::{c_char, CStr};
+
+use super::handle::{self, Shell};
+use super::{guard, null_arg, out_ref, phifd_status};
+use crate::error::Error;
+use crate::generation::{self as core_gen, GenerationClock};
+
+const TAG: u64 = 0x5048_4946_4447_454E; // "PHIFDGEN"
+
+/// A server's own generation clock (opaque): the term/epoch/incarnation it stamps on everything it
+/// sends. Never goes backwards and never hands out the same generation twice, across crashes at
+/// any instant (durable clocks write a temporary file, fsync it, rename it over the file and fsync
+/// the directory before returning). Thread-safe: any number of threads may use one clock, except
+/// `phifd_generation_free`, which must not race with other calls on it.
+pub struct phifd_generation {
+    shell: Shell<GenerationClock>,
+}
+
+fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, Error> {
+    // SAFETY: `g` is NULL or a handle from phifd_generation_open/_new_in_memory (API contract).
+    let h = unsafe { handle::deref(g, "clock") }?;
+    h.shell.object(TAG, "clock")
+}
+
+/// Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
+/// path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
+/// plus one (1 for a new file), durable before this returns. The file is created with owner-only
+/// permissions (0600); a lock file `path.lock` is held (an OS lock) until `phifd_generation_free`.
+/// On success writes the handle to `*out`.
+/// Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path); `PHIFD_ERR_LOCKED` (another
+/// live process holds it); `PHIFD_ERR_CORRUPT` (the file is truncated, garbage, fails its checksum
+/// or holds a value beyond 2^48: the message names the path and the damage; the file is left as it
+/// is, never reset); `PHIFD_ERR_IO` (missing directory, read-only filesystem, permissions: the
+/// message carries the path and the OS error text).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_open(path: *const c_char, out: *mut *mut phifd_generation) -> phifd_status {
+    guard("phifd_generation_open", || {
+        if path.is_null() {
+            return Err(null_arg("path"));
+        }
+        let out = out_ref(out, "out")?;
+        // SAFETY: non-NULL and NUL-terminated per the API contract.
+        let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+        let os_path = {
+            use std::os::unix::ffi::OsStrExt;
+            std::path::Path::new(std::ffi::OsStr::from_bytes(bytes))
+        };
+        let c = GenerationClock::open(os_path)?;
+        *out = handle::into_raw(phifd_generation { shell: Shell::new(c, TAG) });
+        Ok(())
+    })
+}
+
+/// Creates an in-memory generation clock starting at `start` (for tests, and for callers who
+/// persist the generation elsewhere). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_ARG`
+/// (`start` beyond 2^48).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_new_in_memory(start: u64, out: *mut *mut phifd_generation) -> phifd_status {
+    guard("phifd_generation_new_in_memory", || {
+        let out = out_ref(out, "out")?;
+        let c = GenerationClock::in_memory(start)?;
+        *out = handle::into_raw(phifd_generation { shell: Shell::new(c, TAG) });
+        Ok(())
+    })
+}
+
+/// Closes a clock and releases its file lock. NULL and an already-freed handle are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_free(g: *mut phifd_generation) {
+    let _ = guard("phifd_generation_free", || {
+        // SAFETY: NULL or a handle from this module.
+        if let Some(h) = unsafe { g.as_ref() } {
+            if h.shell.release(TAG) {
+                handle::bury(g);
+            }
+        }
+        Ok(())
+    });
+}
+
+/// Writes the current generation to `*out`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_current(g: *const phifd_generation, out: *mut u64) -> phifd_status {
+    guard("phifd_generation_current", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let v = clock(g)?.current();
+        *out_ref(out, "out")? = v;
+        Ok(())
+    })
+}
+
+/// Moves to a new generation (a new term or epoch, e.g. when starting an election), durable before
+/// it returns, and writes it to `*out`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_IO` (the generation is
+/// unchanged), `PHIFD_ERR_INVALID_ARG` (the sane bound 2^48 is reached).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_advance(g: *mut phifd_generation, out: *mut u64) -> phifd_status {
+    guard("phifd_generation_advance", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let v = clock(g)?.advance()?;
+        *out_ref(out, "out")? = v;
+        Ok(())
+    })
+}
+
+/// Adopts a generation seen in a message from a peer (any heartbeat, reply or request). If `remote`
+/// is higher than the current generation it is stored (durably) and `*out_step_down` is set to
+/// true: someone newer exists, and a leader must step down to follower. Otherwise nothing changes
+/// and `*out_step_down` is false.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`remote`
+/// beyond 2^48: damage or an attack, not a term), `PHIFD_ERR_IO` (unchanged).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_observe(g: *mut phifd_generation, remote: u64, out_step_down: *mut bool) -> phifd_status {
+    guard("phifd_generation_observe", || {
+        if out_step_down.is_null() {
+            return Err(null_arg("out_step_down"));
+        }
+        let v = clock(g)?.observe(remote)?;
+        *out_ref(out_step_down, "out_step_down")? = v;
+        Ok(())
+    })
+}
+
+/// Parses the contents of a generation file (`len` bytes at `bytes`) without touching any file:
+/// for tools that inspect or repair clocks, and for fuzzing. Writes the stored generation to `*out`.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`bytes` NULL with `len` > 0, or `out` NULL), `PHIFD_ERR_CORRUPT`
+/// (the message names the damage).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_generation_parse(bytes: *const u8, len: usize, out: *mut u64) -> phifd_status {
+    guard("phifd_generation_parse", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else if bytes.is_null() {
+            return Err(null_arg("bytes"));
+        } else {
+            // SAFETY: non-NULL and `len` readable bytes per the API contract.
+            unsafe { std::slice::from_raw_parts(bytes, len) }
+        };
+        let v = core_gen::parse(data).map_err(|d| Error::new(crate::error::Status::Corrupt, d.to_string()))?;
+        *out_ref(out, "out")? = v;
+        Ok(())
+    })
+}
