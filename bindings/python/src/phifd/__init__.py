@@ -1,0 +1,61 @@
+"""phifd: a phi-accrual failure detector (Python binding of the ``libphifd`` C library).
+
+A :class:`Monitor` tracks the heartbeats of many nodes and tells, for each, a suspicion level
+phi (``-log10`` of the probability that a heartbeat is still coming), a state
+(:class:`State`) and the transitions between states (:meth:`Monitor.poll`). Times are integer
+nanoseconds of the monotonic clock (:func:`now_ns`, the clock of :func:`time.monotonic_ns`).
+
+Example::
+
+    import phifd
+
+    with phifd.Monitor(phifd.Config(threshold=8.0)) as m:
+        m.heartbeat(node=7, generation=1)
+        print(m.phi(7), m.info(7).state)
+
+The shared library is bundled in the package; set ``PHIFD_LIBRARY`` to the path of another
+``libphifd.so`` (for example a development build) to load that one instead. Its version must
+equal the version this package was written for, or the import fails.
+"""
+
+from ._errors import (
+    BufferTooSmallError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidHandleError,
+    NullArgumentError,
+    PhifdError,
+    StaleGenerationError,
+    Status,
+    UnknownNodeError,
+)
+from ._ffi import EXPECTED_VERSION as __version__
+from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
+from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
+
+__all__ = [
+    "__version__",
+    "Config",
+    "Monitor",
+    "Estimator",
+    "State",
+    "EventKind",
+    "Status",
+    "Event",
+    "NodeInfo",
+    "MonitorStats",
+    "PhifdError",
+    "NullArgumentError",
+    "InvalidArgumentError",
+    "UnknownNodeError",
+    "StaleGenerationError",
+    "InvalidHandleError",
+    "InternalError",
+    "BufferTooSmallError",
+    "now_ns",
+    "to_ns",
+    "ns_to_timedelta",
+    "version",
+    "status_name",
+    "library_path",
+]

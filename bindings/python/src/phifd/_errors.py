@@ -1,0 +1,131 @@
+"""Status codes and the exception hierarchy of the phifd binding.
+
+Every fallible C function returns a ``phifd_status``; a non-zero status becomes an
+exception whose class matches the status and whose ``message`` is the library's
+explanation (which function, which argument, why).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Dict, Optional, Sequence, Type, Union
+
+__all__ = [
+    "Status",
+    "PhifdError",
+    "NullArgumentError",
+    "InvalidArgumentError",
+    "UnknownNodeError",
+    "StaleGenerationError",
+    "InvalidHandleError",
+    "InternalError",
+    "BufferTooSmallError",
+    "error_for_status",
+]
+
+
+class Status(enum.IntEnum):
+    """Status codes of the C API (``PHIFD_OK`` and ``PHIFD_ERR_*``); append-only, never renumbered."""
+
+    OK = 0
+    """Success."""
+    NULL_ARG = 1
+    """A required pointer argument was NULL."""
+    INVALID_ARG = 2
+    """An argument was out of range, or the settings break the heartbeat timing rule."""
+    UNKNOWN_NODE = 3
+    """The node id is not monitored by this monitor."""
+    STALE_GENERATION = 4
+    """A heartbeat carried a generation lower than the node's current one; nothing changed."""
+    INVALID_HANDLE = 5
+    """A handle that is not a live object (already freed or closed)."""
+    INTERNAL = 6
+    """A bug inside the library (a caught panic); the library stays usable."""
+    BUFFER_TOO_SMALL = 7
+    """A caller-provided struct is too small."""
+
+
+class PhifdError(Exception):
+    """Base class of every error reported by the phifd library.
+
+    Attributes:
+        status: the status code (a :class:`Status`, or a plain ``int`` for a code this
+            version of the binding does not know).
+        message: the library's description of the failure (which function, which
+            argument and why), or the binding's own description for errors detected
+            before calling the library.
+        statuses: for batch calls, the status of every record (``None`` otherwise).
+    """
+
+    status: Union[Status, int]
+    message: str
+    statuses: Optional[Sequence[Union[Status, int]]]
+
+    def __init__(
+        self,
+        status: Union[Status, int],
+        message: str,
+        statuses: Optional[Sequence[Union[Status, int]]] = None,
+    ) -> None:
+        self.status = _as_status(int(status))
+        self.message = message
+        self.statuses = statuses
+        name = self.status.name if isinstance(self.status, Status) else str(int(self.status))
+        super().__init__(f"{message} [{name}]")
+
+
+class NullArgumentError(PhifdError):
+    """``PHIFD_ERR_NULL_ARG``: a required pointer was NULL (a bug in the caller of the C API)."""
+
+
+class InvalidArgumentError(PhifdError, ValueError):
+    """``PHIFD_ERR_INVALID_ARG``: a value out of range (also a :class:`ValueError`)."""
+
+
+class UnknownNodeError(PhifdError, LookupError):
+    """``PHIFD_ERR_UNKNOWN_NODE``: the node is not monitored (also a :class:`LookupError`)."""
+
+
+class StaleGenerationError(PhifdError):
+    """``PHIFD_ERR_STALE_GENERATION``: a heartbeat from an older incarnation; nothing changed.
+
+    Answer the sender with the node's current generation (``Monitor.info(node).generation``).
+    """
+
+
+class InvalidHandleError(PhifdError):
+    """``PHIFD_ERR_INVALID_HANDLE``: the object was closed (or its handle freed)."""
+
+
+class InternalError(PhifdError):
+    """``PHIFD_ERR_INTERNAL``: a bug inside the library; it remains usable. Please report it."""
+
+
+class BufferTooSmallError(PhifdError):
+    """``PHIFD_ERR_BUFFER_TOO_SMALL``: a versioned struct's ``size`` field was too small."""
+
+
+_CLASSES: Dict[int, Type[PhifdError]] = {
+    Status.NULL_ARG: NullArgumentError,
+    Status.INVALID_ARG: InvalidArgumentError,
+    Status.UNKNOWN_NODE: UnknownNodeError,
+    Status.STALE_GENERATION: StaleGenerationError,
+    Status.INVALID_HANDLE: InvalidHandleError,
+    Status.INTERNAL: InternalError,
+    Status.BUFFER_TOO_SMALL: BufferTooSmallError,
+}
+
+
+def _as_status(code: int) -> Union[Status, int]:
+    try:
+        return Status(code)
+    except ValueError:
+        return code
+
+
+def error_for_status(
+    status: int, message: str, statuses: Optional[Sequence[Union[Status, int]]] = None
+) -> PhifdError:
+    """The exception for a non-zero status code: the matching subclass of
+    :class:`PhifdError`, or :class:`PhifdError` itself for a code unknown to this binding."""
+    return _CLASSES.get(status, PhifdError)(status, message, statuses)

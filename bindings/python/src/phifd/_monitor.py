@@ -1,0 +1,746 @@
+"""The Pythonic API: :class:`Config` and :class:`Monitor`."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import threading
+import time
+from array import array
+from ctypes import byref, c_double, c_size_t, c_uint32, c_uint64, c_void_p, sizeof
+from datetime import timedelta
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import _ffi
+from ._errors import InvalidArgumentError, InvalidHandleError, Status, error_for_status
+from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, check, lib
+from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
+
+__all__ = ["Config", "Monitor", "now_ns", "to_ns", "version", "status_name", "library_path"]
+
+_U64_LIMIT = 1 << 64
+_U32_LIMIT = 1 << 32
+
+#: A sequence of unsigned 64-bit integers: any iterable of ``int``, or (without copying) an
+#: object exporting a C-contiguous buffer of native unsigned 64-bit items such as ``array('Q')``.
+U64Seq = Union[Sequence[int], "array[int]", memoryview, Iterable[int]]
+
+
+def now_ns() -> int:
+    """The library's monotonic clock in nanoseconds (``CLOCK_MONOTONIC``).
+
+    This is the same clock as :func:`time.monotonic_ns`, so times taken either way may be mixed.
+    Thread-safe; cannot fail.
+    """
+    return int(lib.phifd_now_ns())
+
+
+def to_ns(duration: Union[timedelta, float, int]) -> int:
+    """A duration as integer nanoseconds: a :class:`datetime.timedelta`, or a number of
+    **seconds** (``int`` or ``float``). Raises :class:`ValueError` if it is negative or not finite.
+    """
+    if isinstance(duration, timedelta):
+        ns = (duration.days * 86_400 + duration.seconds) * 1_000_000_000 + duration.microseconds * 1000
+    elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
+        if not math.isfinite(duration):
+            raise ValueError(f"to_ns: duration must be finite, got {duration!r}")
+        ns = round(duration * 1_000_000_000)
+    else:
+        raise TypeError(f"to_ns: expected a timedelta or seconds, got {type(duration).__name__}")
+    if ns < 0:
+        raise ValueError(f"to_ns: duration must not be negative, got {duration!r}")
+    return ns
+
+
+def version() -> str:
+    """The loaded library's version string (``phifd_version()``), e.g. ``"0.1.0"``."""
+    return str(lib.phifd_version().decode("ascii"))
+
+
+def status_name(status: int) -> str:
+    """The C name of a status code, e.g. ``"PHIFD_ERR_UNKNOWN_NODE"``;
+    ``"PHIFD_UNKNOWN_STATUS"`` for a code the library does not define."""
+    if not 0 <= status < _U32_LIMIT:
+        return "PHIFD_UNKNOWN_STATUS"
+    return str(lib.phifd_status_name(status).decode("ascii"))
+
+
+def library_path() -> str:
+    """The absolute path of the loaded shared library."""
+    return _ffi.LIBRARY_PATH
+
+
+def _closed_error(what: str) -> InvalidHandleError:
+    return InvalidHandleError(Status.INVALID_HANDLE, f"{what}: the object is closed")
+
+
+def _u64_error(function: str, **values: Any) -> Exception:
+    """The error for arguments that are not ints in [0, 2**64)."""
+    for name, value in values.items():
+        if not isinstance(value, int):
+            return TypeError(f"{function}: `{name}` must be an int, got {type(value).__name__}")
+        if not 0 <= value < _U64_LIMIT:
+            return InvalidArgumentError(
+                Status.INVALID_ARG, f"{function}: `{name}` is {value}; it must be in [0, 2**64)"
+            )
+    return TypeError(f"{function}: invalid arguments")
+
+
+def _check_u64(function: str, **values: Any) -> None:
+    try:
+        bad = any(not 0 <= v < _U64_LIMIT for v in values.values()) or any(
+            not isinstance(v, int) for v in values.values()
+        )
+    except TypeError:
+        bad = True
+    if bad:
+        raise _u64_error(function, **values)
+
+
+_NATIVE_U64_FORMATS = frozenset({"Q", "L", "@Q", "@L", "=Q", "<Q"})
+
+
+def _u64_array(function: str, name: str, values: Any, count: Optional[int]) -> Tuple[Any, int]:
+    """A ctypes ``uint64_t`` array over ``values`` and its length.
+
+    ``values`` may be an int (repeated ``count`` times), an object exporting a C-contiguous
+    buffer of unsigned 64-bit items (used without copying when writable), or any iterable
+    of ints (copied, with a range check).
+    """
+    if isinstance(values, int) and not isinstance(values, bool):
+        if count is None:
+            raise TypeError(f"{function}: `{name}` must be a sequence")
+        _check_u64(function, **{name: values})
+        buf = array("Q", [values]) * count
+        return (c_uint64 * count).from_buffer(buf), count
+    try:
+        view = memoryview(values)
+    except TypeError:
+        view = None
+    if view is not None:
+        if view.format not in _NATIVE_U64_FORMATS or view.itemsize != 8 or not view.c_contiguous:
+            raise TypeError(
+                f"{function}: `{name}` buffer must hold contiguous native uint64 items "
+                f"(format 'Q'), got format {view.format!r} of {view.itemsize} bytes"
+            )
+        n = view.nbytes // 8
+        if view.readonly:
+            return (c_uint64 * n).from_buffer_copy(view), n
+        return (c_uint64 * n).from_buffer(view), n
+    try:
+        buf = array("Q", values)
+    except OverflowError:
+        raise InvalidArgumentError(
+            Status.INVALID_ARG, f"{function}: an element of `{name}` is outside [0, 2**64)"
+        ) from None
+    except TypeError as e:
+        raise TypeError(f"{function}: `{name}` must contain ints ({e})") from None
+    n = len(buf)
+    return (c_uint64 * n).from_buffer(buf), n
+
+
+class Config:
+    """Settings for a :class:`Monitor`. Unset settings keep the library's defaults.
+
+    Every setting is a keyword argument of the constructor and a read/write property; setting
+    one validates it at once (raising :class:`InvalidArgumentError` with the library's message)
+    and reading it gives the value set, or ``None`` for the library's default. Combinations of
+    settings are validated when a :class:`Monitor` is created. Times are integer nanoseconds
+    (see :func:`to_ns` to convert a ``timedelta`` or seconds).
+
+    Owns a C ``phifd_config`` handle: release it with :meth:`close` or a ``with`` block (it is
+    also released when the object is garbage-collected). A monitor copies the configuration,
+    so a config may be reused, changed or closed after creating monitors. Thread safety: a
+    config may be read by several threads, but do not change it from two threads at once.
+    """
+
+    _SETTERS = {
+        "estimator": ("phifd_config_set_estimator", "u32"),
+        "threshold": ("phifd_config_set_threshold", "f64"),
+        "suspect_threshold": ("phifd_config_set_suspect_threshold", "f64"),
+        "window": ("phifd_config_set_window", "u64"),
+        "heartbeat_interval_ns": ("phifd_config_set_heartbeat_interval_ns", "u64"),
+        "min_std_deviation_ns": ("phifd_config_set_min_std_deviation_ns", "u64"),
+        "acceptable_pause_ns": ("phifd_config_set_acceptable_pause_ns", "u64"),
+        "max_interval_ns": ("phifd_config_set_max_interval_ns", "u64"),
+        "round_trip_ns": ("phifd_config_set_round_trip_ns", "u64"),
+        "first_heartbeat_timeout_ns": ("phifd_config_set_first_heartbeat_timeout_ns", "u64"),
+        "recovery_heartbeats": ("phifd_config_set_recovery_heartbeats", "u32"),
+    }
+
+    def __init__(
+        self,
+        *,
+        estimator: Optional[Estimator] = None,
+        threshold: Optional[float] = None,
+        suspect_threshold: Optional[float] = None,
+        window: Optional[int] = None,
+        heartbeat_interval_ns: Optional[int] = None,
+        min_std_deviation_ns: Optional[int] = None,
+        acceptable_pause_ns: Optional[int] = None,
+        max_interval_ns: Optional[int] = None,
+        round_trip_ns: Optional[int] = None,
+        first_heartbeat_timeout_ns: Optional[int] = None,
+        recovery_heartbeats: Optional[int] = None,
+    ) -> None:
+        """Creates a configuration; each keyword given sets that setting (see the properties)."""
+        self._lock = threading.Lock()
+        self._values: dict = {}
+        self._ptr: Optional[int] = None
+        handle = c_void_p()
+        check(lib.phifd_config_new(byref(handle)))
+        self._ptr = handle.value
+        args = dict(
+            estimator=estimator,
+            threshold=threshold,
+            suspect_threshold=suspect_threshold,
+            window=window,
+            heartbeat_interval_ns=heartbeat_interval_ns,
+            min_std_deviation_ns=min_std_deviation_ns,
+            acceptable_pause_ns=acceptable_pause_ns,
+            max_interval_ns=max_interval_ns,
+            round_trip_ns=round_trip_ns,
+            first_heartbeat_timeout_ns=first_heartbeat_timeout_ns,
+            recovery_heartbeats=recovery_heartbeats,
+        )
+        try:
+            for key, value in args.items():
+                if value is not None:
+                    self._set(key, value)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, key: str, value: Any) -> None:
+        function, kind = self._SETTERS[key]
+        if value is None:
+            raise TypeError(f"Config.{key}: a setting cannot be reset to the default; use a new Config")
+        if kind == "f64":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"Config.{key}: expected a number, got {type(value).__name__}")
+            arg: Any = float(value)
+        else:
+            if key == "estimator" and not isinstance(value, Estimator):
+                try:
+                    value = Estimator(value) if isinstance(value, int) else Estimator[str(value).upper()]
+                except (KeyError, ValueError):
+                    raise InvalidArgumentError(
+                        Status.INVALID_ARG, f"Config.estimator: unknown estimator {value!r}"
+                    ) from None
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Config.{key}: expected an int, got {type(value).__name__}")
+            limit = _U32_LIMIT if kind == "u32" else _U64_LIMIT
+            if not 0 <= value < limit:
+                raise InvalidArgumentError(
+                    Status.INVALID_ARG, f"Config.{key}: {value} is out of range [0, {limit})"
+                )
+            arg = int(value)
+        with self._lock:
+            if self._ptr is None:
+                raise _closed_error("Config")
+            check(getattr(lib, function)(self._ptr, arg))
+            self._values[key] = value
+
+    def _get(self, key: str) -> Any:
+        return self._values.get(key)
+
+    @property
+    def estimator(self) -> Optional[Estimator]:
+        """The :class:`Estimator` (default ``Estimator.AKKA``). Also accepts its name, e.g. ``"normal"``."""
+        return self._get("estimator")  # type: ignore[no-any-return]
+
+    @estimator.setter
+    def estimator(self, value: Union[Estimator, int, str]) -> None:
+        self._set("estimator", value)
+
+    @property
+    def threshold(self) -> Optional[float]:
+        """phi at or above which a node is FAILED: finite, > 0 and <= 1e6 (default 8)."""
+        return self._get("threshold")  # type: ignore[no-any-return]
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._set("threshold", value)
+
+    @property
+    def suspect_threshold(self) -> Optional[float]:
+        """phi at or above which a node is SUSPECT; must be below ``threshold`` (default threshold / 2)."""
+        return self._get("suspect_threshold")  # type: ignore[no-any-return]
+
+    @suspect_threshold.setter
+    def suspect_threshold(self, value: float) -> None:
+        self._set("suspect_threshold", value)
+
+    @property
+    def window(self) -> Optional[int]:
+        """Inter-arrival intervals remembered per node, 1 to 1,048,576 (default 1000)."""
+        return self._get("window")  # type: ignore[no-any-return]
+
+    @window.setter
+    def window(self, value: int) -> None:
+        self._set("window", value)
+
+    @property
+    def heartbeat_interval_ns(self) -> Optional[int]:
+        """Expected heartbeat interval, ns, >= 1000 (default 1 s); also the seed of every history."""
+        return self._get("heartbeat_interval_ns")  # type: ignore[no-any-return]
+
+    @heartbeat_interval_ns.setter
+    def heartbeat_interval_ns(self, value: int) -> None:
+        self._set("heartbeat_interval_ns", value)
+
+    @property
+    def min_std_deviation_ns(self) -> Optional[int]:
+        """Floor of the standard deviation used by phi, ns, > 0 (default heartbeat interval / 10)."""
+        return self._get("min_std_deviation_ns")  # type: ignore[no-any-return]
+
+    @min_std_deviation_ns.setter
+    def min_std_deviation_ns(self, value: int) -> None:
+        self._set("min_std_deviation_ns", value)
+
+    @property
+    def acceptable_pause_ns(self) -> Optional[int]:
+        """Pause added to the learned mean, ns, 0 allowed (default 0)."""
+        return self._get("acceptable_pause_ns")  # type: ignore[no-any-return]
+
+    @acceptable_pause_ns.setter
+    def acceptable_pause_ns(self, value: int) -> None:
+        self._set("acceptable_pause_ns", value)
+
+    @property
+    def max_interval_ns(self) -> Optional[int]:
+        """Longest interval that is learned, ns; longer ones are dropped (default: 2 x the
+        heartbeat interval for the exponential estimator, none otherwise)."""
+        return self._get("max_interval_ns")  # type: ignore[no-any-return]
+
+    @max_interval_ns.setter
+    def max_interval_ns(self, value: int) -> None:
+        self._set("max_interval_ns", value)
+
+    @property
+    def round_trip_ns(self) -> Optional[int]:
+        """Declared network round trip, ns (optional): enables the check
+        ``timeout > heartbeat interval > round trip`` when the monitor is created."""
+        return self._get("round_trip_ns")  # type: ignore[no-any-return]
+
+    @round_trip_ns.setter
+    def round_trip_ns(self, value: int) -> None:
+        self._set("round_trip_ns", value)
+
+    @property
+    def first_heartbeat_timeout_ns(self) -> Optional[int]:
+        """How long a node registered with :meth:`Monitor.add_node` may stay silent before its
+        first heartbeat, ns (default: the time the seeded history takes to reach the threshold)."""
+        return self._get("first_heartbeat_timeout_ns")  # type: ignore[no-any-return]
+
+    @first_heartbeat_timeout_ns.setter
+    def first_heartbeat_timeout_ns(self, value: int) -> None:
+        self._set("first_heartbeat_timeout_ns", value)
+
+    @property
+    def recovery_heartbeats(self) -> Optional[int]:
+        """Consecutive heartbeats a FAILED node needs to be ALIVE again, 1 to 255 (default 2)."""
+        return self._get("recovery_heartbeats")  # type: ignore[no-any-return]
+
+    @recovery_heartbeats.setter
+    def recovery_heartbeats(self, value: int) -> None:
+        self._set("recovery_heartbeats", value)
+
+    def close(self) -> None:
+        """Releases the C handle. Idempotent; afterwards setters raise :class:`InvalidHandleError`."""
+        with self._lock:
+            ptr, self._ptr = self._ptr, None
+            if ptr is not None:
+                lib.phifd_config_free(ptr)
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._ptr is None
+
+    def __enter__(self) -> "Config":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_ptr", None) is not None:
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Config({items})"
+
+
+_heartbeat = lib.phifd_heartbeat
+_phi = lib.phifd_phi
+_monotonic_ns = time.monotonic_ns
+
+
+class Monitor:
+    """A failure detector for many peers (a C ``phifd_monitor``).
+
+    Create it with an optional :class:`Config` (``None`` for all defaults); the configuration
+    is copied. Use it as a context manager or call :meth:`close` (idempotent; it is also
+    closed when garbage-collected). After closing, every method raises
+    :class:`InvalidHandleError`.
+
+    Times are integer nanoseconds of the monotonic clock (:func:`now_ns`, the same clock as
+    :func:`time.monotonic_ns`); a ``now_ns`` of ``None`` means "now". Node ids and
+    generations are ints in ``[0, 2**64)``.
+
+    Thread safety: any number of threads may call any method at once, including
+    :meth:`close`, which waits for calls in progress and then frees the monitor. The library
+    releases the GIL during each call, so threads run in parallel.
+    """
+
+    def __init__(self, config: Optional[Config] = None) -> None:
+        """Creates a monitor. Raises :class:`InvalidArgumentError` (naming the settings at
+        fault) if the configuration's settings do not fit together."""
+        self._ptr: Optional[int] = None
+        self._active: List[int] = []
+        self._close_lock = threading.Lock()
+        handle = c_void_p()
+        if config is None:
+            check(lib.phifd_monitor_new(None, byref(handle)))
+        else:
+            if not isinstance(config, Config):
+                raise TypeError(f"Monitor: config must be a phifd.Config, got {type(config).__name__}")
+            with config._lock:
+                if config._ptr is None:
+                    raise _closed_error("Monitor: config")
+                check(lib.phifd_monitor_new(config._ptr, byref(handle)))
+        self._ptr = handle.value
+
+    # In-flight calls are counted in `_active` (list append/pop are atomic): a call registers
+    # itself *before* reading `_ptr`, and close() clears `_ptr` *before* waiting for `_active` to
+    # drain, so a call either sees None or is waited for: the handle is never freed under it.
+    def _enter(self, what: str) -> int:
+        self._active.append(1)
+        ptr = self._ptr
+        if ptr is None:
+            self._active.pop()
+            raise _closed_error(f"Monitor.{what}")
+        return ptr
+
+    def close(self) -> None:
+        """Frees the monitor and all its nodes. Idempotent and thread-safe: waits for calls in
+        progress on other threads, and later calls raise :class:`InvalidHandleError`."""
+        with self._close_lock:
+            ptr, self._ptr = self._ptr, None
+            if ptr is None:
+                return
+            delay = 1e-5
+            while self._active:
+                time.sleep(delay)
+                delay = min(delay * 2, 1e-3)
+            lib.phifd_monitor_free(ptr)
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._ptr is None
+
+    def __enter__(self) -> "Monitor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_ptr", None) is not None:
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return "Monitor(closed)" if self._ptr is None else f"Monitor(nodes={self.node_count()})"
+
+    def heartbeat(self, node: int, generation: int = 0, now_ns: Optional[int] = None) -> None:
+        """Records a heartbeat from ``node`` carrying ``generation``, received at ``now_ns``
+        (take it where the message was received). An unknown node is added (UNKNOWN -> ALIVE).
+        A higher generation restarts the node's history (a RESTARTED event).
+
+        Raises :class:`StaleGenerationError` if ``generation`` is lower than the node's current
+        one (nothing changes).
+        """
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        try:
+            bad = (node | generation | now_ns) >> 64
+        except TypeError:
+            bad = True
+        if bad:
+            raise _u64_error("Monitor.heartbeat", node=node, generation=generation, now_ns=now_ns)
+        ptr = self._enter("heartbeat")
+        try:
+            status = _heartbeat(ptr, node, generation, now_ns)
+        finally:
+            self._active.pop()
+        if status:
+            check(status)
+
+    def add_node(self, node: int, generation: int = 0, now_ns: Optional[int] = None) -> None:
+        """Registers ``node`` at ``now_ns`` before its first heartbeat (state UNKNOWN), so that
+        it becomes FAILED if it never sends one within the first-heartbeat timeout. Registering
+        a monitored node changes nothing."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.add_node", node=node, generation=generation, now_ns=now_ns)
+        ptr = self._enter("add_node")
+        try:
+            status = lib.phifd_node_add(ptr, node, generation, now_ns)
+        finally:
+            self._active.pop()
+        check(status)
+
+    def remove(self, node: int) -> None:
+        """Stops monitoring ``node`` and forgets its history and generation; pending events about
+        it stay queued. Raises :class:`UnknownNodeError` if it is not monitored."""
+        _check_u64("Monitor.remove", node=node)
+        ptr = self._enter("remove")
+        try:
+            status = lib.phifd_node_remove(ptr, node)
+        finally:
+            self._active.pop()
+        check(status)
+
+    def phi(self, node: int, now_ns: Optional[int] = None) -> float:
+        """The phi of ``node`` at ``now_ns``: never NaN or negative, finite for every finite time,
+        non-decreasing in time until the next heartbeat. Read-only.
+        Raises :class:`UnknownNodeError` if the node is not monitored."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        try:
+            bad = (node | now_ns) >> 64
+        except TypeError:
+            bad = True
+        if bad:
+            raise _u64_error("Monitor.phi", node=node, now_ns=now_ns)
+        out = c_double()
+        ptr = self._enter("phi")
+        try:
+            status = _phi(ptr, node, now_ns, byref(out))
+        finally:
+            self._active.pop()
+        if status:
+            check(status)
+        return out.value
+
+    def info(self, node: int, now_ns: Optional[int] = None) -> NodeInfo:
+        """The state, phi, generation and statistics of ``node`` as of ``now_ns`` (read-only: the
+        state is the one its silence implies; events come from heartbeats and polls).
+        Raises :class:`UnknownNodeError` if the node is not monitored."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.info", node=node, now_ns=now_ns)
+        raw = NodeInfoStruct()
+        raw.size = sizeof(NodeInfoStruct)
+        ptr = self._enter("info")
+        try:
+            status = lib.phifd_node_get_info(ptr, node, now_ns, byref(raw))
+        finally:
+            self._active.pop()
+        check(status)
+        return NodeInfo(
+            node=raw.node,
+            generation=raw.generation,
+            state=State(raw.state),
+            phi=raw.phi,
+            last_arrival_ns=raw.last_arrival_ns,
+            silence_origin_ns=raw.silence_origin_ns,
+            samples=raw.samples,
+            mean_ns=raw.mean_ns,
+            sd_ns=raw.sd_ns,
+            suspect_after_ns=raw.suspect_after_ns,
+            fail_after_ns=raw.fail_after_ns,
+            has_arrival=bool(raw.has_arrival),
+        )
+
+    def time_until_phi(self, node: int, phi: float) -> int:
+        """The silence after the node's last arrival, in ns, at which its phi first reaches
+        ``phi`` on its current history (0 if it is already there at zero silence). With
+        ``phi`` = the threshold this is how long until the node is declared dead.
+        Raises :class:`UnknownNodeError`, or :class:`InvalidArgumentError` for a NaN, infinite
+        or negative ``phi``."""
+        _check_u64("Monitor.time_until_phi", node=node)
+        if isinstance(phi, bool) or not isinstance(phi, (int, float)):
+            raise TypeError(f"Monitor.time_until_phi: `phi` must be a number, got {type(phi).__name__}")
+        out = c_uint64()
+        ptr = self._enter("time_until_phi")
+        try:
+            status = lib.phifd_node_time_until_phi(ptr, node, float(phi), byref(out))
+        finally:
+            self._active.pop()
+        check(status)
+        return out.value
+
+    def time_until_phi_timedelta(self, node: int, phi: float) -> timedelta:
+        """:meth:`time_until_phi` as a :class:`datetime.timedelta` (microsecond resolution)."""
+        return ns_to_timedelta(self.time_until_phi(node, phi))
+
+    def poll(self, now_ns: Optional[int] = None, max_events: Optional[int] = None) -> List[Event]:
+        """Evaluates every node at ``now_ns`` and returns the pending transitions, oldest first:
+        all of them, or at most ``max_events`` (the rest stay queued for the next poll)."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.poll", now_ns=now_ns)
+        if max_events is not None and (not isinstance(max_events, int) or max_events < 0):
+            raise InvalidArgumentError(Status.INVALID_ARG, "Monitor.poll: `max_events` must be an int >= 0")
+        events: List[Event] = []
+        chunk = 256
+        buf = (EventStruct * chunk)()
+        written = c_size_t()
+        while max_events is None or len(events) < max_events:
+            cap = chunk if max_events is None else min(chunk, max_events - len(events))
+            ptr = self._enter("poll")
+            try:
+                status = lib.phifd_monitor_poll(ptr, now_ns, buf, cap, byref(written))
+            finally:
+                self._active.pop()
+            check(status)
+            n = written.value
+            for i in range(n):
+                e = buf[i]
+                events.append(
+                    Event(
+                        node=e.node,
+                        generation=e.generation,
+                        time_ns=e.time_ns,
+                        phi=e.phi,
+                        kind=EventKind(e.kind),
+                        from_state=State(e.from_),
+                        to_state=State(e.to),
+                    )
+                )
+            if n < cap:
+                break
+        return events
+
+    def node_count(self) -> int:
+        """The number of monitored nodes (also ``len(monitor)``)."""
+        out = c_uint64()
+        ptr = self._enter("node_count")
+        try:
+            status = lib.phifd_monitor_node_count(ptr, byref(out))
+        finally:
+            self._active.pop()
+        check(status)
+        return out.value
+
+    def __len__(self) -> int:
+        return self.node_count()
+
+    def stats(self) -> MonitorStats:
+        """The monitor's counters (nodes, pending, dropped and stale events)."""
+        raw = MonitorStatsStruct()
+        raw.size = sizeof(MonitorStatsStruct)
+        ptr = self._enter("stats")
+        try:
+            status = lib.phifd_monitor_get_stats(ptr, byref(raw))
+        finally:
+            self._active.pop()
+        check(status)
+        return MonitorStats(
+            nodes=raw.nodes,
+            pending_events=raw.pending_events,
+            dropped_events=raw.dropped_events,
+            stale_heartbeats=raw.stale_heartbeats,
+        )
+
+    def heartbeat_batch(
+        self,
+        nodes: U64Seq,
+        generations: Union[U64Seq, int] = 0,
+        times_ns: Union[U64Seq, int, None] = None,
+    ) -> None:
+        """Records many heartbeats in one library call, exactly as repeated :meth:`heartbeat`
+        calls in order would: record ``i`` is ``nodes[i]``, ``generations[i]``, ``times_ns[i]``.
+
+        ``generations`` and ``times_ns`` may be single ints shared by every record
+        (``times_ns=None`` means now). Each argument may be a sequence of ints (copied) or a
+        buffer of native uint64 items such as ``array('Q')`` (used without copying).
+
+        Every record is processed even if some fail. If any failed, raises the error of the
+        first failing record (its message names the index), with ``statuses`` holding every
+        record's :class:`Status`.
+        """
+        node_arr, n = _u64_array("Monitor.heartbeat_batch", "nodes", nodes, None)
+        gen_arr, ng = _u64_array("Monitor.heartbeat_batch", "generations", generations, n)
+        if times_ns is None:
+            times_ns = _monotonic_ns()
+        time_arr, nt = _u64_array("Monitor.heartbeat_batch", "times_ns", times_ns, n)
+        if not n == ng == nt:
+            raise InvalidArgumentError(
+                Status.INVALID_ARG,
+                f"Monitor.heartbeat_batch: lengths differ (nodes {n}, generations {ng}, times_ns {nt})",
+            )
+        statuses = (c_uint32 * n)()
+        ptr = self._enter("heartbeat_batch")
+        try:
+            status = lib.phifd_heartbeat_batch(ptr, node_arr, gen_arr, time_arr, n, statuses)
+        finally:
+            self._active.pop()
+        if status:
+            message = _ffi.last_error_message()
+            codes = [_status_or_int(s) for s in statuses]
+            raise error_for_status(status, message, codes)
+
+    def phi_batch(self, nodes: U64Seq, now_ns: Optional[int] = None, *, strict: bool = True) -> List[float]:
+        """The phi of many nodes at one time ``now_ns``, in one library call, equal bit for bit
+        to :meth:`phi` for each. ``nodes`` is a sequence of ints or a buffer of native uint64
+        (``array('Q')``, used without copying).
+
+        With ``strict`` (the default) an unknown node raises :class:`UnknownNodeError` (its
+        message names the first such index; ``statuses`` lists every node's status); with
+        ``strict=False`` unknown nodes get NaN instead.
+        """
+        result = self._phi_batch(nodes, now_ns, strict, None, "phi_batch")
+        return result[:]
+
+    def phi_batch_into(
+        self, nodes: U64Seq, out: Any, now_ns: Optional[int] = None, *, strict: bool = True
+    ) -> None:
+        """Like :meth:`phi_batch`, but writes the values into ``out``, a writable buffer of at
+        least ``len(nodes)`` native doubles such as ``array('d')``, without copying."""
+        self._phi_batch(nodes, now_ns, strict, out, "phi_batch_into")
+
+    def _phi_batch(self, nodes: Any, now_ns: Optional[int], strict: bool, out: Any, what: str) -> Any:
+        function = f"Monitor.{what}"
+        node_arr, n = _u64_array(function, "nodes", nodes, None)
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64(function, now_ns=now_ns)
+        if out is None:
+            out_arr = (c_double * n)()
+        else:
+            view = memoryview(out)
+            if view.readonly or view.format not in ("d", "@d", "=d", "<d") or not view.c_contiguous:
+                raise TypeError(f"{function}: `out` must be a writable contiguous buffer of doubles")
+            if view.nbytes < 8 * n:
+                raise InvalidArgumentError(
+                    Status.INVALID_ARG, f"{function}: `out` holds {view.nbytes // 8} doubles, {n} needed"
+                )
+            out_arr = (c_double * n).from_buffer(view)
+        statuses = (c_uint32 * n)()
+        ptr = self._enter(what)
+        try:
+            status = lib.phifd_phi_batch(ptr, node_arr, n, now_ns, out_arr, statuses)
+        finally:
+            self._active.pop()
+        if status and (strict or status != Status.UNKNOWN_NODE):
+            message = _ffi.last_error_message()
+            raise error_for_status(status, message, [_status_or_int(s) for s in statuses])
+        return out_arr
+
+
+def _status_or_int(code: int) -> Union[Status, int]:
+    try:
+        return Status(code)
+    except ValueError:
+        return code

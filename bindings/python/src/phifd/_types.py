@@ -1,0 +1,138 @@
+"""Enumerations and plain result types of the phifd binding (all immutable)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+
+__all__ = ["Estimator", "State", "EventKind", "Event", "NodeInfo", "MonitorStats", "ns_to_timedelta"]
+
+
+def ns_to_timedelta(ns: int) -> timedelta:
+    """A duration in integer nanoseconds as a :class:`datetime.timedelta`.
+
+    ``timedelta`` has microsecond resolution: the value is rounded to the nearest microsecond.
+    """
+    seconds, rest = divmod(int(ns), 1_000_000_000)
+    return timedelta(seconds=seconds, microseconds=rest / 1000)
+
+
+class Estimator(enum.IntEnum):
+    """How phi is computed from a node's history (``PHIFD_ESTIMATOR_*``)."""
+
+    AKKA = 0
+    """Akka/Pekko-compatible logistic approximation of the normal tail (the default)."""
+    NORMAL = 1
+    """The exact normal tail, evaluated in log space."""
+    EXPONENTIAL = 2
+    """Cassandra-compatible exponential model: ``phi = elapsed / mean / ln(10)``."""
+
+
+class State(enum.IntEnum):
+    """A node's state (``PHIFD_STATE_*``)."""
+
+    UNKNOWN = 0
+    """Registered with ``add_node``, no heartbeat yet."""
+    ALIVE = 1
+    """Heartbeating: phi below the suspect threshold."""
+    SUSPECT = 2
+    """phi at or above the suspect threshold, or recovering from FAILED."""
+    FAILED = 3
+    """phi at or above the threshold, or no first heartbeat within the first-heartbeat timeout."""
+
+
+class EventKind(enum.IntEnum):
+    """What an :class:`Event` reports (``PHIFD_EVENT_*``)."""
+
+    STATE_CHANGED = 0
+    """The node's state changed from ``from_state`` to ``to_state``."""
+    RESTARTED = 1
+    """The node came back with a higher generation; its history restarted and it is ALIVE."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One transition reported by :meth:`phifd.Monitor.poll`.
+
+    Attributes:
+        node: the node id.
+        generation: the node's generation after the transition.
+        time_ns: when the transition happened (monotonic ns): the arrival time for transitions
+            caused by a heartbeat, the instant the silence reached the threshold for
+            silence-driven ones (not the poll time).
+        phi: phi at ``time_ns``.
+        kind: :class:`EventKind`.
+        from_state: the state before.
+        to_state: the state after.
+    """
+
+    node: int
+    generation: int
+    time_ns: int
+    phi: float
+    kind: EventKind
+    from_state: State
+    to_state: State
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node's state and statistics at one time, from :meth:`phifd.Monitor.info`.
+
+    Attributes:
+        node: the node id.
+        generation: its current generation.
+        state: the state that silence implies at the query time.
+        phi: phi at the query time.
+        last_arrival_ns: last heartbeat arrival (monotonic ns); 0 if ``has_arrival`` is False.
+        silence_origin_ns: what silence is measured from: the last arrival, or the
+            registration time before the first heartbeat.
+        samples: intervals in the window (the seed history counts until pushed out).
+        mean_ns: mean interval of the window, ns (without the acceptable pause).
+        sd_ns: population standard deviation of the window, ns (before the floor).
+        suspect_after_ns: silence after ``silence_origin_ns`` at which the node becomes SUSPECT.
+        fail_after_ns: silence after ``silence_origin_ns`` at which it becomes FAILED.
+        has_arrival: True once a heartbeat was recorded for the current registration.
+    """
+
+    node: int
+    generation: int
+    state: State
+    phi: float
+    last_arrival_ns: int
+    silence_origin_ns: int
+    samples: int
+    mean_ns: float
+    sd_ns: float
+    suspect_after_ns: int
+    fail_after_ns: int
+    has_arrival: bool
+
+    @property
+    def suspect_after(self) -> timedelta:
+        """``suspect_after_ns`` as a :class:`datetime.timedelta` (microsecond resolution)."""
+        return ns_to_timedelta(self.suspect_after_ns)
+
+    @property
+    def fail_after(self) -> timedelta:
+        """``fail_after_ns`` as a :class:`datetime.timedelta`: how long a silence, counted from
+        ``silence_origin_ns``, declares this node dead (microsecond resolution)."""
+        return ns_to_timedelta(self.fail_after_ns)
+
+
+@dataclass(frozen=True)
+class MonitorStats:
+    """Counters of a monitor, from :meth:`phifd.Monitor.stats`.
+
+    Attributes:
+        nodes: nodes currently monitored.
+        pending_events: events waiting for :meth:`phifd.Monitor.poll`.
+        dropped_events: events dropped because more than 1,048,576 were waiting.
+        stale_heartbeats: heartbeats rejected with :class:`phifd.StaleGenerationError`.
+    """
+
+    nodes: int
+    pending_events: int
+    dropped_events: int
+    stale_heartbeats: int
