@@ -20,7 +20,10 @@ equal the version this package was written for, or the import fails.
 
 from ._errors import (
     BufferTooSmallError,
+    CorruptError,
     InternalError,
+    IoError,
+    LockedError,
     InvalidArgumentError,
     InvalidHandleError,
     NullArgumentError,
@@ -30,6 +33,7 @@ from ._errors import (
     UnknownNodeError,
 )
 from ._ffi import EXPECTED_VERSION as __version__
+from ._generation import MAX_GENERATION, GenerationClock, parse_generation
 from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
 from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
 
@@ -52,6 +56,12 @@ __all__ = [
     "InvalidHandleError",
     "InternalError",
     "BufferTooSmallError",
+    "IoError",
+    "CorruptError",
+    "LockedError",
+    "GenerationClock",
+    "parse_generation",
+    "MAX_GENERATION",
     "now_ns",
     "to_ns",
     "ns_to_timedelta",

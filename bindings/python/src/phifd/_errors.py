@@ -20,6 +20,9 @@ __all__ = [
     "InvalidHandleError",
     "InternalError",
     "BufferTooSmallError",
+    "IoError",
+    "CorruptError",
+    "LockedError",
     "error_for_status",
 ]
 
@@ -43,6 +46,12 @@ class Status(enum.IntEnum):
     """A bug inside the library (a caught panic); the library stays usable."""
     BUFFER_TOO_SMALL = 7
     """A caller-provided struct is too small."""
+    IO = 8
+    """An operating-system I/O error (the message carries the path and the OS error text)."""
+    CORRUPT = 9
+    """Stored data is damaged (the message names the path and the damage)."""
+    LOCKED = 10
+    """The resource (e.g. a generation file) is held by another live process."""
 
 
 class PhifdError(Exception):
@@ -105,6 +114,20 @@ class BufferTooSmallError(PhifdError):
     """``PHIFD_ERR_BUFFER_TOO_SMALL``: a versioned struct's ``size`` field was too small."""
 
 
+class IoError(PhifdError):
+    """``PHIFD_ERR_IO``: an operating-system I/O error (missing directory, read-only filesystem,
+    permission denied, disk full); the message carries the path and the OS error text."""
+
+
+class CorruptError(PhifdError):
+    """``PHIFD_ERR_CORRUPT``: stored data is damaged (truncated, garbage, checksum mismatch, a
+    value beyond the sane bound); nothing is reset silently."""
+
+
+class LockedError(PhifdError):
+    """``PHIFD_ERR_LOCKED``: the resource is held by another live process (an OS lock)."""
+
+
 _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.NULL_ARG: NullArgumentError,
     Status.INVALID_ARG: InvalidArgumentError,
@@ -113,6 +136,9 @@ _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.INVALID_HANDLE: InvalidHandleError,
     Status.INTERNAL: InternalError,
     Status.BUFFER_TOO_SMALL: BufferTooSmallError,
+    Status.IO: IoError,
+    Status.CORRUPT: CorruptError,
+    Status.LOCKED: LockedError,
 }
 
 

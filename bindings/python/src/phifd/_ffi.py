@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import POINTER, c_char_p, c_double, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_double, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, Optional
 
@@ -81,6 +81,7 @@ assert ctypes.sizeof(EventStruct) == 48
 
 c_config_p = c_void_p
 c_monitor_p = c_void_p
+c_generation_p = c_void_p
 P_u64 = POINTER(c_uint64)
 P_f64 = POINTER(c_double)
 P_status = POINTER(c_status)
@@ -104,6 +105,13 @@ PROTOTYPES = {
     "phifd_config_set_round_trip_ns": (c_status, [c_config_p, c_uint64]),
     "phifd_config_set_first_heartbeat_timeout_ns": (c_status, [c_config_p, c_uint64]),
     "phifd_config_set_recovery_heartbeats": (c_status, [c_config_p, c_uint32]),
+    "phifd_generation_open": (c_status, [c_char_p, POINTER(c_generation_p)]),
+    "phifd_generation_new_in_memory": (c_status, [c_uint64, POINTER(c_generation_p)]),
+    "phifd_generation_free": (None, [c_generation_p]),
+    "phifd_generation_current": (c_status, [c_generation_p, P_u64]),
+    "phifd_generation_advance": (c_status, [c_generation_p, P_u64]),
+    "phifd_generation_observe": (c_status, [c_generation_p, c_uint64, POINTER(c_bool)]),
+    "phifd_generation_parse": (c_status, [c_char_p, c_size_t, P_u64]),
     "phifd_monitor_new": (c_status, [c_config_p, POINTER(c_monitor_p)]),
     "phifd_monitor_free": (None, [c_monitor_p]),
     "phifd_heartbeat": (c_status, [c_monitor_p, c_uint64, c_uint64, c_uint64]),

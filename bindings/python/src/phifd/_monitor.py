@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _ffi
-from ._errors import InvalidArgumentError, InvalidHandleError, Status, error_for_status
+from ._errors import InvalidArgumentError, Status, error_for_status
+from ._handle import OwnedHandle, closed_error
 from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, check, lib
 from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
 
@@ -68,10 +69,6 @@ def status_name(status: int) -> str:
 def library_path() -> str:
     """The absolute path of the loaded shared library."""
     return _ffi.LIBRARY_PATH
-
-
-def _closed_error(what: str) -> InvalidHandleError:
-    return InvalidHandleError(Status.INVALID_HANDLE, f"{what}: the object is closed")
 
 
 def _u64_error(function: str, **values: Any) -> Exception:
@@ -237,7 +234,7 @@ class Config:
             arg = int(value)
         with self._lock:
             if self._ptr is None:
-                raise _closed_error("Config")
+                raise closed_error("Config")
             check(getattr(lib, function)(self._ptr, arg))
             self._values[key] = value
 
@@ -381,7 +378,7 @@ _phi = lib.phifd_phi
 _monotonic_ns = time.monotonic_ns
 
 
-class Monitor:
+class Monitor(OwnedHandle):
     """A failure detector for many peers (a C ``phifd_monitor``).
 
     Create it with an optional :class:`Config` (``None`` for all defaults); the configuration
@@ -401,9 +398,7 @@ class Monitor:
     def __init__(self, config: Optional[Config] = None) -> None:
         """Creates a monitor. Raises :class:`InvalidArgumentError` (naming the settings at
         fault) if the configuration's settings do not fit together."""
-        self._ptr: Optional[int] = None
-        self._active: List[int] = []
-        self._close_lock = threading.Lock()
+        self._init_handle(None)
         handle = c_void_p()
         if config is None:
             check(lib.phifd_monitor_new(None, byref(handle)))
@@ -412,51 +407,12 @@ class Monitor:
                 raise TypeError(f"Monitor: config must be a phifd.Config, got {type(config).__name__}")
             with config._lock:
                 if config._ptr is None:
-                    raise _closed_error("Monitor: config")
+                    raise closed_error("Monitor: config")
                 check(lib.phifd_monitor_new(config._ptr, byref(handle)))
         self._ptr = handle.value
 
-    # In-flight calls are counted in `_active` (list append/pop are atomic): a call registers
-    # itself *before* reading `_ptr`, and close() clears `_ptr` *before* waiting for `_active` to
-    # drain, so a call either sees None or is waited for: the handle is never freed under it.
-    def _enter(self, what: str) -> int:
-        self._active.append(1)
-        ptr = self._ptr
-        if ptr is None:
-            self._active.pop()
-            raise _closed_error(f"Monitor.{what}")
-        return ptr
-
-    def close(self) -> None:
-        """Frees the monitor and all its nodes. Idempotent and thread-safe: waits for calls in
-        progress on other threads, and later calls raise :class:`InvalidHandleError`."""
-        with self._close_lock:
-            ptr, self._ptr = self._ptr, None
-            if ptr is None:
-                return
-            delay = 1e-5
-            while self._active:
-                time.sleep(delay)
-                delay = min(delay * 2, 1e-3)
-            lib.phifd_monitor_free(ptr)
-
-    @property
-    def closed(self) -> bool:
-        """True after :meth:`close`."""
-        return self._ptr is None
-
-    def __enter__(self) -> "Monitor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_ptr", None) is not None:
-                self.close()
-        except Exception:
-            pass
+    _free = lib.phifd_monitor_free
+    _name = "Monitor"
 
     def __repr__(self) -> str:
         return "Monitor(closed)" if self._ptr is None else f"Monitor(nodes={self.node_count()})"
