@@ -1,0 +1,626 @@
+/*
+ * phifd — a phi-accrual failure detector (C++17 API).
+ *
+ * A header-only layer over the C API in phifd.h; link with the same library (-lphifd).
+ *
+ *  - Objects own their C handle through std::unique_ptr and free it with the C `_free` function.
+ *    They are move-only: copying a Config or a Monitor does not compile. A moved-from object
+ *    holds no handle; calling a method on it throws phifd::Error (PHIFD_ERR_NULL_ARG).
+ *  - Every failure is reported by throwing phifd::Error (or one of its subclasses), which carries
+ *    the phifd_status and the library's explanation (phifd_last_error_message()). Nothing is
+ *    ever silently ignored, except where a method's name says so (`try_phi` answers std::nullopt
+ *    for an unknown node; the batch calls report per-record results).
+ *  - Times are phifd::Clock::time_point values: nanoseconds of the monotonic clock the library
+ *    reads (CLOCK_MONOTONIC). Durations are std::chrono::nanoseconds; any coarser std::chrono
+ *    duration (seconds, milliseconds, ...) converts implicitly. Every method that takes a time
+ *    has an overload without it that uses Clock::now().
+ *  - Thread safety is that of the C API: one Monitor may be used by any number of threads at once
+ *    (every method); destroying or move-assigning it must not race with other calls. A Config must
+ *    not be modified from two threads at once.
+ */
+
+#ifndef PHIFD_HPP
+#define PHIFD_HPP
+
+#include "phifd.h"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ratio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+/** The phifd C++ API. Everything lives in this namespace; `phifd::detail` is not public. */
+namespace phifd {
+
+/** A node (peer) identifier, chosen by the caller. */
+using NodeId = std::uint64_t;
+
+/** A node's generation (incarnation number): a node that restarts sends a higher one. */
+using Generation = std::uint64_t;
+
+/** A duration in nanoseconds held as a double, for the statistics that are not whole numbers. */
+using FloatNanoseconds = std::chrono::duration<double, std::nano>;
+
+/**
+ * Status of a library call: the `PHIFD_OK` / `PHIFD_ERR_*` codes of phifd.h. Codes are append-only,
+ * so a newer library may return a value not named here; it is still carried unchanged.
+ */
+enum class Status : phifd_status {
+  Ok = PHIFD_OK,                             ///< Success.
+  NullArg = PHIFD_ERR_NULL_ARG,              ///< A required handle or pointer was missing (e.g. a moved-from object).
+  InvalidArg = PHIFD_ERR_INVALID_ARG,        ///< An argument was out of range (see the message).
+  UnknownNode = PHIFD_ERR_UNKNOWN_NODE,      ///< The node is not monitored.
+  StaleGeneration = PHIFD_ERR_STALE_GENERATION,  ///< A heartbeat carried a generation below the node's current one.
+  InvalidHandle = PHIFD_ERR_INVALID_HANDLE,  ///< A handle that is not a live library object.
+  Internal = PHIFD_ERR_INTERNAL,             ///< A bug inside the library (please report it).
+  BufferTooSmall = PHIFD_ERR_BUFFER_TOO_SMALL,  ///< A caller-provided struct was too small.
+};
+
+/** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
+inline const char* status_name(Status s) noexcept { return phifd_status_name(static_cast<phifd_status>(s)); }
+
+/** Which statistical model turns the silence into phi (see phifd.h, `PHIFD_ESTIMATOR_*`). */
+enum class Estimator : phifd_estimator {
+  Akka = PHIFD_ESTIMATOR_AKKA,                ///< Akka/Pekko-compatible logistic approximation (the default).
+  Normal = PHIFD_ESTIMATOR_NORMAL,            ///< The exact normal tail, evaluated in log space.
+  Exponential = PHIFD_ESTIMATOR_EXPONENTIAL,  ///< Cassandra-compatible exponential model.
+};
+
+/** A node's state (see phifd.h, `PHIFD_STATE_*`). */
+enum class State : phifd_state {
+  Unknown = PHIFD_STATE_UNKNOWN,  ///< Registered with add_node, no heartbeat yet.
+  Alive = PHIFD_STATE_ALIVE,      ///< Heartbeating: phi below the suspect threshold.
+  Suspect = PHIFD_STATE_SUSPECT,  ///< phi at or above the suspect threshold, or recovering from Failed.
+  Failed = PHIFD_STATE_FAILED,    ///< phi at or above the threshold, or no first heartbeat in time.
+};
+
+/** What an Event reports (see phifd.h, `PHIFD_EVENT_*`). */
+enum class EventKind : phifd_event_kind {
+  StateChanged = PHIFD_EVENT_STATE_CHANGED,  ///< The state changed from `from` to `to`.
+  Restarted = PHIFD_EVENT_RESTARTED,         ///< A higher generation arrived: history restarted, now `to` (Alive).
+};
+
+/** The name of a state: "UNKNOWN", "ALIVE", "SUSPECT", "FAILED", or "?" for a code this header does not know. */
+inline const char* to_string(State s) noexcept {
+  switch (s) {
+    case State::Unknown: return "UNKNOWN";
+    case State::Alive: return "ALIVE";
+    case State::Suspect: return "SUSPECT";
+    case State::Failed: return "FAILED";
+  }
+  return "?";
+}
+
+/** The name of an event kind: "STATE_CHANGED", "RESTARTED", or "?" for a code this header does not know. */
+inline const char* to_string(EventKind k) noexcept {
+  switch (k) {
+    case EventKind::StateChanged: return "STATE_CHANGED";
+    case EventKind::Restarted: return "RESTARTED";
+  }
+  return "?";
+}
+
+/** The library's version string, e.g. "0.1.0" (static; never null). Compare with PHIFD_VERSION_STRING. */
+inline const char* version() noexcept { return phifd_version(); }
+
+/**
+ * A failed library call. `status()` is the phifd_status, `message()` the library's explanation
+ * (which function, which argument, why) captured when the call failed, and `what()` is
+ * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE
+ * or PHIFD_ERR_STALE_GENERATION throw the subclasses InvalidArgument, UnknownNode and
+ * StaleGeneration, so they can be caught separately; every other status throws Error itself.
+ */
+class Error : public std::runtime_error {
+ public:
+  /** An error with the given status and explanation. */
+  Error(Status status, const std::string& message)
+      : std::runtime_error(std::string(status_name(status)) + ": " + message), status_(status), message_(message) {}
+
+  /** The status the call failed with (never Status::Ok). */
+  Status status() const noexcept { return status_; }
+
+  /** The library's explanation of the failure (without the status name). */
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  Status status_;
+  std::string message_;
+};
+
+/** An argument was out of range (PHIFD_ERR_INVALID_ARG), e.g. a NaN threshold or a negative duration. */
+class InvalidArgument : public Error {
+ public:
+  /** An error with status Status::InvalidArg. */
+  explicit InvalidArgument(const std::string& message) : Error(Status::InvalidArg, message) {}
+};
+
+/** The node is not monitored by this monitor (PHIFD_ERR_UNKNOWN_NODE). */
+class UnknownNode : public Error {
+ public:
+  /** An error with status Status::UnknownNode. */
+  explicit UnknownNode(const std::string& message) : Error(Status::UnknownNode, message) {}
+};
+
+/**
+ * A heartbeat carried a generation lower than the node's current one (PHIFD_ERR_STALE_GENERATION);
+ * nothing was changed. Answer the sender with the current generation (Monitor::info).
+ */
+class StaleGeneration : public Error {
+ public:
+  /** An error with status Status::StaleGeneration. */
+  explicit StaleGeneration(const std::string& message) : Error(Status::StaleGeneration, message) {}
+};
+
+namespace detail {
+
+/** Throws the exception for a status with the given message. */
+[[noreturn]] inline void throw_error(Status s, const std::string& message) {
+  switch (s) {
+    case Status::InvalidArg: throw InvalidArgument(message);
+    case Status::UnknownNode: throw UnknownNode(message);
+    case Status::StaleGeneration: throw StaleGeneration(message);
+    default: throw Error(s, message);
+  }
+}
+
+/** Throws for a failed C call, with this thread's last error message; does nothing on PHIFD_OK. */
+inline void check(phifd_status s) {
+  if (s != PHIFD_OK) {
+    throw_error(static_cast<Status>(s), phifd_last_error_message());
+  }
+}
+
+/** Deleter calling phifd_config_free. */
+struct ConfigDeleter {
+  void operator()(phifd_config* c) const noexcept { phifd_config_free(c); }
+};
+
+/** Deleter calling phifd_monitor_free. */
+struct MonitorDeleter {
+  void operator()(phifd_monitor* m) const noexcept { phifd_monitor_free(m); }
+};
+
+/** A non-negative duration as unsigned nanoseconds; throws InvalidArgument if negative. */
+inline std::uint64_t duration_ns(std::chrono::nanoseconds d, const char* what) {
+  if (d.count() < 0) {
+    throw InvalidArgument(std::string(what) + " must not be negative");
+  }
+  return static_cast<std::uint64_t>(d.count());
+}
+
+/** Unsigned nanoseconds as a duration, saturating at nanoseconds::max(). */
+inline std::chrono::nanoseconds ns_duration(std::uint64_t ns) noexcept {
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::chrono::nanoseconds::rep>::max());
+  return std::chrono::nanoseconds(ns > max ? std::numeric_limits<std::chrono::nanoseconds::rep>::max()
+                                           : static_cast<std::chrono::nanoseconds::rep>(ns));
+}
+
+}  // namespace detail
+
+/**
+ * The library's clock: the system's monotonic clock (CLOCK_MONOTONIC), read by phifd_now_ns().
+ * A std::chrono clock (TrivialClock), so its time points mix with std::chrono durations; its epoch
+ * is the monotonic clock's (usually boot). Times read elsewhere from CLOCK_MONOTONIC (for example
+ * where a datagram was received) convert with from_ns(). Thread-safe.
+ */
+struct Clock {
+  using rep = std::int64_t;                            ///< Tick count type.
+  using period = std::nano;                            ///< One tick is one nanosecond.
+  using duration = std::chrono::nanoseconds;           ///< The clock's duration type.
+  using time_point = std::chrono::time_point<Clock>;   ///< The clock's time point type.
+  static constexpr bool is_steady = true;              ///< Never goes backwards.
+
+  /** The current time (phifd_now_ns()). Cannot fail. */
+  static time_point now() noexcept { return from_ns(phifd_now_ns()); }
+
+  /** The time point `ns` nanoseconds after the clock's epoch (values above INT64_MAX saturate). */
+  static time_point from_ns(std::uint64_t ns) noexcept { return time_point(detail::ns_duration(ns)); }
+
+  /** Nanoseconds since the clock's epoch, as the C API takes them. Throws InvalidArgument if `t` is before the epoch. */
+  static std::uint64_t to_ns(time_point t) { return detail::duration_ns(t.time_since_epoch(), "time point"); }
+};
+
+/**
+ * Settings for a Monitor, built with chained setters (each returns *this and throws on a bad
+ * value), then passed to the Monitor constructor, which copies it. Unset settings keep the defaults
+ * listed in phifd.h. Move-only; owns a phifd_config. Must not be modified from two threads at once.
+ *
+ *     phifd::Config cfg;
+ *     cfg.set_heartbeat_interval(std::chrono::milliseconds(100)).set_threshold(8.0);
+ */
+class Config {
+ public:
+  /** A configuration with every setting at its default. Throws Error if the library cannot create one. */
+  Config() {
+    phifd_config* raw = nullptr;
+    detail::check(phifd_config_new(&raw));
+    handle_.reset(raw);
+  }
+
+  Config(const Config&) = delete;             ///< Not copyable (owns a handle).
+  Config& operator=(const Config&) = delete;  ///< Not copyable (owns a handle).
+  Config(Config&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Config& operator=(Config&&) noexcept = default;  ///< Frees this handle and takes over the source's.
+  ~Config() = default;                        ///< Frees the handle (phifd_config_free).
+
+  /** Chooses the estimator. Default Estimator::Akka. Throws InvalidArgument for a code the library does not know. */
+  Config& set_estimator(Estimator e) {
+    detail::check(phifd_config_set_estimator(handle_.get(), static_cast<phifd_estimator>(e)));
+    return *this;
+  }
+
+  /** phi at which a node is Failed. Default 8; finite, > 0, <= 1e6, else InvalidArgument. */
+  Config& set_threshold(double phi) {
+    detail::check(phifd_config_set_threshold(handle_.get(), phi));
+    return *this;
+  }
+
+  /** phi at which a node is Suspect. Default threshold / 2; finite and > 0 (checked against the threshold by Monitor). */
+  Config& set_suspect_threshold(double phi) {
+    detail::check(phifd_config_set_suspect_threshold(handle_.get(), phi));
+    return *this;
+  }
+
+  /** How many inter-arrival intervals each node remembers (1 to 1,048,576). Default 1000. */
+  Config& set_window(std::uint64_t intervals) {
+    detail::check(phifd_config_set_window(handle_.get(), intervals));
+    return *this;
+  }
+
+  /** Expected heartbeat interval (>= 1 us); also the seed of every node's history. Default 1 s. */
+  Config& set_heartbeat_interval(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_heartbeat_interval_ns(handle_.get(), detail::duration_ns(d, "heartbeat interval")));
+    return *this;
+  }
+
+  /** Floor of the standard deviation used by phi (> 0). Default heartbeat interval / 4 (the seed history's sd). */
+  Config& set_min_std_deviation(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_min_std_deviation_ns(handle_.get(), detail::duration_ns(d, "min std deviation")));
+    return *this;
+  }
+
+  /** Pause added to the learned mean (>= 0, at most 11.6 days). Default 0. */
+  Config& set_acceptable_pause(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_acceptable_pause_ns(handle_.get(), detail::duration_ns(d, "acceptable pause")));
+    return *this;
+  }
+
+  /** Longest interval that is learned (> 0; longer ones are dropped). Default 2 x interval for Exponential, none otherwise. */
+  Config& set_max_interval(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_max_interval_ns(handle_.get(), detail::duration_ns(d, "max interval")));
+    return *this;
+  }
+
+  /** Declares the network round trip (> 0), so that Monitor checks timeout > interval > round trip. Optional. */
+  Config& set_round_trip(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_round_trip_ns(handle_.get(), detail::duration_ns(d, "round trip")));
+    return *this;
+  }
+
+  /** How long a node registered with add_node may stay silent before its first heartbeat (> 0). */
+  Config& set_first_heartbeat_timeout(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_first_heartbeat_timeout_ns(handle_.get(), detail::duration_ns(d, "first heartbeat timeout")));
+    return *this;
+  }
+
+  /** Consecutive heartbeats a Failed node must deliver to be Alive again (1 to 255). Default 2. */
+  Config& set_recovery_heartbeats(std::uint32_t heartbeats) {
+    detail::check(phifd_config_set_recovery_heartbeats(handle_.get(), heartbeats));
+    return *this;
+  }
+
+  /** The C handle (still owned by this object), or nullptr if moved from. */
+  const phifd_config* native_handle() const noexcept { return handle_.get(); }
+
+  /** The C handle (still owned by this object), or nullptr if moved from. */
+  phifd_config* native_handle() noexcept { return handle_.get(); }
+
+ private:
+  std::unique_ptr<phifd_config, detail::ConfigDeleter> handle_;
+};
+
+/** One state transition reported by Monitor::poll. Plain data. */
+struct Event {
+  NodeId node = 0;                ///< The node.
+  Generation generation = 0;      ///< The node's generation after the transition.
+  Clock::time_point time{};       ///< When it happened: the arrival for heartbeat-driven transitions, the instant the threshold was reached for silence-driven ones.
+  double phi = 0.0;               ///< phi at `time`.
+  EventKind kind = EventKind::StateChanged;  ///< What happened.
+  State from = State::Unknown;    ///< State before.
+  State to = State::Unknown;      ///< State after.
+};
+
+/** A node's statistics at one time, from Monitor::info. Plain data. */
+struct NodeInfo {
+  NodeId node = 0;                              ///< The node.
+  State state = State::Unknown;                 ///< State implied by the silence at the query time.
+  Generation generation = 0;                    ///< Current generation.
+  double phi = 0.0;                             ///< phi at the query time.
+  std::optional<Clock::time_point> last_arrival;  ///< Last heartbeat arrival; empty before the first heartbeat.
+  Clock::time_point silence_origin{};           ///< What silence is measured from: the last arrival, or the registration time.
+  std::uint64_t samples = 0;                    ///< Intervals in the window (seed history included until pushed out).
+  FloatNanoseconds mean{0.0};                   ///< Mean interval of the window (without the acceptable pause).
+  FloatNanoseconds sd{0.0};                     ///< Population standard deviation of the window (before the floor).
+  std::chrono::nanoseconds suspect_after{0};    ///< Silence after silence_origin at which the node becomes Suspect.
+  std::chrono::nanoseconds fail_after{0};       ///< Silence after silence_origin at which the node becomes Failed.
+};
+
+/** A monitor's counters, from Monitor::stats. Plain data. */
+struct Stats {
+  std::uint64_t nodes = 0;             ///< Nodes currently monitored.
+  std::uint64_t pending_events = 0;    ///< Events waiting for poll.
+  std::uint64_t dropped_events = 0;    ///< Events dropped because more than 1,048,576 were waiting.
+  std::uint64_t stale_heartbeats = 0;  ///< Heartbeats rejected as stale.
+};
+
+/** One record for Monitor::heartbeat_batch. */
+struct Heartbeat {
+  NodeId node = 0;             ///< The sender.
+  Generation generation = 0;   ///< The generation it carried.
+  Clock::time_point time{};    ///< When it was received.
+};
+
+/**
+ * A failure detector for many nodes (peers). Move-only; owns a phifd_monitor, freed on
+ * destruction. Thread-safe: any number of threads may call any method of one Monitor at once
+ * (share it by reference or through a std::shared_ptr); only destruction and move-assignment must
+ * not race with other calls. Methods throw phifd::Error (or a subclass) on failure.
+ */
+class Monitor {
+ public:
+  /** A monitor with every setting at its default. Throws Error if the library cannot create one. */
+  Monitor() : handle_(create(nullptr)) {}
+
+  /**
+   * A monitor with the given settings (copied; `cfg` may be changed or destroyed afterwards).
+   * Throws InvalidArgument if the combination of settings is inconsistent (the message names
+   * the settings), Error(Status::NullArg) if `cfg` was moved from.
+   */
+  explicit Monitor(const Config& cfg) : handle_(create(checked(cfg))) {}
+
+  Monitor(const Monitor&) = delete;             ///< Not copyable (owns a handle).
+  Monitor& operator=(const Monitor&) = delete;  ///< Not copyable (owns a handle).
+  Monitor(Monitor&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Monitor& operator=(Monitor&&) noexcept = default;  ///< Frees this monitor and takes over the source's.
+  ~Monitor() = default;                         ///< Frees the monitor and its nodes (phifd_monitor_free).
+
+  /**
+   * Records a heartbeat from `node` with `generation`, received at `time` (take it where the
+   * message was received). An unknown node is added. A higher generation restarts the node's
+   * history (a Restarted event). Throws StaleGeneration if `generation` is below the current one
+   * (nothing changes).
+   */
+  void heartbeat(NodeId node, Generation generation, Clock::time_point time) {
+    detail::check(phifd_heartbeat(handle_.get(), node, generation, Clock::to_ns(time)));
+  }
+
+  /** heartbeat(node, generation, Clock::now()). */
+  void heartbeat(NodeId node, Generation generation) { heartbeat(node, generation, Clock::now()); }
+
+  /**
+   * Records `count` heartbeats in order, as heartbeat() would, in one library call. Every record
+   * is processed even if some fail; returns each record's status (Status::Ok or e.g.
+   * Status::StaleGeneration) rather than throwing for them. Throws only if the call as a whole
+   * fails (moved-from monitor, a time before the clock's epoch). `records` may be null if `count` is 0.
+   */
+  std::vector<Status> heartbeat_batch(const Heartbeat* records, std::size_t count) {
+    std::vector<std::uint64_t> nodes(count), generations(count), times(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      nodes[i] = records[i].node;
+      generations[i] = records[i].generation;
+      times[i] = Clock::to_ns(records[i].time);
+    }
+    std::vector<phifd_status> raw(count, PHIFD_OK);
+    const phifd_status s =
+        phifd_heartbeat_batch(handle_.get(), nodes.data(), generations.data(), times.data(), count, raw.data());
+    if (s != PHIFD_OK && (handle_ == nullptr || s == PHIFD_ERR_INVALID_HANDLE || s == PHIFD_ERR_NULL_ARG)) {
+      detail::check(s);
+    }
+    std::vector<Status> out;
+    out.reserve(count);
+    for (phifd_status r : raw) {
+      out.push_back(static_cast<Status>(r));
+    }
+    return out;
+  }
+
+  /** heartbeat_batch(records.data(), records.size()). */
+  std::vector<Status> heartbeat_batch(const std::vector<Heartbeat>& records) {
+    return heartbeat_batch(records.data(), records.size());
+  }
+
+  /**
+   * Registers `node` at `time` before its first heartbeat (state Unknown), so that it becomes
+   * Failed if no heartbeat arrives within the first-heartbeat timeout. A node already monitored
+   * is left unchanged.
+   */
+  void add_node(NodeId node, Generation generation, Clock::time_point time) {
+    detail::check(phifd_node_add(handle_.get(), node, generation, Clock::to_ns(time)));
+  }
+
+  /** add_node(node, generation, Clock::now()). */
+  void add_node(NodeId node, Generation generation) { add_node(node, generation, Clock::now()); }
+
+  /** Stops monitoring `node`, forgetting its history and generation. Throws UnknownNode if it is not monitored. */
+  void remove(NodeId node) { detail::check(phifd_node_remove(handle_.get(), node)); }
+
+  /**
+   * phi of `node` at `time`: never NaN or negative, finite, non-decreasing in `time` until the
+   * next heartbeat. Throws UnknownNode if the node is not monitored. Read-only.
+   */
+  double phi(NodeId node, Clock::time_point time) const {
+    double out = 0.0;
+    detail::check(phifd_phi(handle_.get(), node, Clock::to_ns(time), &out));
+    return out;
+  }
+
+  /** phi(node, Clock::now()). */
+  double phi(NodeId node) const { return phi(node, Clock::now()); }
+
+  /** phi of `node` at `time`, or std::nullopt if the node is not monitored. Other failures throw. */
+  std::optional<double> try_phi(NodeId node, Clock::time_point time) const {
+    double out = 0.0;
+    const phifd_status s = phifd_phi(handle_.get(), node, Clock::to_ns(time), &out);
+    if (s == PHIFD_ERR_UNKNOWN_NODE) {
+      return std::nullopt;
+    }
+    detail::check(s);
+    return out;
+  }
+
+  /** try_phi(node, Clock::now()). */
+  std::optional<double> try_phi(NodeId node) const { return try_phi(node, Clock::now()); }
+
+  /**
+   * phi of each of `count` nodes at one `time`, in one library call; std::nullopt for a node
+   * that is not monitored. `nodes` may be null if `count` is 0.
+   */
+  std::vector<std::optional<double>> phi_batch(const NodeId* nodes, std::size_t count, Clock::time_point time) const {
+    std::vector<double> phis(count, 0.0);
+    std::vector<phifd_status> raw(count, PHIFD_OK);
+    const phifd_status s = phifd_phi_batch(handle_.get(), nodes, count, Clock::to_ns(time), phis.data(), raw.data());
+    if (s != PHIFD_OK && s != PHIFD_ERR_UNKNOWN_NODE) {
+      detail::check(s);
+    }
+    std::vector<std::optional<double>> out(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (raw[i] == PHIFD_OK) {
+        out[i] = phis[i];
+      }
+    }
+    return out;
+  }
+
+  /** phi_batch(nodes.data(), nodes.size(), time). */
+  std::vector<std::optional<double>> phi_batch(const std::vector<NodeId>& nodes, Clock::time_point time) const {
+    return phi_batch(nodes.data(), nodes.size(), time);
+  }
+
+  /** phi_batch(nodes, Clock::now()). */
+  std::vector<std::optional<double>> phi_batch(const std::vector<NodeId>& nodes) const {
+    return phi_batch(nodes, Clock::now());
+  }
+
+  /**
+   * `node`'s state, phi, generation and statistics as of `time`. Read-only: the state is the one
+   * the silence implies at `time` (events come from heartbeats and poll). Throws UnknownNode.
+   */
+  NodeInfo info(NodeId node, Clock::time_point time) const {
+    phifd_node_info raw{};
+    raw.size = static_cast<std::uint32_t>(sizeof raw);
+    detail::check(phifd_node_get_info(handle_.get(), node, Clock::to_ns(time), &raw));
+    NodeInfo out;
+    out.node = raw.node;
+    out.state = static_cast<State>(raw.state);
+    out.generation = raw.generation;
+    out.phi = raw.phi;
+    if (raw.has_arrival != 0) {
+      out.last_arrival = Clock::from_ns(raw.last_arrival_ns);
+    }
+    out.silence_origin = Clock::from_ns(raw.silence_origin_ns);
+    out.samples = raw.samples;
+    out.mean = FloatNanoseconds(raw.mean_ns);
+    out.sd = FloatNanoseconds(raw.sd_ns);
+    out.suspect_after = detail::ns_duration(raw.suspect_after_ns);
+    out.fail_after = detail::ns_duration(raw.fail_after_ns);
+    return out;
+  }
+
+  /** info(node, Clock::now()). */
+  NodeInfo info(NodeId node) const { return info(node, Clock::now()); }
+
+  /**
+   * The silence after `node`'s last arrival at which its phi first reaches `phi` on its current
+   * history (with the threshold: how long until it is declared dead); zero if phi is already there.
+   * Saturates at nanoseconds::max(). Throws UnknownNode, or InvalidArgument for a NaN, infinite
+   * or negative `phi`.
+   */
+  std::chrono::nanoseconds time_until_phi(NodeId node, double phi) const {
+    std::uint64_t out = 0;
+    detail::check(phifd_node_time_until_phi(handle_.get(), node, phi, &out));
+    return detail::ns_duration(out);
+  }
+
+  /**
+   * Evaluates every node at `time` and returns every pending transition, oldest first (the queue
+   * is drained). Never holds the monitor's locks for long, so heartbeats from other threads are
+   * not blocked behind it.
+   */
+  std::vector<Event> poll(Clock::time_point time) { return poll(time, std::numeric_limits<std::size_t>::max()); }
+
+  /** poll(Clock::now()). */
+  std::vector<Event> poll() { return poll(Clock::now()); }
+
+  /** Like poll(time), but returns at most `max` events; the rest stay queued for the next call. */
+  std::vector<Event> poll(Clock::time_point time, std::size_t max) {
+    constexpr std::size_t chunk = 256;
+    const std::uint64_t now_ns = Clock::to_ns(time);
+    std::vector<Event> out;
+    phifd_event buf[chunk];
+    for (;;) {
+      const std::size_t cap = (max - out.size()) < chunk ? (max - out.size()) : chunk;
+      std::size_t written = 0;
+      detail::check(phifd_monitor_poll(handle_.get(), now_ns, cap == 0 ? nullptr : buf, cap, &written));
+      for (std::size_t i = 0; i < written; ++i) {
+        Event e;
+        e.node = buf[i].node;
+        e.generation = buf[i].generation;
+        e.time = Clock::from_ns(buf[i].time_ns);
+        e.phi = buf[i].phi;
+        e.kind = static_cast<EventKind>(buf[i].kind);
+        e.from = static_cast<State>(buf[i].from);
+        e.to = static_cast<State>(buf[i].to);
+        out.push_back(e);
+      }
+      if (written < cap || cap == 0 || out.size() >= max) {
+        return out;
+      }
+    }
+  }
+
+  /** Number of monitored nodes. */
+  std::size_t node_count() const {
+    std::uint64_t out = 0;
+    detail::check(phifd_monitor_node_count(handle_.get(), &out));
+    return static_cast<std::size_t>(out);
+  }
+
+  /** The monitor's counters. */
+  Stats stats() const {
+    phifd_monitor_stats raw{};
+    raw.size = static_cast<std::uint32_t>(sizeof raw);
+    detail::check(phifd_monitor_get_stats(handle_.get(), &raw));
+    return Stats{raw.nodes, raw.pending_events, raw.dropped_events, raw.stale_heartbeats};
+  }
+
+  /** The C handle (still owned by this object), or nullptr if moved from. */
+  phifd_monitor* native_handle() const noexcept { return handle_.get(); }
+
+ private:
+  // The handle of a Config that still owns one (a moved-from Config must not mean "defaults").
+  static const phifd_config* checked(const Config& cfg) {
+    if (cfg.native_handle() == nullptr) {
+      throw Error(Status::NullArg, "Monitor: the Config was moved from");
+    }
+    return cfg.native_handle();
+  }
+
+  // A new monitor from `cfg` (nullptr: defaults).
+  static phifd_monitor* create(const phifd_config* cfg) {
+    phifd_monitor* raw = nullptr;
+    detail::check(phifd_monitor_new(cfg, &raw));
+    return raw;
+  }
+
+  std::unique_ptr<phifd_monitor, detail::MonitorDeleter> handle_;
+};
+
+}  // namespace phifd
+
+#endif  // PHIFD_HPP
