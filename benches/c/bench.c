@@ -1,0 +1,527 @@
+/*
+ * phifd benchmarks through the C ABI (single thread).
+ *
+ * Measures, for each estimator (akka, normal, exponential):
+ *   - phifd_heartbeat and phifd_phi, ns per call, on monitors whose nodes all have full windows
+ *     (1 hot node, 1,000 nodes, 100,000 nodes by default);
+ *   - phifd_monitor_poll, ns per node, at 100,000 nodes with every node ALIVE (no events), and in a
+ *     steady state where about 1 % of the nodes go silent before each poll (SUSPECT/FAILED events);
+ *   - the memory a 100,000-node monitor with full windows really takes: growth of the process's
+ *     resident set (/proc/self/statm) and of the malloc heap (mallinfo2: uordblks + hblkhd).
+ *
+ * Every timing is a batch of calls timed with clock_gettime(CLOCK_MONOTONIC); a measurement is
+ * repeated `--runs` times and reported as the median with the 10th and 90th percentiles across runs.
+ * Timestamps given to the library are explicit and steady: each node heartbeats every 1 s with a
+ * deterministic jitter in [0, 40) ms, so windows hold realistic, non-constant intervals.
+ *
+ * Usage: bench [--nodes N] [--window W] [--runs R] [--smoke]
+ *   --nodes   size of the large monitor (default 100000)
+ *   --window  window size (default 1000)
+ *   --runs    repetitions of each timing (default 21, at least 15 is recommended)
+ *   --smoke   tiny sizes and few runs: checks that the harness works (windows full, no events on an
+ *             all-alive poll, transitions seen), exits non-zero on a functional failure. Never judges
+ *             a timing.
+ * Exit status: 0 on success, 1 on a functional failure (a call failed, a window was not full, an
+ * expected event was missing or an unexpected one appeared), 2 on a usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phifd.h"
+
+#define NS_PER_S 1000000000ULL
+#define PERIOD_NS NS_PER_S                 /* heartbeat interval of every simulated node */
+#define JITTER_NS 40000000ULL              /* arrival jitter, [0, 40 ms) */
+#define JITTER_TABLE 4096                  /* power of two */
+#define T0_NS (1000ULL * NS_PER_S)         /* first arrival time */
+#define CALLS_PER_BATCH 100000ULL          /* calls per timed batch for the small monitors */
+#define MAX_RUNS 1001
+
+static uint64_t jitter[JITTER_TABLE];
+static int failures = 0;
+
+/* ----- small utilities ----------------------------------------------------------------------- */
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void fail(const char *what, phifd_status st) {
+    fprintf(stderr, "FAIL: %s: %s (%s)\n", what, phifd_status_name(st), phifd_last_error_message());
+    failures++;
+}
+
+static void check(phifd_status st, const char *what) {
+    if (st != PHIFD_OK) {
+        fail(what, st);
+        exit(1);
+    }
+}
+
+static void init_jitter(void) {
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < JITTER_TABLE; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        jitter[i] = x % JITTER_NS;
+    }
+}
+
+/* Arrival time of round `k` for node `i`: steady 1 s period plus a deterministic jitter. */
+static inline uint64_t arrival(uint64_t i, uint64_t k) {
+    return T0_NS + k * PERIOD_NS + jitter[(i * 31 + k) & (JITTER_TABLE - 1)];
+}
+
+/* Silence at which phi is queried for call `i`: cycles through 0.2 s .. 1.6 s after the round's
+ * base time, so every branch of each estimator's tail (below, around and above the mean) is hit. */
+static inline uint64_t query_offset(uint64_t i) {
+    return 200000000ULL + ((i * 7) & 15) * 87500000ULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentile `p` (0..1) of sorted `v[n]`, linear interpolation between closest ranks. */
+static double percentile(const double *v, int n, double p) {
+    if (n == 1) return v[0];
+    double pos = p * (n - 1);
+    int lo = (int)floor(pos);
+    int hi = lo + 1 < n ? lo + 1 : lo;
+    double f = pos - lo;
+    return v[lo] + (v[hi] - v[lo]) * f;
+}
+
+typedef struct {
+    double median, p10, p90;
+} summary;
+
+static summary summarize(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    summary s = {percentile(v, n, 0.5), percentile(v, n, 0.1), percentile(v, n, 0.9)};
+    return s;
+}
+
+static const char *estimator_name(phifd_estimator e) {
+    switch (e) {
+    case PHIFD_ESTIMATOR_AKKA: return "akka";
+    case PHIFD_ESTIMATOR_NORMAL: return "normal";
+    case PHIFD_ESTIMATOR_EXPONENTIAL: return "exponential";
+    default: return "?";
+    }
+}
+
+/* ----- results table ------------------------------------------------------------------------- */
+
+typedef struct {
+    char what[40];
+    char estimator[16];
+    uint64_t nodes;
+    char unit[16];
+    summary s;
+    char note[64];
+} row;
+
+static row rows[64];
+static int nrows = 0;
+
+static void add_row(const char *what, phifd_estimator e, uint64_t nodes, const char *unit, summary s,
+                    const char *note) {
+    if (nrows >= (int)(sizeof rows / sizeof rows[0])) return;
+    row *r = &rows[nrows++];
+    snprintf(r->what, sizeof r->what, "%s", what);
+    snprintf(r->estimator, sizeof r->estimator, "%s", estimator_name(e));
+    r->nodes = nodes;
+    snprintf(r->unit, sizeof r->unit, "%s", unit);
+    r->s = s;
+    snprintf(r->note, sizeof r->note, "%s", note ? note : "");
+    printf("  %-28s %-12s %7llu nodes: median %8.1f %s  (p10 %.1f, p90 %.1f) %s\n", what, r->estimator,
+           (unsigned long long)nodes, s.median, unit, s.p10, s.p90, r->note);
+    fflush(stdout);
+}
+
+/* ----- memory -------------------------------------------------------------------------------- */
+
+typedef struct {
+    long long rss;  /* resident set, bytes */
+    long long heap; /* bytes in use by malloc, arena + mmapped chunks */
+} mem_snapshot;
+
+static mem_snapshot mem_now(void) {
+    mem_snapshot m = {-1, -1};
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        long long size, resident;
+        if (fscanf(f, "%lld %lld", &size, &resident) == 2) m.rss = resident * sysconf(_SC_PAGESIZE);
+        fclose(f);
+    }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    m.heap = (long long)(mi.uordblks + mi.hblkhd);
+#endif
+    return m;
+}
+
+/* ----- monitors ------------------------------------------------------------------------------ */
+
+static phifd_monitor *make_monitor(phifd_estimator e, uint64_t window) {
+    phifd_config *cfg = NULL;
+    phifd_monitor *m = NULL;
+    check(phifd_config_new(&cfg), "phifd_config_new");
+    check(phifd_config_set_estimator(cfg, e), "phifd_config_set_estimator");
+    check(phifd_config_set_window(cfg, window), "phifd_config_set_window");
+    check(phifd_config_set_heartbeat_interval_ns(cfg, PERIOD_NS), "phifd_config_set_heartbeat_interval_ns");
+    check(phifd_monitor_new(cfg, &m), "phifd_monitor_new");
+    phifd_config_free(cfg);
+    return m;
+}
+
+static phifd_event *events_buf;
+static size_t events_cap;
+
+/* Drains every pending event at `t`; returns how many there were. */
+static uint64_t drain(phifd_monitor *m, uint64_t t) {
+    uint64_t total = 0;
+    size_t got;
+    do {
+        check(phifd_monitor_poll(m, t, events_buf, events_cap, &got), "phifd_monitor_poll");
+        total += got;
+    } while (got == events_cap);
+    return total;
+}
+
+/* Heartbeats rounds 0..rounds-1 for nodes 0..n-1, round-robin (every node once per second, as a
+ * real cluster does, so windows grow side by side). Polls between rounds like an application. */
+static void fill(phifd_monitor *m, uint64_t n, uint64_t rounds) {
+    for (uint64_t k = 0; k < rounds; k++) {
+        for (uint64_t i = 0; i < n; i++) {
+            phifd_status st = phifd_heartbeat(m, i, 1, arrival(i, k));
+            if (st != PHIFD_OK) {
+                fail("phifd_heartbeat (fill)", st);
+                exit(1);
+            }
+            if (k == 0 && (i & 4095) == 4095) drain(m, arrival(i, k));
+        }
+        drain(m, T0_NS + k * PERIOD_NS + JITTER_NS);
+    }
+}
+
+/* Checks that every node holds `window` samples (the seed history pushed out). */
+static void check_full(phifd_monitor *m, uint64_t n, uint64_t window, uint64_t t) {
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        phifd_node_info info;
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        check(phifd_node_get_info(m, i, t, &info), "phifd_node_get_info");
+        if (info.samples != window || info.state != PHIFD_STATE_ALIVE) bad++;
+    }
+    if (bad) {
+        fprintf(stderr, "FAIL: %llu of %llu nodes without a full window of %llu samples or not ALIVE\n",
+                (unsigned long long)bad, (unsigned long long)n, (unsigned long long)window);
+        failures++;
+    }
+}
+
+/* ----- timed measurements -------------------------------------------------------------------- */
+
+/* Heartbeats: each run is `per_run` rounds over `n` nodes starting at round `*k`. */
+static summary time_heartbeats(phifd_monitor *m, uint64_t n, uint64_t *k, uint64_t per_run, int runs) {
+    double v[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        phifd_status bad = PHIFD_OK;
+        uint64_t t0 = now_ns();
+        for (uint64_t j = 0; j < per_run; j++, (*k)++) {
+            for (uint64_t i = 0; i < n; i++) bad |= phifd_heartbeat(m, i, 1, arrival(i, *k));
+        }
+        uint64_t t1 = now_ns();
+        if (bad != PHIFD_OK) fail("phifd_heartbeat (timed)", bad);
+        v[r] = (double)(t1 - t0) / (double)(per_run * n);
+    }
+    return summarize(v, runs);
+}
+
+/* phi: each run queries `per_run` x `n` calls at silences 0.2 s .. 1.6 s after round `k - 1`. */
+static summary time_phi(phifd_monitor *m, uint64_t n, uint64_t k, uint64_t per_run, int runs, double *checksum) {
+    double v[MAX_RUNS];
+    uint64_t base = T0_NS + (k - 1) * PERIOD_NS + JITTER_NS;
+    for (int r = 0; r < runs; r++) {
+        phifd_status bad = PHIFD_OK;
+        double sum = 0.0;
+        uint64_t t0 = now_ns();
+        for (uint64_t j = 0; j < per_run; j++) {
+            for (uint64_t i = 0; i < n; i++) {
+                double phi;
+                bad |= phifd_phi(m, i, base + query_offset(i + j), &phi);
+                sum += phi;
+            }
+        }
+        uint64_t t1 = now_ns();
+        if (bad != PHIFD_OK) fail("phifd_phi (timed)", bad);
+        if (!isfinite(sum)) {
+            fprintf(stderr, "FAIL: phi not finite\n");
+            failures++;
+        }
+        *checksum += sum;
+        v[r] = (double)(t1 - t0) / (double)(per_run * n);
+    }
+    return summarize(v, runs);
+}
+
+/* Polls with every node ALIVE: one poll per run, 0.6 s after round `k - 1`'s base time. */
+static summary time_poll_alive(phifd_monitor *m, uint64_t n, uint64_t k, int runs) {
+    double v[MAX_RUNS];
+    uint64_t t = T0_NS + (k - 1) * PERIOD_NS + 600000000ULL;
+    for (int r = 0; r < runs; r++) {
+        size_t got = 0;
+        uint64_t t0 = now_ns();
+        phifd_status st = phifd_monitor_poll(m, t, events_buf, events_cap, &got);
+        uint64_t t1 = now_ns();
+        if (st != PHIFD_OK) fail("phifd_monitor_poll (alive)", st);
+        if (got != 0) {
+            fprintf(stderr, "FAIL: %zu events from an all-ALIVE poll\n", got);
+            failures++;
+        }
+        v[r] = (double)(t1 - t0) / (double)n;
+    }
+    return summarize(v, runs);
+}
+
+/* Steady-state churn: before each poll one more group of 1 % of the nodes (i % 100 == group) falls
+ * silent while the rest heartbeat; the poll, 0.6 s after the round, reports the silent nodes'
+ * ALIVE -> SUSPECT -> FAILED transitions. `warmup` untimed rounds first, so that every estimator
+ * (the exponential one convicts only after about 18 s) reaches the steady state of about 1 % of
+ * the nodes crossing each threshold per poll. Returns ns per node; `*events_median` receives the
+ * median number of events per timed poll. */
+static summary time_poll_churn(phifd_monitor *m, uint64_t n, uint64_t *k, int warmup, int runs,
+                               double *events_median) {
+    double v[MAX_RUNS], ev[MAX_RUNS];
+    int groups = 0;
+    for (int r = -warmup; r < runs; r++, (*k)++) {
+        groups++; /* groups 0 .. groups-1 are silent from this round on */
+        for (uint64_t i = 0; i < n; i++) {
+            if ((i % 100) < (uint64_t)groups) continue;
+            phifd_status st = phifd_heartbeat(m, i, 1, arrival(i, *k));
+            if (st != PHIFD_OK) fail("phifd_heartbeat (churn)", st);
+        }
+        uint64_t t = T0_NS + *k * PERIOD_NS + 600000000ULL;
+        size_t got = 0;
+        uint64_t t0 = now_ns();
+        phifd_status st = phifd_monitor_poll(m, t, events_buf, events_cap, &got);
+        uint64_t t1 = now_ns();
+        if (st != PHIFD_OK) fail("phifd_monitor_poll (churn)", st);
+        uint64_t more = got == events_cap ? drain(m, t) : 0;
+        if (r >= 0) {
+            v[r] = (double)(t1 - t0) / (double)n;
+            ev[r] = (double)(got + more);
+        }
+    }
+    summary e = summarize(ev, runs);
+    *events_median = e.median;
+    if (e.p10 <= 0.0) {
+        fprintf(stderr, "FAIL: churn polls reported no transitions\n");
+        failures++;
+    }
+    return summarize(v, runs);
+}
+
+/* ----- scenarios ----------------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t big_nodes;
+    uint64_t window;
+    int runs;
+    int smoke;
+} options;
+
+/* Hot node or the 1,000-node monitor: heartbeat and phi, batches of CALLS_PER_BATCH calls. */
+static void bench_small(phifd_estimator e, uint64_t n, const options *o, const char *label, double *checksum) {
+    phifd_monitor *m = make_monitor(e, o->window);
+    uint64_t rounds = o->window + 1;
+    fill(m, n, rounds);
+    check_full(m, n, o->window, arrival(0, rounds - 1));
+    uint64_t k = rounds;
+    uint64_t per_run = (o->smoke ? 2000 : CALLS_PER_BATCH) / n;
+    if (per_run == 0) per_run = 1;
+    char what[40];
+    snprintf(what, sizeof what, "phifd_heartbeat, %s", label);
+    add_row(what, e, n, "ns/call", time_heartbeats(m, n, &k, per_run, o->runs), "");
+    snprintf(what, sizeof what, "phifd_phi, %s", label);
+    add_row(what, e, n, "ns/call", time_phi(m, n, k, per_run, o->runs, checksum), "");
+    drain(m, T0_NS + k * PERIOD_NS);
+    phifd_monitor_free(m);
+}
+
+/* The large monitor: memory, heartbeat, phi, polls. Returns memory growth per node (bytes). */
+static void bench_big(phifd_estimator e, const options *o, double *checksum, double *rss_per_node,
+                      double *heap_per_node) {
+    uint64_t n = o->big_nodes;
+    mem_snapshot before = mem_now();
+    phifd_monitor *m = make_monitor(e, o->window);
+    uint64_t rounds = o->window + 1;
+    fill(m, n, rounds);
+    mem_snapshot after = mem_now();
+    *rss_per_node = (double)(after.rss - before.rss) / (double)n;
+    *heap_per_node = (double)(after.heap - before.heap) / (double)n;
+    check_full(m, n, o->window, arrival(0, rounds - 1));
+
+    uint64_t k = rounds;
+    add_row("phifd_heartbeat, many nodes", e, n, "ns/call", time_heartbeats(m, n, &k, 1, o->runs), "");
+    add_row("phifd_phi, many nodes", e, n, "ns/call", time_phi(m, n, k, 1, o->runs, checksum), "");
+    drain(m, T0_NS + k * PERIOD_NS);
+    add_row("phifd_monitor_poll, all ALIVE", e, n, "ns/node", time_poll_alive(m, n, k, o->runs), "0 events");
+
+    /* Warm-up: enough silent rounds for the slowest conviction (the exponential model needs
+     * threshold * ln 10 = 18.4 mean intervals) plus one. */
+    uint64_t fail_after = 0;
+    check(phifd_node_time_until_phi(m, 0, 8.0, &fail_after), "phifd_node_time_until_phi");
+    int warmup = (int)(fail_after / PERIOD_NS) + 2;
+    double ev = 0;
+    summary s = time_poll_churn(m, n, &k, warmup, o->runs, &ev);
+    char note[64];
+    snprintf(note, sizeof note, "%.0f events/poll (median)", ev);
+    add_row("phifd_monitor_poll, 1% churn", e, n, "ns/node", s, note);
+    phifd_monitor_free(m);
+}
+
+/* Memory with a second window size, to split bytes per node into a per-sample and a fixed part. */
+static void bench_memory_small_window(uint64_t n, uint64_t window, double *rss_per_node, double *heap_per_node) {
+    mem_snapshot before = mem_now();
+    phifd_monitor *m = make_monitor(PHIFD_ESTIMATOR_AKKA, window);
+    fill(m, n, window + 1);
+    mem_snapshot after = mem_now();
+    check_full(m, n, window, arrival(0, window));
+    *rss_per_node = (double)(after.rss - before.rss) / (double)n;
+    *heap_per_node = (double)(after.heap - before.heap) / (double)n;
+    phifd_monitor_free(m);
+}
+
+static void print_machine(void) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    snprintf(model, sizeof model, "%s", c + 2);
+                    model[strcspn(model, "\n")] = 0;
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    char kernel[256] = "unknown";
+    f = fopen("/proc/sys/kernel/osrelease", "r");
+    if (f) {
+        if (fgets(kernel, sizeof kernel, f)) kernel[strcspn(kernel, "\n")] = 0;
+        fclose(f);
+    }
+    printf("phifd %s, %ld CPUs online, CPU \"%s\", kernel %s\n", phifd_version(), cpus, model, kernel);
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s) return 0;
+    *out = v;
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    options o = {100000, 1000, 21, 0};
+    for (int a = 1; a < argc; a++) {
+        uint64_t v;
+        if (strcmp(argv[a], "--smoke") == 0) {
+            o.smoke = 1;
+            o.big_nodes = 2000;
+            o.window = 50;
+            o.runs = 3;
+        } else if (a + 1 < argc && strcmp(argv[a], "--nodes") == 0 && parse_u64(argv[a + 1], &v) && v >= 200) {
+            o.big_nodes = v;
+            a++;
+        } else if (a + 1 < argc && strcmp(argv[a], "--window") == 0 && parse_u64(argv[a + 1], &v) && v >= 4) {
+            o.window = v;
+            a++;
+        } else if (a + 1 < argc && strcmp(argv[a], "--runs") == 0 && parse_u64(argv[a + 1], &v) && v >= 1 &&
+                   v <= MAX_RUNS) {
+            o.runs = (int)v;
+            a++;
+        } else {
+            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke]\n", argv[0], MAX_RUNS);
+            return 2;
+        }
+    }
+    init_jitter();
+    events_cap = (size_t)o.big_nodes;
+    events_buf = calloc(events_cap, sizeof *events_buf);
+    if (!events_buf) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    print_machine();
+    printf("window %llu, large monitor %llu nodes, %d runs per measurement%s\n\n", (unsigned long long)o.window,
+           (unsigned long long)o.big_nodes, o.runs, o.smoke ? " (smoke: sizes too small for real figures)" : "");
+
+    const phifd_estimator est[3] = {PHIFD_ESTIMATOR_AKKA, PHIFD_ESTIMATOR_NORMAL, PHIFD_ESTIMATOR_EXPONENTIAL};
+    double checksum = 0.0;
+    double rss[3], heap[3];
+    uint64_t mid_nodes = o.smoke ? 100 : 1000;
+    uint64_t t_start = now_ns();
+    for (int i = 0; i < 3; i++) {
+        printf("%s:\n", estimator_name(est[i]));
+        bench_small(est[i], 1, &o, "hot node", &checksum);
+        bench_small(est[i], mid_nodes, &o, "many nodes", &checksum);
+        bench_big(est[i], &o, &checksum, &rss[i], &heap[i]);
+    }
+    uint64_t small_window = o.window / 10 > 0 ? o.window / 10 : 1;
+    double rss_small, heap_small;
+    bench_memory_small_window(o.big_nodes, small_window, &rss_small, &heap_small);
+
+    double target = 4.0 * (double)o.window + 256.0;
+    printf("\nmemory, %llu nodes with full windows (growth of the process, per node):\n",
+           (unsigned long long)o.big_nodes);
+    for (int i = 0; i < 3; i++) {
+        printf("  window %5llu %-12s RSS %8.1f B/node, heap %8.1f B/node  (target %.0f B/node)\n",
+               (unsigned long long)o.window, estimator_name(est[i]), rss[i], heap[i], target);
+    }
+    printf("  window %5llu %-12s RSS %8.1f B/node, heap %8.1f B/node  (target %.0f B/node)\n",
+           (unsigned long long)small_window, "akka", rss_small, heap_small, 4.0 * (double)small_window + 256.0);
+    double dw = (double)(o.window - small_window);
+    double rss_per_sample = (rss[0] - rss_small) / dw, heap_per_sample = (heap[0] - heap_small) / dw;
+    printf("  two-window fit (akka): RSS %.2f B/sample + %.1f B/node; heap %.2f B/sample + %.1f B/node"
+           "  (target 4 B/sample + 256 B/node)\n",
+           rss_per_sample, rss_small - rss_per_sample * (double)small_window, heap_per_sample,
+           heap_small - heap_per_sample * (double)small_window);
+
+    printf("\n| measurement | estimator | nodes | unit | median | p10 | p90 | note |\n");
+    printf("|---|---|---:|---|---:|---:|---:|---|\n");
+    for (int i = 0; i < nrows; i++) {
+        row *r = &rows[i];
+        printf("| %s | %s | %llu | %s | %.1f | %.1f | %.1f | %s |\n", r->what, r->estimator,
+               (unsigned long long)r->nodes, r->unit, r->s.median, r->s.p10, r->s.p90, r->note);
+    }
+    printf("\ntotal %.1f s, phi checksum %.6g\n", (double)(now_ns() - t_start) / 1e9, checksum);
+    free(events_buf);
+    if (failures) {
+        fprintf(stderr, "%d functional failure(s)\n", failures);
+        return 1;
+    }
+    return 0;
+}
