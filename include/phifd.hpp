@@ -585,10 +585,10 @@ class Monitor {
   }
 
   /** Number of monitored nodes. */
-  std::size_t node_count() const {
+  std::uint64_t node_count() const {
     std::uint64_t out = 0;
     detail::check(phifd_monitor_node_count(handle_.get(), &out));
-    return static_cast<std::size_t>(out);
+    return out;
   }
 
   /** The monitor's counters. */
