@@ -573,7 +573,7 @@ phifd_status phifd_phi(const struct phifd_monitor *m, uint64_t node, uint64_t no
  * `phifd_node_info`; set `info->size` first). Read-only: the state is the one silence implies at
  * `now_ns`; events are produced by heartbeats and polls.
  * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
- * `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 104 bytes).
+ * `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 96 bytes).
  */
 phifd_status phifd_node_get_info(const struct phifd_monitor *m, uint64_t node, uint64_t now_ns, struct phifd_node_info *info);
 

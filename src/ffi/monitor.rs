@@ -243,7 +243,7 @@ pub unsafe extern "C" fn phifd_phi(m: *const phifd_monitor, node: u64, now_ns: u
 /// `phifd_node_info`; set `info->size` first). Read-only: the state is the one silence implies at
 /// `now_ns`; events are produced by heartbeats and polls.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
-/// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 104 bytes).
+/// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 96 bytes).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64, now_ns: u64, info: *mut phifd_node_info) -> phifd_status {
     guard("phifd_node_get_info", || {
