@@ -222,11 +222,6 @@ typedef struct phifd_monitor_stats {
 } phifd_monitor_stats;
 
 /**
- * Every status, in code order.
- */
-#define Status_ALL { Status_Ok, Status_NullArg, Status_InvalidArg, Status_UnknownNode, Status_StaleGeneration, Status_InvalidHandle, Status_Internal, Status_BufferTooSmall, Status_Io, Status_Corrupt, Status_Locked, }
-
-/**
  * Success.
  */
 #define PHIFD_OK 0

@@ -33,7 +33,8 @@ pub enum Status {
 
 impl Status {
     /// Every status, in code order.
-    pub const ALL: [Status; 11] = [
+    pub fn all() -> [Status; 11] {
+        [
         Status::Ok,
         Status::NullArg,
         Status::InvalidArg,
@@ -45,7 +46,8 @@ impl Status {
         Status::Io,
         Status::Corrupt,
         Status::Locked,
-    ];
+        ]
+    }
 
     /// The stable C name of the code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`.
     pub fn name(self) -> &'static str {
@@ -66,7 +68,7 @@ impl Status {
 
     /// The status for a numeric code, if the code is defined.
     pub fn from_code(code: u32) -> Option<Status> {
-        Status::ALL.get(code as usize).copied()
+        Status::all().get(code as usize).copied()
     }
 }
 

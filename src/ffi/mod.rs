@@ -146,8 +146,8 @@ mod tests {
         let statuses = [PHIFD_OK, PHIFD_ERR_NULL_ARG, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
             PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL,
             PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED];
-        assert_eq!(statuses.len(), Status::ALL.len());
-        for (c, s) in statuses.iter().zip(Status::ALL) {
+        assert_eq!(statuses.len(), Status::all().len());
+        for (c, s) in statuses.iter().zip(Status::all()) {
             assert_eq!(*c, s as u32);
         }
         assert_eq!(config::PHIFD_ESTIMATOR_AKKA, Estimator::Akka as u32);
