@@ -267,11 +267,48 @@ static void test_time_going_backwards(void) {
     phifd_monitor_free(m);
 }
 
+/* The acceptable pause is added to the mean; the sd is floored at min_std_deviation (default:
+ * heartbeat interval / 4). Steady 1 s heartbeats with window 2 leave a learned sd of 0. */
+static void test_effective_mean_and_sd(void) {
+    phifd_config *cfg = NULL;
+    CHECK_OK(phifd_config_new(&cfg));
+    CHECK_OK(phifd_config_set_window(cfg, 2));
+    CHECK_OK(phifd_config_set_acceptable_pause_ns(cfg, MS(500)));
+    CHECK_OK(phifd_config_set_threshold(cfg, 16.0));
+    phifd_monitor *m = new_monitor(cfg);
+    CHECK_OK(phifd_config_set_acceptable_pause_ns(cfg, 0));
+    CHECK_OK(phifd_config_set_min_std_deviation_ns(cfg, MS(50)));
+    phifd_monitor *floor50 = new_monitor(cfg);
+    phifd_config_free(cfg);
+    if (m == NULL || floor50 == NULL) return;
+    for (uint64_t t = 0; t <= SEC(3); t += SEC(1)) {
+        CHECK_OK(phifd_heartbeat(m, 1, 0, t));
+        CHECK_OK(phifd_heartbeat(floor50, 1, 0, t));
+    }
+    phifd_node_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    CHECK_OK(phifd_node_get_info(m, 1, SEC(3), &info));
+    CHECK_NEAR(info.mean_ns, 1e9, 1e-3); /* reported without the pause */
+    CHECK(info.sd_ns == 0.0);
+    for (int k = -3; k <= 10; k++) {
+        /* Pause 500 ms, default floor 250 ms: y = (elapsed - 1500 ms) / 250 ms. */
+        uint64_t t = (uint64_t)((int64_t)SEC(3) + (int64_t)MS(1500) + k * (int64_t)MS(250));
+        CHECK_REL(phi_at(m, 1, t), akka_reference(k), 1e-9);
+        /* No pause, floor 50 ms: y = (elapsed - 1000 ms) / 50 ms. */
+        t = (uint64_t)((int64_t)SEC(3) + (int64_t)MS(1000) + k * (int64_t)MS(50));
+        CHECK_REL(phi_at(floor50, 1, t), akka_reference(k), 1e-9);
+    }
+    phifd_monitor_free(m);
+    phifd_monitor_free(floor50);
+}
+
 int main(void) {
     test_akka_spec_values();
     test_normal_against_erfc();
     test_exponential_by_hand();
     test_time_until_phi();
     test_time_going_backwards();
+    test_effective_mean_and_sd();
     return check_finish("test_numbers");
 }
