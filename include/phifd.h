@@ -31,15 +31,10 @@
 
 
 /**
- * Size of the file.
+ * Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
+ * takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
  */
-#define FILE_SIZE 32
-
-/**
- * Largest generation accepted (2^48): at a thousand new generations a second it takes 8,900
- * years to reach, so a larger value in a file or a message is damage, not history.
- */
-#define MAX_GENERATION (1 << 48)
+#define PHIFD_MAX_GENERATION 281474976710656
 
 /**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
@@ -568,7 +563,7 @@ phifd_status phifd_phi(const struct phifd_monitor *m, uint64_t node, uint64_t no
  * `phifd_node_info`; set `info->size` first). Read-only: the state is the one silence implies at
  * `now_ns`; events are produced by heartbeats and polls.
  * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
- * `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 96 bytes).
+ * `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below 96, the first version's size).
  */
 phifd_status phifd_node_get_info(const struct phifd_monitor *m, uint64_t node, uint64_t now_ns, struct phifd_node_info *info);
 
@@ -599,7 +594,8 @@ phifd_status phifd_monitor_node_count(const struct phifd_monitor *m, uint64_t *o
 
 /**
  * Fills `*stats` with the monitor's counters (set `stats->size` first).
- * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`stats->size`
+ * below 40, the first version's size).
  */
 phifd_status phifd_monitor_get_stats(const struct phifd_monitor *m, struct phifd_monitor_stats *stats);
 

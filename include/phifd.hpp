@@ -14,9 +14,11 @@
  *    reads (CLOCK_MONOTONIC). Durations are std::chrono::nanoseconds; any coarser std::chrono
  *    duration (seconds, milliseconds, ...) converts implicitly. Every method that takes a time
  *    has an overload without it that uses Clock::now().
- *  - Thread safety is that of the C API: one Monitor may be used by any number of threads at once
- *    (every method); destroying or move-assigning it must not race with other calls. A Config must
- *    not be modified from two threads at once.
+ *  - Thread safety is that of the C API: one Monitor or GenerationClock may be used by any number
+ *    of threads at once (every method); destroying or move-assigning it must not race with other
+ *    calls. A Config must not be modified from two threads at once.
+ *  - A server's own generation (its term, epoch or incarnation) comes from a GenerationClock:
+ *    durable in a file (GenerationClock::open) or in memory (GenerationClock::in_memory).
  */
 
 #ifndef PHIFD_HPP
@@ -27,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -44,6 +47,13 @@ using NodeId = std::uint64_t;
 /** A node's generation (incarnation number): a node that restarts sends a higher one. */
 using Generation = std::uint64_t;
 
+/**
+ * The largest generation the library accepts: 2^48. A larger value in a generation file or in a
+ * peer's message is damage, not history (at a thousand new generations a second it takes 8,900
+ * years to reach).
+ */
+inline constexpr Generation max_generation = Generation{1} << 48;
+
 /** A duration in nanoseconds held as a double, for the statistics that are not whole numbers. */
 using FloatNanoseconds = std::chrono::duration<double, std::nano>;
 
@@ -60,6 +70,9 @@ enum class Status : phifd_status {
   InvalidHandle = PHIFD_ERR_INVALID_HANDLE,  ///< A handle that is not a live library object.
   Internal = PHIFD_ERR_INTERNAL,             ///< A bug inside the library (please report it).
   BufferTooSmall = PHIFD_ERR_BUFFER_TOO_SMALL,  ///< A caller-provided struct was too small.
+  Io = PHIFD_ERR_IO,                         ///< An operating-system I/O error (the message has the path and the OS error).
+  Corrupt = PHIFD_ERR_CORRUPT,               ///< Stored data is damaged (the message names the path and the damage).
+  Locked = PHIFD_ERR_LOCKED,                 ///< The resource is held by another live owner (an OS lock).
 };
 
 /** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
@@ -112,9 +125,10 @@ inline const char* version() noexcept { return phifd_version(); }
 /**
  * A failed library call. `status()` is the phifd_status, `message()` the library's explanation
  * (which function, which argument, why) captured when the call failed, and `what()` is
- * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE
- * or PHIFD_ERR_STALE_GENERATION throw the subclasses InvalidArgument, UnknownNode and
- * StaleGeneration, so they can be caught separately; every other status throws Error itself.
+ * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
+ * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT or PHIFD_ERR_LOCKED throw the
+ * subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError, CorruptError and LockedError,
+ * so they can be caught separately; every other status throws Error itself.
  */
 class Error : public std::runtime_error {
  public:
@@ -157,6 +171,38 @@ class StaleGeneration : public Error {
   explicit StaleGeneration(const std::string& message) : Error(Status::StaleGeneration, message) {}
 };
 
+/**
+ * An operating-system I/O error (PHIFD_ERR_IO), e.g. a missing directory, a read-only filesystem,
+ * permission denied or a full disk. The message carries the path and the OS error text. The
+ * operation had no effect (a clock keeps its generation).
+ */
+class IoError : public Error {
+ public:
+  /** An error with status Status::Io. */
+  explicit IoError(const std::string& message) : Error(Status::Io, message) {}
+};
+
+/**
+ * Stored data is damaged (PHIFD_ERR_CORRUPT): a generation file that is truncated, garbage, fails
+ * its checksum or holds a value beyond max_generation. The message names the path (when there is
+ * one) and the damage. The file is left as it is, never reset: inspect or repair it by hand.
+ */
+class CorruptError : public Error {
+ public:
+  /** An error with status Status::Corrupt. */
+  explicit CorruptError(const std::string& message) : Error(Status::Corrupt, message) {}
+};
+
+/**
+ * The resource is held by another live owner (PHIFD_ERR_LOCKED): a generation file whose lock
+ * (`PATH.lock`) is held by another process, or by another open GenerationClock in this one.
+ */
+class LockedError : public Error {
+ public:
+  /** An error with status Status::Locked. */
+  explicit LockedError(const std::string& message) : Error(Status::Locked, message) {}
+};
+
 namespace detail {
 
 /** Throws the exception for a status with the given message. */
@@ -165,6 +211,9 @@ namespace detail {
     case Status::InvalidArg: throw InvalidArgument(message);
     case Status::UnknownNode: throw UnknownNode(message);
     case Status::StaleGeneration: throw StaleGeneration(message);
+    case Status::Io: throw IoError(message);
+    case Status::Corrupt: throw CorruptError(message);
+    case Status::Locked: throw LockedError(message);
     default: throw Error(s, message);
   }
 }
@@ -184,6 +233,11 @@ struct ConfigDeleter {
 /** Deleter calling phifd_monitor_free. */
 struct MonitorDeleter {
   void operator()(phifd_monitor* m) const noexcept { phifd_monitor_free(m); }
+};
+
+/** Deleter calling phifd_generation_free. */
+struct GenerationDeleter {
+  void operator()(phifd_generation* g) const noexcept { phifd_generation_free(g); }
 };
 
 /** A non-negative duration as unsigned nanoseconds; throws InvalidArgument if negative. */
@@ -620,6 +674,122 @@ class Monitor {
 
   std::unique_ptr<phifd_monitor, detail::MonitorDeleter> handle_;
 };
+
+/**
+ * A server's own generation clock: the term, epoch or incarnation it stamps on everything it sends
+ * (heartbeats, replies, requests). It never goes backwards and never hands out the same generation
+ * twice, across crashes at any instant, when it is durable (open): every new value is written to
+ * `PATH.tmp`, fsynced, renamed over `PATH` and the directory fsynced before the method returns.
+ *
+ * Move-only; owns a phifd_generation, freed on destruction (which releases the file lock).
+ * Thread-safe: any number of threads may call any method of one clock at once; only destruction and
+ * move-assignment must not race with other calls. A moved-from clock holds no handle; its methods
+ * throw Error(Status::NullArg).
+ *
+ *     auto clock = phifd::GenerationClock::open("/var/lib/myserver/generation");  // stored + 1
+ *     phifd::Generation term = clock.current();   // stamp it on every heartbeat
+ *     term = clock.advance();                     // a new term: start an election
+ *     if (clock.observe(remote_term)) { ... }     // someone newer exists: step down
+ */
+class GenerationClock {
+ public:
+  /**
+   * Opens (or creates) the durable clock stored in the file `path` and starts a new incarnation:
+   * the generation becomes the stored value plus one (1 for a new file), durable before this
+   * returns. The file is created owner-only (0600); the lock file `path` + ".lock" is held (an OS
+   * lock) while the returned clock (or the clock it is moved into) lives.
+   *
+   * Throws LockedError if another live clock, in this process or another, holds the file;
+   * CorruptError if the file is truncated, garbage, fails its checksum or holds a value beyond
+   * max_generation (the message names the path and the damage; the file is left unchanged);
+   * IoError for a missing directory, a read-only filesystem or missing permissions (the message
+   * has the path and the OS error); InvalidArgument for an empty path or one containing a NUL
+   * character; InvalidArgument if the stored generation already is max_generation.
+   */
+  static GenerationClock open(const std::filesystem::path& path) {
+    const std::string native = path.string();
+    if (native.find('\0') != std::string::npos) {
+      throw InvalidArgument("GenerationClock::open: the path contains a NUL character");
+    }
+    phifd_generation* raw = nullptr;
+    detail::check(phifd_generation_open(native.c_str(), &raw));
+    return GenerationClock(raw);
+  }
+
+  /**
+   * A clock without a file, starting at `start` (for tests, and for servers that persist their
+   * term elsewhere, e.g. in a replicated log). Throws InvalidArgument if `start` is beyond
+   * max_generation.
+   */
+  static GenerationClock in_memory(Generation start) {
+    phifd_generation* raw = nullptr;
+    detail::check(phifd_generation_new_in_memory(start, &raw));
+    return GenerationClock(raw);
+  }
+
+  GenerationClock(const GenerationClock&) = delete;             ///< Not copyable (owns a handle and a lock).
+  GenerationClock& operator=(const GenerationClock&) = delete;  ///< Not copyable (owns a handle and a lock).
+  GenerationClock(GenerationClock&&) noexcept = default;        ///< Takes over the handle (and lock); the source becomes empty.
+  GenerationClock& operator=(GenerationClock&&) noexcept = default;  ///< Closes this clock and takes over the source's.
+  ~GenerationClock() = default;  ///< Closes the clock and releases its file lock (phifd_generation_free).
+
+  /** The current generation. Read-only. Throws Error(Status::NullArg) if moved from. */
+  Generation current() const {
+    std::uint64_t out = 0;
+    detail::check(phifd_generation_current(handle_.get(), &out));
+    return out;
+  }
+
+  /**
+   * Moves to a new generation (a new term or epoch, e.g. when starting an election), durable before
+   * it returns, and returns it. Throws IoError if it cannot be stored (the generation is unchanged),
+   * InvalidArgument if the current generation is max_generation.
+   */
+  Generation advance() {
+    std::uint64_t out = 0;
+    detail::check(phifd_generation_advance(handle_.get(), &out));
+    return out;
+  }
+
+  /**
+   * Adopts a generation seen in a message from a peer (any heartbeat, reply or request). If `remote`
+   * is above the current generation it becomes the current one (durably) and the answer is true:
+   * someone newer exists, and a leader must step down to follower. Otherwise nothing changes and
+   * the answer is false. Throws InvalidArgument if `remote` is beyond max_generation (damage or an
+   * attack, not a term), IoError if it cannot be stored (unchanged).
+   */
+  bool observe(Generation remote) {
+    bool step_down = false;
+    detail::check(phifd_generation_observe(handle_.get(), remote, &step_down));
+    return step_down;
+  }
+
+  /** The C handle (still owned by this object), or nullptr if moved from. */
+  phifd_generation* native_handle() const noexcept { return handle_.get(); }
+
+ private:
+  explicit GenerationClock(phifd_generation* raw) noexcept : handle_(raw) {}
+
+  std::unique_ptr<phifd_generation, detail::GenerationDeleter> handle_;
+};
+
+/**
+ * Parses the contents of a generation file (`len` bytes at `bytes`) without touching any file, for
+ * tools that inspect or repair clocks; returns the stored generation. Throws CorruptError if the
+ * bytes are not a valid generation file (wrong length, bad magic, unknown version, checksum
+ * mismatch, a value beyond max_generation; the message names the damage), Error(Status::NullArg)
+ * if `bytes` is null and `len` is not 0. Thread-safe.
+ */
+inline Generation parse_generation_file(const std::uint8_t* bytes, std::size_t len) {
+  std::uint64_t out = 0;
+  detail::check(phifd_generation_parse(bytes, len, &out));
+  return out;
+}
+
+/** parse_generation_file(bytes.data(), bytes.size()). */
+inline Generation parse_generation_file(const std::vector<std::uint8_t>& bytes) {
+  return parse_generation_file(bytes.data(), bytes.size());
+}
 
 }  // namespace phifd
 

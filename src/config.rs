@@ -61,10 +61,10 @@ pub const MAX_DURATION_NS: u64 = 1_000_000 * 1_000_000_000;
 
 fn check_phi(name: &str, v: f64) -> Result<f64> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(Error::invalid(format!("{name} must be a finite number > 0, got {v}")));
+        return Err(Error::invalid(format!("{name} must be a finite number > 0, got {v:?}")));
     }
     if v > 1e6 {
-        return Err(Error::invalid(format!("{name} must be at most 1e6, got {v}")));
+        return Err(Error::invalid(format!("{name} must be at most 1e6, got {v:?}")));
     }
     Ok(v)
 }
@@ -117,10 +117,11 @@ impl Config {
 
     /// Sets the expected heartbeat interval (also the first estimate), in ns.
     pub fn set_heartbeat_interval_ns(&mut self, ns: u64) -> Result<&mut Self> {
-        self.heartbeat_interval_ns = check_duration("heartbeat_interval_ns", ns, false)?;
+        let ns = check_duration("heartbeat_interval_ns", ns, false)?;
         if ns < 1_000 {
             return Err(Error::invalid(format!("heartbeat_interval_ns must be at least 1000 ns (1 µs), got {ns}")));
         }
+        self.heartbeat_interval_ns = ns;
         Ok(self)
     }
 
@@ -321,6 +322,10 @@ mod tests {
         assert!(c.set_min_std_deviation_ns(0).unwrap_err().message.contains("min_std_deviation_ns"));
         assert!(c.set_heartbeat_interval_ns(0).is_err());
         assert!(c.set_acceptable_pause_ns(0).is_ok());
+        // A rejected value leaves the previous one in place.
+        c.set_heartbeat_interval_ns(2_000_000_000).unwrap();
+        assert!(c.set_heartbeat_interval_ns(999).is_err());
+        assert_eq!(c.resolve().unwrap().heartbeat_interval_ns, 2_000_000_000);
     }
 
     #[test]

@@ -123,6 +123,13 @@ pub struct phifd_monitor_stats {
     pub stale_heartbeats: u64,
 }
 
+/// Size of the first version of `phifd_node_info`: the smallest `size` accepted, forever.
+const NODE_INFO_V1_SIZE: usize = 96;
+/// Size of the first version of `phifd_monitor_stats`.
+const MONITOR_STATS_V1_SIZE: usize = 40;
+const _: () = assert!(std::mem::size_of::<phifd_node_info>() >= NODE_INFO_V1_SIZE);
+const _: () = assert!(std::mem::size_of::<phifd_monitor_stats>() >= MONITOR_STATS_V1_SIZE);
+
 /// A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
 /// function on one monitor at once, except `phifd_monitor_free`, which must not race with other
 /// calls on the same monitor. Operations on different nodes do not wait for each other.
@@ -243,7 +250,7 @@ pub unsafe extern "C" fn phifd_phi(m: *const phifd_monitor, node: u64, now_ns: u
 /// `phifd_node_info`; set `info->size` first). Read-only: the state is the one silence implies at
 /// `now_ns`; events are produced by heartbeats and polls.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
-/// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below the first version's 96 bytes).
+/// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below 96, the first version's size).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64, now_ns: u64, info: *mut phifd_node_info) -> phifd_status {
     guard("phifd_node_get_info", || {
@@ -267,7 +274,7 @@ pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64,
             has_arrival: u32::from(i.last_arrival_ns.is_some()),
             reserved: 0,
         };
-        write_versioned(info, v, std::mem::size_of::<phifd_node_info>(), "info")
+        write_versioned(info, v, NODE_INFO_V1_SIZE, "info")
     })
 }
 
@@ -336,7 +343,8 @@ pub unsafe extern "C" fn phifd_monitor_node_count(m: *const phifd_monitor, out: 
 }
 
 /// Fills `*stats` with the monitor's counters (set `stats->size` first).
-/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`stats->size`
+/// below 40, the first version's size).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats: *mut phifd_monitor_stats) -> phifd_status {
     guard("phifd_monitor_get_stats", || {
@@ -352,7 +360,7 @@ pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats:
             dropped_events: s.dropped_events,
             stale_heartbeats: s.stale_heartbeats,
         };
-        write_versioned(stats, v, std::mem::size_of::<phifd_monitor_stats>(), "stats")
+        write_versioned(stats, v, MONITOR_STATS_V1_SIZE, "stats")
     })
 }
 
