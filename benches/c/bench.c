@@ -396,8 +396,9 @@ static void bench_big(phifd_estimator e, const options *o, double *checksum, dou
     phifd_monitor_free(m);
 }
 
-/* Memory with a second window size, to split bytes per node into a per-sample and a fixed part. */
-static void bench_memory_small_window(uint64_t n, uint64_t window, double *rss_per_node, double *heap_per_node) {
+/* Memory of an akka monitor of `n` nodes with full windows of `window` samples: with a second
+ * window size it splits bytes per node into a per-sample and a fixed part. */
+static void bench_memory_window(uint64_t n, uint64_t window, double *rss_per_node, double *heap_per_node) {
     mem_snapshot before = mem_now();
     phifd_monitor *m = make_monitor(PHIFD_ESTIMATOR_AKKA, window);
     fill(m, n, window + 1);
@@ -406,6 +407,34 @@ static void bench_memory_small_window(uint64_t n, uint64_t window, double *rss_p
     *rss_per_node = (double)(after.rss - before.rss) / (double)n;
     *heap_per_node = (double)(after.heap - before.heap) / (double)n;
     phifd_monitor_free(m);
+}
+
+/* Reference: latency of one dependent load from a random place in a `bytes`-sized buffer (a
+ * pointer chase over a single random cycle, Sattolo's shuffle), ns per load. A heartbeat to one of
+ * many nodes whose windows do not fit in the caches cannot be faster than about one such load: it
+ * must read the oldest sample of that node's ring to update the running sums. */
+static double memory_latency_ns(size_t bytes, uint64_t steps) {
+    size_t n = bytes / sizeof(uint32_t);
+    uint32_t *next = malloc(n * sizeof *next);
+    if (!next) return NAN;
+    for (size_t i = 0; i < n; i++) next[i] = (uint32_t)i;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (size_t i = n - 1; i > 0; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % i); /* j < i: one cycle through every slot */
+        uint32_t t = next[i];
+        next[i] = next[j];
+        next[j] = t;
+    }
+    uint32_t p = 0;
+    uint64_t t0 = now_ns();
+    for (uint64_t s = 0; s < steps; s++) p = next[p];
+    uint64_t t1 = now_ns();
+    free(next);
+    if (p == UINT32_MAX) printf(" ");
+    return (double)(t1 - t0) / (double)steps;
 }
 
 static void print_machine(void) {
@@ -433,6 +462,18 @@ static void print_machine(void) {
         fclose(f);
     }
     printf("phifd %s, %ld CPUs online, CPU \"%s\", kernel %s\n", phifd_version(), cpus, model, kernel);
+}
+
+/* Prints the system's load averages (the machine may be shared: a load above the CPU count means
+ * the figures include time the benchmark spent waiting for a CPU or a shared cache). */
+static void print_load(const char *when) {
+    char load[128] = "unknown";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fgets(load, sizeof load, f)) load[strcspn(load, "\n")] = 0;
+        fclose(f);
+    }
+    printf("load average %s: %s\n", when, load);
 }
 
 static int parse_u64(const char *s, uint64_t *out) {
@@ -476,6 +517,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     print_machine();
+    print_load("at start");
     printf("window %llu, large monitor %llu nodes, %d runs per measurement%s\n\n", (unsigned long long)o.window,
            (unsigned long long)o.big_nodes, o.runs, o.smoke ? " (smoke: sizes too small for real figures)" : "");
 
@@ -492,7 +534,15 @@ int main(int argc, char **argv) {
     }
     uint64_t small_window = o.window / 10 > 0 ? o.window / 10 : 1;
     double rss_small, heap_small;
-    bench_memory_small_window(o.big_nodes, small_window, &rss_small, &heap_small);
+    bench_memory_window(o.big_nodes, small_window, &rss_small, &heap_small);
+    /* 70 % of the node count: with 64 shards, 70,000 nodes put about 1,094 nodes in each shard,
+     * just past a doubling of the shards' node arrays (capacity 2,048), the least favourable
+     * point for the fixed part. */
+    uint64_t odd_nodes = o.big_nodes * 7 / 10;
+    double rss_odd, heap_odd;
+    bench_memory_window(odd_nodes, o.window, &rss_odd, &heap_odd);
+    double lat_big = memory_latency_ns(o.smoke ? ((size_t)1 << 22) : ((size_t)1 << 28), o.smoke ? 100000 : 5000000);
+    double lat_small = memory_latency_ns((size_t)1 << 16, o.smoke ? 100000 : 5000000);
 
     double target = 4.0 * (double)o.window + 256.0;
     printf("\nmemory, %llu nodes with full windows (growth of the process, per node):\n",
@@ -503,12 +553,17 @@ int main(int argc, char **argv) {
     }
     printf("  window %5llu %-12s RSS %8.1f B/node, heap %8.1f B/node  (target %.0f B/node)\n",
            (unsigned long long)small_window, "akka", rss_small, heap_small, 4.0 * (double)small_window + 256.0);
+    printf("  window %5llu %-12s RSS %8.1f B/node, heap %8.1f B/node  (target %.0f B/node; %llu nodes)\n",
+           (unsigned long long)o.window, "akka", rss_odd, heap_odd, target, (unsigned long long)odd_nodes);
     double dw = (double)(o.window - small_window);
     double rss_per_sample = (rss[0] - rss_small) / dw, heap_per_sample = (heap[0] - heap_small) / dw;
     printf("  two-window fit (akka): RSS %.2f B/sample + %.1f B/node; heap %.2f B/sample + %.1f B/node"
            "  (target 4 B/sample + 256 B/node)\n",
            rss_per_sample, rss_small - rss_per_sample * (double)small_window, heap_per_sample,
            heap_small - heap_per_sample * (double)small_window);
+
+    printf("\nreference: one dependent random load: %.1f ns in a %s buffer, %.1f ns in a 64 KiB buffer\n",
+           lat_big, o.smoke ? "4 MiB" : "256 MiB", lat_small);
 
     printf("\n| measurement | estimator | nodes | unit | median | p10 | p90 | note |\n");
     printf("|---|---|---:|---|---:|---:|---:|---|\n");
@@ -517,6 +572,7 @@ int main(int argc, char **argv) {
         printf("| %s | %s | %llu | %s | %.1f | %.1f | %.1f | %s |\n", r->what, r->estimator,
                (unsigned long long)r->nodes, r->unit, r->s.median, r->s.p10, r->s.p90, r->note);
     }
+    print_load("at end");
     printf("\ntotal %.1f s, phi checksum %.6g\n", (double)(now_ns() - t_start) / 1e9, checksum);
     free(events_buf);
     if (failures) {
