@@ -1,0 +1,35 @@
+// Package phifd is the Go binding of phifd, a phi-accrual failure detector.
+//
+// A [Monitor] tracks many peers ("nodes", identified by a uint64). Feed it the arrival time of
+// every heartbeat with [Monitor.Heartbeat]; ask it how suspicious a node's silence is with
+// [Monitor.Phi] (phi = -log10 of the probability that a heartbeat is still on its way), for a
+// node's statistics with [Monitor.NodeInfo], and for state transitions (ALIVE, SUSPECT, FAILED)
+// with [Monitor.Poll].
+//
+// # Time
+//
+// Points in time are uint64 nanoseconds of a monotonic clock, supplied by the caller, so that
+// arrival times can be taken where a datagram is received and tests are deterministic. [NowNs]
+// reads the library's clock (CLOCK_MONOTONIC, the clock of clock_gettime in C). Lengths of time
+// (configuration, [Monitor.TimeUntilPhi], [NodeInfo] thresholds) are [time.Duration].
+//
+// # Errors
+//
+// Every failure is an [*Error] carrying the library's status and its message (which function,
+// which argument, why). Test for a kind of failure with errors.Is and the sentinels
+// [ErrNullArg], [ErrInvalidArg], [ErrUnknownNode], [ErrStaleGeneration], [ErrInvalidHandle],
+// [ErrInternal], [ErrBufferTooSmall] and [ErrClosed]; use errors.As to read the message.
+//
+// # Concurrency and resources
+//
+// A Monitor may be used by any number of goroutines at once. [Monitor.Close] frees its native
+// memory; it is idempotent, safe to call while other goroutines use the monitor (they then get
+// [ErrClosed]), and a finalizer calls it for monitors that become unreachable unclosed. Close
+// monitors explicitly: the finalizer may run late or never.
+//
+// # Building
+//
+// The package links the static library target/release/libphifd.a of the repository checkout it
+// lives in (no LD_LIBRARY_PATH is needed at run time); build it first with `make lib` at the
+// repository root. See README.md for using the package from another module.
+package phifd

@@ -1,0 +1,3 @@
+module github.com/phifd/phifd/bindings/go
+
+go 1.22

@@ -1,0 +1,102 @@
+/* Wrappers around the library's fallible functions for the Go binding; see gophifd.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "gophifd.h"
+
+/* A malloc'ed copy of the calling thread's last error message for a failed call, else NULL. */
+static char *gophifd_msg(phifd_status s) {
+	if (s == PHIFD_OK) return NULL;
+	const char *msg = phifd_last_error_message();
+	size_t n = strlen(msg) + 1;
+	char *copy = malloc(n);
+	if (copy != NULL) memcpy(copy, msg, n);
+	return copy;
+}
+
+gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now) {
+	gophifd_res r;
+	r.status = phifd_heartbeat(m, node, gen, now);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now) {
+	gophifd_res r;
+	r.status = phifd_node_add(m, node, gen, now);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_node_remove(phifd_monitor *m, uint64_t node) {
+	gophifd_res r;
+	r.status = phifd_node_remove(m, node);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_phi_res gophifd_phi(const phifd_monitor *m, uint64_t node, uint64_t now) {
+	gophifd_phi_res r;
+	r.phi = 0;
+	r.status = phifd_phi(m, node, now, &r.phi);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_info_res gophifd_info(const phifd_monitor *m, uint64_t node, uint64_t now) {
+	gophifd_info_res r;
+	memset(&r, 0, sizeof r);
+	r.info.size = (uint32_t)sizeof(phifd_node_info);
+	r.status = phifd_node_get_info(m, node, now, &r.info);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_time_until_phi(const phifd_monitor *m, uint64_t node, double phi) {
+	gophifd_u64_res r;
+	r.value = 0;
+	r.status = phifd_node_time_until_phi(m, node, phi, &r.value);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_node_count(const phifd_monitor *m) {
+	gophifd_u64_res r;
+	r.value = 0;
+	r.status = phifd_monitor_node_count(m, &r.value);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_poll(phifd_monitor *m, uint64_t now, phifd_event *events, size_t cap) {
+	gophifd_u64_res r;
+	size_t written = 0;
+	r.status = phifd_monitor_poll(m, now, events, cap, &written);
+	r.value = (uint64_t)written;
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_stats_res gophifd_stats(const phifd_monitor *m) {
+	gophifd_stats_res r;
+	memset(&r, 0, sizeof r);
+	r.stats.size = (uint32_t)sizeof(phifd_monitor_stats);
+	r.status = phifd_monitor_get_stats(m, &r.stats);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
+		const uint64_t *gens, const uint64_t *times, size_t count, phifd_status *statuses) {
+	gophifd_res r;
+	r.status = phifd_heartbeat_batch(m, nodes, gens, times, count, statuses);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
+		uint64_t now, double *out, phifd_status *statuses) {
+	gophifd_res r;
+	r.status = phifd_phi_batch(m, nodes, count, now, out, statuses);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}

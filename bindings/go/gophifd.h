@@ -1,0 +1,42 @@
+#ifndef GOPHIFD_H
+#define GOPHIFD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "phifd.h"
+
+/*
+ * Wrappers the Go binding calls instead of the library's fallible hot-path functions.
+ *
+ * The library keeps the message of the last failure per OS thread, but a goroutine may move to
+ * another thread between two cgo calls. So every fallible call on a hot path goes through one of
+ * the wrappers below: it calls the library and, on failure, copies the message on the same thread
+ * (malloc). The copy belongs to the binding, which frees it with C.free; strings owned by the
+ * library are never freed. Results come back by value, so no Go pointer is passed to C and
+ * nothing escapes to the Go heap.
+ *
+ * Each result struct is the status, the copied message (NULL on success or if malloc failed)
+ * and the call's output.
+ */
+
+typedef struct { phifd_status status; char *msg; } gophifd_res;
+typedef struct { phifd_status status; char *msg; double phi; } gophifd_phi_res;
+typedef struct { phifd_status status; char *msg; phifd_node_info info; } gophifd_info_res;
+typedef struct { phifd_status status; char *msg; uint64_t value; } gophifd_u64_res;
+typedef struct { phifd_status status; char *msg; phifd_monitor_stats stats; } gophifd_stats_res;
+
+gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
+gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
+gophifd_res gophifd_node_remove(phifd_monitor *m, uint64_t node);
+gophifd_phi_res gophifd_phi(const phifd_monitor *m, uint64_t node, uint64_t now);
+gophifd_info_res gophifd_info(const phifd_monitor *m, uint64_t node, uint64_t now);
+gophifd_u64_res gophifd_time_until_phi(const phifd_monitor *m, uint64_t node, double phi);
+gophifd_u64_res gophifd_node_count(const phifd_monitor *m);
+gophifd_u64_res gophifd_poll(phifd_monitor *m, uint64_t now, phifd_event *events, size_t cap);
+gophifd_stats_res gophifd_stats(const phifd_monitor *m);
+gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
+		const uint64_t *gens, const uint64_t *times, size_t count, phifd_status *statuses);
+gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
+		uint64_t now, double *out, phifd_status *statuses);
+
+#endif

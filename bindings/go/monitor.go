@@ -1,0 +1,314 @@
+package phifd
+
+// #include "gophifd.h"
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Monitor is a failure detector for many nodes, backed by a native phifd_monitor.
+//
+// All methods are safe for concurrent use by any number of goroutines; operations on different
+// nodes do not wait for each other. Close frees the native monitor; afterwards every method
+// returns ErrClosed. A read lock guards the handle during each call, so Close waits for calls in
+// progress and can never free the monitor under them.
+type Monitor struct {
+	mu  sync.RWMutex
+	ptr *C.phifd_monitor // nil once closed
+}
+
+// NewMonitor creates a monitor with the settings of cfg (nil for all defaults). cfg is copied;
+// changing it afterwards does not affect the monitor. It fails with ErrInvalidArg, whose message
+// names the setting at fault, when a setting is out of range or the combination breaks the
+// library's rules (suspect threshold below threshold, max interval above heartbeat interval,
+// timeout > heartbeat interval > round trip).
+//
+// Call Close when done; a finalizer closes monitors that become unreachable, but possibly late.
+func NewMonitor(cfg *Config) (*Monitor, error) {
+	ptr, err := newNativeMonitor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Monitor{ptr: ptr}
+	runtime.SetFinalizer(m, (*Monitor).finalize)
+	return m, nil
+}
+
+// finalized counts monitors closed by their finalizer (read by the tests).
+var finalized atomic.Int64
+
+// finalize is the finalizer of an unreachable, unclosed monitor: it frees the native monitor.
+func (m *Monitor) finalize() {
+	finalized.Add(1)
+	m.Close()
+}
+
+// Close frees the native monitor and every node in it. It is idempotent, always returns nil,
+// and may be called while other goroutines use the monitor: it waits for calls in progress, and
+// later calls return ErrClosed.
+func (m *Monitor) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ptr != nil {
+		C.phifd_monitor_free(m.ptr)
+		m.ptr = nil
+		runtime.SetFinalizer(m, nil)
+	}
+	return nil
+}
+
+// Heartbeat records a heartbeat from node carrying generation, received at now (monotonic ns;
+// take it where the datagram was received). An unknown node is added (UNKNOWN -> ALIVE event). A
+// higher generation is a new incarnation: the history restarts and a RESTARTED event is queued.
+// A time before the node's last arrival is accepted but learns nothing.
+//
+// Errors: ErrStaleGeneration when generation is lower than the node's current one (nothing
+// changes; answer the sender with NodeInfo's Generation); ErrClosed.
+func (m *Monitor) Heartbeat(node, generation, now uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	r := C.gophifd_heartbeat(m.ptr, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
+	runtime.KeepAlive(m)
+	return errorFrom(r.status, r.msg)
+}
+
+// AddNode registers node at now before its first heartbeat (state UNKNOWN), so that it becomes
+// FAILED if it sends none within the first-heartbeat timeout. Registering a node already
+// monitored changes nothing. Errors: ErrClosed.
+func (m *Monitor) AddNode(node, generation, now uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	r := C.gophifd_node_add(m.ptr, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
+	runtime.KeepAlive(m)
+	return errorFrom(r.status, r.msg)
+}
+
+// Remove stops monitoring node and forgets its history and generation; events already queued
+// about it stay queued. Errors: ErrUnknownNode, ErrClosed.
+func (m *Monitor) Remove(node uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	r := C.gophifd_node_remove(m.ptr, C.uint64_t(node))
+	runtime.KeepAlive(m)
+	return errorFrom(r.status, r.msg)
+}
+
+// Phi returns the suspicion level of node at now (monotonic ns): never NaN or negative, finite
+// for every finite time, non-decreasing in now until the next heartbeat. A time before the last
+// arrival counts as zero silence. Read-only. Errors: ErrUnknownNode, ErrClosed.
+func (m *Monitor) Phi(node, now uint64) (float64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return 0, ErrClosed
+	}
+	r := C.gophifd_phi(m.ptr, C.uint64_t(node), C.uint64_t(now))
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return 0, err
+	}
+	return float64(r.phi), nil
+}
+
+// NodeInfo returns node's state, phi, generation and statistics as of now (monotonic ns).
+// Read-only: the state is the one the silence implies at now; events come from Heartbeat and
+// Poll. Errors: ErrUnknownNode, ErrClosed.
+func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return NodeInfo{}, ErrClosed
+	}
+	r := C.gophifd_info(m.ptr, C.uint64_t(node), C.uint64_t(now))
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return NodeInfo{}, err
+	}
+	i := &r.info
+	return NodeInfo{
+		Node:            uint64(i.node),
+		Generation:      uint64(i.generation),
+		State:           State(i.state),
+		Phi:             float64(i.phi),
+		HasArrival:      i.has_arrival != 0,
+		LastArrivalNs:   uint64(i.last_arrival_ns),
+		SilenceOriginNs: uint64(i.silence_origin_ns),
+		Samples:         uint64(i.samples),
+		MeanNs:          float64(i.mean_ns),
+		StdDevNs:        float64(i.sd_ns),
+		SuspectAfter:    durationFromNs(uint64(i.suspect_after_ns)),
+		FailAfter:       durationFromNs(uint64(i.fail_after_ns)),
+	}, nil
+}
+
+// TimeUntilPhi returns the silence after node's last arrival at which its phi first reaches phi,
+// on its current history (saturated at the largest Duration). With phi = the threshold this is
+// "how long until this node is declared dead"; 0 if phi is reached at zero silence.
+// Errors: ErrInvalidArg (phi NaN, infinite or negative), ErrUnknownNode, ErrClosed.
+func (m *Monitor) TimeUntilPhi(node uint64, phi float64) (time.Duration, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return 0, ErrClosed
+	}
+	r := C.gophifd_time_until_phi(m.ptr, C.uint64_t(node), C.double(phi))
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return 0, err
+	}
+	return durationFromNs(uint64(r.value)), nil
+}
+
+// Poll evaluates every node at now (monotonic ns) and returns all pending transitions, oldest
+// first (nil if there are none). Event times are when each transition happened, not now.
+// Errors: ErrClosed.
+func (m *Monitor) Poll(now uint64) ([]Event, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return nil, ErrClosed
+	}
+	var out []Event
+	// The buffer holds no Go pointers, so a pointer to its first element may be passed to C.
+	buf := make([]C.phifd_event, 64)
+	for {
+		r := C.gophifd_poll(m.ptr, C.uint64_t(now), &buf[0], C.size_t(len(buf)))
+		runtime.KeepAlive(m)
+		if err := errorFrom(r.status, r.msg); err != nil {
+			return out, err
+		}
+		n := int(r.value)
+		for _, e := range buf[:n] {
+			out = append(out, Event{
+				Node:       uint64(e.node),
+				Generation: uint64(e.generation),
+				TimeNs:     uint64(e.time_ns),
+				Phi:        float64(e.phi),
+				Kind:       EventKind(e.kind),
+				From:       State(e.from),
+				To:         State(e.to),
+			})
+		}
+		if n < len(buf) {
+			return out, nil
+		}
+		if len(buf) < 4096 {
+			buf = make([]C.phifd_event, 4*len(buf))
+		}
+	}
+}
+
+// NodeCount returns the number of monitored nodes. Errors: ErrClosed.
+func (m *Monitor) NodeCount() (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return 0, ErrClosed
+	}
+	r := C.gophifd_node_count(m.ptr)
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return 0, err
+	}
+	return int(r.value), nil
+}
+
+// Stats returns the monitor's counters. Errors: ErrClosed.
+func (m *Monitor) Stats() (Stats, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return Stats{}, ErrClosed
+	}
+	r := C.gophifd_stats(m.ptr)
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		Nodes:           uint64(r.stats.nodes),
+		PendingEvents:   uint64(r.stats.pending_events),
+		DroppedEvents:   uint64(r.stats.dropped_events),
+		StaleHeartbeats: uint64(r.stats.stale_heartbeats),
+	}, nil
+}
+
+// HeartbeatBatch records len(nodes) heartbeats in one native call: record i is node nodes[i],
+// generation generations[i], received at times[i] (monotonic ns), processed in order exactly as
+// Heartbeat would. Every record is processed even if some fail. statuses may be nil; otherwise it
+// must have len(nodes) elements and receives each record's status (StatusOK or the failure).
+//
+// Returns nil if every record succeeded, else the error of the first failing record (its message
+// names the index). Errors: ErrInvalidArg if the slice lengths differ (nothing is recorded),
+// ErrStaleGeneration, ErrClosed.
+func (m *Monitor) HeartbeatBatch(nodes, generations, times []uint64, statuses []Status) error {
+	n := len(nodes)
+	if len(generations) != n || len(times) != n || (statuses != nil && len(statuses) != n) {
+		return invalidArg(fmt.Sprintf("HeartbeatBatch: lengths differ: nodes %d, generations %d, times %d, statuses %d",
+			n, len(generations), len(times), len(statuses)))
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	if n == 0 {
+		return nil
+	}
+	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
+	var st *C.phifd_status
+	if statuses != nil {
+		st = (*C.phifd_status)(unsafe.Pointer(&statuses[0]))
+	}
+	r := C.gophifd_heartbeat_batch(m.ptr, (*C.uint64_t)(unsafe.Pointer(&nodes[0])),
+		(*C.uint64_t)(unsafe.Pointer(&generations[0])), (*C.uint64_t)(unsafe.Pointer(&times[0])),
+		C.size_t(n), st)
+	runtime.KeepAlive(m)
+	runtime.KeepAlive(nodes)
+	runtime.KeepAlive(generations)
+	runtime.KeepAlive(times)
+	runtime.KeepAlive(statuses)
+	return errorFrom(r.status, r.msg)
+}
+
+// PhiBatch writes the phi of every node in nodes at one time now (monotonic ns) to out, which
+// must have len(nodes) elements, as Phi would. An unknown node's entry is NaN (so it cannot be
+// mistaken for a healthy node) and the call returns ErrUnknownNode (its message names the first
+// such index) after filling every other entry. Errors: ErrInvalidArg if len(out) != len(nodes)
+// (nothing is written), ErrUnknownNode, ErrClosed.
+func (m *Monitor) PhiBatch(nodes []uint64, now uint64, out []float64) error {
+	n := len(nodes)
+	if len(out) != n {
+		return invalidArg(fmt.Sprintf("PhiBatch: len(out) %d != len(nodes) %d", len(out), n))
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	if n == 0 {
+		return nil
+	}
+	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
+	r := C.gophifd_phi_batch(m.ptr, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
+		C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil)
+	runtime.KeepAlive(m)
+	runtime.KeepAlive(nodes)
+	runtime.KeepAlive(out)
+	return errorFrom(r.status, r.msg)
+}

@@ -1,0 +1,168 @@
+package phifd
+
+// #include "phifd.h"
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// HeaderVersion is the version of include/phifd.h the package was compiled against. It equals
+// [Version] when the header and target/release/libphifd.a come from the same build.
+const HeaderVersion = C.PHIFD_VERSION_STRING
+
+// Version returns the version of the linked library, e.g. "0.1.0". Safe for concurrent use.
+func Version() string {
+	// A static string owned by the library: copied, never freed.
+	return C.GoString(C.phifd_version())
+}
+
+// NowNs returns the current time of the library's monotonic clock (CLOCK_MONOTONIC) in
+// nanoseconds: the time base for every time argument of this package. It never goes backwards
+// and ignores wall-clock changes. Safe for concurrent use; cannot fail.
+func NowNs() uint64 {
+	return uint64(C.phifd_now_ns())
+}
+
+// durationFromNs converts library nanoseconds to a Duration, saturating at the largest Duration
+// (about 292 years) for values, such as "never", that do not fit.
+func durationFromNs(ns uint64) time.Duration {
+	if ns > math.MaxInt64 {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ns)
+}
+
+// Estimator selects how phi is computed from a node's interval history.
+type Estimator uint32
+
+// The estimators.
+const (
+	// EstimatorAkka is the Akka/Pekko-compatible model: logistic approximation of the normal
+	// tail, mean + acceptable pause, standard deviation floored at the minimum. The default.
+	EstimatorAkka Estimator = C.PHIFD_ESTIMATOR_AKKA
+	// EstimatorNormal uses the exact normal tail, evaluated in log space.
+	EstimatorNormal Estimator = C.PHIFD_ESTIMATOR_NORMAL
+	// EstimatorExponential is the Cassandra-compatible model phi = elapsed / mean / ln(10);
+	// intervals above the max interval (default 2 x heartbeat interval) are dropped.
+	EstimatorExponential Estimator = C.PHIFD_ESTIMATOR_EXPONENTIAL
+)
+
+// String returns "akka", "normal" or "exponential" (or "Estimator(n)" for another value).
+func (e Estimator) String() string {
+	switch e {
+	case EstimatorAkka:
+		return "akka"
+	case EstimatorNormal:
+		return "normal"
+	case EstimatorExponential:
+		return "exponential"
+	}
+	return fmt.Sprintf("Estimator(%d)", uint32(e))
+}
+
+// State is what a monitor concludes about a node.
+type State uint32
+
+// The node states.
+const (
+	// StateUnknown: registered with AddNode, no heartbeat yet.
+	StateUnknown State = C.PHIFD_STATE_UNKNOWN
+	// StateAlive: heartbeating, phi below the suspect threshold.
+	StateAlive State = C.PHIFD_STATE_ALIVE
+	// StateSuspect: phi at or above the suspect threshold, or recovering from FAILED.
+	StateSuspect State = C.PHIFD_STATE_SUSPECT
+	// StateFailed: phi at or above the threshold, or no first heartbeat in time.
+	StateFailed State = C.PHIFD_STATE_FAILED
+)
+
+// String returns "UNKNOWN", "ALIVE", "SUSPECT" or "FAILED" (or "State(n)" for another value).
+func (s State) String() string {
+	switch s {
+	case StateUnknown:
+		return "UNKNOWN"
+	case StateAlive:
+		return "ALIVE"
+	case StateSuspect:
+		return "SUSPECT"
+	case StateFailed:
+		return "FAILED"
+	}
+	return fmt.Sprintf("State(%d)", uint32(s))
+}
+
+// EventKind says what an [Event] reports.
+type EventKind uint32
+
+// The event kinds.
+const (
+	// EventStateChanged: the node's state changed from From to To.
+	EventStateChanged EventKind = C.PHIFD_EVENT_STATE_CHANGED
+	// EventRestarted: the node came back with a higher generation; its history restarted and it
+	// is ALIVE. From is the state of the old incarnation.
+	EventRestarted EventKind = C.PHIFD_EVENT_RESTARTED
+)
+
+// String returns "STATE_CHANGED" or "RESTARTED" (or "EventKind(n)" for another value).
+func (k EventKind) String() string {
+	switch k {
+	case EventStateChanged:
+		return "STATE_CHANGED"
+	case EventRestarted:
+		return "RESTARTED"
+	}
+	return fmt.Sprintf("EventKind(%d)", uint32(k))
+}
+
+// Event is one transition reported by [Monitor.Poll]. Plain data.
+type Event struct {
+	Node       uint64    // the node
+	Generation uint64    // the node's generation after the transition
+	TimeNs     uint64    // when it happened (monotonic ns): the arrival, or the instant the silence reached the threshold
+	Phi        float64   // phi at TimeNs
+	Kind       EventKind // what happened
+	From       State     // state before
+	To         State     // state after
+}
+
+// String formats the event, e.g. "node 7 gen 1 STATE_CHANGED ALIVE -> SUSPECT at 4302585092 ns (phi 4.00)".
+func (e Event) String() string {
+	return fmt.Sprintf("node %d gen %d %s %s -> %s at %d ns (phi %.2f)",
+		e.Node, e.Generation, e.Kind, e.From, e.To, e.TimeNs, e.Phi)
+}
+
+// NodeInfo is a node's state and statistics at a query time, from [Monitor.NodeInfo].
+type NodeInfo struct {
+	Node            uint64  // the node id
+	Generation      uint64  // current generation
+	State           State   // state the silence implies at the query time
+	Phi             float64 // phi at the query time
+	HasArrival      bool    // a heartbeat was recorded for the current registration
+	LastArrivalNs   uint64  // last heartbeat arrival (monotonic ns); 0 if !HasArrival
+	SilenceOriginNs uint64  // what silence is measured from: the last arrival, or the registration time
+	Samples         uint64  // intervals in the window (the seed history counts until pushed out)
+	MeanNs          float64 // mean interval of the window, ns (without the acceptable pause)
+	StdDevNs        float64 // population standard deviation of the window, ns (before the floor)
+	// SuspectAfter is the silence after SilenceOriginNs at which the node becomes SUSPECT
+	// (saturated at the largest Duration).
+	SuspectAfter time.Duration
+	// FailAfter is the silence after SilenceOriginNs at which the node becomes FAILED: "how long
+	// until this node is declared dead" (saturated at the largest Duration).
+	FailAfter time.Duration
+}
+
+// Mean returns MeanNs as a Duration (rounded to the nearest nanosecond).
+func (i NodeInfo) Mean() time.Duration { return time.Duration(math.Round(i.MeanNs)) }
+
+// StdDev returns StdDevNs as a Duration (rounded to the nearest nanosecond).
+func (i NodeInfo) StdDev() time.Duration { return time.Duration(math.Round(i.StdDevNs)) }
+
+// Stats are a monitor's counters, from [Monitor.Stats].
+type Stats struct {
+	Nodes           uint64 // nodes currently monitored
+	PendingEvents   uint64 // events waiting for Poll
+	DroppedEvents   uint64 // events dropped because more than 1,048,576 were waiting
+	StaleHeartbeats uint64 // heartbeats rejected with ErrStaleGeneration
+}

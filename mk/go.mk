@@ -1,0 +1,30 @@
+# Go binding (bindings/go): cgo package `phifd`, linked against target/release/libphifd.a.
+#   make test-go    gofmt and go vet checks, tests with the race detector, the GC-stress test
+#                   with GOGC=1, the quick start, and a separate module using the binding through
+#                   a `replace` directive (as bindings/go/README.md tells users to do)
+#   make bench-go   Go benchmarks (single calls and batches)
+GO ?= go
+GO_DIR := bindings/go
+GO_CONSUMER := $(BUILD)/go-consumer
+
+.PHONY: test-go bench-go
+
+test-go: lib
+	@cd $(GO_DIR) && gofmt="$$(command -v gofmt || echo "$$($(GO) env GOROOT)/bin/gofmt")" && \
+	  unformatted="$$("$$gofmt" -l .)" && \
+	  if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted:" $$unformatted >&2; exit 1; fi
+	cd $(GO_DIR) && $(GO) vet ./...
+	cd $(GO_DIR) && $(GO) test -race -count=1 ./...
+	cd $(GO_DIR) && GOGC=1 $(GO) test -race -count=1 -run 'GCStress|CloseWhileInUse' ./...
+	cd $(GO_DIR) && $(GO) run ./examples/quickstart
+	@rm -rf $(GO_CONSUMER) && mkdir -p $(GO_CONSUMER)
+	@printf '%s\n' 'module example.com/consumer' '' 'go 1.22' '' \
+	  'require github.com/phifd/phifd/bindings/go v0.0.0' '' \
+	  'replace github.com/phifd/phifd/bindings/go => $(CURDIR)/$(GO_DIR)' > $(GO_CONSUMER)/go.mod
+	@cp $(GO_DIR)/examples/quickstart/main.go $(GO_CONSUMER)/main.go
+	cd $(GO_CONSUMER) && $(GO) build -o consumer . && ./consumer >/dev/null && echo "go: consumer module OK"
+
+bench-go: lib
+	cd $(GO_DIR) && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+TEST_TARGETS += test-go
