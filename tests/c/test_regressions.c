@@ -1,7 +1,5 @@
 /*
- * test_known_issues.c — expectations the library does not meet yet. Registered with ctest as
- * disabled (see CMakeLists.txt); run it directly to see whether a fix landed, and move each
- * check into the regular tests once it passes.
+ * test_regressions.c — checks of library bugs that were found and fixed, kept so they stay fixed.
  * Exits non-zero if any check fails.
  */
 #include <stdint.h>
@@ -10,8 +8,8 @@
 #include "check.h"
 #include "phifd.h"
 
-/* A rejected setter must leave the previous value in place. phifd_config_set_heartbeat_interval_ns
- * stores a value below 1000 ns before rejecting it, so the monitor runs with it. */
+/* A rejected setter must leave the previous value in place (phifd_config_set_heartbeat_interval_ns
+ * once stored a value below 1000 ns before rejecting it). */
 static void test_rejected_heartbeat_interval_is_not_stored(void) {
     phifd_config *cfg = NULL;
     CHECK_OK(phifd_config_new(&cfg));
@@ -32,5 +30,5 @@ static void test_rejected_heartbeat_interval_is_not_stored(void) {
 
 int main(void) {
     test_rejected_heartbeat_interval_is_not_stored();
-    return check_finish("test_known_issues");
+    return check_finish("test_regressions");
 }
