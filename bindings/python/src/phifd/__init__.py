@@ -32,7 +32,7 @@ from ._errors import (
     Status,
     UnknownNodeError,
 )
-from ._ffi import EXPECTED_VERSION as __version__
+from ._version import VERSION as __version__
 from ._generation import MAX_GENERATION, GenerationClock, parse_generation
 from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
 from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta

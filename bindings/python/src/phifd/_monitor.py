@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
 import math
 import threading
 import time
 from array import array
 from ctypes import byref, c_double, c_size_t, c_uint32, c_uint64, c_void_p, sizeof
 from datetime import timedelta
-from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
 
 from . import _ffi
 from ._errors import InvalidArgumentError, Status, error_for_status
@@ -182,7 +181,7 @@ class Config:
     ) -> None:
         """Creates a configuration; each keyword given sets that setting (see the properties)."""
         self._lock = threading.Lock()
-        self._values: dict = {}
+        self._values: Dict[str, Any] = {}
         self._ptr: Optional[int] = None
         handle = c_void_p()
         check(lib.phifd_config_new(byref(handle)))
@@ -657,7 +656,7 @@ class Monitor(OwnedHandle):
         ``strict=False`` unknown nodes get NaN instead.
         """
         result = self._phi_batch(nodes, now_ns, strict, None, "phi_batch")
-        return result[:]
+        return cast(List[float], result[:])
 
     def phi_batch_into(
         self, nodes: U64Seq, out: Any, now_ns: Optional[int] = None, *, strict: bool = True
