@@ -480,7 +480,7 @@ class Monitor(OwnedHandle):
         out = c_double()
         ptr = self._enter("phi")
         try:
-            status = _phi(ptr, node, now_ns, byref(out))
+            status = _phi(ptr, node, now_ns, out)  # ctypes passes a c_double by reference
         finally:
             self._active.pop()
         if status:
