@@ -3,20 +3,28 @@
 #                   with GOGC=1, the quick start, and a separate module using the binding through
 #                   a `replace` directive (as bindings/go/README.md tells users to do)
 #   make bench-go   Go benchmarks (single calls and batches)
-GO ?= go
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 GO_DIR := bindings/go
 GO_CONSUMER := $(BUILD)/go-consumer
 
 .PHONY: test-go bench-go
 
 test-go: lib
+	@mkdir -p $(BUILD)
 	@cd $(GO_DIR) && gofmt="$$(command -v gofmt || echo "$$($(GO) env GOROOT)/bin/gofmt")" && \
 	  unformatted="$$("$$gofmt" -l .)" && \
 	  if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted:" $$unformatted >&2; exit 1; fi
 	cd $(GO_DIR) && $(GO) vet ./...
 	cd $(GO_DIR) && $(GO) test -race -count=1 ./...
 	cd $(GO_DIR) && GOGC=1 $(GO) test -race -count=1 -run 'GCStress|CloseWhileInUse' ./...
-	cd $(GO_DIR) && $(GO) run ./examples/quickstart
+	cd $(GO_DIR) && $(GO) run ./examples/quickstart | tee $(CURDIR)/$(BUILD)/go-quickstart.out
+	@# bindings/go/README.md shows the quick start verbatim (first go block) and its output (next block).
+	@awk '/^```go$$/{n++; on=(n==1); next} /^```$$/{on=0} on' $(GO_DIR)/README.md | \
+	  diff -u $(GO_DIR)/examples/quickstart/main.go - >&2 || \
+	  { echo "bindings/go/README.md: the quick start differs from examples/quickstart/main.go" >&2; exit 1; }
+	@awk '/^```$$/{if(!open){n++; open=1; on=(n==1&&seen); next} else {open=0; on=0; next}} /^```go$$/{seen=1; open=1; next} on' \
+	  $(GO_DIR)/README.md | diff -u $(BUILD)/go-quickstart.out - >&2 || \
+	  { echo "bindings/go/README.md: the quick start output differs from the program's" >&2; exit 1; }
 	@rm -rf $(GO_CONSUMER) && mkdir -p $(GO_CONSUMER)
 	@printf '%s\n' 'module example.com/consumer' '' 'go 1.22' '' \
 	  'require github.com/phifd/phifd/bindings/go v0.0.0' '' \

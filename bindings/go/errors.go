@@ -17,6 +17,9 @@ const (
 	StatusInvalidHandle   Status = C.PHIFD_ERR_INVALID_HANDLE   // a freed or foreign handle
 	StatusInternal        Status = C.PHIFD_ERR_INTERNAL         // a bug inside the library
 	StatusBufferTooSmall  Status = C.PHIFD_ERR_BUFFER_TOO_SMALL // a caller struct was too small
+	StatusIO              Status = C.PHIFD_ERR_IO               // an operating-system I/O error
+	StatusCorrupt         Status = C.PHIFD_ERR_CORRUPT          // stored data is damaged
+	StatusLocked          Status = C.PHIFD_ERR_LOCKED           // held by another live process
 )
 
 // String returns the C name of the status, e.g. "PHIFD_ERR_UNKNOWN_NODE", or
@@ -80,6 +83,12 @@ var (
 	ErrInternal = &Error{Status: StatusInternal}
 	// ErrBufferTooSmall: a struct passed to the library was too small (a binding bug).
 	ErrBufferTooSmall = &Error{Status: StatusBufferTooSmall}
+	// ErrIO: an operating-system I/O error (the message carries the path and the OS error).
+	ErrIO = &Error{Status: StatusIO}
+	// ErrCorrupt: stored data is damaged (the message names the path and the damage).
+	ErrCorrupt = &Error{Status: StatusCorrupt}
+	// ErrLocked: the resource is held by another live process.
+	ErrLocked = &Error{Status: StatusLocked}
 	// ErrClosed is returned by every method of a Monitor after Close. It has the status
 	// StatusInvalidHandle, so errors.Is(err, ErrInvalidHandle) holds for it too.
 	ErrClosed = &Error{Status: StatusInvalidHandle, Message: "the monitor is closed", closed: true}

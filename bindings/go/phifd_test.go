@@ -74,6 +74,7 @@ func TestStringers(t *testing.T) {
 		StatusOK.String():             "PHIFD_OK",
 		StatusUnknownNode.String():    "PHIFD_ERR_UNKNOWN_NODE",
 		StatusBufferTooSmall.String(): "PHIFD_ERR_BUFFER_TOO_SMALL",
+		StatusLocked.String():         "PHIFD_ERR_LOCKED",
 		Status(1000).String():         "PHIFD_UNKNOWN_STATUS",
 	}
 	for got, want := range cases {
