@@ -26,10 +26,11 @@ header:
 check-header:
 	$(CARGO) test --quiet --test header
 
-test: check-header test-rust test-c
+test: check-header check-readme test-rust test-c
 
 test-rust:
 	$(CARGO) test
+	$(CARGO) run --quiet --example quickstart
 
 test-c: lib
 	cmake -S tests/c -B $(BUILD)/c -DPHIFD_ROOT=$(CURDIR) -DCMAKE_BUILD_TYPE=Debug >/dev/null
