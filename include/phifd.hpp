@@ -52,7 +52,7 @@ using Generation = std::uint64_t;
  * peer's message is damage, not history (at a thousand new generations a second it takes 8,900
  * years to reach).
  */
-inline constexpr Generation max_generation = Generation{1} << 48;
+inline constexpr Generation max_generation = PHIFD_MAX_GENERATION;
 
 /** A duration in nanoseconds held as a double, for the statistics that are not whole numbers. */
 using FloatNanoseconds = std::chrono::duration<double, std::nano>;
