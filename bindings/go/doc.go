@@ -6,6 +6,12 @@
 // node's statistics with [Monitor.NodeInfo], and for state transitions (ALIVE, SUSPECT, FAILED)
 // with [Monitor.Poll].
 //
+// A [GenerationClock] is the server's own generation (its term, epoch or incarnation), stamped
+// on every heartbeat it sends: [OpenGenerationClock] keeps it in a file that survives crashes,
+// [GenerationClock.Advance] starts a new term, and [GenerationClock.Observe] adopts a newer one
+// seen from a peer and reports that a leader must step down. [ParseGenerationFile] checks a
+// clock file's bytes.
+//
 // # Time
 //
 // Points in time are uint64 nanoseconds of a monotonic clock, supplied by the caller, so that
@@ -18,14 +24,16 @@
 // Every failure is an [*Error] carrying the library's status and its message (which function,
 // which argument, why). Test for a kind of failure with errors.Is and the sentinels
 // [ErrNullArg], [ErrInvalidArg], [ErrUnknownNode], [ErrStaleGeneration], [ErrInvalidHandle],
-// [ErrInternal], [ErrBufferTooSmall] and [ErrClosed]; use errors.As to read the message.
+// [ErrInternal], [ErrBufferTooSmall], [ErrIO], [ErrCorrupt], [ErrLocked] and [ErrClosed]; use
+// errors.As to read the message.
 //
 // # Concurrency and resources
 //
 // A Monitor may be used by any number of goroutines at once. [Monitor.Close] frees its native
 // memory; it is idempotent, safe to call while other goroutines use the monitor (they then get
 // [ErrClosed]), and a finalizer calls it for monitors that become unreachable unclosed. Close
-// monitors explicitly: the finalizer may run late or never.
+// monitors explicitly: the finalizer may run late or never. A [GenerationClock] follows the same
+// rules; a durable clock also holds an OS lock on its file until it is closed.
 //
 // # Building
 //

@@ -49,8 +49,8 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether e matches target: a sentinel (an *Error without a message) matches every
-// error with its status; ErrClosed matches only errors about a closed monitor; another *Error
-// matches when status and message are equal.
+// error with its status; ErrClosed matches only errors about a closed Monitor or
+// GenerationClock; another *Error matches when status and message are equal.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok || t.Status != e.Status {
@@ -87,9 +87,11 @@ var (
 	ErrIO = &Error{Status: StatusIO}
 	// ErrCorrupt: stored data is damaged (the message names the path and the damage).
 	ErrCorrupt = &Error{Status: StatusCorrupt}
-	// ErrLocked: the resource is held by another live process.
+	// ErrLocked: the resource is held by another owner (an OS lock), e.g. a generation file
+	// already opened by OpenGenerationClock, in this process or another one.
 	ErrLocked = &Error{Status: StatusLocked}
-	// ErrClosed is returned by every method of a Monitor after Close. It has the status
+	// ErrClosed is returned by every method of a Monitor after Close; errors from a closed
+	// GenerationClock match it too (their message names the clock). It has the status
 	// StatusInvalidHandle, so errors.Is(err, ErrInvalidHandle) holds for it too.
 	ErrClosed = &Error{Status: StatusInvalidHandle, Message: "the monitor is closed", closed: true}
 )

@@ -100,3 +100,51 @@ gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, siz
 	r.msg = gophifd_msg(r.status);
 	return r;
 }
+
+gophifd_clock_res gophifd_generation_open(const char *path) {
+	gophifd_clock_res r;
+	r.clock = NULL;
+	r.status = phifd_generation_open(path, &r.clock);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_clock_res gophifd_generation_new_in_memory(uint64_t start) {
+	gophifd_clock_res r;
+	r.clock = NULL;
+	r.status = phifd_generation_new_in_memory(start, &r.clock);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_generation_current(const phifd_generation *g) {
+	gophifd_u64_res r;
+	r.value = 0;
+	r.status = phifd_generation_current(g, &r.value);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_generation_advance(phifd_generation *g) {
+	gophifd_u64_res r;
+	r.value = 0;
+	r.status = phifd_generation_advance(g, &r.value);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_observe_res gophifd_generation_observe(phifd_generation *g, uint64_t remote) {
+	gophifd_observe_res r;
+	r.step_down = false;
+	r.status = phifd_generation_observe(g, remote, &r.step_down);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_generation_parse(const uint8_t *bytes, size_t len) {
+	gophifd_u64_res r;
+	r.value = 0;
+	r.status = phifd_generation_parse(bytes, len, &r.value);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}

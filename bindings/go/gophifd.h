@@ -1,15 +1,17 @@
 #ifndef GOPHIFD_H
 #define GOPHIFD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "phifd.h"
 
 /*
- * Wrappers the Go binding calls instead of the library's fallible hot-path functions.
+ * Wrappers the Go binding calls instead of the library's fallible hot-path and
+ * generation-clock functions.
  *
  * The library keeps the message of the last failure per OS thread, but a goroutine may move to
- * another thread between two cgo calls. So every fallible call on a hot path goes through one of
+ * another thread between two cgo calls. So every such fallible call goes through one of
  * the wrappers below: it calls the library and, on failure, copies the message on the same thread
  * (malloc). The copy belongs to the binding, which frees it with C.free; strings owned by the
  * library are never freed. Results come back by value, so no Go pointer is passed to C and
@@ -24,6 +26,8 @@ typedef struct { phifd_status status; char *msg; double phi; } gophifd_phi_res;
 typedef struct { phifd_status status; char *msg; phifd_node_info info; } gophifd_info_res;
 typedef struct { phifd_status status; char *msg; uint64_t value; } gophifd_u64_res;
 typedef struct { phifd_status status; char *msg; phifd_monitor_stats stats; } gophifd_stats_res;
+typedef struct { phifd_status status; char *msg; phifd_generation *clock; } gophifd_clock_res;
+typedef struct { phifd_status status; char *msg; bool step_down; } gophifd_observe_res;
 
 gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
 gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
@@ -38,5 +42,12 @@ gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
 		const uint64_t *gens, const uint64_t *times, size_t count, phifd_status *statuses);
 gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
 		uint64_t now, double *out, phifd_status *statuses);
+
+gophifd_clock_res gophifd_generation_open(const char *path);
+gophifd_clock_res gophifd_generation_new_in_memory(uint64_t start);
+gophifd_u64_res gophifd_generation_current(const phifd_generation *g);
+gophifd_u64_res gophifd_generation_advance(phifd_generation *g);
+gophifd_observe_res gophifd_generation_observe(phifd_generation *g, uint64_t remote);
+gophifd_u64_res gophifd_generation_parse(const uint8_t *bytes, size_t len);
 
 #endif
