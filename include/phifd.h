@@ -34,7 +34,7 @@
  * Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
  * takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
  */
-#define PHIFD_MAX_GENERATION 281474976710656
+#define PHIFD_MAX_GENERATION (1 << 48)
 
 /**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
@@ -139,6 +139,25 @@ typedef struct phifd_node_info {
    * Always 0.
    */
   uint32_t reserved;
+  /**
+   * (Since 0.1: version 2 of the struct, 120 bytes.) Highest heartbeat version seen in the
+   * current generation (counts plain heartbeats too).
+   */
+  uint64_t version;
+  /**
+   * The sender's own heartbeat interval estimate, ns: time between counted arrivals divided by
+   * the versions they advanced, smoothed. Equals about `mean_ns` for direct heartbeats; with
+   * gossip it stays the per-heartbeat interval while `mean_ns` is the gap between observations.
+   */
+  double heartbeat_interval_ns;
+  /**
+   * Distinct peers currently reporting the node as suspect (`phifd_node_report_suspect`).
+   */
+  uint32_t confirmations;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved2;
 } phifd_node_info;
 
 /**
@@ -214,6 +233,35 @@ typedef struct phifd_monitor_stats {
    * Heartbeats rejected with `PHIFD_ERR_STALE_GENERATION`.
    */
   uint64_t stale_heartbeats;
+  /**
+   * (Version 2 of the struct, 88 bytes.) Versioned heartbeats ignored because their
+   * `(generation, version)` was not newer than what was seen.
+   */
+  uint64_t duplicate_heartbeats;
+  /**
+   * Pauses of this process detected from the gaps between polls.
+   */
+  uint64_t pauses_detected;
+  /**
+   * The last detected pause: last poll before it, ns (0 if none).
+   */
+  uint64_t last_pause_start_ns;
+  /**
+   * The last detected pause: first call after it, ns (0 if none).
+   */
+  uint64_t last_pause_end_ns;
+  /**
+   * No node is convicted before this instant, ns (0 if no pause was detected).
+   */
+  uint64_t grace_until_ns;
+  /**
+   * Effective local health score (0 = healthy); convicting takes `1 + score` times longer.
+   */
+  uint32_t local_health;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved2;
 } phifd_monitor_stats;
 
 /**
@@ -448,12 +496,61 @@ phifd_status phifd_config_set_first_heartbeat_timeout_ns(struct phifd_config *cf
 phifd_status phifd_config_set_recovery_heartbeats(struct phifd_config *cfg, uint32_t heartbeats);
 
 /**
+ * Sets the gap between polls (ns) beyond which the monitor concludes that its own process was
+ * paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x the usual gap between polls.
+ * After a pause, no node is convicted for the grace period and no interval spanning the pause is
+ * learned. Default: half the steady timeout (the time phi takes to reach the threshold on a steady
+ * history), the shortest pause that together with ordinary jitter can convict a healthy peer.
+ * Poll regularly (at least every heartbeat interval) for this to work.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+ */
+phifd_status phifd_config_set_local_pause_threshold_ns(struct phifd_config *cfg, uint64_t threshold_ns);
+
+/**
+ * Sets how long after a detected local pause no node is convicted, ns (0 allowed). Default:
+ * 2 x the steady timeout, so every healthy peer gets two full timeouts to deliver a heartbeat.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+ */
+phifd_status phifd_config_set_local_pause_grace_ns(struct phifd_config *cfg, uint64_t grace_ns);
+
+/**
+ * Sets the burst fraction in [0, 1): an interval shorter than this fraction of the learned mean is
+ * not learned (the arrival still counts). Default 0.25: a sender on its own timer never sends four
+ * times faster, so such intervals are bursts delivered after a pause, which would drag the mean
+ * down and inflate the variance. 0 learns every interval.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+ */
+phifd_status phifd_config_set_burst_fraction(struct phifd_config *cfg, double fraction);
+
+/**
+ * Sets the largest local health score (0 to 64; default 7, so convicting takes at most 8 x longer,
+ * Lifeguard's model). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+ */
+phifd_status phifd_config_set_max_local_health(struct phifd_config *cfg, uint32_t max_score);
+
+/**
+ * Sets `k`, the number of independent suspicion confirmations after which conviction needs only
+ * the minimum silence (1 to 64; default 3, memberlist's). Errors: `PHIFD_ERR_NULL_ARG`,
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+ */
+phifd_status phifd_config_set_confirmations_expected(struct phifd_config *cfg, uint32_t k);
+
+/**
+ * Sets `min / max` in (0, 1]: the fraction of its own deadline after which a node with `k`
+ * confirmations is convicted. Default 0.5: peers' evidence counts, but never outweighs our own
+ * recent arrivals entirely. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG`.
+ */
+phifd_status phifd_config_set_confirmation_min_ratio(struct phifd_config *cfg, double ratio);
+
+/**
  * Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
  * path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
  * plus one (1 for a new file), durable before this returns. The file is created with owner-only
  * permissions (0600); a lock file `path.lock` is held (an OS lock) until `phifd_generation_free`.
  * On success writes the handle to `*out`.
- * Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path); `PHIFD_ERR_LOCKED` (another
+ * Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path, or the stored generation is
+ * already 2^48 and cannot be increased); `PHIFD_ERR_LOCKED` (another
  * live process holds it); `PHIFD_ERR_CORRUPT` (the file is truncated, garbage, fails its checksum
  * or holds a value beyond 2^48: the message names the path and the damage; the file is left as it
  * is, never reset); `PHIFD_ERR_IO` (missing directory, read-only filesystem, permissions: the
@@ -535,6 +632,48 @@ void phifd_monitor_free(struct phifd_monitor *m);
  * current generation from `phifd_node_get_info`).
  */
 phifd_status phifd_heartbeat(struct phifd_monitor *m, uint64_t node, uint64_t generation, uint64_t now_ns);
+
+/**
+ * Records a heartbeat that carries a version: a counter the sender increments with every heartbeat
+ * (as gossip protocols spread it; Cassandra's heartbeat version, memberlist's incarnation+sequence).
+ * It counts only when `(generation, version)` is newer than anything seen for the node: the same
+ * version relayed by fifty peers is one arrival, and an old version arriving late is ignored
+ * (`*out_counted` false, status `PHIFD_OK`). When versions jump (several heartbeats happened between
+ * two gossip rounds), the window learns the gap between observations, which is what silence is
+ * judged by, and the per-heartbeat interval is estimated separately (`phifd_node_info`'s
+ * `heartbeat_interval_ns`). A counted arrival refutes every suspicion report about the node.
+ * `out_counted` may be NULL. Otherwise as `phifd_heartbeat`.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`.
+ */
+phifd_status phifd_heartbeat_version(struct phifd_monitor *m, uint64_t node, uint64_t generation, uint64_t version, uint64_t now_ns, bool *out_counted);
+
+/**
+ * Records that peer `reporter` suspects `node` (suspicion spread by gossip). Independent
+ * confirmations from distinct reporters shorten the silence needed to convict `node` by
+ * Lifeguard's formula `max(min, max - (max - min) * ln(n + 1) / ln(k + 1))`, where `max` is the
+ * node's own deadline, `min = confirmation_min_ratio * max` and `k = confirmations_expected`.
+ * Duplicate reports from one reporter count once; at most `k` reporters are kept per node (memory
+ * is bounded however many report); the node's next counted heartbeat clears them.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+ * `PHIFD_ERR_INVALID_ARG` (`reporter == node`).
+ */
+phifd_status phifd_node_report_suspect(struct phifd_monitor *m, uint64_t node, uint64_t reporter);
+
+/**
+ * Sets the host's own health score, 0 (healthy) to `max_local_health` (default 7): raise it when
+ * this host struggles (failed probes, event-loop lag, queue depth) and lower it when it recovers.
+ * Every node's time to conviction is multiplied by `1 + score`, where the score is the host's plus
+ * the monitor's own (raised by late polls and detected pauses), capped at `max_local_health`
+ * (Lifeguard's local health multiplier). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (above the maximum).
+ */
+phifd_status phifd_monitor_set_local_health(struct phifd_monitor *m, uint32_t score);
+
+/**
+ * Writes the effective local health score (host's plus the monitor's own, capped) to `*out`.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ */
+phifd_status phifd_monitor_get_local_health(const struct phifd_monitor *m, uint32_t *out);
 
 /**
  * Registers `node` at `now_ns` before its first heartbeat (state UNKNOWN), so that it becomes

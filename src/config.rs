@@ -15,6 +15,12 @@
 //! | acceptable pause | 0 | phi should reflect what was learned; pauses are better tolerated by setting it explicitly (Akka uses 3 s) |
 //! | max interval | 2 × interval for `Exponential`, none otherwise | Cassandra drops intervals above 2 s with a 1 s gossip interval; the normal models already refuse to learn intervals once phi reached the threshold |
 //! | first-heartbeat timeout | the time the seeded history takes to reach the threshold | a node that never sends a heartbeat is convicted as fast as one that sent one and went silent |
+//! | local pause threshold | half the steady timeout | a gap between polls that long is a pause of this process (also required: 4 × the usual poll gap, so slow pollers are not in permanent grace); a pause of half the conviction time is the shortest that, with ordinary jitter, can convict a healthy peer |
+//! | local pause grace | 2 × the steady timeout | after a pause, every healthy peer gets two full timeouts to deliver a heartbeat before anyone is convicted |
+//! | burst fraction | 0.25 | an interval under a quarter of the learned mean is a queueing artefact (a sender on its own timer never sends four times faster), typically a burst delivered after a pause: it is not learned |
+//! | max local health | 7 | Lifeguard's model: convicting takes up to 8 × longer while this host is unhealthy |
+//! | confirmations expected | 3 | memberlist's default number of independent suspicion confirmations |
+//! | confirmation min ratio | 0.5 | with all expected confirmations, conviction needs half the silence: peers' evidence counts, but never outweighs our own recent arrivals entirely |
 //! | recovery heartbeats | 2 | a convicted node must deliver two heartbeats in a row before it is ALIVE again (SUSPECT in between): stops FAILED/ALIVE flapping on a node hovering at the threshold |
 
 use crate::error::{Error, Result};
@@ -35,6 +41,12 @@ pub struct Config {
     round_trip_ns: Option<u64>,
     first_heartbeat_timeout_ns: Option<u64>,
     recovery_heartbeats: u32,
+    pause_threshold_ns: Option<u64>,
+    pause_grace_ns: Option<u64>,
+    burst_fraction: f64,
+    max_local_health: u32,
+    confirmations_expected: u32,
+    confirmation_min_ratio: f64,
 }
 
 impl Default for Config {
@@ -51,6 +63,12 @@ impl Default for Config {
             round_trip_ns: None,
             first_heartbeat_timeout_ns: None,
             recovery_heartbeats: 2,
+            pause_threshold_ns: None,
+            pause_grace_ns: None,
+            burst_fraction: 0.25,
+            max_local_health: 7,
+            confirmations_expected: 3,
+            confirmation_min_ratio: 0.5,
         }
     }
 }
@@ -166,6 +184,59 @@ impl Config {
         Ok(self)
     }
 
+    /// Sets the gap between polls (ns) beyond which the monitor considers that
+    /// its own process was paused (a GC pause, CPU starvation, SIGSTOP).
+    pub fn set_local_pause_threshold_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.pause_threshold_ns = Some(check_duration("local_pause_threshold_ns", ns, false)?);
+        Ok(self)
+    }
+
+    /// Sets how long after a detected local pause no node is convicted (ns; 0 allowed).
+    pub fn set_local_pause_grace_ns(&mut self, ns: u64) -> Result<&mut Self> {
+        self.pause_grace_ns = Some(check_duration("local_pause_grace_ns", ns, true)?);
+        Ok(self)
+    }
+
+    /// Sets the burst fraction in `[0, 1)`: intervals shorter than this
+    /// fraction of the learned mean are not learned (0 learns everything).
+    pub fn set_burst_fraction(&mut self, f: f64) -> Result<&mut Self> {
+        if !f.is_finite() || !(0.0..1.0).contains(&f) {
+            return Err(Error::invalid(format!("burst_fraction must be in [0, 1), got {f:?}")));
+        }
+        self.burst_fraction = f;
+        Ok(self)
+    }
+
+    /// Sets the largest local health score (0..=64); time to conviction is
+    /// multiplied by `1 + score`.
+    pub fn set_max_local_health(&mut self, n: u32) -> Result<&mut Self> {
+        if n > 64 {
+            return Err(Error::invalid(format!("max_local_health must be in 0..=64, got {n}")));
+        }
+        self.max_local_health = n;
+        Ok(self)
+    }
+
+    /// Sets the number of independent suspicion confirmations (`k` in
+    /// Lifeguard's formula) after which conviction needs the minimum silence (1..=64).
+    pub fn set_confirmations_expected(&mut self, k: u32) -> Result<&mut Self> {
+        if k == 0 || k > 64 {
+            return Err(Error::invalid(format!("confirmations_expected must be in 1..=64, got {k}")));
+        }
+        self.confirmations_expected = k;
+        Ok(self)
+    }
+
+    /// Sets the ratio (0, 1] of the silence needed to convict with all expected
+    /// confirmations to the silence needed with none.
+    pub fn set_confirmation_min_ratio(&mut self, r: f64) -> Result<&mut Self> {
+        if !r.is_finite() || r <= 0.0 || r > 1.0 {
+            return Err(Error::invalid(format!("confirmation_min_ratio must be in (0, 1], got {r:?}")));
+        }
+        self.confirmation_min_ratio = r;
+        Ok(self)
+    }
+
     /// Validates the combination and computes the derived settings.
     pub fn resolve(&self) -> Result<Settings> {
         let est = self.estimator;
@@ -223,6 +294,13 @@ impl Config {
             recovery_heartbeats: self.recovery_heartbeats,
             y_fail,
             y_suspect,
+            steady_timeout_ns: steady.ceil() as u64,
+            pause_threshold_ns: self.pause_threshold_ns.unwrap_or((steady / 2.0).ceil() as u64),
+            pause_grace_ns: self.pause_grace_ns.unwrap_or((steady * 2.0).ceil() as u64),
+            burst_fraction: self.burst_fraction,
+            max_local_health: self.max_local_health,
+            confirmations_expected: self.confirmations_expected,
+            confirmation_min_ratio: self.confirmation_min_ratio,
         };
         s.first_heartbeat_timeout_ns = match self.first_heartbeat_timeout_ns {
             Some(t) => t,
@@ -269,6 +347,20 @@ pub struct Settings {
     pub y_fail: f64,
     /// `y` at which phi reaches `suspect_threshold`.
     pub y_suspect: f64,
+    /// Silence at which phi reaches the threshold on a steady history, ns.
+    pub steady_timeout_ns: u64,
+    /// Poll gap beyond which this process is considered paused, ns.
+    pub pause_threshold_ns: u64,
+    /// No conviction for this long after a detected pause, ns.
+    pub pause_grace_ns: u64,
+    /// Intervals below this fraction of the mean are not learned.
+    pub burst_fraction: f64,
+    /// Largest local health score.
+    pub max_local_health: u32,
+    /// Lifeguard's `k`.
+    pub confirmations_expected: u32,
+    /// Lifeguard's `min / max`.
+    pub confirmation_min_ratio: f64,
 }
 
 impl Settings {

@@ -13,19 +13,21 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result, Status};
-use crate::node::{Arrival, Event, Node, State};
+use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
 
 /// Number of shards (a power of two). 64 makes two threads on distinct nodes
 /// collide on a shard about 1.6 % of the time, at 64 cache lines of overhead.
 pub const SHARDS: usize = 64;
 /// Nodes evaluated per lock acquisition during a poll.
 pub const POLL_CHUNK: usize = 256;
+/// Polls needed before the poll cadence is trusted for pause detection and self-raised health.
+pub const CADENCE_POLLS: u64 = 8;
 /// Most events kept between polls; beyond it the oldest are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 1 << 20;
 
@@ -124,8 +126,15 @@ pub struct NodeInfo {
     pub sd_ns: f64,
     /// Silence after the last arrival at which the node becomes SUSPECT, ns.
     pub suspect_after_ns: u64,
-    /// Silence after the last arrival at which the node becomes FAILED, ns.
+    /// Silence after the last arrival at which the node becomes FAILED, ns
+    /// (after local health and confirmations).
     pub fail_after_ns: u64,
+    /// Highest heartbeat version seen in the current generation.
+    pub version: u64,
+    /// The sender's own heartbeat interval estimate, ns (see [`Node::heartbeat_interval_ns`]).
+    pub heartbeat_interval_ns: f64,
+    /// Distinct peers currently reporting the node as suspect.
+    pub confirmations: u32,
 }
 
 /// Counters of a monitor.
@@ -139,6 +148,14 @@ pub struct MonitorStats {
     pub dropped_events: u64,
     /// Heartbeats rejected as stale generations.
     pub stale_heartbeats: u64,
+    /// Heartbeats ignored because their `(generation, version)` was not new.
+    pub duplicate_heartbeats: u64,
+    /// Local pauses detected.
+    pub pauses_detected: u64,
+    /// The last detected local pause.
+    pub last_pause: Pause,
+    /// Effective local health score (host's plus the monitor's own).
+    pub local_health: u32,
 }
 
 /// A failure detector for many peers. `Send + Sync`: share it by reference
@@ -149,6 +166,22 @@ pub struct Monitor {
     events: Mutex<EventQueue>,
     count: AtomicUsize,
     stale: AtomicU64,
+    duplicates: AtomicU64,
+    /// Time of the last poll (0: never polled; pause detection starts with the first poll).
+    last_poll: AtomicU64,
+    /// Smoothed gap between polls, ns (0: unknown yet).
+    poll_gap: AtomicU64,
+    /// Polls so far; pause detection and self-raised health need an established cadence.
+    polls: AtomicU64,
+    /// The last detected pause, readable without a lock on the heartbeat path.
+    pause_start: AtomicU64,
+    pause_end: AtomicU64,
+    grace_until: AtomicU64,
+    pauses: AtomicU64,
+    /// Serialises writers of the pause record.
+    pause_lock: Mutex<()>,
+    host_health: AtomicU32,
+    self_health: AtomicU32,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -168,6 +201,17 @@ impl Monitor {
             events: Mutex::new(EventQueue { events: VecDeque::new(), dropped: 0 }),
             count: AtomicUsize::new(0),
             stale: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            last_poll: AtomicU64::new(0),
+            poll_gap: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            pause_start: AtomicU64::new(0),
+            pause_end: AtomicU64::new(0),
+            grace_until: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
+            pause_lock: Mutex::new(()),
+            host_health: AtomicU32::new(0),
+            self_health: AtomicU32::new(0),
         })
     }
 
@@ -203,14 +247,31 @@ impl Monitor {
     /// one returns `StaleGeneration` (the message carries the current one) and
     /// changes nothing; a higher one restarts the node's history.
     pub fn heartbeat(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
+        self.arrival(node, generation, None, now_ns).map(drop)
+    }
+
+    /// Records a heartbeat that carries a version (a counter the sender
+    /// increments with every heartbeat, as gossip protocols spread it). It
+    /// counts only when `(generation, version)` is newer than anything seen for
+    /// the node: the same version relayed by many peers is one arrival, an old
+    /// one arriving late is ignored. Returns whether it counted. When versions
+    /// jump, the window learns the gap between observations (what silence is
+    /// judged by) and the per-heartbeat interval is estimated separately.
+    pub fn heartbeat_version(&self, node: u64, generation: u64, version: u64, now_ns: u64) -> Result<bool> {
+        self.arrival(node, generation, Some(version), now_ns)
+    }
+
+    fn arrival(&self, node: u64, generation: u64, version: Option<u64>, now_ns: u64) -> Result<bool> {
+        self.observe_time(now_ns, false);
+        let ctx = self.ctx();
         let mut events = Vec::new();
         let outcome = {
             let mut shard = self.shard(node).lock();
             match shard.get_mut(node) {
-                Some(n) => n.arrive(generation, now_ns, &self.settings, &mut events),
+                Some(n) => n.arrive(generation, version, now_ns, &ctx, &mut events),
                 None => {
                     let mut n = Node::registered(node, generation, now_ns, &self.settings);
-                    let a = n.arrive(generation, now_ns, &self.settings, &mut events);
+                    let a = n.arrive(generation, version, now_ns, &ctx, &mut events);
                     shard.insert(n);
                     self.count.fetch_add(1, Ordering::Relaxed);
                     a
@@ -219,7 +280,11 @@ impl Monitor {
         };
         self.publish(&mut events);
         match outcome {
-            Arrival::Accepted => Ok(()),
+            Arrival::Accepted => Ok(true),
+            Arrival::Duplicate => {
+                self.duplicates.fetch_add(1, Ordering::Relaxed);
+                Ok(false)
+            }
             Arrival::Stale(current) => {
                 self.stale.fetch_add(1, Ordering::Relaxed);
                 Err(Error::new(
@@ -227,6 +292,105 @@ impl Monitor {
                     format!("node {node}: generation {generation} is older than the current generation {current}"),
                 ))
             }
+        }
+    }
+
+    /// Records that peer `reporter` suspects `node` (gossiped suspicion).
+    /// Independent confirmations from distinct reporters shorten the silence
+    /// needed to convict `node` by Lifeguard's formula; duplicates count once;
+    /// the next counted heartbeat of `node` clears them.
+    /// Errors: `UnknownNode`; `InvalidArg` if a node reports itself.
+    pub fn report_suspect(&self, node: u64, reporter: u64) -> Result<()> {
+        if node == reporter {
+            return Err(Error::invalid(format!("node {node} cannot report itself")));
+        }
+        let mut shard = self.shard(node).lock();
+        let n = shard.get_mut(node).ok_or_else(|| Error::unknown_node(node))?;
+        n.report_suspect(reporter, &self.settings);
+        Ok(())
+    }
+
+    /// Sets the host's own health score (0 = healthy ..= `max_local_health`):
+    /// raise it on probe failures, event-loop lag or deep queues; convicting
+    /// takes `1 + score` times longer (together with the monitor's own score).
+    pub fn set_local_health(&self, score: u32) -> Result<()> {
+        let max = self.settings.max_local_health;
+        if score > max {
+            return Err(Error::invalid(format!("local health score {score} exceeds max_local_health {max}")));
+        }
+        self.host_health.store(score, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The effective local health score: the host's plus the monitor's own
+    /// (raised by late polls and detected pauses), capped at `max_local_health`.
+    pub fn local_health(&self) -> u32 {
+        let h = self.host_health.load(Ordering::Relaxed) + self.self_health.load(Ordering::Relaxed);
+        h.min(self.settings.max_local_health)
+    }
+
+    fn pause(&self) -> Pause {
+        Pause {
+            start_ns: self.pause_start.load(Ordering::Acquire),
+            end_ns: self.pause_end.load(Ordering::Acquire),
+            grace_until_ns: self.grace_until.load(Ordering::Acquire),
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { s: &self.settings, stretch: 1.0 + f64::from(self.local_health()), pause: self.pause() }
+    }
+
+    /// Notices pauses of this process from the gap since the last poll: a gap
+    /// above both `local_pause_threshold_ns` and 4 × the usual poll gap. Polls
+    /// also maintain the usual gap and the monitor's own health score (+1 for a
+    /// late poll, more than twice the usual gap; -1 for a timely one). Both need
+    /// an established cadence: nothing is judged before `CADENCE_POLLS` polls,
+    /// so a program that polls only now and then is never in grace by surprise.
+    fn observe_time(&self, now_ns: u64, from_poll: bool) {
+        let last = self.last_poll.load(Ordering::Acquire);
+        if from_poll {
+            self.polls.fetch_add(1, Ordering::Relaxed);
+        }
+        if last == 0 {
+            if from_poll {
+                self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
+            }
+            return;
+        }
+        let gap = now_ns.saturating_sub(last);
+        let usual = self.poll_gap.load(Ordering::Relaxed);
+        if self.polls.load(Ordering::Relaxed) <= CADENCE_POLLS {
+            if from_poll && gap > 0 {
+                let next = if usual == 0 { gap } else { usual - usual / 8 + gap / 8 };
+                self.poll_gap.store(next, Ordering::Relaxed);
+                self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
+            }
+            return;
+        }
+        let limit = self.settings.pause_threshold_ns.max(usual.saturating_mul(4));
+        let max_health = self.settings.max_local_health;
+        if gap > limit {
+            let _w = self.pause_lock.lock();
+            if self.pause_start.load(Ordering::Acquire) != last {
+                self.pauses.fetch_add(1, Ordering::Relaxed);
+                let h = self.self_health.load(Ordering::Relaxed);
+                self.self_health.store((h + 1).min(max_health), Ordering::Relaxed);
+            }
+            // Publish the grace period first so a reader never sees a pause without it.
+            self.grace_until.fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
+            self.pause_end.fetch_max(now_ns, Ordering::AcqRel);
+            self.pause_start.store(last, Ordering::Release);
+        } else if from_poll && gap > 0 {
+            let h = self.self_health.load(Ordering::Relaxed);
+            let late = usual > 0 && gap > usual.saturating_mul(2);
+            self.self_health.store(if late { (h + 1).min(max_health) } else { h.saturating_sub(1) }, Ordering::Relaxed);
+            // Exponential average of the poll gap, weight 1/8.
+            let next = if usual == 0 { gap } else { usual - usual / 8 + gap / 8 };
+            self.poll_gap.store(next, Ordering::Relaxed);
+        }
+        if from_poll {
+            self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
         }
     }
 
@@ -265,12 +429,13 @@ impl Monitor {
     /// Statistics of `node` as of `now_ns`. Read-only: the state reported is
     /// the one silence implies at `now_ns`; transitions are queued by polls and heartbeats.
     pub fn info(&self, node: u64, now_ns: u64) -> Result<NodeInfo> {
+        let ctx = self.ctx();
         let shard = self.shard(node).lock();
         let n = shard.get(node).ok_or_else(|| Error::unknown_node(node))?;
         let w = n.window();
         Ok(NodeInfo {
                 node,
-                state: n.state_at(now_ns, &self.settings),
+                state: n.state_at(now_ns, &ctx),
                 phi: n.phi(now_ns, &self.settings),
                 generation: n.generation(),
                 last_arrival_ns: n.last_arrival_ns(),
@@ -278,8 +443,11 @@ impl Monitor {
                 samples: w.len(),
                 mean_ns: w.mean_ns(),
                 sd_ns: w.variance_ns2().sqrt(),
-                suspect_after_ns: n.suspect_after_ns(&self.settings),
-                fail_after_ns: n.fail_after_ns(&self.settings),
+                suspect_after_ns: n.suspect_after_ns(&ctx),
+                fail_after_ns: n.fail_after_ns(&ctx),
+                version: n.version(),
+                heartbeat_interval_ns: n.heartbeat_interval_ns(),
+                confirmations: n.confirmations(),
         })
     }
 
@@ -302,6 +470,8 @@ impl Monitor {
     /// transitions, oldest first, into `out`. Returns how many were moved;
     /// events beyond `max` stay queued for the next call.
     pub fn poll(&self, now_ns: u64, out: &mut Vec<Event>, max: usize) -> usize {
+        self.observe_time(now_ns, true);
+        let ctx = self.ctx();
         let mut events = Vec::new();
         for shard in self.shards.iter() {
             let mut start = 0;
@@ -313,7 +483,7 @@ impl Monitor {
                 }
                 if let Some(chunk) = s.nodes.get_mut(start..end) {
                     for n in chunk {
-                        n.evaluate(now_ns, &self.settings, &mut events);
+                        n.evaluate(now_ns, &ctx, &mut events);
                     }
                 }
                 drop(s);
@@ -340,6 +510,10 @@ impl Monitor {
             pending_events: q.events.len() as u64,
             dropped_events: q.dropped,
             stale_heartbeats: self.stale.load(Ordering::Relaxed),
+            duplicate_heartbeats: self.duplicates.load(Ordering::Relaxed),
+            pauses_detected: self.pauses.load(Ordering::Relaxed),
+            last_pause: self.pause(),
+            local_health: self.local_health(),
         }
     }
 

@@ -6,6 +6,11 @@
 //! SUSPECT at its first heartbeat and ALIVE after `recovery_heartbeats`
 //! consecutive ones (the hysteresis that stops flapping). A new generation is
 //! a new incarnation: the history restarts and the node is ALIVE at once.
+//!
+//! Deadlines are stretched by the monitor's local health (`1 + score`),
+//! shortened by independent suspicion confirmations (Lifeguard's formula),
+//! and convictions that would fall inside a local pause or its grace period
+//! are held until the grace period ends.
 
 use crate::config::Settings;
 use crate::window::{ns_to_sample, Window};
@@ -71,33 +76,87 @@ pub struct Event {
 pub enum Arrival {
     /// Counted.
     Accepted,
+    /// `(generation, version)` not newer than what was already seen (a gossip
+    /// relay of a known version, or an old one arriving late): ignored.
+    Duplicate,
     /// Generation lower than the node's: nothing changed. Carries the current generation.
     Stale(u64),
 }
 
-/// Per-node record. Kept small: about 128 bytes plus the window's samples.
+/// The most recent local pause the monitor detected (all zero if none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pause {
+    /// Last sign of life before the pause, ns.
+    pub start_ns: u64,
+    /// First sign of life after the pause, ns.
+    pub end_ns: u64,
+    /// No conviction before this instant, ns.
+    pub grace_until_ns: u64,
+}
+
+/// Monitor-wide context of an evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The settings.
+    pub s: &'a Settings,
+    /// Local-health stretch of every deadline (`1 + score`, >= 1).
+    pub stretch: f64,
+    /// The last detected local pause.
+    pub pause: Pause,
+}
+
+/// Suspicion reports from other peers about this node (Lifeguard's confirmations).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    /// Distinct reporters, at most `confirmations_expected` of them (more would not change anything).
+    pub reporters: Vec<u64>,
+}
+
+/// Per-node record. Kept small: about 150 bytes plus the window's samples.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub(crate) id: u64,
     pub(crate) generation: u64,
-    /// Last arrival, or the registration time while `state == Unknown` / no arrival yet.
+    /// Highest heartbeat version seen in this generation.
+    pub(crate) version: u64,
+    /// Last arrival, or the registration time before the first heartbeat.
     pub(crate) last_ns: u64,
     /// Effective mean and sd (ns) of the current window; cached at each change.
     pub(crate) mean: f64,
     pub(crate) sd: f64,
+    /// Smoothed time per heartbeat version, ns (see [`Node::heartbeat_interval_ns`]).
+    pub(crate) per_version_ns: f64,
     pub(crate) window: Window,
+    pub(crate) reports: Option<Box<Reports>>,
     pub(crate) state: State,
     pub(crate) has_arrival: bool,
     /// Heartbeats still needed to leave recovery (0: not recovering).
     pub(crate) recovery_left: u8,
 }
 
+/// Weight of a new sample in the per-version interval average (1/16: the
+/// estimate settles within a few dozen observations and ignores single outliers).
+const PER_VERSION_ALPHA: f64 = 1.0 / 16.0;
+
 impl Node {
     /// A node registered at `now_ns` without a heartbeat (UNKNOWN).
     pub fn registered(id: u64, generation: u64, now_ns: u64, s: &Settings) -> Node {
         let window = s.seed_window();
         let (mean, sd) = s.effective(&window);
-        Node { id, generation, last_ns: now_ns, mean, sd, window, state: State::Unknown, has_arrival: false, recovery_left: 0 }
+        Node {
+            id,
+            generation,
+            version: 0,
+            last_ns: now_ns,
+            mean,
+            sd,
+            per_version_ns: s.heartbeat_interval_ns as f64,
+            window,
+            reports: None,
+            state: State::Unknown,
+            has_arrival: false,
+            recovery_left: 0,
+        }
     }
 
     /// Node id.
@@ -110,6 +169,11 @@ impl Node {
         self.generation
     }
 
+    /// Highest heartbeat version seen in the current generation.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Current state (as of the last evaluation).
     pub fn state(&self) -> State {
         self.state
@@ -120,7 +184,7 @@ impl Node {
         self.has_arrival.then_some(self.last_ns)
     }
 
-    /// The window of learned intervals.
+    /// The window of learned intervals (between counted arrivals).
     pub fn window(&self) -> &Window {
         &self.window
     }
@@ -130,15 +194,31 @@ impl Node {
         (self.mean, self.sd)
     }
 
+    /// The sender's own heartbeat interval, ns: the time between counted
+    /// arrivals divided by how many versions they advanced, smoothed
+    /// (weight 1/16). With direct heartbeats it tracks the window's mean; with
+    /// gossip, where one observation can cover several heartbeats, it stays the
+    /// per-heartbeat interval while the window learns the gaps between
+    /// observations, which is what phi must judge silence by.
+    pub fn heartbeat_interval_ns(&self) -> f64 {
+        self.per_version_ns
+    }
+
+    /// Distinct peers currently reporting this node as suspect.
+    pub fn confirmations(&self) -> u32 {
+        self.reports.as_ref().map_or(0, |r| r.reporters.len() as u32)
+    }
+
     fn refresh(&mut self, s: &Settings) {
         let (m, sd) = s.effective(&self.window);
         self.mean = m;
         self.sd = sd;
     }
 
-    /// phi at `now_ns`. Before the first heartbeat, phi is computed from the
-    /// seed history as if the registration were an arrival. Time before the
-    /// last arrival counts as zero silence.
+    /// phi at `now_ns` (the model's value: local health and confirmations
+    /// change deadlines, not phi). Before the first heartbeat, phi is computed
+    /// from the seed history since registration. Time before the last arrival
+    /// counts as zero silence.
     pub fn phi(&self, now_ns: u64, s: &Settings) -> f64 {
         let elapsed = now_ns.saturating_sub(self.last_ns) as f64;
         s.estimator.phi(elapsed, self.mean, self.sd)
@@ -147,44 +227,65 @@ impl Node {
     /// Silence (ns after the last arrival) at which phi reaches the level whose
     /// standardised value is `y`, rounded up to whole nanoseconds.
     pub fn silence_for_y(&self, y: f64, s: &Settings) -> u64 {
-        let e = s.estimator.elapsed_for_y(y, self.mean, self.sd).ceil();
-        if e.is_nan() || e <= 0.0 {
-            0
-        } else if e >= u64::MAX as f64 {
-            u64::MAX
+        to_ns(s.estimator.elapsed_for_y(y, self.mean, self.sd))
+    }
+
+    /// The factor confirmations apply to deadlines: Lifeguard's
+    /// `max(min, max - (max - min) * ln(n + 1) / ln(k + 1))` divided by `max`.
+    pub fn confirmation_factor(&self, s: &Settings) -> f64 {
+        let n = self.confirmations();
+        if n == 0 {
+            return 1.0;
+        }
+        let k = f64::from(s.confirmations_expected);
+        let r = s.confirmation_min_ratio;
+        let f = 1.0 - (1.0 - r) * (f64::from(n) + 1.0).ln() / (k + 1.0).ln();
+        f.max(r)
+    }
+
+    fn scaled(&self, base: u64, c: &Ctx<'_>) -> u64 {
+        let f = c.stretch * self.confirmation_factor(c.s);
+        if f == 1.0 {
+            base
         } else {
-            e as u64
+            to_ns((base as f64 * f).ceil())
         }
     }
 
-    /// Silence after which the node is FAILED (for an UNKNOWN node: after
-    /// registration, the first-heartbeat timeout).
-    pub fn fail_after_ns(&self, s: &Settings) -> u64 {
-        if self.has_arrival {
-            self.silence_for_y(s.y_fail, s)
-        } else {
-            s.first_heartbeat_timeout_ns
-        }
+    /// Silence after which the node is FAILED (for a node without a heartbeat:
+    /// after registration, the first-heartbeat timeout), after local health and
+    /// confirmations.
+    pub fn fail_after_ns(&self, c: &Ctx<'_>) -> u64 {
+        let base = if self.has_arrival { self.silence_for_y(c.s.y_fail, c.s) } else { c.s.first_heartbeat_timeout_ns };
+        self.scaled(base, c)
     }
 
-    /// Silence after which the node is SUSPECT (UNKNOWN nodes skip SUSPECT).
-    pub fn suspect_after_ns(&self, s: &Settings) -> u64 {
-        if self.has_arrival {
-            self.silence_for_y(s.y_suspect, s)
+    /// Silence after which the node is SUSPECT (nodes without a heartbeat skip SUSPECT).
+    pub fn suspect_after_ns(&self, c: &Ctx<'_>) -> u64 {
+        let base = if self.has_arrival { self.silence_for_y(c.s.y_suspect, c.s) } else { c.s.first_heartbeat_timeout_ns };
+        self.scaled(base, c)
+    }
+
+    /// When a conviction due at `deadline_ns` takes effect: at once, unless the
+    /// deadline falls inside the last local pause or its grace period, in which
+    /// case it waits for the grace period to end.
+    fn conviction_at(deadline_ns: u64, p: &Pause) -> u64 {
+        if p.grace_until_ns > 0 && deadline_ns >= p.start_ns && deadline_ns < p.grace_until_ns {
+            p.grace_until_ns
         } else {
-            s.first_heartbeat_timeout_ns
+            deadline_ns
         }
     }
 
     /// The state at `now_ns` by silence alone, without changing anything.
-    pub fn state_at(&self, now_ns: u64, s: &Settings) -> State {
+    pub fn state_at(&self, now_ns: u64, c: &Ctx<'_>) -> State {
         if self.state == State::Failed {
             return State::Failed;
         }
-        let silence = now_ns.saturating_sub(self.last_ns);
-        if silence >= self.fail_after_ns(s) {
+        let fail_at = Self::conviction_at(self.last_ns.saturating_add(self.fail_after_ns(c)), &c.pause);
+        if now_ns >= fail_at {
             State::Failed
-        } else if self.has_arrival && self.state == State::Alive && silence >= self.suspect_after_ns(s) {
+        } else if self.has_arrival && self.state == State::Alive && now_ns.saturating_sub(self.last_ns) >= self.suspect_after_ns(c) {
             State::Suspect
         } else {
             self.state
@@ -193,20 +294,20 @@ impl Node {
 
     /// Advances the state to `now_ns` by silence alone (never down), pushing
     /// the transitions with the instants they happened.
-    pub fn evaluate(&mut self, now_ns: u64, s: &Settings, out: &mut Vec<Event>) {
+    pub fn evaluate(&mut self, now_ns: u64, c: &Ctx<'_>, out: &mut Vec<Event>) {
         if self.state == State::Failed {
             return;
         }
-        let silence = now_ns.saturating_sub(self.last_ns);
-        let fail_after = self.fail_after_ns(s);
+        let fail_after = self.fail_after_ns(c);
         if self.has_arrival && self.state == State::Alive {
-            let suspect_after = self.suspect_after_ns(s);
-            if silence >= suspect_after && suspect_after < fail_after {
-                self.transition(EventKind::StateChanged, State::Suspect, self.last_ns.saturating_add(suspect_after), s, out);
+            let suspect_after = self.suspect_after_ns(c);
+            if now_ns.saturating_sub(self.last_ns) >= suspect_after && suspect_after < fail_after {
+                self.transition(EventKind::StateChanged, State::Suspect, self.last_ns.saturating_add(suspect_after), c.s, out);
             }
         }
-        if silence >= fail_after {
-            self.transition(EventKind::StateChanged, State::Failed, self.last_ns.saturating_add(fail_after), s, out);
+        let fail_at = Self::conviction_at(self.last_ns.saturating_add(fail_after), &c.pause);
+        if now_ns >= fail_at {
+            self.transition(EventKind::StateChanged, State::Failed, fail_at, c.s, out);
         }
     }
 
@@ -219,8 +320,21 @@ impl Node {
         out.push(Event { node: self.id, kind, from, to, phi: self.phi(at_ns, s), generation: self.generation, time_ns: at_ns });
     }
 
-    /// Records an arrival of `generation` at `now_ns`, pushing transitions.
-    pub fn arrive(&mut self, generation: u64, now_ns: u64, s: &Settings, out: &mut Vec<Event>) -> Arrival {
+    /// Records a peer's report that it suspects this node. Duplicate reports
+    /// from one reporter count once; at most `confirmations_expected` distinct
+    /// reporters are kept (more would not shorten anything further).
+    pub fn report_suspect(&mut self, reporter: u64, s: &Settings) {
+        let k = s.confirmations_expected as usize;
+        let r = self.reports.get_or_insert_with(Box::default);
+        if r.reporters.len() < k && !r.reporters.contains(&reporter) {
+            r.reporters.push(reporter);
+        }
+    }
+
+    /// Records an arrival of `generation` (and heartbeat `version`, if the
+    /// sender numbers its heartbeats) at `now_ns`, pushing transitions.
+    pub fn arrive(&mut self, generation: u64, version: Option<u64>, now_ns: u64, c: &Ctx<'_>, out: &mut Vec<Event>) -> Arrival {
+        let s = c.s;
         if generation < self.generation {
             return Arrival::Stale(self.generation);
         }
@@ -228,8 +342,11 @@ impl Node {
             // A new incarnation: forget the old history; the gap across the
             // restart is never learned.
             self.generation = generation;
+            self.version = version.unwrap_or(0);
             s.seed(&mut self.window);
             self.refresh(s);
+            self.per_version_ns = s.heartbeat_interval_ns as f64;
+            self.reports = None;
             self.last_ns = now_ns;
             self.has_arrival = true;
             self.recovery_left = 0;
@@ -238,29 +355,35 @@ impl Node {
         }
         if !self.has_arrival {
             self.has_arrival = true;
+            self.version = version.unwrap_or(0);
             self.last_ns = now_ns;
             self.recovery_left = 0;
+            self.reports = None;
             self.transition(EventKind::StateChanged, State::Alive, now_ns, s, out);
             return Arrival::Accepted;
         }
+        let steps = match version {
+            None => 1,
+            Some(v) if v > self.version => v - self.version,
+            Some(_) => return Arrival::Duplicate,
+        };
+        self.version = self.version.saturating_add(steps);
         if now_ns < self.last_ns {
             // Time went backwards (or arrivals were recorded out of order): the
             // later arrival already counted; never learn a negative interval.
             return Arrival::Accepted;
         }
         // Catch up with transitions that silence caused since the last poll.
-        self.evaluate(now_ns, s, out);
+        self.evaluate(now_ns, c, out);
         let interval = now_ns - self.last_ns;
-        let below_threshold = interval < self.fail_after_ns(s);
-        let learn = match s.estimator {
-            crate::estimator::Estimator::Exponential => true,
-            _ => below_threshold,
-        } && s.max_interval_ns.map_or(true, |m| interval <= m);
-        if learn {
+        if self.learns(interval, now_ns, c) {
             self.window.push(ns_to_sample(interval));
             self.refresh(s);
+            let per_version = interval as f64 / steps as f64;
+            self.per_version_ns += (per_version - self.per_version_ns) * PER_VERSION_ALPHA;
         }
         self.last_ns = now_ns;
+        self.reports = None; // a newer heartbeat refutes every suspicion
         match self.state {
             State::Failed => {
                 let need = u8::try_from(s.recovery_heartbeats).unwrap_or(u8::MAX);
@@ -282,8 +405,39 @@ impl Node {
         Arrival::Accepted
     }
 
-    /// Bytes this node occupies on the heap (its samples).
+    /// Whether the interval ending now is a sample of the sender's behaviour.
+    /// Not learned: an interval after which phi had reached the threshold
+    /// (Akka's rule, normal models), one longer than the max interval
+    /// (Cassandra's rule), one that overlaps a local pause of this process,
+    /// and one shorter than `burst_fraction` of the mean (a burst delivered
+    /// after a pause somewhere: near-zero intervals would drag the mean down
+    /// and inflate the variance).
+    fn learns(&self, interval: u64, now_ns: u64, c: &Ctx<'_>) -> bool {
+        let s = c.s;
+        let below_threshold = match s.estimator {
+            crate::estimator::Estimator::Exponential => true,
+            _ => interval < self.silence_for_y(s.y_fail, s),
+        };
+        let within_max = s.max_interval_ns.map_or(true, |m| interval <= m);
+        let p = &c.pause;
+        let spans_pause = p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns;
+        let burst = (interval as f64) < s.burst_fraction * self.window.mean_ns();
+        below_threshold && within_max && !spans_pause && !burst
+    }
+
+    /// Bytes this node occupies on the heap (its samples and reports).
     pub fn heap_bytes(&self) -> usize {
-        self.window.heap_bytes()
+        self.window.heap_bytes() + self.reports.as_ref().map_or(0, |r| 24 + r.reporters.capacity() * 8)
+    }
+}
+
+fn to_ns(e: f64) -> u64 {
+    let e = e.ceil();
+    if e.is_nan() || e <= 0.0 {
+        0
+    } else if e >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        e as u64
     }
 }

@@ -167,3 +167,57 @@ pub unsafe extern "C" fn phifd_config_set_first_heartbeat_timeout_ns(cfg: *mut p
 pub unsafe extern "C" fn phifd_config_set_recovery_heartbeats(cfg: *mut phifd_config, heartbeats: u32) -> phifd_status {
     with_config("phifd_config_set_recovery_heartbeats", cfg, |c| c.set_recovery_heartbeats(heartbeats).map(drop))
 }
+
+/// Sets the gap between polls (ns) beyond which the monitor concludes that its own process was
+/// paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x the usual gap between polls.
+/// After a pause, no node is convicted for the grace period and no interval spanning the pause is
+/// learned. Default: half the steady timeout (the time phi takes to reach the threshold on a steady
+/// history), the shortest pause that together with ordinary jitter can convict a healthy peer.
+/// Poll regularly (at least every heartbeat interval) for this to work.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_local_pause_threshold_ns(cfg: *mut phifd_config, threshold_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_local_pause_threshold_ns", cfg, |c| c.set_local_pause_threshold_ns(threshold_ns).map(drop))
+}
+
+/// Sets how long after a detected local pause no node is convicted, ns (0 allowed). Default:
+/// 2 x the steady timeout, so every healthy peer gets two full timeouts to deliver a heartbeat.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_local_pause_grace_ns(cfg: *mut phifd_config, grace_ns: u64) -> phifd_status {
+    with_config("phifd_config_set_local_pause_grace_ns", cfg, |c| c.set_local_pause_grace_ns(grace_ns).map(drop))
+}
+
+/// Sets the burst fraction in [0, 1): an interval shorter than this fraction of the learned mean is
+/// not learned (the arrival still counts). Default 0.25: a sender on its own timer never sends four
+/// times faster, so such intervals are bursts delivered after a pause, which would drag the mean
+/// down and inflate the variance. 0 learns every interval.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_burst_fraction(cfg: *mut phifd_config, fraction: f64) -> phifd_status {
+    with_config("phifd_config_set_burst_fraction", cfg, |c| c.set_burst_fraction(fraction).map(drop))
+}
+
+/// Sets the largest local health score (0 to 64; default 7, so convicting takes at most 8 x longer,
+/// Lifeguard's model). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_max_local_health(cfg: *mut phifd_config, max_score: u32) -> phifd_status {
+    with_config("phifd_config_set_max_local_health", cfg, |c| c.set_max_local_health(max_score).map(drop))
+}
+
+/// Sets `k`, the number of independent suspicion confirmations after which conviction needs only
+/// the minimum silence (1 to 64; default 3, memberlist's). Errors: `PHIFD_ERR_NULL_ARG`,
+/// `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_confirmations_expected(cfg: *mut phifd_config, k: u32) -> phifd_status {
+    with_config("phifd_config_set_confirmations_expected", cfg, |c| c.set_confirmations_expected(k).map(drop))
+}
+
+/// Sets `min / max` in (0, 1]: the fraction of its own deadline after which a node with `k`
+/// confirmations is convicted. Default 0.5: peers' evidence counts, but never outweighs our own
+/// recent arrivals entirely. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_confirmation_min_ratio(cfg: *mut phifd_config, ratio: f64) -> phifd_status {
+    with_config("phifd_config_set_confirmation_min_ratio", cfg, |c| c.set_confirmation_min_ratio(ratio).map(drop))
+}

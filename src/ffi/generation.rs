@@ -11,7 +11,7 @@ const TAG: u64 = 0x5048_4946_4447_454E; // "PHIFDGEN"
 
 /// Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
 /// takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
-pub const PHIFD_MAX_GENERATION: u64 = 281_474_976_710_656;
+pub const PHIFD_MAX_GENERATION: u64 = 1 << 48;
 const _: () = assert!(PHIFD_MAX_GENERATION == core_gen::MAX_GENERATION);
 
 /// A server's own generation clock (opaque): the term/epoch/incarnation it stamps on everything it
@@ -34,7 +34,8 @@ fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, Error> {
 /// plus one (1 for a new file), durable before this returns. The file is created with owner-only
 /// permissions (0600); a lock file `path.lock` is held (an OS lock) until `phifd_generation_free`.
 /// On success writes the handle to `*out`.
-/// Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path); `PHIFD_ERR_LOCKED` (another
+/// Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path, or the stored generation is
+/// already 2^48 and cannot be increased); `PHIFD_ERR_LOCKED` (another
 /// live process holds it); `PHIFD_ERR_CORRUPT` (the file is truncated, garbage, fails its checksum
 /// or holds a value beyond 2^48: the message names the path and the damage; the file is left as it
 /// is, never reset); `PHIFD_ERR_IO` (missing directory, read-only filesystem, permissions: the

@@ -103,6 +103,17 @@ pub struct phifd_node_info {
     pub has_arrival: u32,
     /// Always 0.
     pub reserved: u32,
+    /// (Since 0.1: version 2 of the struct, 120 bytes.) Highest heartbeat version seen in the
+    /// current generation (counts plain heartbeats too).
+    pub version: u64,
+    /// The sender's own heartbeat interval estimate, ns: time between counted arrivals divided by
+    /// the versions they advanced, smoothed. Equals about `mean_ns` for direct heartbeats; with
+    /// gossip it stays the per-heartbeat interval while `mean_ns` is the gap between observations.
+    pub heartbeat_interval_ns: f64,
+    /// Distinct peers currently reporting the node as suspect (`phifd_node_report_suspect`).
+    pub confirmations: u32,
+    /// Always 0.
+    pub reserved2: u32,
 }
 
 /// Counters of a monitor, filled by `phifd_monitor_get_stats`. Versioned like `phifd_node_info`.
@@ -121,6 +132,21 @@ pub struct phifd_monitor_stats {
     pub dropped_events: u64,
     /// Heartbeats rejected with `PHIFD_ERR_STALE_GENERATION`.
     pub stale_heartbeats: u64,
+    /// (Version 2 of the struct, 88 bytes.) Versioned heartbeats ignored because their
+    /// `(generation, version)` was not newer than what was seen.
+    pub duplicate_heartbeats: u64,
+    /// Pauses of this process detected from the gaps between polls.
+    pub pauses_detected: u64,
+    /// The last detected pause: last poll before it, ns (0 if none).
+    pub last_pause_start_ns: u64,
+    /// The last detected pause: first call after it, ns (0 if none).
+    pub last_pause_end_ns: u64,
+    /// No node is convicted before this instant, ns (0 if no pause was detected).
+    pub grace_until_ns: u64,
+    /// Effective local health score (0 = healthy); convicting takes `1 + score` times longer.
+    pub local_health: u32,
+    /// Always 0.
+    pub reserved2: u32,
 }
 
 /// Size of the first version of `phifd_node_info`: the smallest `size` accepted, forever.
@@ -214,6 +240,72 @@ pub unsafe extern "C" fn phifd_heartbeat(m: *mut phifd_monitor, node: u64, gener
     guard("phifd_heartbeat", || monitor(m)?.heartbeat(node, generation, now_ns))
 }
 
+/// Records a heartbeat that carries a version: a counter the sender increments with every heartbeat
+/// (as gossip protocols spread it; Cassandra's heartbeat version, memberlist's incarnation+sequence).
+/// It counts only when `(generation, version)` is newer than anything seen for the node: the same
+/// version relayed by fifty peers is one arrival, and an old version arriving late is ignored
+/// (`*out_counted` false, status `PHIFD_OK`). When versions jump (several heartbeats happened between
+/// two gossip rounds), the window learns the gap between observations, which is what silence is
+/// judged by, and the per-heartbeat interval is estimated separately (`phifd_node_info`'s
+/// `heartbeat_interval_ns`). A counted arrival refutes every suspicion report about the node.
+/// `out_counted` may be NULL. Otherwise as `phifd_heartbeat`.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_heartbeat_version(
+    m: *mut phifd_monitor,
+    node: u64,
+    generation: u64,
+    version: u64,
+    now_ns: u64,
+    out_counted: *mut bool,
+) -> phifd_status {
+    guard("phifd_heartbeat_version", || {
+        let counted = monitor(m)?.heartbeat_version(node, generation, version, now_ns)?;
+        if !out_counted.is_null() {
+            *out_ref(out_counted, "out_counted")? = counted;
+        }
+        Ok(())
+    })
+}
+
+/// Records that peer `reporter` suspects `node` (suspicion spread by gossip). Independent
+/// confirmations from distinct reporters shorten the silence needed to convict `node` by
+/// Lifeguard's formula `max(min, max - (max - min) * ln(n + 1) / ln(k + 1))`, where `max` is the
+/// node's own deadline, `min = confirmation_min_ratio * max` and `k = confirmations_expected`.
+/// Duplicate reports from one reporter count once; at most `k` reporters are kept per node (memory
+/// is bounded however many report); the node's next counted heartbeat clears them.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+/// `PHIFD_ERR_INVALID_ARG` (`reporter == node`).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_node_report_suspect(m: *mut phifd_monitor, node: u64, reporter: u64) -> phifd_status {
+    guard("phifd_node_report_suspect", || monitor(m)?.report_suspect(node, reporter))
+}
+
+/// Sets the host's own health score, 0 (healthy) to `max_local_health` (default 7): raise it when
+/// this host struggles (failed probes, event-loop lag, queue depth) and lower it when it recovers.
+/// Every node's time to conviction is multiplied by `1 + score`, where the score is the host's plus
+/// the monitor's own (raised by late polls and detected pauses), capped at `max_local_health`
+/// (Lifeguard's local health multiplier). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` (above the maximum).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_set_local_health(m: *mut phifd_monitor, score: u32) -> phifd_status {
+    guard("phifd_monitor_set_local_health", || monitor(m)?.set_local_health(score))
+}
+
+/// Writes the effective local health score (host's plus the monitor's own, capped) to `*out`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_monitor_get_local_health(m: *const phifd_monitor, out: *mut u32) -> phifd_status {
+    guard("phifd_monitor_get_local_health", || {
+        if out.is_null() {
+            return Err(null_arg("out"));
+        }
+        let v = monitor(m)?.local_health();
+        *out_ref(out, "out")? = v;
+        Ok(())
+    })
+}
+
 /// Registers `node` at `now_ns` before its first heartbeat (state UNKNOWN), so that it becomes
 /// FAILED if it never sends one within the first-heartbeat timeout. Registering a node that is
 /// already monitored changes nothing. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
@@ -273,6 +365,10 @@ pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64,
             fail_after_ns: i.fail_after_ns,
             has_arrival: u32::from(i.last_arrival_ns.is_some()),
             reserved: 0,
+            version: i.version,
+            heartbeat_interval_ns: i.heartbeat_interval_ns,
+            confirmations: i.confirmations,
+            reserved2: 0,
         };
         write_versioned(info, v, NODE_INFO_V1_SIZE, "info")
     })
@@ -359,6 +455,13 @@ pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats:
             pending_events: s.pending_events,
             dropped_events: s.dropped_events,
             stale_heartbeats: s.stale_heartbeats,
+            duplicate_heartbeats: s.duplicate_heartbeats,
+            pauses_detected: s.pauses_detected,
+            last_pause_start_ns: s.last_pause.start_ns,
+            last_pause_end_ns: s.last_pause.end_ns,
+            grace_until_ns: s.last_pause.grace_until_ns,
+            local_health: s.local_health,
+            reserved2: 0,
         };
         write_versioned(stats, v, MONITOR_STATS_V1_SIZE, "stats")
     })

@@ -610,10 +610,11 @@ static void test_versioned_structs(void) {
     CHECK_EQ_U64(big.info.generation, 4);
     for (size_t i = sizeof(phifd_node_info); i < sizeof big; i++) CHECK(big.bytes[i] == 0x5C);
 
-    /* Too small for the first version of the struct: rejected, nothing written.
-     * (The first version is the current one, so every smaller size is too small.) */
+    /* Too small for the first version of the struct (96 bytes, which ended at `version`):
+     * rejected, nothing written. */
+    CHECK_EQ_U64(offsetof(phifd_node_info, version), 96);
     const uint32_t small_sizes[] = {0, 4, 8, 64, (uint32_t)offsetof(phifd_node_info, has_arrival),
-                                    (uint32_t)sizeof(phifd_node_info) - 1};
+                                    (uint32_t)offsetof(phifd_node_info, version) - 1};
     for (size_t k = 0; k < sizeof small_sizes / sizeof small_sizes[0]; k++) {
         union {
             phifd_node_info info;
@@ -626,6 +627,21 @@ static void test_versioned_structs(void) {
         CHECK_STATUS(phifd_node_get_info(m, 1, SEC(1), &small.info), PHIFD_ERR_BUFFER_TOO_SMALL);
         CHECK_CONTAINS(phifd_last_error_message(), "info");
         CHECK(memcmp(small.bytes, before.bytes, sizeof small) == 0);
+    }
+
+    /* A caller built against the first version (96 bytes): accepted, exactly 96 bytes written. */
+    {
+        union {
+            phifd_node_info info;
+            unsigned char bytes[sizeof(phifd_node_info)];
+        } v1;
+        memset(&v1, 0x66, sizeof v1);
+        uint32_t sz = (uint32_t)offsetof(phifd_node_info, version);
+        memcpy(&v1.info.size, &sz, sizeof sz);
+        CHECK_OK(phifd_node_get_info(m, 1, SEC(1), &v1.info));
+        CHECK_EQ_U64(v1.info.size, 96);
+        CHECK_EQ_U64(v1.info.generation, 4);
+        for (size_t i = 96; i < sizeof v1; i++) CHECK(v1.bytes[i] == 0x66);
     }
 
     /* An "older, smaller" caller: a struct that ends early. The library must never write
