@@ -34,7 +34,7 @@
  * Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
  * takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
  */
-#define PHIFD_MAX_GENERATION (1 << 48)
+#define PHIFD_MAX_GENERATION 281474976710656ull
 
 /**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what

@@ -11,7 +11,7 @@ const TAG: u64 = 0x5048_4946_4447_454E; // "PHIFDGEN"
 
 /// Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
 /// takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
-pub const PHIFD_MAX_GENERATION: u64 = 1 << 48;
+pub const PHIFD_MAX_GENERATION: u64 = 281_474_976_710_656u64;
 const _: () = assert!(PHIFD_MAX_GENERATION == core_gen::MAX_GENERATION);
 
 /// A server's own generation clock (opaque): the term/epoch/incarnation it stamps on everything it
