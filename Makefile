@@ -43,7 +43,6 @@ demo: lib
 	./$(BUILD)/demo
 
 bench: lib
-	$(CARGO) bench --bench ffi
 
 clean:
 	$(CARGO) clean

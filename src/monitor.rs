@@ -26,6 +26,8 @@ use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
 pub const SHARDS: usize = 64;
 /// Nodes evaluated per lock acquisition during a poll.
 pub const POLL_CHUNK: usize = 256;
+/// The shared activity time is advanced only when it is this stale (1 ms).
+const ACTIVITY_RESOLUTION_NS: u64 = 1_000_000;
 /// Polls needed before the poll cadence is trusted for pause detection and self-raised health.
 pub const CADENCE_POLLS: u64 = 8;
 /// Most events kept between polls; beyond it the oldest are dropped and counted.
@@ -167,8 +169,10 @@ pub struct Monitor {
     count: AtomicUsize,
     stale: AtomicU64,
     duplicates: AtomicU64,
-    /// Time of the last poll (0: never polled; pause detection starts with the first poll).
+    /// Time of the last poll (0: never polled).
     last_poll: AtomicU64,
+    /// Latest time of any call (0: none yet), to within `ACTIVITY_RESOLUTION_NS`.
+    last_activity: AtomicU64,
     /// Smoothed gap between polls, ns (0: unknown yet).
     poll_gap: AtomicU64,
     /// Polls so far; pause detection and self-raised health need an established cadence.
@@ -203,6 +207,7 @@ impl Monitor {
             stale: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             last_poll: AtomicU64::new(0),
+            last_activity: AtomicU64::new(0),
             poll_gap: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             pause_start: AtomicU64::new(0),
@@ -341,56 +346,55 @@ impl Monitor {
         Ctx { s: &self.settings, stretch: 1.0 + f64::from(self.local_health()), pause: self.pause() }
     }
 
-    /// Notices pauses of this process from the gap since the last poll: a gap
-    /// above both `local_pause_threshold_ns` and 4 × the usual poll gap. Polls
-    /// also maintain the usual gap and the monitor's own health score (+1 for a
-    /// late poll, more than twice the usual gap; -1 for a timely one). Both need
-    /// an established cadence: nothing is judged before `CADENCE_POLLS` polls,
-    /// so a program that polls only now and then is never in grace by surprise.
+    /// Notices pauses of this process: a gap since the last call of any kind
+    /// (heartbeat, poll) above both `local_pause_threshold_ns` and 4 × the usual
+    /// gap between polls. Polls also maintain the usual poll gap and the
+    /// monitor's own health score (+1 for a late poll, more than twice the usual
+    /// gap; -1 for a timely one). Both need an established cadence: nothing is
+    /// judged before `CADENCE_POLLS` polls, so a program that polls only now and
+    /// then is never in grace by surprise. On the heartbeat path this is two
+    /// atomic loads; the shared activity time is written at most once per
+    /// millisecond, so threads heartbeating different nodes do not contend on it.
     fn observe_time(&self, now_ns: u64, from_poll: bool) {
-        let last = self.last_poll.load(Ordering::Acquire);
-        if from_poll {
-            self.polls.fetch_add(1, Ordering::Relaxed);
-        }
-        if last == 0 {
-            if from_poll {
-                self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
-            }
-            return;
-        }
-        let gap = now_ns.saturating_sub(last);
+        let last = self.last_activity.load(Ordering::Acquire);
+        let polls = if from_poll {
+            self.polls.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.polls.load(Ordering::Relaxed)
+        };
         let usual = self.poll_gap.load(Ordering::Relaxed);
-        if self.polls.load(Ordering::Relaxed) <= CADENCE_POLLS {
-            if from_poll && gap > 0 {
-                let next = if usual == 0 { gap } else { usual - usual / 8 + gap / 8 };
-                self.poll_gap.store(next, Ordering::Relaxed);
-                self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
-            }
-            return;
-        }
+        let gap = now_ns.saturating_sub(last);
         let limit = self.settings.pause_threshold_ns.max(usual.saturating_mul(4));
         let max_health = self.settings.max_local_health;
-        if gap > limit {
+        let paused = last != 0 && polls > CADENCE_POLLS && gap > limit;
+        if paused {
             let _w = self.pause_lock.lock();
             if self.pause_start.load(Ordering::Acquire) != last {
                 self.pauses.fetch_add(1, Ordering::Relaxed);
                 let h = self.self_health.load(Ordering::Relaxed);
                 self.self_health.store((h + 1).min(max_health), Ordering::Relaxed);
+                // Publish the grace period first so a reader never sees a pause without it.
+                self.grace_until.fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
+                self.pause_end.store(now_ns, Ordering::Release);
+                self.pause_start.store(last, Ordering::Release);
             }
-            // Publish the grace period first so a reader never sees a pause without it.
-            self.grace_until.fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
-            self.pause_end.fetch_max(now_ns, Ordering::AcqRel);
-            self.pause_start.store(last, Ordering::Release);
-        } else if from_poll && gap > 0 {
-            let h = self.self_health.load(Ordering::Relaxed);
-            let late = usual > 0 && gap > usual.saturating_mul(2);
-            self.self_health.store(if late { (h + 1).min(max_health) } else { h.saturating_sub(1) }, Ordering::Relaxed);
-            // Exponential average of the poll gap, weight 1/8.
-            let next = if usual == 0 { gap } else { usual - usual / 8 + gap / 8 };
-            self.poll_gap.store(next, Ordering::Relaxed);
         }
         if from_poll {
-            self.last_poll.fetch_max(now_ns, Ordering::AcqRel);
+            let last_poll = self.last_poll.swap(now_ns.max(self.last_poll.load(Ordering::Relaxed)), Ordering::AcqRel);
+            let pgap = now_ns.saturating_sub(last_poll);
+            if last_poll != 0 && pgap > 0 && !paused {
+                if polls > CADENCE_POLLS {
+                    let h = self.self_health.load(Ordering::Relaxed);
+                    let late = usual > 0 && pgap > usual.saturating_mul(2);
+                    self.self_health.store(if late { (h + 1).min(max_health) } else { h.saturating_sub(1) }, Ordering::Relaxed);
+                }
+                // Exponential average of the poll gap, weight 1/8.
+                let next = if usual == 0 { pgap } else { usual - usual / 8 + pgap / 8 };
+                self.poll_gap.store(next, Ordering::Relaxed);
+            }
+        }
+        if from_poll || gap > ACTIVITY_RESOLUTION_NS {
+            self.last_activity.fetch_max(now_ns, Ordering::AcqRel);
         }
     }
 
