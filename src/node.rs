@@ -248,7 +248,7 @@ impl Node {
         if f == 1.0 {
             base
         } else {
-            to_ns((base as f64 * f).ceil())
+            to_ns(base as f64 * f)
         }
     }
 
@@ -431,13 +431,20 @@ impl Node {
     }
 }
 
+/// Rounds a non-negative duration up to whole nanoseconds, saturating; NaN and
+/// negatives give 0. (An integer ceiling: `f64::ceil` is a library call on
+/// baseline x86-64 and this runs on every heartbeat.)
 fn to_ns(e: f64) -> u64 {
-    let e = e.ceil();
     if e.is_nan() || e <= 0.0 {
         0
     } else if e >= u64::MAX as f64 {
         u64::MAX
     } else {
-        e as u64
+        let t = e as u64; // truncates toward zero
+        if (t as f64) < e {
+            t + 1
+        } else {
+            t
+        }
     }
 }

@@ -128,7 +128,12 @@ impl Window {
         // n*Σx² >= (Σx)² for real numbers, so this never underflows.
         let num = (n * self.sum_sq).saturating_sub(s * s);
         let nf = n as f64;
-        num as f64 / (nf * nf) * 1_000_000.0
+        // Same rounding either way; the u64 conversion is one instruction, the u128 one a call.
+        let numf = match u64::try_from(num) {
+            Ok(x) => x as f64,
+            Err(_) => num as f64,
+        };
+        numf / (nf * nf) * 1_000_000.0
     }
 
     /// The samples, oldest first (allocates; for diagnostics and tests).
