@@ -72,7 +72,8 @@ impl std::fmt::Display for Damage {
     }
 }
 
-fn fnv1a64(bytes: &[u8]) -> u64 {
+/// FNV-1a 64-bit hash (the checksum of the generation file and the heartbeat datagram).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

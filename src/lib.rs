@@ -33,7 +33,9 @@ pub mod estimator;
 pub mod generation;
 pub mod monitor;
 pub mod node;
+pub mod prometheus;
 pub mod window;
+pub mod wire;
 
 #[allow(unsafe_code)]
 pub mod ffi;

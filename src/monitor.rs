@@ -139,6 +139,14 @@ pub struct NodeInfo {
     pub confirmations: u32,
 }
 
+impl NodeInfo {
+    /// Time left at `now_ns` before the node is FAILED if no heartbeat arrives,
+    /// ns (0 once the deadline has passed). Ignores a grace period after a local pause.
+    pub fn time_until_failure_ns(&self, now_ns: u64) -> u64 {
+        self.silence_origin_ns.saturating_add(self.fail_after_ns).saturating_sub(now_ns)
+    }
+}
+
 /// Counters of a monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MonitorStats {
@@ -519,6 +527,15 @@ impl Monitor {
             last_pause: self.pause(),
             local_health: self.local_health(),
         }
+    }
+
+    /// Every node's statistics as of `now_ns`, sorted by node id. Read-only;
+    /// locks one shard at a time.
+    pub fn snapshot(&self, now_ns: u64) -> Vec<NodeInfo> {
+        let mut ids = Vec::with_capacity(self.node_count());
+        self.for_each_node(|n| ids.push(n.id()));
+        ids.sort_unstable();
+        ids.into_iter().filter_map(|id| self.info(id, now_ns).ok()).collect()
     }
 
     /// Calls `f` with each node (under its shard's lock, a chunk at a time).

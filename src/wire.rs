@@ -1,0 +1,208 @@
+//! The heartbeat datagram: one fixed-size, little-endian, checksummed format
+//! that every language encodes and decodes with the same code (through the C ABI).
+//!
+//! ## Layout (48 bytes, little-endian)
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `PHHB` (bytes `0x50 0x48 0x48 0x42`) |
+//! | 4 | 1 | format version, 1 |
+//! | 5 | 1 | kind: 0 heartbeat, 1 stale reply (the receiver's newer generation) |
+//! | 6 | 2 | flags: bit 0 = the sender believes it leads; other bits must be 0 |
+//! | 8 | 8 | node id of the sender |
+//! | 16 | 8 | generation (term, epoch, incarnation) |
+//! | 24 | 8 | heartbeat version (sequence number, incremented per heartbeat) |
+//! | 32 | 8 | send time, ns of the sender's monotonic clock (informational) |
+//! | 40 | 8 | FNV-1a 64 checksum of bytes 0..40 |
+//!
+//! Decoding is total over untrusted bytes: any malformed input is an error
+//! naming the defect, never a panic.
+
+use crate::generation::fnv1a64;
+
+/// Size of a datagram.
+pub const DATAGRAM_SIZE: usize = 48;
+const MAGIC: [u8; 4] = *b"PHHB";
+const FORMAT_VERSION: u8 = 1;
+/// Flag: the sender believes it is the leader.
+pub const FLAG_LEADER: u16 = 1;
+
+/// What a datagram is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// A heartbeat.
+    Heartbeat = 0,
+    /// An answer to a heartbeat with an older generation: carries the newer one.
+    StaleReply = 1,
+}
+
+/// A decoded datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram {
+    /// What it is.
+    pub kind: Kind,
+    /// Flags (`FLAG_LEADER`).
+    pub flags: u16,
+    /// Sender's node id.
+    pub node: u64,
+    /// Sender's generation.
+    pub generation: u64,
+    /// Heartbeat version (sequence number).
+    pub version: u64,
+    /// Send time on the sender's monotonic clock, ns.
+    pub send_ns: u64,
+}
+
+/// Why bytes are not a valid datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// Not exactly 48 bytes.
+    WrongLength(usize),
+    /// The magic is not `PHHB`.
+    BadMagic,
+    /// A format version this library does not know.
+    UnsupportedVersion(u8),
+    /// An unknown kind.
+    UnknownKind(u8),
+    /// Flag bits that are not defined.
+    UnknownFlags(u16),
+    /// The checksum does not match.
+    ChecksumMismatch,
+}
+
+impl std::fmt::Display for Defect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Defect::WrongLength(n) => write!(f, "wrong length: {n} bytes, expected {DATAGRAM_SIZE}"),
+            Defect::BadMagic => write!(f, "bad magic (not a phifd heartbeat)"),
+            Defect::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
+            Defect::UnknownKind(k) => write!(f, "unknown kind {k}"),
+            Defect::UnknownFlags(x) => write!(f, "undefined flag bits 0x{x:04x}"),
+            Defect::ChecksumMismatch => write!(f, "checksum mismatch"),
+        }
+    }
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    u64::from_le_bytes(a)
+}
+
+impl Datagram {
+    /// A heartbeat.
+    pub fn heartbeat(node: u64, generation: u64, version: u64, send_ns: u64, leader: bool) -> Datagram {
+        Datagram { kind: Kind::Heartbeat, flags: if leader { FLAG_LEADER } else { 0 }, node, generation, version, send_ns }
+    }
+
+    /// Encodes to the 48-byte wire form. Undefined flag bits are cleared.
+    pub fn encode(&self) -> [u8; DATAGRAM_SIZE] {
+        let mut b = [0u8; DATAGRAM_SIZE];
+        let (head, tail) = b.split_at_mut(40);
+        head[0..4].copy_from_slice(&MAGIC);
+        head[4] = FORMAT_VERSION;
+        head[5] = self.kind as u8;
+        head[6..8].copy_from_slice(&(self.flags & FLAG_LEADER).to_le_bytes());
+        head[8..16].copy_from_slice(&self.node.to_le_bytes());
+        head[16..24].copy_from_slice(&self.generation.to_le_bytes());
+        head[24..32].copy_from_slice(&self.version.to_le_bytes());
+        head[32..40].copy_from_slice(&self.send_ns.to_le_bytes());
+        tail.copy_from_slice(&fnv1a64(head).to_le_bytes());
+        b
+    }
+
+    /// Decodes untrusted bytes. Total: never panics.
+    pub fn decode(bytes: &[u8]) -> Result<Datagram, Defect> {
+        if bytes.len() != DATAGRAM_SIZE {
+            return Err(Defect::WrongLength(bytes.len()));
+        }
+        if bytes.get(0..4) != Some(MAGIC.as_slice()) {
+            return Err(Defect::BadMagic);
+        }
+        let version = bytes.get(4).copied().unwrap_or(0);
+        if version != FORMAT_VERSION {
+            return Err(Defect::UnsupportedVersion(version));
+        }
+        let kind = match bytes.get(5).copied().unwrap_or(u8::MAX) {
+            0 => Kind::Heartbeat,
+            1 => Kind::StaleReply,
+            k => return Err(Defect::UnknownKind(k)),
+        };
+        let flags = u16::from_le_bytes([bytes.get(6).copied().unwrap_or(0), bytes.get(7).copied().unwrap_or(0)]);
+        if flags & !FLAG_LEADER != 0 {
+            return Err(Defect::UnknownFlags(flags));
+        }
+        if fnv1a64(bytes.get(..40).unwrap_or(&[])) != u64_at(bytes, 40) {
+            return Err(Defect::ChecksumMismatch);
+        }
+        Ok(Datagram {
+            kind,
+            flags,
+            node: u64_at(bytes, 8),
+            generation: u64_at(bytes, 16),
+            version: u64_at(bytes, 24),
+            send_ns: u64_at(bytes, 32),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_layout() {
+        let d = Datagram::heartbeat(7, 3, 99, 123_456, true);
+        let b = d.encode();
+        assert_eq!(&b[0..4], b"PHHB");
+        assert_eq!(b[4], 1);
+        assert_eq!(b[5], 0);
+        assert_eq!(u16::from_le_bytes([b[6], b[7]]), 1);
+        assert_eq!(u64::from_le_bytes(b[8..16].try_into().unwrap()), 7);
+        assert_eq!(u64::from_le_bytes(b[24..32].try_into().unwrap()), 99);
+        assert_eq!(Datagram::decode(&b), Ok(d));
+    }
+
+    #[test]
+    fn every_defect_is_named() {
+        let good = Datagram::heartbeat(1, 2, 3, 4, false).encode();
+        assert_eq!(Datagram::decode(&good[..47]), Err(Defect::WrongLength(47)));
+        assert_eq!(Datagram::decode(&[]), Err(Defect::WrongLength(0)));
+        let mut b = good;
+        b[0] = b'X';
+        assert_eq!(Datagram::decode(&b), Err(Defect::BadMagic));
+        let mut b = good;
+        b[4] = 2;
+        assert_eq!(Datagram::decode(&b), Err(Defect::UnsupportedVersion(2)));
+        let mut b = good;
+        b[5] = 9;
+        assert_eq!(Datagram::decode(&b), Err(Defect::UnknownKind(9)));
+        let mut b = good;
+        b[6] = 0x82;
+        assert_eq!(Datagram::decode(&b), Err(Defect::UnknownFlags(0x82)));
+        let mut b = good;
+        b[20] ^= 1;
+        assert_eq!(Datagram::decode(&b), Err(Defect::ChecksumMismatch));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x1234_5678;
+        for len in 0..100 {
+            let mut v = Vec::with_capacity(len);
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                v.push(x as u8);
+            }
+            if len == DATAGRAM_SIZE {
+                v[0..4].copy_from_slice(b"PHHB");
+                v[4] = 1;
+            }
+            let _ = Datagram::decode(&v);
+        }
+    }
+}
