@@ -369,6 +369,73 @@ class Config {
     return *this;
   }
 
+  /**
+   * Gap between two calls on the monitor (any heartbeat or poll) beyond which the monitor concludes
+   * that its own process was paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x the
+   * usual gap between polls, and nothing is judged before 8 polls have established a cadence. After
+   * a pause no node is convicted for the grace period (set_local_pause_grace) and no interval
+   * spanning the pause is learned. Must be > 0 and at most about 11.6 days. Default: half the
+   * steady timeout (the silence phi takes to reach the threshold on a steady history). Poll at
+   * least every heartbeat interval for this to work. Throws InvalidArgument (the message names
+   * `local_pause_threshold_ns`).
+   */
+  Config& set_local_pause_threshold(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_local_pause_threshold_ns(handle_.get(), detail::duration_ns(d, "local pause threshold")));
+    return *this;
+  }
+
+  /**
+   * How long after a detected local pause no node is convicted (>= 0, at most about 11.6 days).
+   * Default: 2 x the steady timeout, so every healthy peer gets two full timeouts to deliver a
+   * heartbeat. Throws InvalidArgument (the message names `local_pause_grace_ns`).
+   */
+  Config& set_local_pause_grace(std::chrono::nanoseconds d) {
+    detail::check(phifd_config_set_local_pause_grace_ns(handle_.get(), detail::duration_ns(d, "local pause grace")));
+    return *this;
+  }
+
+  /**
+   * Burst fraction in [0, 1): an interval shorter than this fraction of the learned mean is not
+   * learned (the arrival still counts), since such intervals are backlogs delivered after a stall.
+   * 0 learns every interval. Default 0.25. Throws InvalidArgument for NaN, infinite, negative or
+   * >= 1 (the message names `burst_fraction`).
+   */
+  Config& set_burst_fraction(double fraction) {
+    detail::check(phifd_config_set_burst_fraction(handle_.get(), fraction));
+    return *this;
+  }
+
+  /**
+   * Largest local health score (0 to 64): time to conviction is multiplied by 1 + the effective
+   * score, so at most by 1 + this (Lifeguard's local health multiplier). Default 7. Throws
+   * InvalidArgument above 64 (the message names `max_local_health`).
+   */
+  Config& set_max_local_health(std::uint32_t max_score) {
+    detail::check(phifd_config_set_max_local_health(handle_.get(), max_score));
+    return *this;
+  }
+
+  /**
+   * `k`: the number of distinct peers' suspicion reports (Monitor::report_suspect) after which a
+   * node's conviction needs only the minimum silence (1 to 64). At most `k` reporters are kept per
+   * node. Default 3. Throws InvalidArgument (the message names `confirmations_expected`).
+   */
+  Config& set_confirmations_expected(std::uint32_t k) {
+    detail::check(phifd_config_set_confirmations_expected(handle_.get(), k));
+    return *this;
+  }
+
+  /**
+   * `min / max` in (0, 1]: the fraction of a node's own deadline after which it is convicted once
+   * `k` peers report it. With `n` reporters the deadline is
+   * `ceil(max * max(r, 1 - (1 - r) * ln(n + 1) / ln(k + 1)))` (Lifeguard). Default 0.5. Throws
+   * InvalidArgument for NaN, infinite, <= 0 or > 1 (the message names `confirmation_min_ratio`).
+   */
+  Config& set_confirmation_min_ratio(double ratio) {
+    detail::check(phifd_config_set_confirmation_min_ratio(handle_.get(), ratio));
+    return *this;
+  }
+
   /** The C handle (still owned by this object), or nullptr if moved from. */
   const phifd_config* native_handle() const noexcept { return handle_.get(); }
 
@@ -402,7 +469,15 @@ struct NodeInfo {
   FloatNanoseconds mean{0.0};                   ///< Mean interval of the window (without the acceptable pause).
   FloatNanoseconds sd{0.0};                     ///< Population standard deviation of the window (before the floor).
   std::chrono::nanoseconds suspect_after{0};    ///< Silence after silence_origin at which the node becomes Suspect.
-  std::chrono::nanoseconds fail_after{0};       ///< Silence after silence_origin at which the node becomes Failed.
+  std::chrono::nanoseconds fail_after{0};       ///< Silence after silence_origin at which the node becomes Failed (local health and confirmations included).
+  std::uint64_t version = 0;                    ///< Highest heartbeat version seen in the current generation (plain heartbeats count too).
+  /**
+   * The sender's own heartbeat interval estimate: time between counted arrivals divided by the
+   * versions they advanced, smoothed. About `mean` for direct heartbeats; with gossip it stays the
+   * per-heartbeat interval while `mean` is the gap between observations.
+   */
+  FloatNanoseconds heartbeat_interval{0.0};
+  std::uint32_t confirmations = 0;              ///< Distinct peers currently reporting the node as suspect (at most confirmations_expected).
 };
 
 /** A monitor's counters, from Monitor::stats. Plain data. */
@@ -411,6 +486,12 @@ struct Stats {
   std::uint64_t pending_events = 0;    ///< Events waiting for poll.
   std::uint64_t dropped_events = 0;    ///< Events dropped because more than 1,048,576 were waiting.
   std::uint64_t stale_heartbeats = 0;  ///< Heartbeats rejected as stale.
+  std::uint64_t duplicate_heartbeats = 0;  ///< Versioned heartbeats ignored: their (generation, version) was not newer than what was seen.
+  std::uint64_t pauses_detected = 0;   ///< Pauses of this process detected from the gaps between calls.
+  std::optional<Clock::time_point> last_pause_start;  ///< The last detected pause: the last call before it; empty if none.
+  std::optional<Clock::time_point> last_pause_end;    ///< The last detected pause: the first call after it; empty if none.
+  std::optional<Clock::time_point> grace_until;       ///< No node is convicted before this instant; empty if no pause was detected.
+  std::uint32_t local_health = 0;      ///< Effective local health score (0 = healthy); convicting takes 1 + score times longer.
 };
 
 /** One record for Monitor::heartbeat_batch. */
@@ -456,6 +537,54 @@ class Monitor {
 
   /** heartbeat(node, generation, Clock::now()). */
   void heartbeat(NodeId node, Generation generation) { heartbeat(node, generation, Clock::now()); }
+
+  /**
+   * Records a heartbeat that carries a version (a counter the sender increments with every
+   * heartbeat, as gossip spreads it), received at `time`. It counts only if `(generation, version)`
+   * is newer than anything seen for the node: the same version relayed by many peers is one
+   * arrival, and an old version arriving late is ignored. Returns true if it counted, false for a
+   * duplicate or old version (nothing changes except Stats::duplicate_heartbeats). A counted
+   * arrival clears every suspicion report about the node. An unknown node is added; a higher
+   * generation restarts the node's history (any version counts). Throws StaleGeneration if
+   * `generation` is below the current one (nothing changes).
+   */
+  bool heartbeat_version(NodeId node, Generation generation, std::uint64_t version, Clock::time_point time) {
+    bool counted = false;
+    detail::check(phifd_heartbeat_version(handle_.get(), node, generation, version, Clock::to_ns(time), &counted));
+    return counted;
+  }
+
+  /** heartbeat_version(node, generation, version, Clock::now()). */
+  bool heartbeat_version(NodeId node, Generation generation, std::uint64_t version) {
+    return heartbeat_version(node, generation, version, Clock::now());
+  }
+
+  /**
+   * Records that peer `reporter` suspects `node` (suspicion spread by gossip). Distinct reporters
+   * shorten the silence needed to convict `node` by Lifeguard's formula (see
+   * Config::set_confirmation_min_ratio); the same reporter counts once, at most
+   * confirmations_expected reporters are kept, and the node's next counted heartbeat clears them.
+   * Throws UnknownNode if `node` is not monitored, InvalidArgument if `reporter == node`.
+   */
+  void report_suspect(NodeId node, NodeId reporter) {
+    detail::check(phifd_node_report_suspect(handle_.get(), node, reporter));
+  }
+
+  /**
+   * Sets this host's own health score, 0 (healthy) to max_local_health (default 7): raise it when
+   * the host struggles (failed probes, event-loop lag, deep queues), lower it when it recovers.
+   * Every node's time to conviction is multiplied by 1 + the effective score (the host's plus the
+   * monitor's own, raised by late polls and detected pauses, capped at max_local_health). Throws
+   * InvalidArgument if `score` is above max_local_health.
+   */
+  void set_local_health(std::uint32_t score) { detail::check(phifd_monitor_set_local_health(handle_.get(), score)); }
+
+  /** The effective local health score: the host's (set_local_health) plus the monitor's own, capped. */
+  std::uint32_t local_health() const {
+    std::uint32_t out = 0;
+    detail::check(phifd_monitor_get_local_health(handle_.get(), &out));
+    return out;
+  }
 
   /**
    * Records `count` heartbeats in order, as heartbeat() would, in one library call. Every record
@@ -583,6 +712,9 @@ class Monitor {
     out.sd = FloatNanoseconds(raw.sd_ns);
     out.suspect_after = detail::ns_duration(raw.suspect_after_ns);
     out.fail_after = detail::ns_duration(raw.fail_after_ns);
+    out.version = raw.version;
+    out.heartbeat_interval = FloatNanoseconds(raw.heartbeat_interval_ns);
+    out.confirmations = raw.confirmations;
     return out;
   }
 
@@ -650,7 +782,20 @@ class Monitor {
     phifd_monitor_stats raw{};
     raw.size = static_cast<std::uint32_t>(sizeof raw);
     detail::check(phifd_monitor_get_stats(handle_.get(), &raw));
-    return Stats{raw.nodes, raw.pending_events, raw.dropped_events, raw.stale_heartbeats};
+    Stats out;
+    out.nodes = raw.nodes;
+    out.pending_events = raw.pending_events;
+    out.dropped_events = raw.dropped_events;
+    out.stale_heartbeats = raw.stale_heartbeats;
+    out.duplicate_heartbeats = raw.duplicate_heartbeats;
+    out.pauses_detected = raw.pauses_detected;
+    if (raw.pauses_detected != 0) {
+      out.last_pause_start = Clock::from_ns(raw.last_pause_start_ns);
+      out.last_pause_end = Clock::from_ns(raw.last_pause_end_ns);
+      out.grace_until = Clock::from_ns(raw.grace_until_ns);
+    }
+    out.local_health = raw.local_health;
+    return out;
   }
 
   /** The C handle (still owned by this object), or nullptr if moved from. */
