@@ -22,6 +22,12 @@ const (
 	setRoundTrip
 	setFirstHeartbeatTimeout
 	setRecoveryHeartbeats
+	setLocalPauseThreshold
+	setLocalPauseGrace
+	setBurstFraction
+	setMaxLocalHealth
+	setConfirmationsExpected
+	setConfirmationMinRatio
 )
 
 // Config holds the settings of a monitor. Only the settings given a value are passed to the
@@ -45,6 +51,12 @@ type Config struct {
 	roundTrip             time.Duration
 	firstHeartbeatTimeout time.Duration
 	recoveryHeartbeats    uint32
+	localPauseThreshold   time.Duration
+	localPauseGrace       time.Duration
+	burstFraction         float64
+	maxLocalHealth        uint32
+	confirmationsExpected uint32
+	confirmationMinRatio  float64
 }
 
 // NewConfig returns a Config with every setting at the library's default.
@@ -85,7 +97,7 @@ func (c *Config) SetHeartbeatInterval(d time.Duration) *Config {
 }
 
 // SetMinStdDeviation sets the floor of the standard deviation used by phi (> 0). Default:
-// heartbeat interval / 10.
+// heartbeat interval / 4 (the standard deviation of the seeded history).
 func (c *Config) SetMinStdDeviation(d time.Duration) *Config {
 	c.minStdDeviation, c.set = d, c.set|setMinStdDeviation
 	return c
@@ -124,6 +136,55 @@ func (c *Config) SetFirstHeartbeatTimeout(d time.Duration) *Config {
 // ALIVE again (1 to 255; SUSPECT in between). Default 2.
 func (c *Config) SetRecoveryHeartbeats(n uint32) *Config {
 	c.recoveryHeartbeats, c.set = n, c.set|setRecoveryHeartbeats
+	return c
+}
+
+// SetLocalPauseThreshold sets the gap between two calls into the monitor beyond which it
+// concludes that its own process was paused (GC, CPU starvation, SIGSTOP); the gap must also
+// exceed 4 x the usual gap between polls, and a cadence of at least 8 polls must have been seen.
+// After a pause no node is convicted for the grace period (SetLocalPauseGrace) and no interval
+// spanning the pause is learned. Must be > 0. Default: half the steady timeout (the silence phi
+// takes to reach the threshold on a steady history). Poll at least every heartbeat interval for
+// this to work.
+func (c *Config) SetLocalPauseThreshold(d time.Duration) *Config {
+	c.localPauseThreshold, c.set = d, c.set|setLocalPauseThreshold
+	return c
+}
+
+// SetLocalPauseGrace sets how long after a detected pause of this process no node is convicted
+// (0 allowed). Default: 2 x the steady timeout.
+func (c *Config) SetLocalPauseGrace(d time.Duration) *Config {
+	c.localPauseGrace, c.set = d, c.set|setLocalPauseGrace
+	return c
+}
+
+// SetBurstFraction sets the burst fraction, in [0, 1): an interval shorter than this fraction of
+// the learned mean is not learned (the arrival still counts), so a burst of heartbeats delivered
+// after a stall does not drag the mean down. 0 learns every interval. Default 0.25.
+func (c *Config) SetBurstFraction(fraction float64) *Config {
+	c.burstFraction, c.set = fraction, c.set|setBurstFraction
+	return c
+}
+
+// SetMaxLocalHealth sets the largest local health score (0 to 64): convicting takes at most
+// 1 + maxScore times longer (see Monitor.SetLocalHealth). Default 7.
+func (c *Config) SetMaxLocalHealth(maxScore uint32) *Config {
+	c.maxLocalHealth, c.set = maxScore, c.set|setMaxLocalHealth
+	return c
+}
+
+// SetConfirmationsExpected sets k, the number of distinct suspicion reports
+// (Monitor.ReportSuspect) after which conviction needs only the minimum silence (1 to 64; also
+// the number of reporters kept per node). Default 3.
+func (c *Config) SetConfirmationsExpected(k uint32) *Config {
+	c.confirmationsExpected, c.set = k, c.set|setConfirmationsExpected
+	return c
+}
+
+// SetConfirmationMinRatio sets the fraction of a node's own deadline after which it is convicted
+// once it has k confirmations, in (0, 1]. 1 disables the shortening. Default 0.5.
+func (c *Config) SetConfirmationMinRatio(ratio float64) *Config {
+	c.confirmationMinRatio, c.set = ratio, c.set|setConfirmationMinRatio
 	return c
 }
 
@@ -197,6 +258,8 @@ func (c *Config) apply(cfg *C.phifd_config) error {
 		{setMaxInterval, "SetMaxInterval", c.maxInterval},
 		{setRoundTrip, "SetRoundTrip", c.roundTrip},
 		{setFirstHeartbeatTimeout, "SetFirstHeartbeatTimeout", c.firstHeartbeatTimeout},
+		{setLocalPauseThreshold, "SetLocalPauseThreshold", c.localPauseThreshold},
+		{setLocalPauseGrace, "SetLocalPauseGrace", c.localPauseGrace},
 	}
 	for _, d := range durations {
 		if c.set&d.bit == 0 {
@@ -220,6 +283,10 @@ func (c *Config) apply(cfg *C.phifd_config) error {
 			st = C.phifd_config_set_round_trip_ns(cfg, ns)
 		case setFirstHeartbeatTimeout:
 			st = C.phifd_config_set_first_heartbeat_timeout_ns(cfg, ns)
+		case setLocalPauseThreshold:
+			st = C.phifd_config_set_local_pause_threshold_ns(cfg, ns)
+		case setLocalPauseGrace:
+			st = C.phifd_config_set_local_pause_grace_ns(cfg, ns)
 		}
 		if st != C.PHIFD_OK {
 			return lastError(st)
@@ -227,6 +294,26 @@ func (c *Config) apply(cfg *C.phifd_config) error {
 	}
 	if c.set&setRecoveryHeartbeats != 0 {
 		if st := C.phifd_config_set_recovery_heartbeats(cfg, C.uint32_t(c.recoveryHeartbeats)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setBurstFraction != 0 {
+		if st := C.phifd_config_set_burst_fraction(cfg, C.double(c.burstFraction)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setMaxLocalHealth != 0 {
+		if st := C.phifd_config_set_max_local_health(cfg, C.uint32_t(c.maxLocalHealth)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setConfirmationsExpected != 0 {
+		if st := C.phifd_config_set_confirmations_expected(cfg, C.uint32_t(c.confirmationsExpected)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setConfirmationMinRatio != 0 {
+		if st := C.phifd_config_set_confirmation_min_ratio(cfg, C.double(c.confirmationMinRatio)); st != C.PHIFD_OK {
 			return lastError(st)
 		}
 	}

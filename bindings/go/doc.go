@@ -6,6 +6,12 @@
 // node's statistics with [Monitor.NodeInfo], and for state transitions (ALIVE, SUSPECT, FAILED)
 // with [Monitor.Poll].
 //
+// For gossip-based membership, [Monitor.HeartbeatVersion] counts a heartbeat relayed by many
+// peers once, [Monitor.ReportSuspect] lets peers' suspicions shorten a node's deadline
+// (Lifeguard's confirmations), and [Monitor.SetLocalHealth] stretches every deadline while this
+// host struggles. The monitor also notices pauses of its own process (from the gaps between
+// calls; poll regularly) and convicts no one during a grace period after one.
+//
 // A [GenerationClock] is the server's own generation (its term, epoch or incarnation), stamped
 // on every heartbeat it sends: [OpenGenerationClock] keeps it in a file that survives crashes,
 // [GenerationClock.Advance] starts a new term, and [GenerationClock.Observe] adopts a newer one

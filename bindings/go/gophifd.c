@@ -93,6 +93,38 @@ gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
 	return r;
 }
 
+gophifd_counted_res gophifd_heartbeat_version(phifd_monitor *m, uint64_t node, uint64_t gen,
+		uint64_t version, uint64_t now) {
+	gophifd_counted_res r;
+	r.counted = false;
+	r.status = phifd_heartbeat_version(m, node, gen, version, now, &r.counted);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_report_suspect(phifd_monitor *m, uint64_t node, uint64_t reporter) {
+	gophifd_res r;
+	r.status = phifd_node_report_suspect(m, node, reporter);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_res gophifd_set_local_health(phifd_monitor *m, uint32_t score) {
+	gophifd_res r;
+	r.status = phifd_monitor_set_local_health(m, score);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_u64_res gophifd_get_local_health(const phifd_monitor *m) {
+	gophifd_u64_res r;
+	uint32_t score = 0;
+	r.status = phifd_monitor_get_local_health(m, &score);
+	r.value = score;
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
 gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
 		uint64_t now, double *out, phifd_status *statuses) {
 	gophifd_res r;

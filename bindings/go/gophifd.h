@@ -28,6 +28,7 @@ typedef struct { phifd_status status; char *msg; uint64_t value; } gophifd_u64_r
 typedef struct { phifd_status status; char *msg; phifd_monitor_stats stats; } gophifd_stats_res;
 typedef struct { phifd_status status; char *msg; phifd_generation *clock; } gophifd_clock_res;
 typedef struct { phifd_status status; char *msg; bool step_down; } gophifd_observe_res;
+typedef struct { phifd_status status; char *msg; bool counted; } gophifd_counted_res;
 
 gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
 gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
@@ -40,6 +41,11 @@ gophifd_u64_res gophifd_poll(phifd_monitor *m, uint64_t now, phifd_event *events
 gophifd_stats_res gophifd_stats(const phifd_monitor *m);
 gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
 		const uint64_t *gens, const uint64_t *times, size_t count, phifd_status *statuses);
+gophifd_counted_res gophifd_heartbeat_version(phifd_monitor *m, uint64_t node, uint64_t gen,
+		uint64_t version, uint64_t now);
+gophifd_res gophifd_report_suspect(phifd_monitor *m, uint64_t node, uint64_t reporter);
+gophifd_res gophifd_set_local_health(phifd_monitor *m, uint32_t score);
+gophifd_u64_res gophifd_get_local_health(const phifd_monitor *m);
 gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
 		uint64_t now, double *out, phifd_status *statuses);
 

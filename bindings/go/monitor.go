@@ -81,6 +81,85 @@ func (m *Monitor) Heartbeat(node, generation, now uint64) error {
 	return errorFrom(r.status, r.msg)
 }
 
+// HeartbeatVersion records a heartbeat from node carrying generation and version (a counter the
+// sender increments with every heartbeat, as gossip protocols spread it), received at now
+// (monotonic ns). It counts only when (generation, version) is newer than anything seen for the
+// node: the same version relayed by many peers is one arrival, and an old version arriving late
+// is ignored (counted false, err nil, Stats' DuplicateHeartbeats grows). When versions jump, the
+// window learns the gap between observations and NodeInfo's HeartbeatIntervalNs estimates the
+// per-heartbeat interval. A counted arrival clears every suspicion report about the node
+// (see ReportSuspect). Otherwise as Heartbeat (unknown nodes are added, a higher generation is
+// a restart).
+//
+// Errors: ErrStaleGeneration when generation is lower than the node's current one; ErrClosed.
+func (m *Monitor) HeartbeatVersion(node, generation, version, now uint64) (counted bool, err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return false, ErrClosed
+	}
+	r := C.gophifd_heartbeat_version(m.ptr, C.uint64_t(node), C.uint64_t(generation),
+		C.uint64_t(version), C.uint64_t(now))
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return false, err
+	}
+	return bool(r.counted), nil
+}
+
+// ReportSuspect records that peer reporter suspects node (suspicion spread by gossip).
+// Confirmations from distinct reporters shorten the silence needed to convict node by
+// Lifeguard's formula: with n reporters, k = ConfirmationsExpected and r =
+// ConfirmationMinRatio, the node's deadline is multiplied by
+// max(r, 1 - (1 - r) * ln(n + 1) / ln(k + 1)). Repeated reports from one reporter count once; at
+// most k reporters are kept per node (memory stays bounded however many report); the node's next
+// counted heartbeat clears them. NodeInfo's Confirmations is the current n.
+//
+// Errors: ErrInvalidArg (reporter == node), ErrUnknownNode, ErrClosed.
+func (m *Monitor) ReportSuspect(node, reporter uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	r := C.gophifd_report_suspect(m.ptr, C.uint64_t(node), C.uint64_t(reporter))
+	runtime.KeepAlive(m)
+	return errorFrom(r.status, r.msg)
+}
+
+// SetLocalHealth sets this host's own health score, 0 (healthy) to the configured maximum
+// (Config.SetMaxLocalHealth, default 7): raise it when the host struggles (failed probes,
+// event-loop lag, queue depth) and lower it when it recovers. Every node's time to conviction
+// is multiplied by 1 + the effective score (see LocalHealth), Lifeguard's local health
+// multiplier. Errors: ErrInvalidArg (score above the maximum; nothing changes), ErrClosed.
+func (m *Monitor) SetLocalHealth(score uint32) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return ErrClosed
+	}
+	r := C.gophifd_set_local_health(m.ptr, C.uint32_t(score))
+	runtime.KeepAlive(m)
+	return errorFrom(r.status, r.msg)
+}
+
+// LocalHealth returns the effective local health score: the host's (SetLocalHealth) plus the
+// monitor's own (raised by late polls and detected pauses of this process), capped at the
+// configured maximum. Read-only. Errors: ErrClosed.
+func (m *Monitor) LocalHealth() (uint32, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.ptr == nil {
+		return 0, ErrClosed
+	}
+	r := C.gophifd_get_local_health(m.ptr)
+	runtime.KeepAlive(m)
+	if err := errorFrom(r.status, r.msg); err != nil {
+		return 0, err
+	}
+	return uint32(r.value), nil
+}
+
 // AddNode registers node at now before its first heartbeat (state UNKNOWN), so that it becomes
 // FAILED if it sends none within the first-heartbeat timeout. Registering a node already
 // monitored changes nothing. Errors: ErrClosed.
@@ -141,18 +220,21 @@ func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
 	}
 	i := &r.info
 	return NodeInfo{
-		Node:            uint64(i.node),
-		Generation:      uint64(i.generation),
-		State:           State(i.state),
-		Phi:             float64(i.phi),
-		HasArrival:      i.has_arrival != 0,
-		LastArrivalNs:   uint64(i.last_arrival_ns),
-		SilenceOriginNs: uint64(i.silence_origin_ns),
-		Samples:         uint64(i.samples),
-		MeanNs:          float64(i.mean_ns),
-		StdDevNs:        float64(i.sd_ns),
-		SuspectAfter:    durationFromNs(uint64(i.suspect_after_ns)),
-		FailAfter:       durationFromNs(uint64(i.fail_after_ns)),
+		Node:                uint64(i.node),
+		Generation:          uint64(i.generation),
+		State:               State(i.state),
+		Phi:                 float64(i.phi),
+		HasArrival:          i.has_arrival != 0,
+		LastArrivalNs:       uint64(i.last_arrival_ns),
+		SilenceOriginNs:     uint64(i.silence_origin_ns),
+		Samples:             uint64(i.samples),
+		MeanNs:              float64(i.mean_ns),
+		StdDevNs:            float64(i.sd_ns),
+		SuspectAfter:        durationFromNs(uint64(i.suspect_after_ns)),
+		FailAfter:           durationFromNs(uint64(i.fail_after_ns)),
+		Version:             uint64(i.version),
+		HeartbeatIntervalNs: float64(i.heartbeat_interval_ns),
+		Confirmations:       uint32(i.confirmations),
 	}, nil
 }
 
@@ -241,10 +323,16 @@ func (m *Monitor) Stats() (Stats, error) {
 		return Stats{}, err
 	}
 	return Stats{
-		Nodes:           uint64(r.stats.nodes),
-		PendingEvents:   uint64(r.stats.pending_events),
-		DroppedEvents:   uint64(r.stats.dropped_events),
-		StaleHeartbeats: uint64(r.stats.stale_heartbeats),
+		Nodes:               uint64(r.stats.nodes),
+		PendingEvents:       uint64(r.stats.pending_events),
+		DroppedEvents:       uint64(r.stats.dropped_events),
+		StaleHeartbeats:     uint64(r.stats.stale_heartbeats),
+		DuplicateHeartbeats: uint64(r.stats.duplicate_heartbeats),
+		PausesDetected:      uint64(r.stats.pauses_detected),
+		LastPauseStartNs:    uint64(r.stats.last_pause_start_ns),
+		LastPauseEndNs:      uint64(r.stats.last_pause_end_ns),
+		GraceUntilNs:        uint64(r.stats.grace_until_ns),
+		LocalHealth:         uint32(r.stats.local_health),
 	}, nil
 }
 

@@ -151,6 +151,17 @@ type NodeInfo struct {
 	// FailAfter is the silence after SilenceOriginNs at which the node becomes FAILED: "how long
 	// until this node is declared dead" (saturated at the largest Duration).
 	FailAfter time.Duration
+	// Version is the highest heartbeat version seen in the current generation
+	// (HeartbeatVersion; plain heartbeats count too).
+	Version uint64
+	// HeartbeatIntervalNs is the sender's own heartbeat interval estimate, ns: time between
+	// counted arrivals divided by the versions they advanced, smoothed. About MeanNs for direct
+	// heartbeats; with gossip it stays the per-heartbeat interval while MeanNs is the gap between
+	// observations.
+	HeartbeatIntervalNs float64
+	// Confirmations is the number of distinct peers currently reporting the node as suspect
+	// (ReportSuspect; at most the configured ConfirmationsExpected).
+	Confirmations uint32
 }
 
 // Mean returns MeanNs as a Duration (rounded to the nearest nanosecond).
@@ -159,10 +170,30 @@ func (i NodeInfo) Mean() time.Duration { return time.Duration(math.Round(i.MeanN
 // StdDev returns StdDevNs as a Duration (rounded to the nearest nanosecond).
 func (i NodeInfo) StdDev() time.Duration { return time.Duration(math.Round(i.StdDevNs)) }
 
+// HeartbeatInterval returns HeartbeatIntervalNs as a Duration (rounded to the nearest nanosecond).
+func (i NodeInfo) HeartbeatInterval() time.Duration {
+	return time.Duration(math.Round(i.HeartbeatIntervalNs))
+}
+
 // Stats are a monitor's counters, from [Monitor.Stats].
 type Stats struct {
 	Nodes           uint64 // nodes currently monitored
 	PendingEvents   uint64 // events waiting for Poll
 	DroppedEvents   uint64 // events dropped because more than 1,048,576 were waiting
 	StaleHeartbeats uint64 // heartbeats rejected with ErrStaleGeneration
+	// DuplicateHeartbeats counts versioned heartbeats ignored because their (generation,
+	// version) was not newer than what was seen (HeartbeatVersion returned counted false).
+	DuplicateHeartbeats uint64
+	// PausesDetected counts pauses of this process detected from the gaps between calls.
+	PausesDetected uint64
+	// LastPauseStartNs is the last call before the last detected pause (monotonic ns; 0 if none).
+	LastPauseStartNs uint64
+	// LastPauseEndNs is the first call after the last detected pause (monotonic ns; 0 if none).
+	LastPauseEndNs uint64
+	// GraceUntilNs: no node is convicted before this instant (monotonic ns; 0 if no pause was
+	// detected).
+	GraceUntilNs uint64
+	// LocalHealth is the effective local health score (0 = healthy); convicting takes
+	// 1 + LocalHealth times longer. Same as Monitor.LocalHealth.
+	LocalHealth uint32
 }
