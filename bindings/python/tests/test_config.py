@@ -24,6 +24,12 @@ ALL_SETTINGS = dict(
     round_trip_ns=SECOND // 100,
     first_heartbeat_timeout_ns=7 * SECOND,
     recovery_heartbeats=3,
+    local_pause_threshold_ns=SECOND,
+    local_pause_grace_ns=3 * SECOND,
+    burst_fraction=0.1,
+    max_local_health=4,
+    confirmations_expected=5,
+    confirmation_min_ratio=0.75,
 )
 
 
@@ -85,6 +91,20 @@ def test_library_rejects_unknown_estimator_code() -> None:
         ("first_heartbeat_timeout_ns", 0, "phifd_config_set_first_heartbeat_timeout_ns"),
         ("recovery_heartbeats", 0, "phifd_config_set_recovery_heartbeats"),
         ("recovery_heartbeats", 256, "phifd_config_set_recovery_heartbeats"),
+        ("local_pause_threshold_ns", 0, "phifd_config_set_local_pause_threshold_ns"),
+        ("local_pause_threshold_ns", 12 * 86_400 * SECOND, "phifd_config_set_local_pause_threshold_ns"),
+        ("local_pause_grace_ns", 12 * 86_400 * SECOND, "phifd_config_set_local_pause_grace_ns"),
+        ("burst_fraction", 1.0, "phifd_config_set_burst_fraction"),
+        ("burst_fraction", -0.01, "phifd_config_set_burst_fraction"),
+        ("burst_fraction", float("nan"), "phifd_config_set_burst_fraction"),
+        ("burst_fraction", float("inf"), "phifd_config_set_burst_fraction"),
+        ("max_local_health", 65, "phifd_config_set_max_local_health"),
+        ("confirmations_expected", 0, "phifd_config_set_confirmations_expected"),
+        ("confirmations_expected", 65, "phifd_config_set_confirmations_expected"),
+        ("confirmation_min_ratio", 0.0, "phifd_config_set_confirmation_min_ratio"),
+        ("confirmation_min_ratio", 1.0000001, "phifd_config_set_confirmation_min_ratio"),
+        ("confirmation_min_ratio", -0.5, "phifd_config_set_confirmation_min_ratio"),
+        ("confirmation_min_ratio", float("nan"), "phifd_config_set_confirmation_min_ratio"),
     ],
 )
 def test_invalid_values_raise_library_errors(key: str, value: object, fragment: str) -> None:
@@ -97,6 +117,27 @@ def test_invalid_values_raise_library_errors(key: str, value: object, fragment: 
         assert getattr(cfg, key) is None
 
 
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("local_pause_threshold_ns", 1),
+        ("local_pause_grace_ns", 0),
+        ("burst_fraction", 0.0),
+        ("burst_fraction", 0.999),
+        ("max_local_health", 0),
+        ("max_local_health", 64),
+        ("confirmations_expected", 1),
+        ("confirmations_expected", 64),
+        ("confirmation_min_ratio", 1e-9),
+        ("confirmation_min_ratio", 1),
+    ],
+)
+def test_boundary_values_of_the_delay_settings_are_accepted(key: str, value: object) -> None:
+    with phifd.Config(**{key: value}) as cfg:
+        assert getattr(cfg, key) == value
+        phifd.Monitor(cfg).close()
+
+
 def test_out_of_range_ints_are_rejected_before_the_library() -> None:
     with phifd.Config() as cfg:
         with pytest.raises(phifd.InvalidArgumentError, match="out of range"):
@@ -105,6 +146,16 @@ def test_out_of_range_ints_are_rejected_before_the_library() -> None:
             cfg.heartbeat_interval_ns = 1 << 64
         with pytest.raises(phifd.InvalidArgumentError, match="out of range"):
             cfg.recovery_heartbeats = 1 << 32
+        with pytest.raises(phifd.InvalidArgumentError, match="out of range"):
+            cfg.max_local_health = -1
+        with pytest.raises(phifd.InvalidArgumentError, match="out of range"):
+            cfg.confirmations_expected = 1 << 32
+        with pytest.raises(phifd.InvalidArgumentError, match="out of range"):
+            cfg.local_pause_grace_ns = -1
+        with pytest.raises(TypeError):
+            cfg.burst_fraction = "0.1"  # type: ignore[assignment]
+        with pytest.raises(TypeError):
+            cfg.confirmations_expected = 2.0  # type: ignore[assignment]
         with pytest.raises(TypeError):
             cfg.window = 2.5  # type: ignore[assignment]
         with pytest.raises(TypeError):

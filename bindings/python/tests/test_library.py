@@ -145,10 +145,14 @@ def test_enum_values_match_header(root: Path) -> None:
 
 
 def test_struct_sizes() -> None:
-    # Hand-counted from the header: 2 x u32 + 10 x 8-byte fields + 2 x u32; event frozen at 48.
-    assert ctypes.sizeof(_ffi.NodeInfoStruct) == 96
+    # Hand-counted from the header. node_info v1: 2 x u32 + 10 x 8-byte fields + 2 x u32 = 96;
+    # v2 adds u64 version, double heartbeat_interval_ns, 2 x u32 = 120.
+    # monitor_stats v1: 2 x u32 + 4 x u64 = 40; v2 adds 5 x u64 + 2 x u32 = 88. Event frozen at 48.
+    assert ctypes.sizeof(_ffi.NodeInfoStruct) == 120
+    assert _ffi.NodeInfoStruct.version.offset == 96 == _ffi.NODE_INFO_V1_SIZE
     assert ctypes.sizeof(_ffi.EventStruct) == 48
-    assert ctypes.sizeof(_ffi.MonitorStatsStruct) == 40
+    assert ctypes.sizeof(_ffi.MonitorStatsStruct) == 88
+    assert _ffi.MonitorStatsStruct.duplicate_heartbeats.offset == 40 == _ffi.MONITOR_STATS_V1_SIZE
 
 
 @pytest.mark.parametrize(
@@ -202,6 +206,28 @@ def test_buffer_too_small_from_the_library() -> None:
             _ffi.check(st)
         assert "size" in info.value.message
         assert raw.node == 0  # out-params untouched on failure
+
+
+def test_first_struct_versions_are_still_accepted() -> None:
+    # A caller that knows only version 1 (96 / 40 bytes) gets exactly those bytes written.
+    with phifd.Monitor() as m:
+        m.heartbeat_version(1, 1, 42, 10**9)
+        raw = _ffi.NodeInfoStruct()
+        raw.size = _ffi.NODE_INFO_V1_SIZE
+        raw.version = 12345  # beyond the v1 size: must stay untouched
+        assert _ffi.lib.phifd_node_get_info(m._ptr, 1, 10**9, ctypes.byref(raw)) == 0
+        assert raw.size == 96 and raw.node == 1 and raw.generation == 1
+        assert raw.version == 12345
+        raw.size = ctypes.sizeof(raw)
+        assert _ffi.lib.phifd_node_get_info(m._ptr, 1, 10**9, ctypes.byref(raw)) == 0
+        assert raw.size == 120 and raw.version == 42
+        stats = _ffi.MonitorStatsStruct()
+        stats.size = _ffi.MONITOR_STATS_V1_SIZE
+        stats.pauses_detected = 777
+        assert _ffi.lib.phifd_monitor_get_stats(m._ptr, ctypes.byref(stats)) == 0
+        assert stats.size == 40 and stats.nodes == 1 and stats.pauses_detected == 777
+        stats.size = 39
+        assert _ffi.lib.phifd_monitor_get_stats(m._ptr, ctypes.byref(stats)) == phifd.Status.BUFFER_TOO_SMALL
 
 
 def test_last_error_message_is_per_thread() -> None:

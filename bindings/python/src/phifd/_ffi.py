@@ -28,8 +28,15 @@ BUNDLED_NAME = "libphifd.so"
 c_status = c_uint32
 
 
+#: Size of the first version of ``struct phifd_node_info`` (still accepted by the library).
+NODE_INFO_V1_SIZE = 96
+#: Size of the first version of ``struct phifd_monitor_stats`` (still accepted by the library).
+MONITOR_STATS_V1_SIZE = 40
+
+
 class NodeInfoStruct(ctypes.Structure):
-    """``struct phifd_node_info`` (versioned by its leading ``size`` field)."""
+    """``struct phifd_node_info``, version 2 (120 bytes; versioned by its leading ``size``
+    field, which the binding sets to ``sizeof`` this structure)."""
 
     _fields_ = [
         ("size", c_uint32),
@@ -46,6 +53,11 @@ class NodeInfoStruct(ctypes.Structure):
         ("fail_after_ns", c_uint64),
         ("has_arrival", c_uint32),
         ("reserved", c_uint32),
+        # version 2
+        ("version", c_uint64),
+        ("heartbeat_interval_ns", c_double),
+        ("confirmations", c_uint32),
+        ("reserved2", c_uint32),
     ]
 
 
@@ -65,7 +77,8 @@ class EventStruct(ctypes.Structure):
 
 
 class MonitorStatsStruct(ctypes.Structure):
-    """``struct phifd_monitor_stats`` (versioned by its leading ``size`` field)."""
+    """``struct phifd_monitor_stats``, version 2 (88 bytes; versioned by its leading ``size``
+    field, which the binding sets to ``sizeof`` this structure)."""
 
     _fields_ = [
         ("size", c_uint32),
@@ -74,10 +87,20 @@ class MonitorStatsStruct(ctypes.Structure):
         ("pending_events", c_uint64),
         ("dropped_events", c_uint64),
         ("stale_heartbeats", c_uint64),
+        # version 2
+        ("duplicate_heartbeats", c_uint64),
+        ("pauses_detected", c_uint64),
+        ("last_pause_start_ns", c_uint64),
+        ("last_pause_end_ns", c_uint64),
+        ("grace_until_ns", c_uint64),
+        ("local_health", c_uint32),
+        ("reserved2", c_uint32),
     ]
 
 
 assert ctypes.sizeof(EventStruct) == 48
+assert ctypes.sizeof(NodeInfoStruct) == 120
+assert ctypes.sizeof(MonitorStatsStruct) == 88
 
 c_config_p = c_void_p
 c_monitor_p = c_void_p
@@ -105,6 +128,12 @@ PROTOTYPES = {
     "phifd_config_set_round_trip_ns": (c_status, [c_config_p, c_uint64]),
     "phifd_config_set_first_heartbeat_timeout_ns": (c_status, [c_config_p, c_uint64]),
     "phifd_config_set_recovery_heartbeats": (c_status, [c_config_p, c_uint32]),
+    "phifd_config_set_local_pause_threshold_ns": (c_status, [c_config_p, c_uint64]),
+    "phifd_config_set_local_pause_grace_ns": (c_status, [c_config_p, c_uint64]),
+    "phifd_config_set_burst_fraction": (c_status, [c_config_p, c_double]),
+    "phifd_config_set_max_local_health": (c_status, [c_config_p, c_uint32]),
+    "phifd_config_set_confirmations_expected": (c_status, [c_config_p, c_uint32]),
+    "phifd_config_set_confirmation_min_ratio": (c_status, [c_config_p, c_double]),
     "phifd_generation_open": (c_status, [c_char_p, POINTER(c_generation_p)]),
     "phifd_generation_new_in_memory": (c_status, [c_uint64, POINTER(c_generation_p)]),
     "phifd_generation_free": (None, [c_generation_p]),
@@ -115,6 +144,13 @@ PROTOTYPES = {
     "phifd_monitor_new": (c_status, [c_config_p, POINTER(c_monitor_p)]),
     "phifd_monitor_free": (None, [c_monitor_p]),
     "phifd_heartbeat": (c_status, [c_monitor_p, c_uint64, c_uint64, c_uint64]),
+    "phifd_heartbeat_version": (
+        c_status,
+        [c_monitor_p, c_uint64, c_uint64, c_uint64, c_uint64, POINTER(c_bool)],
+    ),
+    "phifd_node_report_suspect": (c_status, [c_monitor_p, c_uint64, c_uint64]),
+    "phifd_monitor_set_local_health": (c_status, [c_monitor_p, c_uint32]),
+    "phifd_monitor_get_local_health": (c_status, [c_monitor_p, POINTER(c_uint32)]),
     "phifd_node_add": (c_status, [c_monitor_p, c_uint64, c_uint64, c_uint64]),
     "phifd_node_remove": (c_status, [c_monitor_p, c_uint64]),
     "phifd_phi": (c_status, [c_monitor_p, c_uint64, c_uint64, P_f64]),

@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from array import array
-from ctypes import byref, c_double, c_size_t, c_uint32, c_uint64, c_void_p, sizeof
+from ctypes import byref, c_bool, c_double, c_size_t, c_uint32, c_uint64, c_void_p, sizeof
 from datetime import timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
 
@@ -162,6 +162,12 @@ class Config:
         "round_trip_ns": ("phifd_config_set_round_trip_ns", "u64"),
         "first_heartbeat_timeout_ns": ("phifd_config_set_first_heartbeat_timeout_ns", "u64"),
         "recovery_heartbeats": ("phifd_config_set_recovery_heartbeats", "u32"),
+        "local_pause_threshold_ns": ("phifd_config_set_local_pause_threshold_ns", "u64"),
+        "local_pause_grace_ns": ("phifd_config_set_local_pause_grace_ns", "u64"),
+        "burst_fraction": ("phifd_config_set_burst_fraction", "f64"),
+        "max_local_health": ("phifd_config_set_max_local_health", "u32"),
+        "confirmations_expected": ("phifd_config_set_confirmations_expected", "u32"),
+        "confirmation_min_ratio": ("phifd_config_set_confirmation_min_ratio", "f64"),
     }
 
     def __init__(
@@ -178,6 +184,12 @@ class Config:
         round_trip_ns: Optional[int] = None,
         first_heartbeat_timeout_ns: Optional[int] = None,
         recovery_heartbeats: Optional[int] = None,
+        local_pause_threshold_ns: Optional[int] = None,
+        local_pause_grace_ns: Optional[int] = None,
+        burst_fraction: Optional[float] = None,
+        max_local_health: Optional[int] = None,
+        confirmations_expected: Optional[int] = None,
+        confirmation_min_ratio: Optional[float] = None,
     ) -> None:
         """Creates a configuration; each keyword given sets that setting (see the properties)."""
         self._lock = threading.Lock()
@@ -198,6 +210,12 @@ class Config:
             round_trip_ns=round_trip_ns,
             first_heartbeat_timeout_ns=first_heartbeat_timeout_ns,
             recovery_heartbeats=recovery_heartbeats,
+            local_pause_threshold_ns=local_pause_threshold_ns,
+            local_pause_grace_ns=local_pause_grace_ns,
+            burst_fraction=burst_fraction,
+            max_local_health=max_local_health,
+            confirmations_expected=confirmations_expected,
+            confirmation_min_ratio=confirmation_min_ratio,
         )
         try:
             for key, value in args.items():
@@ -287,7 +305,7 @@ class Config:
 
     @property
     def min_std_deviation_ns(self) -> Optional[int]:
-        """Floor of the standard deviation used by phi, ns, > 0 (default heartbeat interval / 10)."""
+        """Floor of the standard deviation used by phi, ns, > 0 (default heartbeat interval / 4)."""
         return self._get("min_std_deviation_ns")  # type: ignore[no-any-return]
 
     @min_std_deviation_ns.setter
@@ -341,6 +359,71 @@ class Config:
     @recovery_heartbeats.setter
     def recovery_heartbeats(self, value: int) -> None:
         self._set("recovery_heartbeats", value)
+
+    @property
+    def local_pause_threshold_ns(self) -> Optional[int]:
+        """Gap between two calls on the monitor, ns, > 0, beyond which the monitor concludes that
+        its own process was paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x
+        the usual gap between polls, and 8 polls must have established that cadence. After a
+        pause no node is convicted for :attr:`local_pause_grace_ns` and no interval spanning
+        the pause is learned. Default: half the steady timeout (the silence that takes phi to
+        the threshold on a steady history). Poll at least every heartbeat interval."""
+        return self._get("local_pause_threshold_ns")  # type: ignore[no-any-return]
+
+    @local_pause_threshold_ns.setter
+    def local_pause_threshold_ns(self, value: int) -> None:
+        self._set("local_pause_threshold_ns", value)
+
+    @property
+    def local_pause_grace_ns(self) -> Optional[int]:
+        """How long after a detected local pause no node is convicted, ns, 0 allowed
+        (default 2 x the steady timeout)."""
+        return self._get("local_pause_grace_ns")  # type: ignore[no-any-return]
+
+    @local_pause_grace_ns.setter
+    def local_pause_grace_ns(self, value: int) -> None:
+        self._set("local_pause_grace_ns", value)
+
+    @property
+    def burst_fraction(self) -> Optional[float]:
+        """In [0, 1): an interval shorter than this fraction of the learned mean is not learned
+        (the arrival still counts), so bursts delivered after a stall do not distort the
+        statistics. 0 learns every interval (default 0.25)."""
+        return self._get("burst_fraction")  # type: ignore[no-any-return]
+
+    @burst_fraction.setter
+    def burst_fraction(self, value: float) -> None:
+        self._set("burst_fraction", value)
+
+    @property
+    def max_local_health(self) -> Optional[int]:
+        """Largest local health score, 0 to 64 (default 7: convicting takes at most 8 x longer).
+        See :attr:`Monitor.local_health`."""
+        return self._get("max_local_health")  # type: ignore[no-any-return]
+
+    @max_local_health.setter
+    def max_local_health(self, value: int) -> None:
+        self._set("max_local_health", value)
+
+    @property
+    def confirmations_expected(self) -> Optional[int]:
+        """``k``, the number of distinct suspicion reports (:meth:`Monitor.report_suspect`)
+        after which conviction needs only the minimum silence, 1 to 64 (default 3)."""
+        return self._get("confirmations_expected")  # type: ignore[no-any-return]
+
+    @confirmations_expected.setter
+    def confirmations_expected(self, value: int) -> None:
+        self._set("confirmations_expected", value)
+
+    @property
+    def confirmation_min_ratio(self) -> Optional[float]:
+        """In (0, 1]: the fraction of a node's own deadline after which it is convicted once
+        ``confirmations_expected`` peers report it (default 0.5)."""
+        return self._get("confirmation_min_ratio")  # type: ignore[no-any-return]
+
+    @confirmation_min_ratio.setter
+    def confirmation_min_ratio(self, value: float) -> None:
+        self._set("confirmation_min_ratio", value)
 
     def close(self) -> None:
         """Releases the C handle. Idempotent; afterwards setters raise :class:`InvalidHandleError`."""
@@ -440,6 +523,95 @@ class Monitor(OwnedHandle):
         if status:
             check(status)
 
+    def heartbeat_version(
+        self, node: int, generation: int, version: int, now_ns: Optional[int] = None
+    ) -> bool:
+        """Records a heartbeat that carries ``version``, a counter the sender increments with
+        every heartbeat (as gossip spreads it), received at ``now_ns``. Returns True if it
+        counted: only a ``(generation, version)`` newer than anything seen for the node counts,
+        so the same version relayed by many peers is one arrival and an old version arriving
+        late is ignored (False; counted in :attr:`MonitorStats.duplicate_heartbeats`). When
+        versions jump, the window learns the gap between observations and the per-heartbeat
+        interval is estimated separately (:attr:`NodeInfo.heartbeat_interval_ns`). A counted
+        arrival clears every suspicion report about the node. Otherwise as :meth:`heartbeat`.
+
+        Raises :class:`StaleGenerationError` if ``generation`` is lower than the node's current
+        one (nothing changes).
+        """
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.heartbeat_version", node=node, generation=generation, version=version, now_ns=now_ns)
+        counted = c_bool()
+        ptr = self._enter("heartbeat_version")
+        try:
+            status = lib.phifd_heartbeat_version(ptr, node, generation, version, now_ns, byref(counted))
+        finally:
+            self._active.pop()
+        check(status)
+        return bool(counted.value)
+
+    def report_suspect(self, node: int, reporter: int) -> None:
+        """Records that peer ``reporter`` suspects ``node`` (suspicion spread by gossip).
+        Reports from distinct reporters shorten the silence that convicts ``node`` by
+        Lifeguard's formula: ``fail_after = ceil(base * max(r, 1 - (1 - r) * ln(n + 1) /
+        ln(k + 1)))`` with ``n`` distinct reporters, ``k`` = :attr:`Config.confirmations_expected`
+        and ``r`` = :attr:`Config.confirmation_min_ratio`. Repeated reports from one reporter
+        count once; at most ``k`` reporters are kept; the node's next counted heartbeat clears
+        them (:attr:`NodeInfo.confirmations`).
+
+        Raises :class:`UnknownNodeError` if ``node`` is not monitored, or
+        :class:`InvalidArgumentError` if ``reporter == node``.
+        """
+        _check_u64("Monitor.report_suspect", node=node, reporter=reporter)
+        ptr = self._enter("report_suspect")
+        try:
+            status = lib.phifd_node_report_suspect(ptr, node, reporter)
+        finally:
+            self._active.pop()
+        check(status)
+
+    @property
+    def local_health(self) -> int:
+        """The local health score (Lifeguard's local health multiplier): every node's time to
+        conviction is multiplied by ``1 + score``.
+
+        Reading gives the effective score: the host's (the value set here) plus the monitor's
+        own (raised by late polls and detected pauses), capped at
+        :attr:`Config.max_local_health`. Setting gives the host's score, 0 (healthy) to
+        ``max_local_health`` (default 7): raise it when this host struggles (failed probes,
+        event-loop lag, queue depth), lower it when it recovers. A score above the maximum
+        raises :class:`InvalidArgumentError`.
+        """
+        out = c_uint32()
+        ptr = self._enter("local_health")
+        try:
+            status = lib.phifd_monitor_get_local_health(ptr, byref(out))
+        finally:
+            self._active.pop()
+        check(status)
+        return out.value
+
+    @local_health.setter
+    def local_health(self, score: int) -> None:
+        self.set_local_health(score)
+
+    def set_local_health(self, score: int) -> None:
+        """Sets the host's local health score (same as assigning :attr:`local_health`).
+        Raises :class:`InvalidArgumentError` if ``score`` is negative or above
+        :attr:`Config.max_local_health`, :class:`TypeError` if it is not an int."""
+        if isinstance(score, bool) or not isinstance(score, int):
+            raise TypeError(f"Monitor.local_health: expected an int, got {type(score).__name__}")
+        if not 0 <= score < _U32_LIMIT:
+            raise InvalidArgumentError(
+                Status.INVALID_ARG, f"Monitor.local_health: {score} is out of range [0, 2**32)"
+            )
+        ptr = self._enter("set_local_health")
+        try:
+            status = lib.phifd_monitor_set_local_health(ptr, score)
+        finally:
+            self._active.pop()
+        check(status)
+
     def add_node(self, node: int, generation: int = 0, now_ns: Optional[int] = None) -> None:
         """Registers ``node`` at ``now_ns`` before its first heartbeat (state UNKNOWN), so that
         it becomes FAILED if it never sends one within the first-heartbeat timeout. Registering
@@ -515,6 +687,9 @@ class Monitor(OwnedHandle):
             suspect_after_ns=raw.suspect_after_ns,
             fail_after_ns=raw.fail_after_ns,
             has_arrival=bool(raw.has_arrival),
+            version=raw.version,
+            heartbeat_interval_ns=raw.heartbeat_interval_ns,
+            confirmations=raw.confirmations,
         )
 
     def time_until_phi(self, node: int, phi: float) -> int:
@@ -592,7 +767,8 @@ class Monitor(OwnedHandle):
         return self.node_count()
 
     def stats(self) -> MonitorStats:
-        """The monitor's counters (nodes, pending, dropped and stale events)."""
+        """The monitor's counters (nodes, pending, dropped, stale and duplicate events) and the
+        state of its pause guard and local health (see :class:`MonitorStats`)."""
         raw = MonitorStatsStruct()
         raw.size = sizeof(MonitorStatsStruct)
         ptr = self._enter("stats")
@@ -606,6 +782,12 @@ class Monitor(OwnedHandle):
             pending_events=raw.pending_events,
             dropped_events=raw.dropped_events,
             stale_heartbeats=raw.stale_heartbeats,
+            duplicate_heartbeats=raw.duplicate_heartbeats,
+            pauses_detected=raw.pauses_detected,
+            last_pause_start_ns=raw.last_pause_start_ns,
+            last_pause_end_ns=raw.last_pause_end_ns,
+            grace_until_ns=raw.grace_until_ns,
+            local_health=raw.local_health,
         )
 
     def heartbeat_batch(

@@ -94,6 +94,14 @@ class NodeInfo:
         suspect_after_ns: silence after ``silence_origin_ns`` at which the node becomes SUSPECT.
         fail_after_ns: silence after ``silence_origin_ns`` at which it becomes FAILED.
         has_arrival: True once a heartbeat was recorded for the current registration.
+        version: highest heartbeat version seen in the current generation (plain heartbeats
+            count too); see :meth:`phifd.Monitor.heartbeat_version`.
+        heartbeat_interval_ns: the sender's own heartbeat interval estimate, ns (smoothed time
+            between counted arrivals divided by the versions they advanced). About ``mean_ns``
+            for direct heartbeats; with gossip, the per-heartbeat interval while ``mean_ns`` is
+            the gap between observations.
+        confirmations: distinct peers currently reporting the node as suspect
+            (:meth:`phifd.Monitor.report_suspect`; at most ``confirmations_expected`` are kept).
     """
 
     node: int
@@ -108,6 +116,9 @@ class NodeInfo:
     suspect_after_ns: int
     fail_after_ns: int
     has_arrival: bool
+    version: int = 0
+    heartbeat_interval_ns: float = 0.0
+    confirmations: int = 0
 
     @property
     def suspect_after(self) -> timedelta:
@@ -130,9 +141,24 @@ class MonitorStats:
         pending_events: events waiting for :meth:`phifd.Monitor.poll`.
         dropped_events: events dropped because more than 1,048,576 were waiting.
         stale_heartbeats: heartbeats rejected with :class:`phifd.StaleGenerationError`.
+        duplicate_heartbeats: versioned heartbeats ignored because their ``(generation,
+            version)`` was not newer than what was seen.
+        pauses_detected: pauses of this process detected from the gaps between calls.
+        last_pause_start_ns: the last detected pause began after this call time, ns (0 if none).
+        last_pause_end_ns: the first call after the last detected pause, ns (0 if none).
+        grace_until_ns: no node is convicted before this instant, ns (0 if no pause was detected).
+        local_health: effective local health score (0 = healthy; the host's score set with
+            :attr:`phifd.Monitor.local_health` plus the monitor's own, capped); convicting
+            takes ``1 + local_health`` times longer.
     """
 
     nodes: int
     pending_events: int
     dropped_events: int
     stale_heartbeats: int
+    duplicate_heartbeats: int = 0
+    pauses_detected: int = 0
+    last_pause_start_ns: int = 0
+    last_pause_end_ns: int = 0
+    grace_until_ns: int = 0
+    local_health: int = 0
