@@ -239,11 +239,11 @@ typedef struct phifd_monitor_stats {
    */
   uint64_t duplicate_heartbeats;
   /**
-   * Pauses of this process detected from the gaps between polls.
+   * Pauses of this process detected from the gaps between calls (heartbeats and polls).
    */
   uint64_t pauses_detected;
   /**
-   * The last detected pause: last poll before it, ns (0 if none).
+   * The last detected pause: the last call (heartbeat or poll) before it, ns (0 if none).
    */
   uint64_t last_pause_start_ns;
   /**
@@ -496,8 +496,9 @@ phifd_status phifd_config_set_first_heartbeat_timeout_ns(struct phifd_config *cf
 phifd_status phifd_config_set_recovery_heartbeats(struct phifd_config *cfg, uint32_t heartbeats);
 
 /**
- * Sets the gap between polls (ns) beyond which the monitor concludes that its own process was
- * paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x the usual gap between polls.
+ * Sets the gap between two calls on the monitor (heartbeats or polls), ns, beyond which the monitor
+ * concludes that its own process was paused (GC, CPU starvation, SIGSTOP); the gap must also exceed
+ * 4 x the usual gap between polls, and nothing is judged before 8 polls have shown the cadence.
  * After a pause, no node is convicted for the grace period and no interval spanning the pause is
  * learned. Default: half the steady timeout (the time phi takes to reach the threshold on a steady
  * history), the shortest pause that together with ordinary jitter can convict a healthy peer.

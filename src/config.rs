@@ -15,7 +15,7 @@
 //! | acceptable pause | 0 | phi should reflect what was learned; pauses are better tolerated by setting it explicitly (Akka uses 3 s) |
 //! | max interval | 2 × interval for `Exponential`, none otherwise | Cassandra drops intervals above 2 s with a 1 s gossip interval; the normal models already refuse to learn intervals once phi reached the threshold |
 //! | first-heartbeat timeout | the time the seeded history takes to reach the threshold | a node that never sends a heartbeat is convicted as fast as one that sent one and went silent |
-//! | local pause threshold | half the steady timeout | a gap between polls that long is a pause of this process (also required: 4 × the usual poll gap, so slow pollers are not in permanent grace); a pause of half the conviction time is the shortest that, with ordinary jitter, can convict a healthy peer |
+//! | local pause threshold | half the steady timeout | a gap between calls that long is a pause of this process (also required: 4 × the usual poll gap, so slow pollers are not in permanent grace); a pause of half the conviction time is the shortest that, with ordinary jitter, can convict a healthy peer |
 //! | local pause grace | 2 × the steady timeout | after a pause, every healthy peer gets two full timeouts to deliver a heartbeat before anyone is convicted |
 //! | burst fraction | 0.25 | an interval under a quarter of the learned mean is a queueing artefact (a sender on its own timer never sends four times faster), typically a burst delivered after a pause: it is not learned |
 //! | max local health | 7 | Lifeguard's model: convicting takes up to 8 × longer while this host is unhealthy |
@@ -184,7 +184,7 @@ impl Config {
         Ok(self)
     }
 
-    /// Sets the gap between polls (ns) beyond which the monitor considers that
+    /// Sets the gap between calls (ns) beyond which the monitor considers that
     /// its own process was paused (a GC pause, CPU starvation, SIGSTOP).
     pub fn set_local_pause_threshold_ns(&mut self, ns: u64) -> Result<&mut Self> {
         self.pause_threshold_ns = Some(check_duration("local_pause_threshold_ns", ns, false)?);

@@ -168,8 +168,9 @@ pub unsafe extern "C" fn phifd_config_set_recovery_heartbeats(cfg: *mut phifd_co
     with_config("phifd_config_set_recovery_heartbeats", cfg, |c| c.set_recovery_heartbeats(heartbeats).map(drop))
 }
 
-/// Sets the gap between polls (ns) beyond which the monitor concludes that its own process was
-/// paused (GC, CPU starvation, SIGSTOP); the gap must also exceed 4 x the usual gap between polls.
+/// Sets the gap between two calls on the monitor (heartbeats or polls), ns, beyond which the monitor
+/// concludes that its own process was paused (GC, CPU starvation, SIGSTOP); the gap must also exceed
+/// 4 x the usual gap between polls, and nothing is judged before 8 polls have shown the cadence.
 /// After a pause, no node is convicted for the grace period and no interval spanning the pause is
 /// learned. Default: half the steady timeout (the time phi takes to reach the threshold on a steady
 /// history), the shortest pause that together with ordinary jitter can convict a healthy peer.

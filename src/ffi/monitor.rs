@@ -135,9 +135,9 @@ pub struct phifd_monitor_stats {
     /// (Version 2 of the struct, 88 bytes.) Versioned heartbeats ignored because their
     /// `(generation, version)` was not newer than what was seen.
     pub duplicate_heartbeats: u64,
-    /// Pauses of this process detected from the gaps between polls.
+    /// Pauses of this process detected from the gaps between calls (heartbeats and polls).
     pub pauses_detected: u64,
-    /// The last detected pause: last poll before it, ns (0 if none).
+    /// The last detected pause: the last call (heartbeat or poll) before it, ns (0 if none).
     pub last_pause_start_ns: u64,
     /// The last detected pause: first call after it, ns (0 if none).
     pub last_pause_end_ns: u64,
