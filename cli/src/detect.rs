@@ -1,0 +1,390 @@
+//! Detectors that `phifd eval` replays: phifd's own estimators (through the
+//! library's window, settings and learning rules) and baselines implemented
+//! here (Chen's detector, a fixed timeout, 2W-FD).
+//!
+//! Every detector answers one question after each arrival: *at what absolute
+//! time will you start suspecting if nothing else arrives?* — once for each
+//! level of its sweep (phi threshold, safety margin, timeout). All detectors
+//! here suspect at a deadline fixed at the last arrival and trust again at
+//! the next arrival, so that answer is all the metrics need, and one pass over
+//! a trace evaluates every level at once.
+//!
+//! To add a detector: implement [`Detector`] and add it to [`build`] (and to
+//! [`NAMES`]); `eval`, `tune`, the tables and the charts pick it up.
+
+use phifd::config::Settings;
+use phifd::window::{ns_to_sample, Window};
+use phifd::{Config, Estimator};
+
+/// A failure detector replayed on one heartbeat stream at many levels at once.
+///
+/// Implementations own their state; one instance is used by one thread at a
+/// time (`Send`, not shared).
+pub trait Detector: Send {
+    /// Short stable name (`akka`, `chen`, …), used in tables and file names.
+    fn name(&self) -> String;
+    /// What the sweep varies and its unit, e.g. `"phi"`, `"alpha_ms"`.
+    fn param_name(&self) -> &'static str;
+    /// The sweep levels, in the unit of [`param_name`](Self::param_name).
+    fn levels(&self) -> &[f64];
+    /// Forgets all history (called before each stream).
+    fn reset(&mut self);
+    /// Records the arrival of heartbeat `seq` at `now_ns` (non-decreasing
+    /// between calls) and writes into `deadlines[k]` the absolute time, ns,
+    /// at which level `k` suspects if nothing else arrives
+    /// (`deadlines.len() == levels().len()`). An arrival at or after the
+    /// previous deadline was a wrong suspicion (the caller counts it).
+    fn arrive(&mut self, now_ns: u64, seq: u64, deadlines: &mut [u64]);
+}
+
+/// Detector names [`build`] knows, in report order.
+pub const NAMES: &[&str] = &["akka", "normal", "exponential", "chen", "2w-fd", "timeout"];
+
+/// Parameters shared by the detectors.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Nominal heartbeat interval, ns (the library's `heartbeat_interval_ns`;
+    /// scales the default sweeps of the baselines).
+    pub interval_ns: u64,
+    /// Window length (phi estimators and Chen's long window).
+    pub window: u32,
+    /// `min_std_deviation_ns` for the phi estimators (`None`: library default, interval/4).
+    pub min_sd_ns: Option<u64>,
+    /// `acceptable_pause_ns` for the phi estimators.
+    pub acceptable_pause_ns: u64,
+    /// 2W-FD's short window.
+    pub short_window: u32,
+    /// Overrides the phi thresholds of the sweep.
+    pub phi_levels: Option<Vec<f64>>,
+}
+
+impl Params {
+    /// Defaults for a given nominal interval.
+    pub fn new(interval_ns: u64) -> Params {
+        Params { interval_ns, window: 1000, min_sd_ns: None, acceptable_pause_ns: 0, short_window: 1, phi_levels: None }
+    }
+}
+
+/// The default phi thresholds of a sweep.
+pub const PHI_LEVELS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0];
+/// Safety margins of Chen and 2W-FD, in heartbeat intervals.
+pub const MARGIN_LEVELS: &[f64] = &[0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0];
+/// Fixed timeouts, in heartbeat intervals.
+pub const TIMEOUT_LEVELS: &[f64] = &[1.05, 1.1, 1.2, 1.35, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0];
+
+/// Builds the detector called `name` (one of [`NAMES`]).
+///
+/// Errors: an unknown name, or library settings that no phi level accepts.
+pub fn build(name: &str, p: &Params) -> Result<Box<dyn Detector>, String> {
+    let iv_ms = p.interval_ns as f64 / 1e6;
+    let ms = |xs: &[f64]| xs.iter().map(|x| x * iv_ms).collect::<Vec<_>>();
+    Ok(match name {
+        "akka" => Box::new(PhiDetector::new(Estimator::Akka, p)?),
+        "normal" => Box::new(PhiDetector::new(Estimator::Normal, p)?),
+        "exponential" => Box::new(PhiDetector::new(Estimator::Exponential, p)?),
+        "chen" => Box::new(Chen::new(p, ms(MARGIN_LEVELS))),
+        "2w-fd" => Box::new(TwoWindow::new(p, ms(MARGIN_LEVELS))),
+        "timeout" => Box::new(Timeout::new(ms(TIMEOUT_LEVELS))),
+        other => return Err(format!("unknown detector {other:?} (known: {})", NAMES.join(", "))),
+    })
+}
+
+/// Rounds a non-negative duration up to whole ns, like the library's deadlines.
+#[inline]
+fn ceil_ns(e: f64) -> u64 {
+    if e.is_nan() || e <= 0.0 {
+        0
+    } else if e >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        let t = e as u64;
+        if (t as f64) < e { t + 1 } else { t }
+    }
+}
+
+/// The library configuration of a phi estimator at one threshold.
+pub fn phi_config(est: Estimator, threshold: f64, p: &Params) -> Result<Config, String> {
+    let mut c = Config::new();
+    c.set_estimator(est);
+    c.set_threshold(threshold).map_err(|e| e.to_string())?;
+    c.set_window(u64::from(p.window)).map_err(|e| e.to_string())?;
+    c.set_heartbeat_interval_ns(p.interval_ns).map_err(|e| e.to_string())?;
+    if let Some(sd) = p.min_sd_ns {
+        c.set_min_std_deviation_ns(sd).map_err(|e| e.to_string())?;
+    }
+    c.set_acceptable_pause_ns(p.acceptable_pause_ns).map_err(|e| e.to_string())?;
+    c.resolve().map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
+struct PhiLevel {
+    window: Window,
+    mean: f64,
+    sd: f64,
+}
+
+/// One of phifd's estimators with the library's own state and learning
+/// rules (`phifd::node`): seed history, window, effective mean and sd
+/// (acceptable pause, sd floor), and an interval is learned only if it ended
+/// before the level's deadline (normal models), is within the max interval,
+/// and is not a burst (shorter than `burst_fraction` of the window mean).
+/// Not modelled: the monitor's local-pause guard and local health (they react
+/// to the monitor's own scheduling, which a trace does not record).
+///
+/// The learning rule depends on the threshold, so each level keeps its own
+/// window, except for the exponential model whose rule does not.
+pub struct PhiDetector {
+    est: Estimator,
+    levels: Vec<f64>,
+    settings: Vec<Settings>,
+    states: Vec<PhiLevel>,
+    last: Option<u64>,
+}
+
+impl PhiDetector {
+    /// A detector for `est` at the thresholds of `p.phi_levels` (default
+    /// [`PHI_LEVELS`]); thresholds the library rejects for these settings
+    /// (timing rule) are left out.
+    pub fn new(est: Estimator, p: &Params) -> Result<PhiDetector, String> {
+        let want = p.phi_levels.clone().unwrap_or_else(|| PHI_LEVELS.to_vec());
+        let mut levels = Vec::new();
+        let mut settings = Vec::new();
+        let mut last_err = String::new();
+        for &v in &want {
+            match phi_config(est, v, p).and_then(|c| c.resolve().map_err(|e| e.to_string())) {
+                Ok(s) => {
+                    levels.push(v);
+                    settings.push(s);
+                }
+                Err(e) => last_err = e,
+            }
+        }
+        if levels.is_empty() {
+            return Err(format!("{}: no threshold accepted: {last_err}", est.name()));
+        }
+        let n_states = if est == Estimator::Exponential { 1 } else { levels.len() };
+        let mut d = PhiDetector { est, levels, settings, states: Vec::new(), last: None };
+        d.states = (0..n_states).map(|_| PhiLevel { window: Window::new(1), mean: 0.0, sd: 0.0 }).collect();
+        d.reset();
+        Ok(d)
+    }
+
+    /// The resolved library settings of level `k`.
+    pub fn settings(&self, k: usize) -> &Settings {
+        &self.settings[k]
+    }
+}
+
+impl Detector for PhiDetector {
+    fn name(&self) -> String {
+        self.est.name().to_string()
+    }
+    fn param_name(&self) -> &'static str {
+        "phi"
+    }
+    fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+    fn reset(&mut self) {
+        self.last = None;
+        for (i, st) in self.states.iter_mut().enumerate() {
+            let s = &self.settings[i];
+            st.window = s.seed_window();
+            let (m, sd) = s.effective(&st.window);
+            st.mean = m;
+            st.sd = sd;
+        }
+    }
+    fn arrive(&mut self, now: u64, _seq: u64, deadlines: &mut [u64]) {
+        let shared = self.states.len() == 1 && self.levels.len() > 1;
+        if let Some(last) = self.last {
+            let interval = now.saturating_sub(last);
+            for (i, st) in self.states.iter_mut().enumerate() {
+                let s = &self.settings[i];
+                let below = match self.est {
+                    Estimator::Exponential => true,
+                    e => interval < ceil_ns(e.elapsed_for_y(s.y_fail, st.mean, st.sd)),
+                };
+                let within = s.max_interval_ns.is_none_or(|m| interval <= m);
+                let burst = (interval as f64) < s.burst_fraction * st.window.mean_ns();
+                if below && within && !burst {
+                    st.window.push(ns_to_sample(interval));
+                    let (m, sd) = s.effective(&st.window);
+                    st.mean = m;
+                    st.sd = sd;
+                }
+            }
+        }
+        self.last = Some(now);
+        for (k, d) in deadlines.iter_mut().enumerate() {
+            let st = if shared { &self.states[0] } else { &self.states[k] };
+            let s = &self.settings[k];
+            *d = now.saturating_add(ceil_ns(self.est.elapsed_for_y(s.y_fail, st.mean, st.sd)));
+        }
+    }
+}
+
+/// Chen's estimate of the next arrival from the last `n` arrivals:
+/// `EA = (1/n) Σ (A_i − η·s_i) + η·(s_last + 1)`, with `s_i` the sequence
+/// numbers (so losses do not shift it) and η the sender's interval.
+/// η is estimated from the window's oldest and newest arrivals (the sender's
+/// real rate can differ from the nominal one: 103.5 ms instead of 100 ms on the
+/// published WAN trace, which with a nominal η would shift EA by seconds).
+#[derive(Debug, Clone)]
+pub struct ChenWindow {
+    cap: usize,
+    a: std::collections::VecDeque<(i128, i128)>,
+    sum_a: i128,
+    sum_s: i128,
+    base: Option<u64>,
+}
+
+impl ChenWindow {
+    /// An empty window of `n` arrivals (at least 1).
+    pub fn new(n: u32) -> ChenWindow {
+        ChenWindow { cap: n.max(1) as usize, a: Default::default(), sum_a: 0, sum_s: 0, base: None }
+    }
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.a.clear();
+        self.sum_a = 0;
+        self.sum_s = 0;
+        self.base = None;
+    }
+    /// Adds arrival `seq` at `now` ns.
+    pub fn push(&mut self, now: u64, seq: u64) {
+        let base = *self.base.get_or_insert(now);
+        let x = (i128::from(now) - i128::from(base), i128::from(seq));
+        if self.a.len() == self.cap {
+            if let Some(o) = self.a.pop_front() {
+                self.sum_a -= o.0;
+                self.sum_s -= o.1;
+            }
+        }
+        self.a.push_back(x);
+        self.sum_a += x.0;
+        self.sum_s += x.1;
+    }
+    /// The sender's interval estimated over the window, or `None` with fewer
+    /// than two distinct sequence numbers.
+    pub fn eta(&self) -> Option<f64> {
+        let (f, l) = (self.a.front()?, self.a.back()?);
+        (l.1 > f.1).then(|| (l.0 - f.0) as f64 / (l.1 - f.1) as f64)
+    }
+    /// Expected arrival (absolute ns) of the heartbeat after the newest one, given η.
+    pub fn expected_next(&self, eta: f64) -> f64 {
+        let n = self.a.len().max(1) as f64;
+        let last_s = self.a.back().map_or(0, |l| l.1);
+        let mean_a = self.sum_a as f64 / n;
+        let mean_s = self.sum_s as f64 / n;
+        self.base.unwrap_or(0) as f64 + mean_a + eta * ((last_s as f64 + 1.0) - mean_s)
+    }
+}
+
+/// Chen, Toueg and Aguilera's detector: suspect at `EA + α`.
+pub struct Chen {
+    w: ChenWindow,
+    levels: Vec<f64>,
+    nominal: f64,
+}
+
+impl Chen {
+    /// Window `p.window`; `alphas_ms` the safety margins of the sweep.
+    pub fn new(p: &Params, alphas_ms: Vec<f64>) -> Chen {
+        Chen { w: ChenWindow::new(p.window), levels: alphas_ms, nominal: p.interval_ns as f64 }
+    }
+}
+
+impl Detector for Chen {
+    fn name(&self) -> String {
+        "chen".into()
+    }
+    fn param_name(&self) -> &'static str {
+        "alpha_ms"
+    }
+    fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+    fn reset(&mut self) {
+        self.w.clear();
+    }
+    fn arrive(&mut self, now: u64, seq: u64, deadlines: &mut [u64]) {
+        self.w.push(now, seq);
+        let eta = self.w.eta().unwrap_or(self.nominal);
+        let ea = self.w.expected_next(eta).max(now as f64);
+        for (d, a) in deadlines.iter_mut().zip(&self.levels) {
+            *d = ceil_ns(ea + a * 1e6);
+        }
+    }
+}
+
+/// 2W-FD (Tomsic, Sens, Garcia, Arantes, Sopena, 2015): Chen's estimate over
+/// a short and a long window, suspect at `max(EA_short, EA_long) + α`.
+pub struct TwoWindow {
+    short: ChenWindow,
+    long: ChenWindow,
+    levels: Vec<f64>,
+    nominal: f64,
+}
+
+impl TwoWindow {
+    /// Short window `p.short_window`, long window `p.window`.
+    pub fn new(p: &Params, alphas_ms: Vec<f64>) -> TwoWindow {
+        TwoWindow { short: ChenWindow::new(p.short_window), long: ChenWindow::new(p.window), levels: alphas_ms, nominal: p.interval_ns as f64 }
+    }
+}
+
+impl Detector for TwoWindow {
+    fn name(&self) -> String {
+        "2w-fd".into()
+    }
+    fn param_name(&self) -> &'static str {
+        "alpha_ms"
+    }
+    fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+    fn reset(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+    fn arrive(&mut self, now: u64, seq: u64, deadlines: &mut [u64]) {
+        self.short.push(now, seq);
+        self.long.push(now, seq);
+        let eta = self.long.eta().unwrap_or(self.nominal);
+        let ea = self.short.expected_next(eta).max(self.long.expected_next(eta)).max(now as f64);
+        for (d, a) in deadlines.iter_mut().zip(&self.levels) {
+            *d = ceil_ns(ea + a * 1e6);
+        }
+    }
+}
+
+/// A fixed timeout after the last arrival.
+pub struct Timeout {
+    levels: Vec<f64>,
+}
+
+impl Timeout {
+    /// `timeouts_ms`: the timeouts of the sweep.
+    pub fn new(timeouts_ms: Vec<f64>) -> Timeout {
+        Timeout { levels: timeouts_ms }
+    }
+}
+
+impl Detector for Timeout {
+    fn name(&self) -> String {
+        "timeout".into()
+    }
+    fn param_name(&self) -> &'static str {
+        "timeout_ms"
+    }
+    fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+    fn reset(&mut self) {}
+    fn arrive(&mut self, now: u64, _seq: u64, deadlines: &mut [u64]) {
+        for (d, t) in deadlines.iter_mut().zip(&self.levels) {
+            *d = now.saturating_add(ceil_ns(t * 1e6));
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Capturing a real trace from UDP heartbeat datagrams.
+//!
+//! Datagram (32 bytes, little-endian):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `"PHHB"` (bytes 0x50 0x48 0x48 0x42) |
+//! | 4 | 2 | version, 1 |
+//! | 6 | 2 | reserved, 0 |
+//! | 8 | 8 | node id |
+//! | 16 | 8 | sequence number (consecutive from any start) |
+//! | 24 | 8 | send time, ns (sender's monotonic clock) |
+//!
+//! Other datagrams are counted and ignored. The receive time is read from the
+//! monotonic clock ([`phifd::now_ns`]) as soon as `recv_from` returns, on a
+//! thread that does nothing else; lost heartbeats are inferred from gaps in
+//! the sequence numbers and written with empty `send_ns` and `recv_ns`.
+
+use crate::trace::{Heartbeat, Trace, NONE};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+/// Datagram magic, the bytes `PHHB`.
+pub const MAGIC: [u8; 4] = *b"PHHB";
+/// Datagram format version.
+pub const VERSION: u16 = 1;
+/// Datagram length, bytes.
+pub const LEN: usize = 32;
+
+/// Encodes a heartbeat datagram.
+pub fn encode(node: u64, seq: u64, send_ns: u64) -> [u8; LEN] {
+    let mut b = [0u8; LEN];
+    b[0..4].copy_from_slice(&MAGIC);
+    b[4..6].copy_from_slice(&VERSION.to_le_bytes());
+    b[8..16].copy_from_slice(&node.to_le_bytes());
+    b[16..24].copy_from_slice(&seq.to_le_bytes());
+    b[24..32].copy_from_slice(&send_ns.to_le_bytes());
+    b
+}
+
+/// Decodes `(node, seq, send_ns)`, or `None` for a datagram of another
+/// length, magic or version.
+pub fn decode(b: &[u8]) -> Option<(u64, u64, u64)> {
+    if b.len() != LEN || b[0..4] != MAGIC || u16::from_le_bytes([b[4], b[5]]) != VERSION {
+        return None;
+    }
+    let u = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+    Some((u(8), u(16), u(24)))
+}
+
+/// When recording stops.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bounds {
+    /// Stop after this many valid heartbeats.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+}
+
+/// What a recording produced.
+#[derive(Debug)]
+pub struct Recording {
+    /// The trace (rows per node in sequence order, gaps filled as lost).
+    pub trace: Trace,
+    /// Datagrams ignored (wrong size, magic or version).
+    pub ignored: u64,
+    /// Duplicated sequence numbers ignored.
+    pub duplicates: u64,
+}
+
+/// Records from `sock` until a bound is reached (at least one bound is
+/// required, so the recording always ends). `progress` is called about
+/// every 0.2 s with the number of heartbeats so far.
+///
+/// Errors: no bound given, or a socket error other than a timeout.
+pub fn record(sock: &UdpSocket, b: Bounds, mut progress: impl FnMut(u64)) -> io::Result<Recording> {
+    if b.count.is_none() && b.duration.is_none() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "give --count or --duration so the recording ends"));
+    }
+    let start = Instant::now();
+    let mut raw: Vec<(u64, u64, u64, u64)> = Vec::new();
+    let mut ignored = 0u64;
+    let mut buf = [0u8; 2048];
+    let mut last_progress = Instant::now();
+    loop {
+        if b.count.is_some_and(|c| raw.len() as u64 >= c) {
+            break;
+        }
+        let left = match b.duration {
+            Some(d) => match d.checked_sub(start.elapsed()) {
+                Some(l) if !l.is_zero() => l,
+                _ => break,
+            },
+            None => Duration::from_millis(200),
+        };
+        sock.set_read_timeout(Some(left.min(Duration::from_millis(200))))?;
+        match sock.recv_from(&mut buf) {
+            Ok((n, _from)) => {
+                let now = phifd::now_ns();
+                match decode(&buf[..n]) {
+                    Some((node, seq, send)) => raw.push((node, seq, send, now)),
+                    None => ignored += 1,
+                }
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e) => return Err(e),
+        }
+        if last_progress.elapsed() >= Duration::from_millis(200) {
+            progress(raw.len() as u64);
+            last_progress = Instant::now();
+        }
+    }
+    let (trace, duplicates) = to_trace(raw);
+    Ok(Recording { trace, ignored, duplicates })
+}
+
+/// Builds a trace from `(node, seq, send_ns, recv_ns)` receptions: per node
+/// in sequence order, missing sequence numbers between the first and the
+/// last seen become lost rows, duplicates are dropped (first kept).
+pub fn to_trace(raw: Vec<(u64, u64, u64, u64)>) -> (Trace, u64) {
+    let mut by: BTreeMap<u64, BTreeMap<u64, (u64, u64)>> = BTreeMap::new();
+    let mut dup = 0;
+    for (node, seq, send, recv) in raw {
+        let e = by.entry(node).or_default();
+        if e.contains_key(&seq) {
+            dup += 1;
+        } else {
+            e.insert(seq, (send, recv));
+        }
+    }
+    let mut t = Trace { multi_node: by.len() > 1 || by.keys().any(|&n| n != 0), ..Trace::default() };
+    for (node, seqs) in by {
+        let mut next: Option<u64> = None;
+        for (seq, (send, recv)) in seqs {
+            if let Some(n) = next {
+                for s in n..seq {
+                    t.rows.push(Heartbeat { node, seq: s, send_ns: NONE, recv_ns: NONE });
+                }
+            }
+            t.rows.push(Heartbeat { node, seq, send_ns: send, recv_ns: recv });
+            next = Some(seq + 1);
+        }
+    }
+    (t, dup)
+}
+
+/// Sends `count` heartbeats for `node` to `to`, one every `interval`,
+/// stamped with [`phifd::now_ns`]. Used by `phifd send` and the tests.
+pub fn send(to: SocketAddr, node: u64, count: u64, interval: Duration) -> io::Result<()> {
+    let sock = UdpSocket::bind(if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })?;
+    let t0 = Instant::now();
+    for seq in 0..count {
+        let due = t0 + interval * seq as u32;
+        if let Some(w) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(w);
+        }
+        sock.send_to(&encode(node, seq, phifd::now_ns()), to)?;
+    }
+    Ok(())
+}
