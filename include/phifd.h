@@ -37,6 +37,27 @@
 #define PHIFD_MAX_GENERATION 281474976710656ull
 
 /**
+ * Size of an encoded heartbeat datagram, bytes.
+ */
+#define PHIFD_DATAGRAM_SIZE 56
+
+/**
+ * Datagram kind: a heartbeat.
+ */
+#define PHIFD_DATAGRAM_HEARTBEAT 0
+
+/**
+ * Datagram kind: the answer to a heartbeat that carried an older generation; `generation` is the
+ * receiver's newer one.
+ */
+#define PHIFD_DATAGRAM_STALE_REPLY 1
+
+/**
+ * Datagram flag: the sender believes it is the leader.
+ */
+#define PHIFD_DATAGRAM_FLAG_LEADER 1
+
+/**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
  * differs from the defaults, pass to `phifd_monitor_new` (which copies it), free with
  * `phifd_config_free`. Not thread-safe while being modified: do not call setters on one
@@ -265,6 +286,93 @@ typedef struct phifd_monitor_stats {
 } phifd_monitor_stats;
 
 /**
+ * A heartbeat datagram, decoded. Plain data, 56 bytes; layout frozen. The wire form is 56 bytes,
+ * little-endian, with a magic, a format version and a checksum (see the README's wire format).
+ */
+typedef struct phifd_datagram {
+  /**
+   * `PHIFD_DATAGRAM_HEARTBEAT` or `PHIFD_DATAGRAM_STALE_REPLY`.
+   */
+  uint32_t kind;
+  /**
+   * `PHIFD_DATAGRAM_FLAG_*` bits.
+   */
+  uint32_t flags;
+  /**
+   * Sender's node id.
+   */
+  uint64_t node;
+  /**
+   * Sender's generation as an incarnation: increases when the sender restarts. Pass it to
+   * `phifd_heartbeat` so restarts are recognised.
+   */
+  uint64_t generation;
+  /**
+   * Sender's term (cluster epoch): increases when a new leader takes over. Compare it with your
+   * own term clock to find a stale leader; a stale reply carries the receiver's newer term here.
+   */
+  uint64_t term;
+  /**
+   * Heartbeat version: a sequence number the sender increments per heartbeat.
+   */
+  uint64_t version;
+  /**
+   * Send time on the sender's monotonic clock, ns (informational: never used as arrival time).
+   */
+  uint64_t send_ns;
+} phifd_datagram;
+
+/**
+ * One node in a snapshot (`phifd_monitor_snapshot`). Plain data, 80 bytes; layout frozen.
+ */
+typedef struct phifd_snapshot_entry {
+  /**
+   * The node id.
+   */
+  uint64_t node;
+  /**
+   * Its generation.
+   */
+  uint64_t generation;
+  /**
+   * Its last arrival, ns (0 before the first heartbeat).
+   */
+  uint64_t last_arrival_ns;
+  /**
+   * phi at the snapshot time.
+   */
+  double phi;
+  /**
+   * Mean interval of its window, ns.
+   */
+  double mean_ns;
+  /**
+   * Standard deviation of its window, ns.
+   */
+  double sd_ns;
+  /**
+   * Time left before it is FAILED if no heartbeat arrives, ns (0 once past).
+   */
+  uint64_t time_until_failure_ns;
+  /**
+   * Highest heartbeat version seen.
+   */
+  uint64_t version;
+  /**
+   * `PHIFD_STATE_*` at the snapshot time.
+   */
+  phifd_state state;
+  /**
+   * Distinct peers reporting it as suspect.
+   */
+  uint32_t confirmations;
+  /**
+   * Always 0.
+   */
+  uint64_t reserved;
+} phifd_snapshot_entry;
+
+/**
  * Success.
  */
 #define PHIFD_OK 0
@@ -322,6 +430,12 @@ typedef struct phifd_monitor_stats {
  * The resource is held by another live process (an OS lock), e.g. a generation file.
  */
 #define PHIFD_ERR_LOCKED 10
+
+/**
+ * Untrusted bytes are not a valid message (e.g. a heartbeat datagram): the message names the
+ * defect (wrong length, bad magic, unsupported version, checksum mismatch, ...).
+ */
+#define PHIFD_ERR_MALFORMED 11
 
 /**
  * Akka/Pekko-compatible: logistic approximation of the normal tail, `mean + acceptable pause`,
@@ -760,6 +874,43 @@ phifd_status phifd_heartbeat_batch(struct phifd_monitor *m, const uint64_t *node
  * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
  */
 phifd_status phifd_phi_batch(const struct phifd_monitor *m, const uint64_t *nodes, size_t count, uint64_t now_ns, double *out_phi, phifd_status *statuses);
+
+/**
+ * Encodes `*datagram` into `buf` (at least `PHIFD_DATAGRAM_SIZE` bytes) and writes the size, 56,
+ * to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 48),
+ * `PHIFD_ERR_INVALID_ARG` (unknown kind or undefined flag bits). Thread-safe; no allocation.
+ */
+phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_t *buf, size_t cap, size_t *written);
+
+/**
+ * Decodes `len` untrusted bytes at `buf` into `*out`. Never crashes on any input: anything that
+ * is not exactly a valid 56-byte datagram gives `PHIFD_ERR_MALFORMED` and a message naming the
+ * defect (wrong length, bad magic, unsupported version, unknown kind, undefined flags, checksum
+ * mismatch). Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`.
+ */
+phifd_status phifd_datagram_decode(const uint8_t *buf, size_t len, struct phifd_datagram *out);
+
+/**
+ * Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
+ * the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
+ * again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
+ * Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ */
+phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_ns, struct phifd_snapshot_entry *entries, size_t cap, size_t *total);
+
+/**
+ * Renders the monitor's snapshot at `now_ns` in the Prometheus text exposition format (0.0.4), for
+ * a metrics endpoint: per node `phifd_node_phi`, `_state` (one-hot), `_generation`,
+ * `_silence_seconds`, `_mean_interval_seconds`, `_interval_stddev_seconds`,
+ * `_time_until_conviction_seconds`, `_samples`; per monitor `phifd_monitor_nodes`, `_local_health`,
+ * `_pauses_total`, `_stale_heartbeats_total`, `_duplicate_heartbeats_total`,
+ * `_dropped_events_total`. Writes the text and a terminating NUL into `buf` (`cap` bytes) and the
+ * text's length (without the NUL) to `*needed`. If `cap` is too small, nothing is written to `buf`,
+ * `*needed` still receives the length, and the status is `PHIFD_ERR_BUFFER_TOO_SMALL` (the one
+ * out-parameter written on failure, so the caller can size the buffer). `buf` may be NULL when
+ * `cap` is 0. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+ */
+phifd_status phifd_monitor_render_prometheus(const struct phifd_monitor *m, uint64_t now_ns, char *buf, size_t cap, size_t *needed);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -29,11 +29,13 @@ pub enum Status {
     Corrupt = 9,
     /// A resource is held by another live process (an OS lock).
     Locked = 10,
+    /// Untrusted bytes are not a valid message (the message names the defect).
+    Malformed = 11,
 }
 
 impl Status {
     /// Every status, in code order.
-    pub fn all() -> [Status; 11] {
+    pub fn all() -> [Status; 12] {
         [
         Status::Ok,
         Status::NullArg,
@@ -46,6 +48,7 @@ impl Status {
         Status::Io,
         Status::Corrupt,
         Status::Locked,
+            Status::Malformed,
         ]
     }
 
@@ -63,6 +66,7 @@ impl Status {
             Status::Io => "PHIFD_ERR_IO",
             Status::Corrupt => "PHIFD_ERR_CORRUPT",
             Status::Locked => "PHIFD_ERR_LOCKED",
+            Status::Malformed => "PHIFD_ERR_MALFORMED",
         }
     }
 

@@ -1,18 +1,25 @@
 //! The heartbeat datagram: one fixed-size, little-endian, checksummed format
 //! that every language encodes and decodes with the same code (through the C ABI).
 //!
-//! ## Layout (48 bytes, little-endian)
+//! ## Layout (56 bytes, little-endian)
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `PHHB` (bytes `0x50 0x48 0x48 0x42`) |
 //! | 4 | 1 | format version, 1 |
-//! | 5 | 1 | kind: 0 heartbeat, 1 stale reply (the receiver's newer generation) |
+//! | 5 | 1 | kind: 0 heartbeat, 1 stale reply (carries the receiver's newer term) |
 //! | 6 | 2 | flags: bit 0 = the sender believes it leads; other bits must be 0 |
 //! | 8 | 8 | node id of the sender |
-//! | 16 | 8 | generation (term, epoch, incarnation) |
-//! | 24 | 8 | heartbeat version (sequence number, incremented per heartbeat) |
-//! | 32 | 8 | send time, ns of the sender's monotonic clock (informational) |
-//! | 40 | 8 | FNV-1a 64 checksum of bytes 0..40 |
+//! | 16 | 8 | generation: the sender's incarnation (a restart increases it) |
+//! | 24 | 8 | term: the cluster epoch the sender is in (a new leader increases it) |
+//! | 32 | 8 | heartbeat version (sequence number, incremented per heartbeat) |
+//! | 40 | 8 | send time, ns of the sender's monotonic clock (informational) |
+//! | 48 | 8 | FNV-1a 64 checksum of bytes 0..48 |
+//!
+//! Two generation clocks travel together: the incarnation, which the
+//! receiving monitor uses to recognise restarts (`phifd_heartbeat`'s
+//! generation), and the term, which leaders and followers compare to find a
+//! stale leader. Keeping them apart means a restarted follower does not look
+//! like a new leader, and a new term does not look like a restart of everyone.
 //!
 //! Decoding is total over untrusted bytes: any malformed input is an error
 //! naming the defect, never a panic.
@@ -20,7 +27,7 @@
 use crate::generation::fnv1a64;
 
 /// Size of a datagram.
-pub const DATAGRAM_SIZE: usize = 48;
+pub const DATAGRAM_SIZE: usize = 56;
 const MAGIC: [u8; 4] = *b"PHHB";
 const FORMAT_VERSION: u8 = 1;
 /// Flag: the sender believes it is the leader.
@@ -45,8 +52,10 @@ pub struct Datagram {
     pub flags: u16,
     /// Sender's node id.
     pub node: u64,
-    /// Sender's generation.
+    /// Sender's incarnation.
     pub generation: u64,
+    /// Sender's term.
+    pub term: u64,
     /// Heartbeat version (sequence number).
     pub version: u64,
     /// Send time on the sender's monotonic clock, ns.
@@ -93,22 +102,23 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 impl Datagram {
     /// A heartbeat.
-    pub fn heartbeat(node: u64, generation: u64, version: u64, send_ns: u64, leader: bool) -> Datagram {
-        Datagram { kind: Kind::Heartbeat, flags: if leader { FLAG_LEADER } else { 0 }, node, generation, version, send_ns }
+    pub fn heartbeat(node: u64, generation: u64, term: u64, version: u64, send_ns: u64, leader: bool) -> Datagram {
+        Datagram { kind: Kind::Heartbeat, flags: if leader { FLAG_LEADER } else { 0 }, node, generation, term, version, send_ns }
     }
 
     /// Encodes to the 48-byte wire form. Undefined flag bits are cleared.
     pub fn encode(&self) -> [u8; DATAGRAM_SIZE] {
         let mut b = [0u8; DATAGRAM_SIZE];
-        let (head, tail) = b.split_at_mut(40);
+        let (head, tail) = b.split_at_mut(48);
         head[0..4].copy_from_slice(&MAGIC);
         head[4] = FORMAT_VERSION;
         head[5] = self.kind as u8;
         head[6..8].copy_from_slice(&(self.flags & FLAG_LEADER).to_le_bytes());
         head[8..16].copy_from_slice(&self.node.to_le_bytes());
         head[16..24].copy_from_slice(&self.generation.to_le_bytes());
-        head[24..32].copy_from_slice(&self.version.to_le_bytes());
-        head[32..40].copy_from_slice(&self.send_ns.to_le_bytes());
+        head[24..32].copy_from_slice(&self.term.to_le_bytes());
+        head[32..40].copy_from_slice(&self.version.to_le_bytes());
+        head[40..48].copy_from_slice(&self.send_ns.to_le_bytes());
         tail.copy_from_slice(&fnv1a64(head).to_le_bytes());
         b
     }
@@ -134,7 +144,7 @@ impl Datagram {
         if flags & !FLAG_LEADER != 0 {
             return Err(Defect::UnknownFlags(flags));
         }
-        if fnv1a64(bytes.get(..40).unwrap_or(&[])) != u64_at(bytes, 40) {
+        if fnv1a64(bytes.get(..48).unwrap_or(&[])) != u64_at(bytes, 48) {
             return Err(Defect::ChecksumMismatch);
         }
         Ok(Datagram {
@@ -142,8 +152,9 @@ impl Datagram {
             flags,
             node: u64_at(bytes, 8),
             generation: u64_at(bytes, 16),
-            version: u64_at(bytes, 24),
-            send_ns: u64_at(bytes, 32),
+            term: u64_at(bytes, 24),
+            version: u64_at(bytes, 32),
+            send_ns: u64_at(bytes, 40),
         })
     }
 }
@@ -154,21 +165,28 @@ mod tests {
 
     #[test]
     fn round_trip_and_layout() {
-        let d = Datagram::heartbeat(7, 3, 99, 123_456, true);
+        let d = Datagram::heartbeat(7, 3, 5, 99, 123_456, true);
         let b = d.encode();
         assert_eq!(&b[0..4], b"PHHB");
         assert_eq!(b[4], 1);
         assert_eq!(b[5], 0);
         assert_eq!(u16::from_le_bytes([b[6], b[7]]), 1);
         assert_eq!(u64::from_le_bytes(b[8..16].try_into().unwrap()), 7);
-        assert_eq!(u64::from_le_bytes(b[24..32].try_into().unwrap()), 99);
+        assert_eq!(u64::from_le_bytes(b[24..32].try_into().unwrap()), 5);
+        assert_eq!(u64::from_le_bytes(b[32..40].try_into().unwrap()), 99);
+        // The checksum is FNV-1a 64 of the first 48 bytes, computed here independently.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &x in &b[..48] {
+            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+        }
+        assert_eq!(u64::from_le_bytes(b[48..56].try_into().unwrap()), h);
         assert_eq!(Datagram::decode(&b), Ok(d));
     }
 
     #[test]
     fn every_defect_is_named() {
-        let good = Datagram::heartbeat(1, 2, 3, 4, false).encode();
-        assert_eq!(Datagram::decode(&good[..47]), Err(Defect::WrongLength(47)));
+        let good = Datagram::heartbeat(1, 2, 3, 4, 5, false).encode();
+        assert_eq!(Datagram::decode(&good[..55]), Err(Defect::WrongLength(55)));
         assert_eq!(Datagram::decode(&[]), Err(Defect::WrongLength(0)));
         let mut b = good;
         b[0] = b'X';

@@ -12,6 +12,7 @@ pub mod config;
 pub mod generation;
 pub mod handle;
 pub mod monitor;
+pub mod wire;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
@@ -49,6 +50,9 @@ pub const PHIFD_ERR_IO: phifd_status = 8;
 pub const PHIFD_ERR_CORRUPT: phifd_status = 9;
 /// The resource is held by another live process (an OS lock), e.g. a generation file.
 pub const PHIFD_ERR_LOCKED: phifd_status = 10;
+/// Untrusted bytes are not a valid message (e.g. a heartbeat datagram): the message names the
+/// defect (wrong length, bad magic, unsupported version, checksum mismatch, ...).
+pub const PHIFD_ERR_MALFORMED: phifd_status = 11;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -120,6 +124,7 @@ pub extern "C" fn phifd_status_name(status: phifd_status) -> *const c_char {
         Some(Status::Io) => "PHIFD_ERR_IO\0",
         Some(Status::Corrupt) => "PHIFD_ERR_CORRUPT\0",
         Some(Status::Locked) => "PHIFD_ERR_LOCKED\0",
+        Some(Status::Malformed) => "PHIFD_ERR_MALFORMED\0",
         None => "PHIFD_UNKNOWN_STATUS\0",
     };
     name.as_ptr().cast()
@@ -145,7 +150,7 @@ mod tests {
     fn c_codes_equal_core_codes() {
         let statuses = [PHIFD_OK, PHIFD_ERR_NULL_ARG, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
             PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL,
-            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED];
+            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED];
         assert_eq!(statuses.len(), Status::all().len());
         for (c, s) in statuses.iter().zip(Status::all()) {
             assert_eq!(*c, s as u32);

@@ -163,7 +163,7 @@ pub struct phifd_monitor {
     shell: Shell<Monitor>,
 }
 
-fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, Error> {
+pub(crate) fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, Error> {
     // SAFETY: `m` is NULL or a handle from phifd_monitor_new (API contract).
     let h = unsafe { handle::deref(m, "monitor") }?;
     h.shell.object(TAG, "monitor")
