@@ -418,7 +418,7 @@ impl Node {
             crate::estimator::Estimator::Exponential => true,
             _ => interval < self.silence_for_y(s.y_fail, s),
         };
-        let within_max = s.max_interval_ns.map_or(true, |m| interval <= m);
+        let within_max = s.max_interval_ns.is_none_or(|m| interval <= m);
         let p = &c.pause;
         let spans_pause = p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns;
         let burst = (interval as f64) < s.burst_fraction * self.window.mean_ns();

@@ -13,6 +13,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// Computes one per-node gauge from a node's snapshot entry and the render time (ns).
+type NodeGauge = fn(&NodeInfo, u64) -> f64;
+
 /// Renders every node's state, phi, generation, statistics and time until
 /// conviction at `now_ns`, plus the monitor's counters. Durations are in
 /// seconds (Prometheus convention); node ids are the `node` label.
@@ -20,7 +23,7 @@ pub fn render(m: &Monitor, now_ns: u64) -> String {
     let nodes = m.snapshot(now_ns);
     let stats = m.stats();
     let mut out = String::with_capacity(256 + nodes.len() * 600);
-    let per_node: [(&str, &str, fn(&NodeInfo, u64) -> f64); 7] = [
+    let per_node: [(&str, &str, NodeGauge); 7] = [
         ("phifd_node_phi", "Suspicion level phi of the node (-log10 of the probability that a heartbeat this late is still coming).", |i, _| i.phi),
         ("phifd_node_generation", "Generation (term, epoch, incarnation) of the node.", |i, _| i.generation as f64),
         ("phifd_node_silence_seconds", "Time since the node's last heartbeat (or registration).", |i, now| now.saturating_sub(i.silence_origin_ns) as f64 / 1e9),

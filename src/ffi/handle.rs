@@ -53,6 +53,9 @@ impl<T> Shell<T> {
     /// # Safety
     /// No other reference to the object may be in use (the C API documents
     /// builders as not thread-safe while being modified).
+    // A `&mut` from `&self` is the point of this accessor: the shell is shared through a raw
+    // pointer by C callers, and exclusivity is the documented caller contract above.
+    #[allow(clippy::mut_from_ref)]
     pub unsafe fn object_mut(&self, tag: u64, name: &str) -> Result<&mut T, Error> {
         if self.tag.load(Ordering::Acquire) != tag {
             return Err(invalid(name));
