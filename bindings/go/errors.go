@@ -20,6 +20,7 @@ const (
 	StatusIO              Status = C.PHIFD_ERR_IO               // an operating-system I/O error
 	StatusCorrupt         Status = C.PHIFD_ERR_CORRUPT          // stored data is damaged
 	StatusLocked          Status = C.PHIFD_ERR_LOCKED           // held by another live process
+	StatusMalformed       Status = C.PHIFD_ERR_MALFORMED        // untrusted bytes are not a valid message
 )
 
 // String returns the C name of the status, e.g. "PHIFD_ERR_UNKNOWN_NODE", or
@@ -90,6 +91,10 @@ var (
 	// ErrLocked: the resource is held by another owner (an OS lock), e.g. a generation file
 	// already opened by OpenGenerationClock, in this process or another one.
 	ErrLocked = &Error{Status: StatusLocked}
+	// ErrMalformed: untrusted bytes (e.g. a received datagram, see DecodeDatagram) are not a
+	// valid message; the message names the defect (wrong length, bad magic, unsupported
+	// version, unknown kind, undefined flags, checksum mismatch).
+	ErrMalformed = &Error{Status: StatusMalformed}
 	// ErrClosed is returned by every method of a Monitor after Close; errors from a closed
 	// GenerationClock match it too (their message names the clock). It has the status
 	// StatusInvalidHandle, so errors.Is(err, ErrInvalidHandle) holds for it too.

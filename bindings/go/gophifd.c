@@ -133,6 +133,44 @@ gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, siz
 	return r;
 }
 
+/* value = the number of nodes (entries written: min(value, cap)). */
+gophifd_u64_res gophifd_snapshot(const phifd_monitor *m, uint64_t now, phifd_snapshot_entry *entries,
+		size_t cap) {
+	gophifd_u64_res r;
+	size_t total = 0;
+	r.status = phifd_monitor_snapshot(m, now, entries, cap, &total);
+	r.value = (uint64_t)total;
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+/* value = the text's length without the NUL, also with PHIFD_ERR_BUFFER_TOO_SMALL. */
+gophifd_u64_res gophifd_prometheus(const phifd_monitor *m, uint64_t now, char *buf, size_t cap) {
+	gophifd_u64_res r;
+	size_t needed = 0;
+	r.status = phifd_monitor_render_prometheus(m, now, buf, cap, &needed);
+	r.value = (uint64_t)needed;
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_encode_res gophifd_datagram_encode(phifd_datagram d) {
+	gophifd_encode_res r;
+	size_t written = 0;
+	memset(&r, 0, sizeof r);
+	r.status = phifd_datagram_encode(&d, r.bytes, sizeof r.bytes, &written);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
+gophifd_decode_res gophifd_datagram_decode(const uint8_t *buf, size_t len) {
+	gophifd_decode_res r;
+	memset(&r, 0, sizeof r);
+	r.status = phifd_datagram_decode(buf, len, &r.datagram);
+	r.msg = gophifd_msg(r.status);
+	return r;
+}
+
 gophifd_clock_res gophifd_generation_open(const char *path) {
 	gophifd_clock_res r;
 	r.clock = NULL;

@@ -29,6 +29,8 @@ typedef struct { phifd_status status; char *msg; phifd_monitor_stats stats; } go
 typedef struct { phifd_status status; char *msg; phifd_generation *clock; } gophifd_clock_res;
 typedef struct { phifd_status status; char *msg; bool step_down; } gophifd_observe_res;
 typedef struct { phifd_status status; char *msg; bool counted; } gophifd_counted_res;
+typedef struct { phifd_status status; char *msg; uint8_t bytes[PHIFD_DATAGRAM_SIZE]; } gophifd_encode_res;
+typedef struct { phifd_status status; char *msg; phifd_datagram datagram; } gophifd_decode_res;
 
 gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
 gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
@@ -48,6 +50,12 @@ gophifd_res gophifd_set_local_health(phifd_monitor *m, uint32_t score);
 gophifd_u64_res gophifd_get_local_health(const phifd_monitor *m);
 gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
 		uint64_t now, double *out, phifd_status *statuses);
+gophifd_u64_res gophifd_snapshot(const phifd_monitor *m, uint64_t now, phifd_snapshot_entry *entries,
+		size_t cap);
+gophifd_u64_res gophifd_prometheus(const phifd_monitor *m, uint64_t now, char *buf, size_t cap);
+
+gophifd_encode_res gophifd_datagram_encode(phifd_datagram d);
+gophifd_decode_res gophifd_datagram_decode(const uint8_t *buf, size_t len);
 
 gophifd_clock_res gophifd_generation_open(const char *path);
 gophifd_clock_res gophifd_generation_new_in_memory(uint64_t start);
