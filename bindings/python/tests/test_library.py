@@ -168,6 +168,7 @@ def test_struct_sizes() -> None:
         (8, phifd.IoError, None),
         (9, phifd.CorruptError, None),
         (10, phifd.LockedError, None),
+        (11, phifd.MalformedError, ValueError),
     ],
 )
 def test_error_mapping(code: int, cls: type, base: type) -> None:

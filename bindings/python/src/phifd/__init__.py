@@ -24,6 +24,7 @@ from ._errors import (
     InternalError,
     IoError,
     LockedError,
+    MalformedError,
     InvalidArgumentError,
     InvalidHandleError,
     NullArgumentError,
@@ -33,9 +34,20 @@ from ._errors import (
     UnknownNodeError,
 )
 from ._version import VERSION as __version__
+from ._datagram import DATAGRAM_SIZE, Datagram
 from ._generation import MAX_GENERATION, GenerationClock, parse_generation
 from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
-from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
+from ._types import (
+    DatagramKind,
+    Estimator,
+    Event,
+    EventKind,
+    MonitorStats,
+    NodeInfo,
+    SnapshotEntry,
+    State,
+    ns_to_timedelta,
+)
 
 __all__ = [
     "__version__",
@@ -48,6 +60,10 @@ __all__ = [
     "Event",
     "NodeInfo",
     "MonitorStats",
+    "SnapshotEntry",
+    "Datagram",
+    "DatagramKind",
+    "DATAGRAM_SIZE",
     "PhifdError",
     "NullArgumentError",
     "InvalidArgumentError",
@@ -59,6 +75,7 @@ __all__ = [
     "IoError",
     "CorruptError",
     "LockedError",
+    "MalformedError",
     "GenerationClock",
     "parse_generation",
     "MAX_GENERATION",

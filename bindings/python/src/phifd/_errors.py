@@ -23,6 +23,7 @@ __all__ = [
     "IoError",
     "CorruptError",
     "LockedError",
+    "MalformedError",
     "error_for_status",
 ]
 
@@ -45,13 +46,15 @@ class Status(enum.IntEnum):
     INTERNAL = 6
     """A bug inside the library (a caught panic); the library stays usable."""
     BUFFER_TOO_SMALL = 7
-    """A caller-provided struct is too small."""
+    """A caller-provided struct or buffer is too small."""
     IO = 8
     """An operating-system I/O error (the message carries the path and the OS error text)."""
     CORRUPT = 9
     """Stored data is damaged (the message names the path and the damage)."""
     LOCKED = 10
     """The resource (e.g. a generation file) is held by another live process."""
+    MALFORMED = 11
+    """Untrusted bytes are not a valid message (e.g. a heartbeat datagram); the message names the defect."""
 
 
 class PhifdError(Exception):
@@ -111,7 +114,8 @@ class InternalError(PhifdError):
 
 
 class BufferTooSmallError(PhifdError):
-    """``PHIFD_ERR_BUFFER_TOO_SMALL``: a versioned struct's ``size`` field was too small."""
+    """``PHIFD_ERR_BUFFER_TOO_SMALL``: a versioned struct's ``size`` field, or a caller's
+    buffer, was too small (the binding sizes its own buffers, so this is rare)."""
 
 
 class IoError(PhifdError):
@@ -128,6 +132,12 @@ class LockedError(PhifdError):
     """``PHIFD_ERR_LOCKED``: the resource is held by another live process (an OS lock)."""
 
 
+class MalformedError(PhifdError, ValueError):
+    """``PHIFD_ERR_MALFORMED``: untrusted bytes (a received datagram) are not a valid message;
+    the message names the defect (wrong length, bad magic, unsupported version, unknown kind,
+    undefined flags, checksum mismatch). Also a :class:`ValueError`. Drop the message and go on."""
+
+
 _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.NULL_ARG: NullArgumentError,
     Status.INVALID_ARG: InvalidArgumentError,
@@ -139,6 +149,7 @@ _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.IO: IoError,
     Status.CORRUPT: CorruptError,
     Status.LOCKED: LockedError,
+    Status.MALFORMED: MalformedError,
 }
 
 

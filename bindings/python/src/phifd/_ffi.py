@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import POINTER, c_bool, c_char_p, c_double, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import (
+    POINTER,
+    c_bool,
+    c_char,
+    c_char_p,
+    c_double,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from pathlib import Path
 from typing import Any, Optional
 
@@ -98,6 +109,46 @@ class MonitorStatsStruct(ctypes.Structure):
     ]
 
 
+#: Size of an encoded heartbeat datagram, bytes (``PHIFD_DATAGRAM_SIZE``).
+DATAGRAM_SIZE = 56
+#: ``PHIFD_DATAGRAM_FLAG_LEADER``: the sender believes it is the leader.
+DATAGRAM_FLAG_LEADER = 1
+
+
+class DatagramStruct(ctypes.Structure):
+    """``struct phifd_datagram`` (48 bytes, frozen layout): a decoded heartbeat datagram."""
+
+    _fields_ = [
+        ("kind", c_uint32),
+        ("flags", c_uint32),
+        ("node", c_uint64),
+        ("generation", c_uint64),
+        ("term", c_uint64),
+        ("version", c_uint64),
+        ("send_ns", c_uint64),
+    ]
+
+
+class SnapshotEntryStruct(ctypes.Structure):
+    """``struct phifd_snapshot_entry`` (80 bytes, frozen layout): one node of a snapshot."""
+
+    _fields_ = [
+        ("node", c_uint64),
+        ("generation", c_uint64),
+        ("last_arrival_ns", c_uint64),
+        ("phi", c_double),
+        ("mean_ns", c_double),
+        ("sd_ns", c_double),
+        ("time_until_failure_ns", c_uint64),
+        ("version", c_uint64),
+        ("state", c_uint32),
+        ("confirmations", c_uint32),
+        ("reserved", c_uint64),
+    ]
+
+
+assert ctypes.sizeof(DatagramStruct) == 48
+assert ctypes.sizeof(SnapshotEntryStruct) == 80
 assert ctypes.sizeof(EventStruct) == 48
 assert ctypes.sizeof(NodeInfoStruct) == 120
 assert ctypes.sizeof(MonitorStatsStruct) == 88
@@ -164,6 +215,20 @@ PROTOTYPES = {
     "phifd_monitor_get_stats": (c_status, [c_monitor_p, POINTER(MonitorStatsStruct)]),
     "phifd_heartbeat_batch": (c_status, [c_monitor_p, P_u64, P_u64, P_u64, c_size_t, P_status]),
     "phifd_phi_batch": (c_status, [c_monitor_p, P_u64, c_size_t, c_uint64, P_f64, P_status]),
+    "phifd_datagram_encode": (
+        c_status,
+        [POINTER(DatagramStruct), POINTER(c_uint8), c_size_t, POINTER(c_size_t)],
+    ),
+    # `buf` as c_char_p: bytes (NULs included) are passed without a copy.
+    "phifd_datagram_decode": (c_status, [c_char_p, c_size_t, POINTER(DatagramStruct)]),
+    "phifd_monitor_snapshot": (
+        c_status,
+        [c_monitor_p, c_uint64, POINTER(SnapshotEntryStruct), c_size_t, POINTER(c_size_t)],
+    ),
+    "phifd_monitor_render_prometheus": (
+        c_status,
+        [c_monitor_p, c_uint64, POINTER(c_char), c_size_t, POINTER(c_size_t)],
+    ),
 }
 
 

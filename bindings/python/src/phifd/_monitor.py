@@ -6,15 +6,25 @@ import math
 import threading
 import time
 from array import array
-from ctypes import byref, c_bool, c_double, c_size_t, c_uint32, c_uint64, c_void_p, sizeof
+from ctypes import (
+    byref,
+    c_bool,
+    c_double,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+    create_string_buffer,
+    sizeof,
+)
 from datetime import timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
 
 from . import _ffi
 from ._errors import InvalidArgumentError, Status, error_for_status
 from ._handle import OwnedHandle, closed_error
-from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, check, lib
-from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, State, ns_to_timedelta
+from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, SnapshotEntryStruct, check, lib
+from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, SnapshotEntry, State, ns_to_timedelta
 
 __all__ = ["Config", "Monitor", "now_ns", "to_ns", "version", "status_name", "library_path"]
 
@@ -789,6 +799,75 @@ class Monitor(OwnedHandle):
             grace_until_ns=raw.grace_until_ns,
             local_health=raw.local_health,
         )
+
+    def snapshot(self, now_ns: Optional[int] = None) -> List[SnapshotEntry]:
+        """Every monitored node's state and statistics at ``now_ns`` (default now), sorted by
+        node id: one library call instead of :meth:`info` per node (each entry equals what
+        :meth:`info` tells at that time). Read-only; the library locks one shard at a time, so
+        the snapshot is consistent per node, not across nodes changed concurrently."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.snapshot", now_ns=now_ns)
+        total = c_size_t()
+        cap = 0
+        buf: Any = None
+        while True:  # nodes may be added between the calls: grow until everything fits
+            ptr = self._enter("snapshot")
+            try:
+                status = lib.phifd_monitor_snapshot(ptr, now_ns, buf, cap, byref(total))
+            finally:
+                self._active.pop()
+            check(status)
+            if total.value <= cap:
+                break
+            cap = total.value + total.value // 8 + 8
+            buf = (SnapshotEntryStruct * cap)()
+        return [
+            SnapshotEntry(
+                node=e.node,
+                generation=e.generation,
+                state=State(e.state),
+                phi=e.phi,
+                last_arrival_ns=e.last_arrival_ns,
+                mean_ns=e.mean_ns,
+                sd_ns=e.sd_ns,
+                time_until_failure_ns=e.time_until_failure_ns,
+                version=e.version,
+                confirmations=e.confirmations,
+            )
+            for e in (buf[i] for i in range(total.value))
+        ]
+
+    def prometheus(self, now_ns: Optional[int] = None) -> str:
+        """The monitor's state at ``now_ns`` (default now) in the Prometheus text exposition
+        format 0.0.4, ready to serve on a metrics endpoint (``Content-Type: text/plain;
+        version=0.0.4``): per node (label ``node``) ``phifd_node_phi``, ``_state`` (one-hot,
+        label ``state``), ``_generation``, ``_silence_seconds``, ``_mean_interval_seconds``,
+        ``_interval_stddev_seconds``, ``_time_until_conviction_seconds``, ``_samples``; per
+        monitor ``phifd_monitor_nodes``, ``_local_health``, ``_pauses_total``,
+        ``_stale_heartbeats_total``, ``_duplicate_heartbeats_total``,
+        ``_dropped_events_total``. Read-only."""
+        if now_ns is None:
+            now_ns = _monotonic_ns()
+        _check_u64("Monitor.prometheus", now_ns=now_ns)
+        needed = c_size_t()
+        cap = self._prometheus_cap
+        while True:  # the text may grow between calls (nodes added): retry with the size needed
+            buf = create_string_buffer(cap)
+            ptr = self._enter("prometheus")
+            try:
+                status = lib.phifd_monitor_render_prometheus(ptr, now_ns, buf, cap, byref(needed))
+            finally:
+                self._active.pop()
+            if status != Status.BUFFER_TOO_SMALL:
+                break
+            cap = needed.value + needed.value // 8 + 1
+        check(status)
+        self._prometheus_cap = max(self._prometheus_cap, cap)
+        return buf.raw[: needed.value].decode("utf-8")
+
+    #: Buffer size of the first :meth:`prometheus` attempt, bytes; grows to what was needed.
+    _prometheus_cap = 4096
 
     def heartbeat_batch(
         self,

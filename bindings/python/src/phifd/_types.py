@@ -6,7 +6,17 @@ import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
-__all__ = ["Estimator", "State", "EventKind", "Event", "NodeInfo", "MonitorStats", "ns_to_timedelta"]
+__all__ = [
+    "Estimator",
+    "State",
+    "EventKind",
+    "Event",
+    "NodeInfo",
+    "MonitorStats",
+    "SnapshotEntry",
+    "DatagramKind",
+    "ns_to_timedelta",
+]
 
 
 def ns_to_timedelta(ns: int) -> timedelta:
@@ -49,6 +59,15 @@ class EventKind(enum.IntEnum):
     """The node's state changed from ``from_state`` to ``to_state``."""
     RESTARTED = 1
     """The node came back with a higher generation; its history restarted and it is ALIVE."""
+
+
+class DatagramKind(enum.IntEnum):
+    """What a heartbeat :class:`phifd.Datagram` is (``PHIFD_DATAGRAM_*``)."""
+
+    HEARTBEAT = 0
+    """A heartbeat: the sender is alive (and, with ``leader``, believes it leads in ``term``)."""
+    STALE_REPLY = 1
+    """The answer to a leader's heartbeat that carried an older term; ``term`` is the newer one."""
 
 
 @dataclass(frozen=True)
@@ -162,3 +181,38 @@ class MonitorStats:
     last_pause_end_ns: int = 0
     grace_until_ns: int = 0
     local_health: int = 0
+
+
+@dataclass(frozen=True)
+class SnapshotEntry:
+    """One node of :meth:`phifd.Monitor.snapshot`: its state and statistics at the snapshot time.
+
+    Attributes:
+        node: the node id.
+        generation: its current generation.
+        state: the state its silence implies at the snapshot time.
+        phi: phi at the snapshot time.
+        last_arrival_ns: its last heartbeat arrival (monotonic ns); 0 before the first one.
+        mean_ns: mean interval of its window, ns.
+        sd_ns: standard deviation of its window, ns.
+        time_until_failure_ns: time left before it is FAILED if no heartbeat arrives, ns
+            (0 once past).
+        version: highest heartbeat version seen in its current generation.
+        confirmations: distinct peers currently reporting it as suspect.
+    """
+
+    node: int
+    generation: int
+    state: State
+    phi: float
+    last_arrival_ns: int
+    mean_ns: float
+    sd_ns: float
+    time_until_failure_ns: int
+    version: int
+    confirmations: int
+
+    @property
+    def time_until_failure(self) -> timedelta:
+        """``time_until_failure_ns`` as a :class:`datetime.timedelta` (microsecond resolution)."""
+        return ns_to_timedelta(self.time_until_failure_ns)
