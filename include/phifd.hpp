@@ -26,6 +26,7 @@
 
 #include "phifd.h"
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -73,6 +74,7 @@ enum class Status : phifd_status {
   Io = PHIFD_ERR_IO,                         ///< An operating-system I/O error (the message has the path and the OS error).
   Corrupt = PHIFD_ERR_CORRUPT,               ///< Stored data is damaged (the message names the path and the damage).
   Locked = PHIFD_ERR_LOCKED,                 ///< The resource is held by another live owner (an OS lock).
+  Malformed = PHIFD_ERR_MALFORMED,           ///< Untrusted bytes are not a valid message (the message names the defect).
 };
 
 /** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
@@ -126,8 +128,9 @@ inline const char* version() noexcept { return phifd_version(); }
  * A failed library call. `status()` is the phifd_status, `message()` the library's explanation
  * (which function, which argument, why) captured when the call failed, and `what()` is
  * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
- * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT or PHIFD_ERR_LOCKED throw the
- * subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError, CorruptError and LockedError,
+ * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED or PHIFD_ERR_MALFORMED
+ * throw the subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError, CorruptError,
+ * LockedError and MalformedError,
  * so they can be caught separately; every other status throws Error itself.
  */
 class Error : public std::runtime_error {
@@ -203,6 +206,17 @@ class LockedError : public Error {
   explicit LockedError(const std::string& message) : Error(Status::Locked, message) {}
 };
 
+/**
+ * Untrusted bytes are not a valid message (PHIFD_ERR_MALFORMED), e.g. a received datagram that is
+ * not exactly a valid 56-byte heartbeat datagram. The message names the defect (wrong length, bad
+ * magic, unsupported version, unknown kind, undefined flags, checksum mismatch). Drop the message.
+ */
+class MalformedError : public Error {
+ public:
+  /** An error with status Status::Malformed. */
+  explicit MalformedError(const std::string& message) : Error(Status::Malformed, message) {}
+};
+
 namespace detail {
 
 /** Throws the exception for a status with the given message. */
@@ -214,6 +228,7 @@ namespace detail {
     case Status::Io: throw IoError(message);
     case Status::Corrupt: throw CorruptError(message);
     case Status::Locked: throw LockedError(message);
+    case Status::Malformed: throw MalformedError(message);
     default: throw Error(s, message);
   }
 }
@@ -444,6 +459,115 @@ class Config {
 
  private:
   std::unique_ptr<phifd_config, detail::ConfigDeleter> handle_;
+};
+
+/** Size of an encoded heartbeat datagram, bytes (PHIFD_DATAGRAM_SIZE). */
+inline constexpr std::size_t datagram_size = PHIFD_DATAGRAM_SIZE;
+
+/** Datagram flag (Datagram::flags): the sender believes it is the leader. */
+inline constexpr std::uint32_t datagram_flag_leader = PHIFD_DATAGRAM_FLAG_LEADER;
+
+/** What a Datagram is (see phifd.h, `PHIFD_DATAGRAM_*`). */
+enum class DatagramKind : std::uint32_t {
+  Heartbeat = PHIFD_DATAGRAM_HEARTBEAT,    ///< A heartbeat.
+  StaleReply = PHIFD_DATAGRAM_STALE_REPLY, ///< The answer to a leader's heartbeat with an older term; `term` is the newer one.
+};
+
+/**
+ * A heartbeat datagram: the fixed 56-byte, little-endian, checksummed wire format every phifd
+ * binding speaks (magic "PHHB", format version 1; see the README's wire format). Plain data;
+ * encoding and decoding are thread-safe and allocate nothing.
+ *
+ *     phifd::Datagram d{phifd::DatagramKind::Heartbeat, 0, my_id, incarnation, term, ++seq, phifd_now_ns()};
+ *     const auto bytes = d.encode();                       // std::array<std::uint8_t, 56>
+ *     sendto(fd, bytes.data(), bytes.size(), 0, ...);
+ *     // receiver: take the arrival time first, then
+ *     const phifd::Datagram in = phifd::Datagram::decode(buf, n);  // throws MalformedError
+ */
+struct Datagram {
+  DatagramKind kind = DatagramKind::Heartbeat;  ///< What it is.
+  std::uint32_t flags = 0;        ///< `datagram_flag_leader` or 0; other bits are invalid.
+  NodeId node = 0;                ///< Sender's node id.
+  Generation generation = 0;      ///< Sender's incarnation (increases when it restarts): pass it to Monitor::heartbeat.
+  Generation term = 0;            ///< Sender's term (cluster epoch); a stale reply carries the receiver's newer term.
+  std::uint64_t version = 0;      ///< Heartbeat sequence number, incremented by the sender per heartbeat.
+  std::uint64_t send_ns = 0;      ///< Send time on the sender's monotonic clock, ns (informational, never an arrival time).
+
+  /** True if the leader flag is set. */
+  bool leader() const noexcept { return (flags & datagram_flag_leader) != 0; }
+
+  /**
+   * The 56-byte wire form. Throws InvalidArgument for a kind this library does not know or
+   * undefined flag bits.
+   */
+  std::array<std::uint8_t, datagram_size> encode() const {
+    const phifd_datagram raw = to_c();
+    std::array<std::uint8_t, datagram_size> out{};
+    std::size_t written = 0;
+    detail::check(phifd_datagram_encode(&raw, out.data(), out.size(), &written));
+    return out;
+  }
+
+  /**
+   * Decodes `len` untrusted bytes at `data` (e.g. straight from recvfrom). Never reads beyond
+   * `len`. Throws MalformedError for anything that is not exactly a valid datagram (the message
+   * names the defect), Error(Status::NullArg) if `data` is null and `len` is not 0.
+   */
+  static Datagram decode(const void* data, std::size_t len) {
+    phifd_datagram raw{};
+    detail::check(phifd_datagram_decode(static_cast<const std::uint8_t*>(data), len, &raw));
+    Datagram d;
+    d.kind = static_cast<DatagramKind>(raw.kind);
+    d.flags = raw.flags;
+    d.node = raw.node;
+    d.generation = raw.generation;
+    d.term = raw.term;
+    d.version = raw.version;
+    d.send_ns = raw.send_ns;
+    return d;
+  }
+
+  /** decode(bytes.data(), bytes.size()). */
+  static Datagram decode(const std::vector<std::uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
+
+  /** decode(bytes.data(), bytes.size()). */
+  static Datagram decode(const std::array<std::uint8_t, datagram_size>& bytes) { return decode(bytes.data(), bytes.size()); }
+
+  /** The C struct with the same fields. */
+  phifd_datagram to_c() const noexcept {
+    phifd_datagram raw{};
+    raw.kind = static_cast<std::uint32_t>(kind);
+    raw.flags = flags;
+    raw.node = node;
+    raw.generation = generation;
+    raw.term = term;
+    raw.version = version;
+    raw.send_ns = send_ns;
+    return raw;
+  }
+
+  /** Field-by-field equality. */
+  friend bool operator==(const Datagram& a, const Datagram& b) noexcept {
+    return a.kind == b.kind && a.flags == b.flags && a.node == b.node && a.generation == b.generation &&
+           a.term == b.term && a.version == b.version && a.send_ns == b.send_ns;
+  }
+
+  /** Field-by-field inequality. */
+  friend bool operator!=(const Datagram& a, const Datagram& b) noexcept { return !(a == b); }
+};
+
+/** One node in a Monitor::snapshot. Plain data. */
+struct SnapshotEntry {
+  NodeId node = 0;                          ///< The node.
+  Generation generation = 0;                ///< Its generation.
+  Clock::time_point last_arrival{};         ///< Its last heartbeat arrival; the clock's epoch (0 ns) before the first one.
+  double phi = 0.0;                         ///< phi at the snapshot time.
+  FloatNanoseconds mean{0.0};               ///< Mean interval of its window.
+  FloatNanoseconds sd{0.0};                 ///< Standard deviation of its window.
+  std::chrono::nanoseconds time_until_failure{0};  ///< Time left before it is Failed if no heartbeat arrives (zero once past).
+  std::uint64_t version = 0;                ///< Highest heartbeat version seen.
+  State state = State::Unknown;             ///< State at the snapshot time.
+  std::uint32_t confirmations = 0;          ///< Distinct peers reporting it as suspect.
 };
 
 /** One state transition reported by Monitor::poll. Plain data. */
@@ -797,6 +921,68 @@ class Monitor {
     out.local_health = raw.local_health;
     return out;
   }
+
+  /**
+   * Every node's state at `time`, sorted by node id. Read-only; locks one shard at a time, so
+   * the entries are each consistent but not one atomic picture of all nodes.
+   */
+  std::vector<SnapshotEntry> snapshot(Clock::time_point time) const {
+    const std::uint64_t now_ns = Clock::to_ns(time);
+    std::vector<phifd_snapshot_entry> raw;
+    std::size_t total = 0;
+    detail::check(phifd_monitor_snapshot(handle_.get(), now_ns, nullptr, 0, &total));
+    // Nodes may be added by other threads between the calls: grow and ask again.
+    while (total > raw.size()) {
+      raw.resize(total + total / 4 + 1);
+      detail::check(phifd_monitor_snapshot(handle_.get(), now_ns, raw.data(), raw.size(), &total));
+    }
+    std::vector<SnapshotEntry> out;
+    out.reserve(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      const phifd_snapshot_entry& r = raw[i];
+      SnapshotEntry e;
+      e.node = r.node;
+      e.generation = r.generation;
+      e.last_arrival = Clock::from_ns(r.last_arrival_ns);
+      e.phi = r.phi;
+      e.mean = FloatNanoseconds(r.mean_ns);
+      e.sd = FloatNanoseconds(r.sd_ns);
+      e.time_until_failure = detail::ns_duration(r.time_until_failure_ns);
+      e.version = r.version;
+      e.state = static_cast<State>(r.state);
+      e.confirmations = r.confirmations;
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  /** snapshot(Clock::now()). */
+  std::vector<SnapshotEntry> snapshot() const { return snapshot(Clock::now()); }
+
+  /**
+   * The monitor's snapshot at `time` in the Prometheus text exposition format (0.0.4), ready to
+   * serve on a metrics endpoint (see phifd.h, phifd_monitor_render_prometheus, for the families).
+   */
+  std::string prometheus(Clock::time_point time) const {
+    const std::uint64_t now_ns = Clock::to_ns(time);
+    std::vector<char> buf;
+    std::size_t needed = 0;
+    for (;;) {
+      const phifd_status s =
+          phifd_monitor_render_prometheus(handle_.get(), now_ns, buf.empty() ? nullptr : buf.data(), buf.size(), &needed);
+      if (s == PHIFD_OK) {
+        return std::string(buf.data(), needed);
+      }
+      if (s != PHIFD_ERR_BUFFER_TOO_SMALL) {
+        detail::check(s);
+      }
+      // The text may grow between calls (nodes added concurrently): leave some room.
+      buf.resize(needed + needed / 8 + 64);
+    }
+  }
+
+  /** prometheus(Clock::now()). */
+  std::string prometheus() const { return prometheus(Clock::now()); }
 
   /** The C handle (still owned by this object), or nullptr if moved from. */
   phifd_monitor* native_handle() const noexcept { return handle_.get(); }
