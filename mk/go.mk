@@ -1,15 +1,21 @@
 # Go binding (bindings/go): cgo package `phifd`, linked against target/release/libphifd.a.
-#   make test-go    gofmt and go vet checks, tests with the race detector, the GC-stress test
-#                   with GOGC=1, the quick start, and a separate module using the binding through
-#                   a `replace` directive (as bindings/go/README.md tells users to do)
+#   make test-go    gofmt and go vet checks, tests with the race detector (including the
+#                   three-node cluster test of examples/node), the GC-stress test with GOGC=1, the
+#                   quick start, a separate module using the binding through a `replace` directive
+#                   (as bindings/go/README.md tells users to do), and the go-node build
+#   make go-node    the demo cluster's Go node (bindings/go/examples/node) as build/go-node/node
 #   make bench-go   Go benchmarks (single calls and batches)
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 GO_DIR := bindings/go
 GO_CONSUMER := $(BUILD)/go-consumer
 
-.PHONY: test-go bench-go
+.PHONY: test-go bench-go go-node
 
-test-go: lib
+go-node: lib
+	@mkdir -p $(BUILD)/go-node
+	cd $(GO_DIR) && $(GO) build -o $(CURDIR)/$(BUILD)/go-node/node ./examples/node
+
+test-go: lib go-node
 	@mkdir -p $(BUILD)
 	@cd $(GO_DIR) && gofmt="$$(command -v gofmt || echo "$$($(GO) env GOROOT)/bin/gofmt")" && \
 	  unformatted="$$("$$gofmt" -l .)" && \
