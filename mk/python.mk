@@ -4,6 +4,8 @@
 #                         ./bindings/python` (which runs cargo and bundles libphifd.so), then the
 #                         quick start and the same tests with that venv's python, without
 #                         PHIFD_LIBRARY or PYTHONPATH.
+#                      3. the demo node examples/nodes/python/node.py: three instances on loopback
+#                         (examples/nodes/python/test_node.py, development build)
 #   make bench-python  per-call and batch throughput (bindings/python/bench.py, development build)
 # Needs scripts/setup-python.sh on a fresh machine (venv support, pytest).
 # pytest exits non-zero when it collects no tests (exit code 5), which fails the target.
@@ -13,9 +15,9 @@ PY_DEV_ENV := PHIFD_LIBRARY=$(CURDIR)/$(RELEASE)/libphifd.so PYTHONPATH=$(CURDIR
 PY_CLEAN_ENV := env -u PHIFD_LIBRARY -u PYTHONPATH -u PHIFD_SOURCE_DIR
 PYTEST_ARGS := -q -p no:cacheprovider
 
-.PHONY: test-python test-python-dev test-python-install bench-python
+.PHONY: test-python test-python-dev test-python-install test-python-node bench-python
 
-test-python: test-python-dev test-python-install
+test-python: test-python-dev test-python-install test-python-node
 
 test-python-dev: lib
 	@echo "== python: tests against the development build"
@@ -33,6 +35,10 @@ test-python-install: lib
 	cd $(PY_VENV) && out=$$($(PY_CLEAN_ENV) ./bin/python $(CURDIR)/examples/quickstart/quickstart.py) \
 	  && echo "$$out" && grep -q 'SUSPECT -> FAILED' <<<"$$out"
 	cd $(PY_VENV) && $(PY_CLEAN_ENV) ./bin/python -m pytest $(PYTEST_ARGS) $(CURDIR)/bindings/python/tests
+
+test-python-node: lib
+	@echo "== python: demo node (three processes on loopback)"
+	$(PY_DEV_ENV) $(PYTHON) -m pytest $(PYTEST_ARGS) examples/nodes/python
 
 bench-python: lib
 	$(PY_DEV_ENV) $(PYTHON) bindings/python/bench.py

@@ -1,0 +1,153 @@
+"""Runs three demo nodes on loopback and checks their JSON lines: all see each other ALIVE with
+node 1 leading term 1; after node 1 is killed (SIGKILL) the others report it FAILED, node 2
+takes over with term 2 and node 3 follows it; SIGTERM and stdin EOF end a node with status 0.
+
+Needs the ``phifd`` package importable (installed, or PYTHONPATH and PHIFD_LIBRARY set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+NODE = Path(__file__).resolve().with_name("node.py")
+IDS = (1, 2, 3)
+KEYS = {
+    "start": {"ev", "node", "lang", "pid", "generation", "term", "t"},
+    "state": {"ev", "node", "peer", "kind", "from", "to", "phi", "generation", "time_ns"},
+    "view": {"ev", "node", "t", "term", "leader", "role", "peers"},
+    "leader": {"ev", "node", "term", "t"},
+    "follow": {"ev", "node", "leader", "term", "t"},
+    "stale_reply_sent": {"ev", "node", "to", "their_term", "our_term", "t"},
+    "step_down": {"ev", "node", "term", "told_by", "t"},
+}
+PEER_KEYS = {"peer", "state", "phi", "generation", "mean_ms", "until_fail_ms"}
+TIMEOUT = 10.0  # a safety net against hanging, not a timing assertion
+
+
+def free_udp_ports(n: int) -> List[int]:
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class Cluster:
+    """The node processes and every JSON line they printed, in arrival order."""
+
+    def __init__(self, state_dir: Path) -> None:
+        ports = dict(zip(IDS, free_udp_ports(len(IDS))))
+        self.procs: Dict[int, subprocess.Popen] = {}
+        self.lines: "queue.Queue[dict]" = queue.Queue()
+        self.seen: List[dict] = []
+        for i in IDS:
+            peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != i)
+            cmd = [sys.executable, str(NODE), "--id", str(i), "--port", str(ports[i]), "--peers", peers,
+                   "--state-dir", str(state_dir), "--interval-ms", "100"]
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            self.procs[i] = proc
+            threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.lines.put(json.loads(line))
+
+    def wait_for(self, what: str, pred: Callable[[dict], bool], since: int = 0) -> dict:
+        """The first line that satisfies ``pred``, among those seen from index ``since`` on and
+        those still to arrive."""
+        for line in self.seen[since:]:
+            if pred(line):
+                return line
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no line {what} within {TIMEOUT} s; got:\n"
+                                     + "\n".join(map(json.dumps, self.seen[-30:]))) from None
+            assert set(line) == KEYS[line["ev"]], line
+            self.seen.append(line)
+            if pred(line):
+                return line
+
+    def kill_all(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def all_alive(node: int, leader: int, term: int) -> Callable[[dict], bool]:
+    def pred(line: dict) -> bool:
+        return (line["ev"] == "view" and line["node"] == node and line["leader"] == leader
+                and line["term"] == term and [p["peer"] for p in line["peers"]] == [p for p in IDS if p != node]
+                and all(p["state"] == "ALIVE" for p in line["peers"]))
+    return pred
+
+
+def test_three_nodes_elect_detect_and_take_over(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path)
+    try:
+        for i in IDS:
+            start = cluster.wait_for(f"start of {i}", lambda l, i=i: l["ev"] == "start" and l["node"] == i)
+            assert start["lang"] == "python" and start["pid"] == cluster.procs[i].pid
+            assert start["generation"] == 1 and start["term"] == 1  # a fresh state dir
+            view = cluster.wait_for(f"view of {i} with all ALIVE", all_alive(i, leader=1, term=1))
+            assert view["role"] == ("leader" if i == 1 else "follower")
+            assert all(set(p) == PEER_KEYS for p in view["peers"])
+        assert (tmp_path / "node-1.incarnation").is_file()
+
+        cluster.procs[1].send_signal(signal.SIGKILL)
+        killed_at = len(cluster.seen)
+        for i in (2, 3):
+            failed = cluster.wait_for(f"node {i} reporting 1 FAILED", lambda l, i=i: l["ev"] == "state"
+                                      and l["node"] == i and l["peer"] == 1 and l["to"] == "FAILED", killed_at)
+            assert failed["kind"] == "STATE_CHANGED" and failed["phi"] >= 8.0
+        # The lowest live node takes over with a new term, the other follows it.
+        cluster.wait_for("node 2 leading", lambda l: l["ev"] == "leader" and l["node"] == 2 and l["term"] == 2)
+        cluster.wait_for("node 3 following 2", lambda l: l["ev"] == "follow" and l["node"] == 3
+                         and l["leader"] == 2 and l["term"] == 2)
+        view = cluster.wait_for("view of 3 after the takeover",
+                                lambda l: l["ev"] == "view" and l["node"] == 3 and l["leader"] == 2)
+        assert {p["peer"]: p["state"] for p in view["peers"]} == {1: "FAILED", 2: "ALIVE"}
+        assert not any(l["ev"] == "leader" and l["node"] == 3 for l in cluster.seen)
+
+        # SIGTERM ends a node with status 0; so does EOF on its stdin.
+        cluster.procs[2].send_signal(signal.SIGTERM)
+        assert cluster.procs[2].wait(timeout=TIMEOUT) == 0
+        cluster.procs[3].stdin.close()
+        assert cluster.procs[3].wait(timeout=TIMEOUT) == 0
+    finally:
+        cluster.kill_all()
+
+
+def test_restart_is_a_new_incarnation(tmp_path: Path) -> None:
+    """The incarnation is durable: a second start in the same state dir has generation 2."""
+    ports = free_udp_ports(2)
+    for want in (1, 2):
+        proc: Optional[subprocess.Popen] = None
+        try:
+            proc = subprocess.Popen([sys.executable, str(NODE), "--id", "1", "--port", str(ports[0]),
+                                     "--peers", f"2:{ports[1]}", "--state-dir", str(tmp_path)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            start = json.loads(proc.stdout.readline())
+            assert start["ev"] == "start" and start["generation"] == want
+            proc.stdin.close()
+            assert proc.wait(timeout=TIMEOUT) == 0
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
