@@ -47,8 +47,8 @@
 #define PHIFD_DATAGRAM_HEARTBEAT 0
 
 /**
- * Datagram kind: the answer to a heartbeat that carried an older generation; `generation` is the
- * receiver's newer one.
+ * Datagram kind: the answer to a leader's heartbeat that carried an older term; `term` is the
+ * receiver's newer one, so the stale leader learns it must step down.
  */
 #define PHIFD_DATAGRAM_STALE_REPLY 1
 
@@ -286,7 +286,7 @@ typedef struct phifd_monitor_stats {
 } phifd_monitor_stats;
 
 /**
- * A heartbeat datagram, decoded. Plain data, 56 bytes; layout frozen. The wire form is 56 bytes,
+ * A heartbeat datagram, decoded. Plain data, 48 bytes; layout frozen. The wire form is 56 bytes,
  * little-endian, with a magic, a format version and a checksum (see the README's wire format).
  */
 typedef struct phifd_datagram {
@@ -877,7 +877,7 @@ phifd_status phifd_phi_batch(const struct phifd_monitor *m, const uint64_t *node
 
 /**
  * Encodes `*datagram` into `buf` (at least `PHIFD_DATAGRAM_SIZE` bytes) and writes the size, 56,
- * to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 48),
+ * to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56),
  * `PHIFD_ERR_INVALID_ARG` (unknown kind or undefined flag bits). Thread-safe; no allocation.
  */
 phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_t *buf, size_t cap, size_t *written);

@@ -338,7 +338,7 @@ impl Node {
         if generation < self.generation {
             return Arrival::Stale(self.generation);
         }
-        if generation > self.generation {
+        if generation > self.generation && self.has_arrival {
             // A new incarnation: forget the old history; the gap across the
             // restart is never learned.
             self.generation = generation;
@@ -354,6 +354,9 @@ impl Node {
             return Arrival::Accepted;
         }
         if !self.has_arrival {
+            // The first heartbeat: a registration's generation was only a guess, so a higher one
+            // here is adopted as the first incarnation seen, not reported as a restart.
+            self.generation = generation;
             self.has_arrival = true;
             self.version = version.unwrap_or(0);
             self.last_ns = now_ns;

@@ -65,7 +65,7 @@ pub struct Datagram {
 /// Why bytes are not a valid datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Defect {
-    /// Not exactly 48 bytes.
+    /// Not exactly 56 bytes.
     WrongLength(usize),
     /// The magic is not `PHHB`.
     BadMagic,
@@ -114,7 +114,7 @@ impl Datagram {
         Datagram { kind: Kind::Heartbeat, flags: if leader { FLAG_LEADER } else { 0 }, node, generation, term, version, send_ns }
     }
 
-    /// Encodes to the 48-byte wire form. Undefined flag bits are cleared.
+    /// Encodes to the 56-byte wire form. Undefined flag bits are cleared.
     pub fn encode(&self) -> [u8; DATAGRAM_SIZE] {
         let mut b = [0u8; DATAGRAM_SIZE];
         let (head, tail) = b.split_at_mut(48);

@@ -12,13 +12,13 @@ pub const PHIFD_DATAGRAM_SIZE: usize = 56;
 const _: () = assert!(PHIFD_DATAGRAM_SIZE == DATAGRAM_SIZE);
 /// Datagram kind: a heartbeat.
 pub const PHIFD_DATAGRAM_HEARTBEAT: u32 = 0;
-/// Datagram kind: the answer to a heartbeat that carried an older generation; `generation` is the
-/// receiver's newer one.
+/// Datagram kind: the answer to a leader's heartbeat that carried an older term; `term` is the
+/// receiver's newer one, so the stale leader learns it must step down.
 pub const PHIFD_DATAGRAM_STALE_REPLY: u32 = 1;
 /// Datagram flag: the sender believes it is the leader.
 pub const PHIFD_DATAGRAM_FLAG_LEADER: u32 = 1;
 
-/// A heartbeat datagram, decoded. Plain data, 56 bytes; layout frozen. The wire form is 56 bytes,
+/// A heartbeat datagram, decoded. Plain data, 48 bytes; layout frozen. The wire form is 56 bytes,
 /// little-endian, with a magic, a format version and a checksum (see the README's wire format).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,7 +43,7 @@ pub struct phifd_datagram {
 const _: () = assert!(std::mem::size_of::<phifd_datagram>() == 48);
 
 /// Encodes `*datagram` into `buf` (at least `PHIFD_DATAGRAM_SIZE` bytes) and writes the size, 56,
-/// to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 48),
+/// to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56),
 /// `PHIFD_ERR_INVALID_ARG` (unknown kind or undefined flag bits). Thread-safe; no allocation.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, buf: *mut u8, cap: usize, written: *mut usize) -> phifd_status {

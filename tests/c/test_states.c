@@ -269,12 +269,14 @@ static void test_first_heartbeat_timeout(void) {
     CHECK_EQ_U64(n, 1);
     CHECK_EVENT(events[0], 1, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
                 PHIFD_STATE_FAILED, t);
-    /* A registered node can also come back with a higher generation: RESTARTED. */
+    /* A registered node's first heartbeat may carry a higher generation than the registration
+     * guessed: it is adopted as the first incarnation (a state change, not a restart). */
     CHECK_OK(phifd_heartbeat(m, 1, 5, t + 1));
     n = poll_at(m, t + 1);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 1, 5, PHIFD_EVENT_RESTARTED, PHIFD_STATE_FAILED, PHIFD_STATE_ALIVE,
+    CHECK_EVENT(events[0], 1, 5, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_ALIVE,
                 t + 1);
+    CHECK_EQ_U64(info_at(m, 1, t + 1).generation, 5);
     /* A stale heartbeat for a registered node that never heartbeated changes nothing. */
     CHECK_OK(phifd_node_add(m, 3, 10, t + 1));
     CHECK_STATUS(phifd_heartbeat(m, 3, 9, t + 2), PHIFD_ERR_STALE_GENERATION);
