@@ -1,0 +1,109 @@
+# Hardening: lints, fuzzing, sanitizers, valgrind, Miri, bad inputs, long runs (docs/testing.md).
+#   make clippy            clippy on the library; unwrap/expect/panic/indexing are errors outside tests
+#   make fuzz              each fuzz target for FUZZ_SECONDS (default 60) with cargo-fuzz (nightly)
+#   make test-fuzz         replays fuzz/seeds through the properties (stable), then 10 s per target
+#   make test-valgrind     the C test programs (shared and static builds) under valgrind
+#   make test-sanitizers   checks that the C tests' *_asan builds really link AddressSanitizer
+#   make miri              the library's unit tests under Miri (skips if the component is missing)
+#   make test-bad-inputs   the bad-input battery; docs/bad-inputs.md must equal its output
+#   make bad-inputs-doc    regenerates docs/bad-inputs.md
+#   make test-long-run     10^7 heartbeats on one node, statistics bit for bit (release)
+#   make long-run          the same with 10^9 heartbeats (minutes)
+# Setup on a fresh machine: scripts/setup-hardening.sh (valgrind, cargo-fuzz).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := monitor_ops generation_parse datagram_decode
+FUZZ_DIR := $(BUILD)/fuzz
+NIGHTLY ?= +nightly
+BAD_INPUTS_BIN := $(BUILD)/bad_inputs/bad_inputs
+
+.PHONY: clippy test-clippy fuzz test-fuzz test-fuzz-seeds test-valgrind test-sanitizers miri \
+	test-bad-inputs bad-inputs-doc test-long-run long-run test-hardening
+
+TEST_TARGETS += test-clippy test-sanitizers test-valgrind test-bad-inputs test-long-run test-fuzz
+
+clippy test-clippy:
+	$(CARGO) clippy -p phifd --lib --quiet
+
+# The properties on the committed seeds and on a fixed pseudo-random stream: stable toolchain,
+# no libFuzzer needed, so this part always runs.
+test-fuzz-seeds:
+	$(CARGO) test --release --quiet --manifest-path fuzz/Cargo.toml
+
+# cargo-fuzz needs a nightly toolchain (-Zsanitizer=address); without one, or without cargo-fuzz,
+# say so and skip instead of failing. New corpus entries go to build/fuzz/corpus, never to the
+# committed seeds. Executions per target are printed and saved in build/fuzz/summary.txt.
+fuzz:
+	@if ! $(CARGO) $(NIGHTLY) --version >/dev/null 2>&1; then \
+	  echo "fuzz: SKIPPED: no nightly toolchain ($(NIGHTLY)); cargo-fuzz needs one"; exit 0; fi; \
+	if ! $(CARGO) fuzz --help >/dev/null 2>&1; then \
+	  echo "fuzz: SKIPPED: cargo-fuzz is not installed (scripts/setup-hardening.sh installs it)"; exit 0; fi; \
+	mkdir -p $(FUZZ_DIR); : > $(FUZZ_DIR)/summary.txt; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  if ! (cd fuzz && $(CARGO) $(NIGHTLY) fuzz run --release $$t $(CURDIR)/$(FUZZ_DIR)/corpus/$$t seeds/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	        -artifact_prefix=$(CURDIR)/$(FUZZ_DIR)/artifacts/$$t/) > $(FUZZ_DIR)/$$t.log 2>&1; then \
+	    tail -40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t FAILED (input in $(FUZZ_DIR)/artifacts/$$t)"; exit 1; fi; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$$t.log | tail -1); \
+	  echo "$$t: $$runs executions in $(FUZZ_SECONDS) s, no failure" | tee -a $(FUZZ_DIR)/summary.txt; \
+	done
+
+test-fuzz: test-fuzz-seeds
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# The C test programs of tests/c (built by test-c) under valgrind: any invalid read/write, use of
+# uninitialised memory or definite leak fails.
+test-valgrind: test-c
+	@command -v valgrind >/dev/null || { echo "test-valgrind: valgrind missing: run scripts/setup-hardening.sh" >&2; exit 1; }
+	@set -e; n=0; for p in $$(cd $(BUILD)/c && ctest -N | sed -n 's/^ *Test *#[0-9]*: c_\(.*_\(shared\|static\)\)$$/\1/p'); do \
+	  p=$(BUILD)/c/$$p; \
+	  echo "== valgrind $$p"; \
+	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    --show-leak-kinds=definite $$p > $(BUILD)/c/$$(basename $$p).valgrind.log 2>&1 \
+	    || { cat $(BUILD)/c/$$(basename $$p).valgrind.log; echo "valgrind: $$p FAILED"; exit 1; }; \
+	  n=$$((n+1)); done; \
+	test $$n -ge 10 || { echo "test-valgrind: only $$n programs found in $(BUILD)/c"; exit 1; }; \
+	echo "valgrind: $$n passed, 0 failed"
+
+# The *_asan programs must really contain AddressSanitizer and UBSan (not silently plain builds).
+test-sanitizers: test-c
+	@set -e; n=0; for p in $$(cd $(BUILD)/c && ctest -N | sed -n 's/^ *Test *#[0-9]*: c_\(.*_asan\)$$/\1/p'); do \
+	  p=$(BUILD)/c/$$p; \
+	  nm -u $$p | grep -q '__asan_init' || ldd $$p | grep -q 'libasan' \
+	    || { echo "test-sanitizers: $$p is not linked with AddressSanitizer"; exit 1; }; \
+	  nm -u $$p | grep -q '__ubsan_' || ldd $$p | grep -q 'libubsan' \
+	    || { echo "test-sanitizers: $$p is not linked with UBSan"; exit 1; }; \
+	  n=$$((n+1)); done; \
+	test $$n -ge 7 || { echo "test-sanitizers: expected 7 *_asan programs in $(BUILD)/c, found $$n"; exit 1; }; \
+	echo "sanitizers: $$n passed, 0 failed"
+
+# Miri needs the nightly `miri` component, which cannot be installed where rustup's server is not
+# reachable: then this says so and skips. The FFI layer's unit tests are in the same lib target.
+miri:
+	@if ! $(CARGO) $(NIGHTLY) miri --version >/dev/null 2>&1; then \
+	  echo "miri: SKIPPED: the miri component is not installed for $(NIGHTLY) (rustup component add miri --toolchain nightly)"; \
+	  exit 0; fi; \
+	MIRIFLAGS="-Zmiri-disable-isolation" $(CARGO) $(NIGHTLY) miri test -p phifd --lib
+
+$(BAD_INPUTS_BIN): tests/bad_inputs/bad_inputs.c include/phifd.h lib
+	@mkdir -p $(dir $@)
+	cc -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Wpedantic -Werror -Iinclude \
+	  tests/bad_inputs/bad_inputs.c $(RELEASE)/libphifd.a -lpthread -ldl -lm -o $@
+
+test-bad-inputs: $(BAD_INPUTS_BIN)
+	@./$(BAD_INPUTS_BIN) > $(BUILD)/bad_inputs/bad-inputs.md
+	@diff -u docs/bad-inputs.md $(BUILD)/bad_inputs/bad-inputs.md \
+	  || { echo "test-bad-inputs: docs/bad-inputs.md is stale or a status changed (make bad-inputs-doc)"; exit 1; }
+	@echo "bad inputs: docs/bad-inputs.md matches the battery's output"
+
+bad-inputs-doc: $(BAD_INPUTS_BIN)
+	./$(BAD_INPUTS_BIN) > docs/bad-inputs.md
+
+test-long-run:
+	$(CARGO) test --release --quiet --test long_run
+
+long-run:
+	time $(CARGO) test --release --test long_run -- --ignored --nocapture
+
+test-hardening: test-clippy test-sanitizers test-valgrind test-bad-inputs test-long-run test-fuzz
