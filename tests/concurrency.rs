@@ -1,0 +1,275 @@
+//! Many threads sharing one monitor through the C ABI (`phifd::ffi`, as a C server would call it):
+//! heartbeats, versioned heartbeats, phi, node info, time_until_phi, polls, removals and
+//! re-additions of the same nodes, generation changes, suspicion reports and local-health changes,
+//! all at once, for a bounded number of operations (and at most a few seconds of wall time; no
+//! assertion depends on timing).
+//!
+//! Checked while racing: every status is one the header documents for the call; phi is finite and
+//! non-negative; info is internally consistent (state code in range, UNKNOWN only without an
+//! arrival); polled events are well formed; out-parameters are untouched on failure.
+//! Checked after joining: the monitor still answers, the node count equals the nodes left, the
+//! event queue drains, and `phifd_monitor_get_stats` is consistent.
+//!
+//! The core synchronises with mutexes (one per shard) and atomics only, so the usual tools apply
+//! (this test, and the C tests' thread test under the sanitizers and valgrind); there is no
+//! lock-free structure that would call for a model checker.
+
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use phifd::ffi::monitor::*;
+use phifd::ffi::*;
+
+/// Raw monitor pointer shared between threads (the C ABI documents a monitor as thread-safe).
+#[derive(Clone, Copy)]
+struct M(*mut phifd_monitor);
+unsafe impl Send for M {}
+unsafe impl Sync for M {}
+
+impl M {
+    /// The pointer (a method, so closures capture the whole `M`, not the raw field).
+    fn p(self) -> *mut phifd_monitor {
+        self.0
+    }
+}
+
+const NODES: u64 = 16;
+const OPS_PER_THREAD: u64 = 40_000;
+const MAX_WALL: Duration = Duration::from_secs(5);
+
+fn xorshift(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
+}
+
+fn check_info(m: M, node: u64, now: u64) -> Option<phifd_node_info> {
+    let mut info = phifd_node_info { size: std::mem::size_of::<phifd_node_info>() as u32, ..Default::default() };
+    // SAFETY: live monitor; writable struct of the declared size.
+    let st = unsafe { phifd_node_get_info(m.p(), node, now, &mut info) };
+    match st {
+        PHIFD_OK => {
+            assert_eq!(info.node, node);
+            assert!(info.state <= PHIFD_STATE_FAILED, "state {}", info.state);
+            assert!(info.phi.is_finite() && info.phi >= 0.0, "info phi {}", info.phi);
+            if info.has_arrival == 1 {
+                assert_ne!(info.state, PHIFD_STATE_UNKNOWN);
+            }
+            assert!(info.mean_ns.is_finite() && info.sd_ns.is_finite());
+            Some(info)
+        }
+        PHIFD_ERR_UNKNOWN_NODE => None,
+        other => panic!("phifd_node_get_info: undocumented status {other}"),
+    }
+}
+
+#[test]
+fn many_threads_one_monitor() {
+    let mut m = ptr::null_mut();
+    // SAFETY: defaults; writable out-pointer.
+    assert_eq!(unsafe { phifd_monitor_new(ptr::null(), &mut m) }, PHIFD_OK);
+    let m = M(m);
+    // A shared clock: every thread moves it forward by 1 ms steps and reads it for its calls, so
+    // arrivals are roughly ordered, with some going backwards between threads.
+    let clock = Arc::new(AtomicU64::new(1_000_000_000));
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + MAX_WALL;
+    let threads = 8;
+    let mut handles = Vec::new();
+    for id in 0..threads {
+        let clock = Arc::clone(&clock);
+        let stop = Arc::clone(&stop);
+        handles.push(thread::spawn(move || {
+            let mut s = 0x9E37_79B9_7F4A_7C15u64 ^ (id + 1);
+            let mut events = [phifd_event::default(); 8];
+            let mut ops = 0u64;
+            let mut version = 0u64;
+            for i in 0..OPS_PER_THREAD {
+                if i % 256 == 0 && (stop.load(Ordering::Relaxed) || Instant::now() > deadline) {
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+                ops += 1;
+                let r = xorshift(&mut s);
+                let node = r % NODES;
+                let now = clock.fetch_add(1_000_000, Ordering::Relaxed);
+                let jitter = (r >> 32) % 5_000_000;
+                let t = now.saturating_sub(jitter);
+                // SAFETY (all calls): the monitor outlives the threads; every out-pointer is a
+                // writable local of the declared type.
+                match (r >> 8) % 12 {
+                    0 | 1 | 2 => {
+                        let st = unsafe { phifd_heartbeat(m.p(), node, 0, t) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_STALE_GENERATION, "heartbeat: {st}");
+                    }
+                    3 => {
+                        version += 1;
+                        let mut counted = false;
+                        let st = unsafe { phifd_heartbeat_version(m.p(), node, 0, version, t, &mut counted) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_STALE_GENERATION, "heartbeat_version: {st}");
+                    }
+                    4 => {
+                        let mut phi = -1.0;
+                        let st = unsafe { phifd_phi(m.p(), node, t, &mut phi) };
+                        match st {
+                            PHIFD_OK => assert!(phi.is_finite() && phi >= 0.0, "phi {phi}"),
+                            PHIFD_ERR_UNKNOWN_NODE => assert_eq!(phi, -1.0, "out written on failure"),
+                            other => panic!("phi: {other}"),
+                        }
+                    }
+                    5 => {
+                        check_info(m, node, t);
+                    }
+                    6 => {
+                        let mut tu = 0u64;
+                        let st = unsafe { phifd_node_time_until_phi(m.p(), node, 8.0, &mut tu) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_UNKNOWN_NODE, "time_until_phi: {st}");
+                    }
+                    7 => {
+                        let mut written = usize::MAX;
+                        let cap = (r >> 40) as usize % 9;
+                        let st = unsafe { phifd_monitor_poll(m.p(), now, events.as_mut_ptr(), cap, &mut written) };
+                        assert_eq!(st, PHIFD_OK);
+                        assert!(written <= cap);
+                        for e in &events[..written] {
+                            assert!(e.kind <= PHIFD_EVENT_RESTARTED && e.from <= 3 && e.to <= 3, "{e:?}");
+                            assert!(e.phi.is_finite() && e.phi >= 0.0);
+                            if e.kind == PHIFD_EVENT_STATE_CHANGED {
+                                assert_ne!(e.from, e.to);
+                            }
+                        }
+                    }
+                    8 => {
+                        let st = unsafe { phifd_node_remove(m.p(), node) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_UNKNOWN_NODE, "remove: {st}");
+                        // Re-add the same id at once (as a restarting peer would be).
+                        let st = unsafe { phifd_node_add(m.p(), node, 0, t) };
+                        assert_eq!(st, PHIFD_OK, "node_add");
+                    }
+                    9 => {
+                        // A generation change: the node restarts with a higher generation. Its
+                        // generation, read back, can only be at least as high (unless removed).
+                        let before = check_info(m, node, t).map_or(0, |i| i.generation);
+                        let g = before + 1;
+                        let st = unsafe { phifd_heartbeat(m.p(), node, g, t) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_STALE_GENERATION, "restart: {st}");
+                    }
+                    10 => {
+                        let reporter = (node + 1 + (r >> 20) % (NODES - 1)) % NODES;
+                        assert_ne!(reporter, node);
+                        let st = unsafe { phifd_node_report_suspect(m.p(), node, reporter) };
+                        assert!(st == PHIFD_OK || st == PHIFD_ERR_UNKNOWN_NODE, "report_suspect: {st}");
+                        let st = unsafe { phifd_node_report_suspect(m.p(), node, node) };
+                        assert!(st == PHIFD_ERR_INVALID_ARG || st == PHIFD_ERR_UNKNOWN_NODE, "self report: {st}");
+                    }
+                    _ => {
+                        let score = ((r >> 24) % 9) as u32; // 8 is above the default maximum 7
+                        let st = unsafe { phifd_monitor_set_local_health(m.p(), score) };
+                        assert_eq!(st, if score <= 7 { PHIFD_OK } else { PHIFD_ERR_INVALID_ARG }, "health {score}");
+                        let mut h = u32::MAX;
+                        assert_eq!(unsafe { phifd_monitor_get_local_health(m.p(), &mut h) }, PHIFD_OK);
+                        assert!(h <= 7, "effective health {h}");
+                    }
+                }
+            }
+            ops
+        }));
+    }
+    let total: u64 = handles.into_iter().map(|h| h.join().expect("a worker thread panicked")).sum();
+    assert!(total >= threads * 256, "the threads ran ({total} operations)");
+
+    // After the race: every node that exists answers consistently, the count matches, the queue
+    // drains, and the monitor is still fully usable.
+    let now = clock.load(Ordering::Relaxed);
+    let mut present = 0u64;
+    for node in 0..NODES {
+        if check_info(m, node, now).is_some() {
+            present += 1;
+        }
+    }
+    let mut count = u64::MAX;
+    // SAFETY: as above; no other thread runs now.
+    unsafe {
+        assert_eq!(phifd_monitor_node_count(m.p(), &mut count), PHIFD_OK);
+        assert_eq!(count, present, "node count vs nodes answering");
+        let mut events = vec![phifd_event::default(); 1024];
+        loop {
+            let mut written = 0usize;
+            assert_eq!(phifd_monitor_poll(m.p(), now, events.as_mut_ptr(), events.len(), &mut written), PHIFD_OK);
+            if written < events.len() {
+                break;
+            }
+        }
+        let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+        assert_eq!(phifd_monitor_get_stats(m.p(), &mut stats), PHIFD_OK);
+        assert_eq!(stats.pending_events, 0, "queue drained");
+        assert_eq!(stats.nodes, present);
+        assert_eq!(phifd_heartbeat(m.p(), 999, 1, now), PHIFD_OK);
+        let mut phi = -1.0;
+        assert_eq!(phifd_phi(m.p(), 999, now, &mut phi), PHIFD_OK);
+        assert!(phi.is_finite() && phi >= 0.0);
+        phifd_monitor_free(m.p());
+    }
+}
+
+/// Readers and one writer on one node: while the writer keeps heartbeating (intervals of 1.00 to
+/// 1.06 s), readers query the node at `u64::MAX` (the longest possible silence) and must always see
+/// a whole, consistent history: phi finite and non-negative, FAILED, a mean inside the range of
+/// the intervals and seed, never a torn or half-updated window.
+#[test]
+fn readers_never_see_torn_state() {
+    let mut m = ptr::null_mut();
+    // SAFETY: defaults; writable out-pointer.
+    assert_eq!(unsafe { phifd_monitor_new(ptr::null(), &mut m) }, PHIFD_OK);
+    let m = M(m);
+    let start = 10_000_000_000u64;
+    // SAFETY: live monitor.
+    assert_eq!(unsafe { phifd_heartbeat(m.p(), 1, 0, start) }, PHIFD_OK);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let mut t = start;
+            for i in 0..200_000u64 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                t += 1_000_000_000 + (i % 7) * 10_000_000;
+                // SAFETY: live monitor.
+                assert_eq!(unsafe { phifd_heartbeat(m.p(), 1, 0, t) }, PHIFD_OK);
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < deadline && n < 500_000 {
+                    let mut info = phifd_node_info { size: std::mem::size_of::<phifd_node_info>() as u32, ..Default::default() };
+                    // SAFETY: live monitor, writable struct. Query time u64::MAX: the longest
+                    // silence; phi must stay finite.
+                    assert_eq!(unsafe { phifd_node_get_info(m.p(), 1, u64::MAX, &mut info) }, PHIFD_OK);
+                    assert!(info.phi.is_finite() && info.phi >= 0.0, "phi {}", info.phi);
+                    assert_eq!(info.state, PHIFD_STATE_FAILED, "u64::MAX is far past every deadline");
+                    assert_eq!(info.has_arrival, 1);
+                    assert!(info.mean_ns > 0.0 && info.sd_ns >= 0.0 && info.samples >= 2);
+                    // The mean of intervals between 1.00 s and 1.06 s (and the 0.75/1.25 s seed).
+                    assert!(info.mean_ns >= 0.75e9 && info.mean_ns <= 1.25e9, "mean {}", info.mean_ns);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let reads: u64 = readers.into_iter().map(|r| r.join().expect("reader panicked")).sum();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer panicked");
+    assert!(reads > 0);
+    // SAFETY: no other thread uses it now.
+    unsafe { phifd_monitor_free(m.p()) };
+}
