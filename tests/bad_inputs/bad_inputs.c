@@ -1,0 +1,523 @@
+/*
+ * The bad-input battery: calls every function of include/phifd.h with NULL for each pointer,
+ * NaN, +/-infinity, zero, UINT64_MAX, freed handles, handles of the wrong type and buffers of
+ * size 0 and 1, checks that each returns the status the header documents, and that the library
+ * stays usable after every call (a sentinel monitor keeps answering).
+ *
+ * Prints a Markdown table (function x input -> status) on stdout; docs/bad-inputs.md is this
+ * output, and `make test-bad-inputs` fails if they differ. Exits 1 (after printing the table) if
+ * any status differs from the documented one; mismatches are listed on stderr.
+ *
+ * Where the header documents no bound (e.g. UINT64_MAX for a duration that must be "> 0"), the
+ * battery accepts either PHIFD_OK or PHIFD_ERR_INVALID_ARG, and the row says "(bound not
+ * documented)": the point there is that the call answers instead of crashing.
+ *
+ * Build: see mk/hardening.mk (links the static library).
+ */
+#include <math.h>
+#include <phifd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MASK(s) (1u << (s))
+#define UNDOC (MASK(PHIFD_OK) | MASK(PHIFD_ERR_INVALID_ARG))
+
+static int failures = 0;
+static int rows = 0;
+static phifd_monitor *sentinel = NULL;
+
+/* The library still works: a fresh config and monitor can be made, and the sentinel answers. */
+static void usable(const char *after) {
+  phifd_config *c = NULL;
+  phifd_monitor *m = NULL;
+  double phi = -1.0;
+  int ok = phifd_config_new(&c) == PHIFD_OK && phifd_monitor_new(c, &m) == PHIFD_OK &&
+           phifd_heartbeat(sentinel, 1, 1, 1000000000ull) == PHIFD_OK &&
+           phifd_phi(sentinel, 1, 1500000000ull, &phi) == PHIFD_OK && phi >= 0.0 && phi < 1.0;
+  phifd_monitor_free(m);
+  phifd_config_free(c);
+  if (!ok) {
+    fprintf(stderr, "FAIL: library unusable after %s\n", after);
+    failures++;
+  }
+}
+
+static void row_mask(const char *fn, const char *input, unsigned expect_mask, const char *note,
+                     phifd_status got) {
+  rows++;
+  printf("| `%s` | %s | `%s`%s |\n", fn, input, phifd_status_name(got), note);
+  if (got > 31 || !(expect_mask & MASK(got))) {
+    fprintf(stderr, "FAIL: %s with %s gave %s: %s\n", fn, input, phifd_status_name(got),
+            phifd_last_error_message());
+    failures++;
+  }
+  usable(fn);
+}
+
+#define ROW(fn, input, expect, call) row_mask(#fn, input, MASK(expect), "", (call))
+#define ROW_UNDOC(fn, input, call) row_mask(#fn, input, UNDOC, " (bound not documented)", (call))
+
+/* A row for a function without a status: `ok` says whether it behaved as documented. */
+static void row_void(const char *fn, const char *input, int ok, const char *result) {
+  rows++;
+  printf("| `%s` | %s | %s |\n", fn, input, result);
+  if (!ok) {
+    fprintf(stderr, "FAIL: %s with %s: %s\n", fn, input, result);
+    failures++;
+  }
+  usable(fn);
+}
+
+static phifd_config *fresh_config(void) {
+  phifd_config *c = NULL;
+  if (phifd_config_new(&c) != PHIFD_OK) abort();
+  return c;
+}
+
+static phifd_monitor *fresh_monitor(void) {
+  phifd_monitor *m = NULL;
+  if (phifd_monitor_new(NULL, &m) != PHIFD_OK) abort();
+  return m;
+}
+
+static void u64_setter(const char *name, phifd_status (*set)(phifd_config *, uint64_t),
+                       phifd_config *freed, int zero_ok, int max_documented_bad) {
+  phifd_config *c = fresh_config();
+  row_mask(name, "`cfg` NULL", MASK(PHIFD_ERR_NULL_ARG), "", set(NULL, 1000000));
+  row_mask(name, "freed `cfg`", MASK(PHIFD_ERR_INVALID_HANDLE), "", set(freed, 1000000));
+  row_mask(name, "0", MASK(zero_ok ? PHIFD_OK : PHIFD_ERR_INVALID_ARG), "", set(c, 0));
+  if (max_documented_bad)
+    row_mask(name, "UINT64_MAX", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, UINT64_MAX));
+  else
+    row_mask(name, "UINT64_MAX", UNDOC, " (bound not documented)", set(c, UINT64_MAX));
+  phifd_config_free(c);
+}
+
+static void f64_setter(const char *name, phifd_status (*set)(phifd_config *, double),
+                       phifd_config *freed, int zero_ok, double good) {
+  phifd_config *c = fresh_config();
+  row_mask(name, "`cfg` NULL", MASK(PHIFD_ERR_NULL_ARG), "", set(NULL, good));
+  row_mask(name, "freed `cfg`", MASK(PHIFD_ERR_INVALID_HANDLE), "", set(freed, good));
+  row_mask(name, "NaN", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, NAN));
+  row_mask(name, "+infinity", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, INFINITY));
+  row_mask(name, "-infinity", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, -INFINITY));
+  row_mask(name, "-1", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, -1.0));
+  row_mask(name, "0", MASK(zero_ok ? PHIFD_OK : PHIFD_ERR_INVALID_ARG), "", set(c, 0.0));
+  phifd_config_free(c);
+}
+
+static void u32_setter(const char *name, phifd_status (*set)(phifd_config *, uint32_t),
+                       phifd_config *freed, int zero_ok, uint32_t max_ok) {
+  phifd_config *c = fresh_config();
+  row_mask(name, "`cfg` NULL", MASK(PHIFD_ERR_NULL_ARG), "", set(NULL, 1));
+  row_mask(name, "freed `cfg`", MASK(PHIFD_ERR_INVALID_HANDLE), "", set(freed, 1));
+  row_mask(name, "0", MASK(zero_ok ? PHIFD_OK : PHIFD_ERR_INVALID_ARG), "", set(c, 0));
+  char buf[64];
+  snprintf(buf, sizeof buf, "%u (largest allowed)", (unsigned)max_ok);
+  row_mask(name, buf, MASK(PHIFD_OK), "", set(c, max_ok));
+  snprintf(buf, sizeof buf, "%u", (unsigned)max_ok + 1u);
+  row_mask(name, buf, MASK(PHIFD_ERR_INVALID_ARG), "", set(c, max_ok + 1u));
+  row_mask(name, "UINT32_MAX", MASK(PHIFD_ERR_INVALID_ARG), "", set(c, UINT32_MAX));
+  phifd_config_free(c);
+}
+
+static const uint8_t *valid_datagram(uint8_t *buf) {
+  phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, 0, 7, 3, 5, 99, 123};
+  size_t w = 0;
+  if (phifd_datagram_encode(&d, buf, PHIFD_DATAGRAM_SIZE, &w) != PHIFD_OK) abort();
+  return buf;
+}
+
+int main(void) {
+  sentinel = fresh_monitor();
+  const uint64_t T = 1000000000ull; /* 1 s */
+
+  phifd_config *freed_cfg = fresh_config();
+  phifd_config_free(freed_cfg);
+  phifd_monitor *freed_mon = fresh_monitor();
+  phifd_monitor_free(freed_mon);
+  phifd_generation *freed_gen = NULL;
+  if (phifd_generation_new_in_memory(1, &freed_gen) != PHIFD_OK) abort();
+  phifd_generation_free(freed_gen);
+
+  printf("<!-- Generated by tests/bad_inputs/bad_inputs.c (make bad-inputs-doc); checked by make test-bad-inputs. -->\n");
+  printf("# Bad inputs: what every function returns\n\n");
+  printf("Every function of `include/phifd.h` called with NULL for each pointer, NaN, infinities, zero,\n");
+  printf("`UINT64_MAX`, freed handles, handles of the wrong type and buffers of size 0 and 1. Each status\n");
+  printf("is the one the header documents (the battery fails otherwise), and after every call the\n");
+  printf("library is checked to be still usable. \"(bound not documented)\" marks values for which the\n");
+  printf("header states no limit: the battery then accepts `PHIFD_OK` or `PHIFD_ERR_INVALID_ARG`.\n\n");
+  printf("| function | input | result |\n| --- | --- | --- |\n");
+
+  /* Plain functions. */
+  row_void("phifd_version", "(none)", phifd_version() != NULL && strcmp(phifd_version(), PHIFD_VERSION_STRING) == 0,
+           "the header's version string");
+  row_void("phifd_now_ns", "(none)", phifd_now_ns() > 0, "a positive time");
+  row_void("phifd_status_name", "UINT32_MAX",
+           strcmp(phifd_status_name(UINT32_MAX), "PHIFD_UNKNOWN_STATUS") == 0, "`\"PHIFD_UNKNOWN_STATUS\"`");
+  row_void("phifd_last_error_message", "(none)", phifd_last_error_message() != NULL, "a non-NULL string");
+
+  /* Configuration. */
+  ROW(phifd_config_new, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_config_new(NULL));
+  phifd_config_free(NULL);
+  row_void("phifd_config_free", "NULL", 1, "ignored");
+  phifd_config_free(freed_cfg);
+  row_void("phifd_config_free", "freed `cfg`", 1, "ignored");
+  phifd_config_free((phifd_config *)sentinel);
+  row_void("phifd_config_free", "a monitor handle", 1, "ignored");
+  {
+    phifd_config *c = fresh_config();
+    ROW(phifd_config_set_estimator, "`cfg` NULL", PHIFD_ERR_NULL_ARG, phifd_config_set_estimator(NULL, 0));
+    ROW(phifd_config_set_estimator, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE, phifd_config_set_estimator(freed_cfg, 0));
+    ROW(phifd_config_set_estimator, "a monitor handle", PHIFD_ERR_INVALID_HANDLE,
+        phifd_config_set_estimator((phifd_config *)sentinel, 0));
+    ROW(phifd_config_set_estimator, "3 (unknown code)", PHIFD_ERR_INVALID_ARG, phifd_config_set_estimator(c, 3));
+    ROW(phifd_config_set_estimator, "UINT32_MAX", PHIFD_ERR_INVALID_ARG, phifd_config_set_estimator(c, UINT32_MAX));
+    ROW(phifd_config_set_threshold, "1e6 (largest allowed)", PHIFD_OK, phifd_config_set_threshold(c, 1e6));
+    ROW(phifd_config_set_threshold, "2e6", PHIFD_ERR_INVALID_ARG, phifd_config_set_threshold(c, 2e6));
+    ROW(phifd_config_set_threshold, "DBL_MAX", PHIFD_ERR_INVALID_ARG, phifd_config_set_threshold(c, 1.7976931348623157e308));
+    ROW(phifd_config_set_window, "1", PHIFD_OK, phifd_config_set_window(c, 1));
+    ROW(phifd_config_set_window, "1048576 (largest allowed)", PHIFD_OK, phifd_config_set_window(c, 1048576));
+    ROW(phifd_config_set_window, "1048577", PHIFD_ERR_INVALID_ARG, phifd_config_set_window(c, 1048577));
+    ROW(phifd_config_set_heartbeat_interval_ns, "999", PHIFD_ERR_INVALID_ARG, phifd_config_set_heartbeat_interval_ns(c, 999));
+    ROW(phifd_config_set_heartbeat_interval_ns, "1000 (smallest allowed)", PHIFD_OK, phifd_config_set_heartbeat_interval_ns(c, 1000));
+    ROW(phifd_config_set_burst_fraction, "1 (excluded)", PHIFD_ERR_INVALID_ARG, phifd_config_set_burst_fraction(c, 1.0));
+    ROW(phifd_config_set_confirmation_min_ratio, "1 (largest allowed)", PHIFD_OK, phifd_config_set_confirmation_min_ratio(c, 1.0));
+    ROW(phifd_config_set_confirmation_min_ratio, "1.0000001", PHIFD_ERR_INVALID_ARG,
+        phifd_config_set_confirmation_min_ratio(c, 1.0000001));
+    phifd_config_free(c);
+  }
+  f64_setter("phifd_config_set_threshold", phifd_config_set_threshold, freed_cfg, 0, 8.0);
+  f64_setter("phifd_config_set_suspect_threshold", phifd_config_set_suspect_threshold, freed_cfg, 0, 4.0);
+  f64_setter("phifd_config_set_burst_fraction", phifd_config_set_burst_fraction, freed_cfg, 1, 0.25);
+  f64_setter("phifd_config_set_confirmation_min_ratio", phifd_config_set_confirmation_min_ratio, freed_cfg, 0, 0.5);
+  u64_setter("phifd_config_set_window", phifd_config_set_window, freed_cfg, 0, 1);
+  u64_setter("phifd_config_set_heartbeat_interval_ns", phifd_config_set_heartbeat_interval_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_min_std_deviation_ns", phifd_config_set_min_std_deviation_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_acceptable_pause_ns", phifd_config_set_acceptable_pause_ns, freed_cfg, 1, 1);
+  u64_setter("phifd_config_set_max_interval_ns", phifd_config_set_max_interval_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_round_trip_ns", phifd_config_set_round_trip_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_first_heartbeat_timeout_ns", phifd_config_set_first_heartbeat_timeout_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_local_pause_threshold_ns", phifd_config_set_local_pause_threshold_ns, freed_cfg, 0, 0);
+  u64_setter("phifd_config_set_local_pause_grace_ns", phifd_config_set_local_pause_grace_ns, freed_cfg, 1, 0);
+  u32_setter("phifd_config_set_recovery_heartbeats", phifd_config_set_recovery_heartbeats, freed_cfg, 0, 255);
+  u32_setter("phifd_config_set_max_local_health", phifd_config_set_max_local_health, freed_cfg, 1, 64);
+  u32_setter("phifd_config_set_confirmations_expected", phifd_config_set_confirmations_expected, freed_cfg, 0, 64);
+
+  /* Monitor creation. */
+  {
+    phifd_monitor *m = NULL;
+    phifd_config *c = fresh_config();
+    ROW(phifd_monitor_new, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_new(NULL, NULL));
+    ROW(phifd_monitor_new, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_new(freed_cfg, &m));
+    ROW(phifd_monitor_new, "a monitor handle as `cfg`", PHIFD_ERR_INVALID_HANDLE,
+        phifd_monitor_new((const phifd_config *)sentinel, &m));
+    phifd_config_set_threshold(c, 4.0);
+    phifd_config_set_suspect_threshold(c, 4.0);
+    ROW(phifd_monitor_new, "suspect threshold = threshold", PHIFD_ERR_INVALID_ARG, phifd_monitor_new(c, &m));
+    phifd_config_free(c);
+    c = fresh_config();
+    phifd_config_set_max_interval_ns(c, T);
+    ROW(phifd_monitor_new, "max interval = heartbeat interval", PHIFD_ERR_INVALID_ARG, phifd_monitor_new(c, &m));
+    phifd_config_free(c);
+    c = fresh_config();
+    phifd_config_set_round_trip_ns(c, 2 * T);
+    ROW(phifd_monitor_new, "round trip > heartbeat interval", PHIFD_ERR_INVALID_ARG, phifd_monitor_new(c, &m));
+    phifd_config_free(c);
+    ROW(phifd_monitor_new, "`cfg` NULL (defaults)", PHIFD_OK, phifd_monitor_new(NULL, &m));
+    phifd_monitor_free(m);
+    phifd_monitor_free(NULL);
+    row_void("phifd_monitor_free", "NULL", 1, "ignored");
+    phifd_monitor_free(freed_mon);
+    row_void("phifd_monitor_free", "freed `m`", 1, "ignored");
+  }
+
+  /* Monitor calls. */
+  {
+    phifd_monitor *m = fresh_monitor();
+    phifd_monitor *cfg_as_mon = (phifd_monitor *)fresh_config();
+    bool counted = false;
+    double phi = 0.0;
+    uint64_t u = 0;
+    uint32_t h = 0;
+    size_t n = 0;
+
+    ROW(phifd_heartbeat, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat(NULL, 1, 1, T));
+    ROW(phifd_heartbeat, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_heartbeat(freed_mon, 1, 1, T));
+    ROW(phifd_heartbeat, "a config handle as `m`", PHIFD_ERR_INVALID_HANDLE, phifd_heartbeat(cfg_as_mon, 1, 1, T));
+    ROW(phifd_heartbeat, "`now_ns` 0", PHIFD_OK, phifd_heartbeat(m, 1, 1, 0));
+    ROW(phifd_heartbeat, "`now_ns` UINT64_MAX", PHIFD_OK, phifd_heartbeat(m, 2, 1, UINT64_MAX));
+    ROW(phifd_heartbeat, "time going backwards", PHIFD_OK, phifd_heartbeat(m, 2, 1, T));
+    ROW(phifd_heartbeat, "node UINT64_MAX, generation UINT64_MAX", PHIFD_OK, phifd_heartbeat(m, UINT64_MAX, UINT64_MAX, T));
+    ROW(phifd_heartbeat, "generation lower than the node's", PHIFD_ERR_STALE_GENERATION, phifd_heartbeat(m, UINT64_MAX, 0, T));
+    ROW(phifd_heartbeat_version, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_version(NULL, 1, 1, 1, T, &counted));
+    ROW(phifd_heartbeat_version, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_heartbeat_version(freed_mon, 1, 1, 1, T, &counted));
+    ROW(phifd_heartbeat_version, "`out_counted` NULL", PHIFD_OK, phifd_heartbeat_version(m, 3, 1, 1, T, NULL));
+    ROW(phifd_heartbeat_version, "version UINT64_MAX", PHIFD_OK, phifd_heartbeat_version(m, 3, 1, UINT64_MAX, 2 * T, &counted));
+    ROW(phifd_heartbeat_version, "version 0 after UINT64_MAX (duplicate)", PHIFD_OK,
+        phifd_heartbeat_version(m, 3, 1, 0, 3 * T, &counted));
+    row_void("phifd_heartbeat_version", "the same: `*out_counted`", !counted, "false");
+    ROW(phifd_heartbeat_version, "generation lower than the node's", PHIFD_ERR_STALE_GENERATION,
+        phifd_heartbeat_version(m, 3, 0, 5, 3 * T, &counted));
+
+    ROW(phifd_node_report_suspect, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_report_suspect(NULL, 1, 2));
+    ROW(phifd_node_report_suspect, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_report_suspect(freed_mon, 1, 2));
+    ROW(phifd_node_report_suspect, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_report_suspect(m, 77, 2));
+    ROW(phifd_node_report_suspect, "`reporter` = `node`", PHIFD_ERR_INVALID_ARG, phifd_node_report_suspect(m, 1, 1));
+    ROW(phifd_node_report_suspect, "reporter UINT64_MAX", PHIFD_OK, phifd_node_report_suspect(m, 1, UINT64_MAX));
+
+    ROW(phifd_monitor_set_local_health, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_set_local_health(NULL, 0));
+    ROW(phifd_monitor_set_local_health, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_set_local_health(freed_mon, 0));
+    ROW(phifd_monitor_set_local_health, "8 (above the default maximum 7)", PHIFD_ERR_INVALID_ARG, phifd_monitor_set_local_health(m, 8));
+    ROW(phifd_monitor_set_local_health, "UINT32_MAX", PHIFD_ERR_INVALID_ARG, phifd_monitor_set_local_health(m, UINT32_MAX));
+    ROW(phifd_monitor_set_local_health, "0", PHIFD_OK, phifd_monitor_set_local_health(m, 0));
+    ROW(phifd_monitor_get_local_health, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_get_local_health(NULL, &h));
+    ROW(phifd_monitor_get_local_health, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_get_local_health(m, NULL));
+    ROW(phifd_monitor_get_local_health, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_get_local_health(freed_mon, &h));
+
+    ROW(phifd_node_add, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_add(NULL, 5, 1, T));
+    ROW(phifd_node_add, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_add(freed_mon, 5, 1, T));
+    ROW(phifd_node_add, "all UINT64_MAX", PHIFD_OK, phifd_node_add(m, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX));
+    ROW(phifd_node_add, "already monitored", PHIFD_OK, phifd_node_add(m, 1, 1, T));
+    ROW(phifd_node_remove, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_remove(NULL, 1));
+    ROW(phifd_node_remove, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_remove(freed_mon, 1));
+    ROW(phifd_node_remove, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_remove(m, 77));
+    ROW(phifd_node_remove, "node UINT64_MAX - 1", PHIFD_OK, phifd_node_remove(m, UINT64_MAX - 1));
+    ROW(phifd_node_remove, "the same again", PHIFD_ERR_UNKNOWN_NODE, phifd_node_remove(m, UINT64_MAX - 1));
+
+    ROW(phifd_phi, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_phi(NULL, 1, T, &phi));
+    ROW(phifd_phi, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_phi(m, 1, T, NULL));
+    ROW(phifd_phi, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_phi(freed_mon, 1, T, &phi));
+    ROW(phifd_phi, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_phi(m, 77, T, &phi));
+    ROW(phifd_phi, "`now_ns` 0 (before the arrival)", PHIFD_OK, phifd_phi(m, 2, 0, &phi));
+    row_void("phifd_phi", "the same: `*out`", phi >= 0.0 && isfinite(phi), "finite, >= 0");
+    ROW(phifd_phi, "`now_ns` UINT64_MAX", PHIFD_OK, phifd_phi(m, 1, UINT64_MAX, &phi));
+    row_void("phifd_phi", "the same: `*out`", phi >= 0.0 && isfinite(phi), "finite, >= 0");
+
+    phifd_node_info info;
+    memset(&info, 0, sizeof info);
+    ROW(phifd_node_get_info, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_get_info(NULL, 1, T, &info));
+    ROW(phifd_node_get_info, "`info` NULL", PHIFD_ERR_NULL_ARG, phifd_node_get_info(m, 1, T, NULL));
+    info.size = sizeof info;
+    ROW(phifd_node_get_info, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_get_info(freed_mon, 1, T, &info));
+    ROW(phifd_node_get_info, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_get_info(m, 77, T, &info));
+    info.size = 0;
+    ROW(phifd_node_get_info, "`size` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_node_get_info(m, 1, T, &info));
+    info.size = 1;
+    ROW(phifd_node_get_info, "`size` 1", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_node_get_info(m, 1, T, &info));
+    info.size = 95;
+    ROW(phifd_node_get_info, "`size` 95", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_node_get_info(m, 1, T, &info));
+    info.size = 96;
+    ROW(phifd_node_get_info, "`size` 96 (version 1)", PHIFD_OK, phifd_node_get_info(m, 1, T, &info));
+    row_void("phifd_node_get_info", "the same: `size` out", info.size == 96, "96");
+    info.size = UINT32_MAX;
+    ROW(phifd_node_get_info, "`size` UINT32_MAX", PHIFD_OK, phifd_node_get_info(m, 1, UINT64_MAX, &info));
+    row_void("phifd_node_get_info", "the same: `size` out", info.size == sizeof info, "sizeof(phifd_node_info)");
+
+    ROW(phifd_node_time_until_phi, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_time_until_phi(NULL, 1, 8.0, &u));
+    ROW(phifd_node_time_until_phi, "`out_ns` NULL", PHIFD_ERR_NULL_ARG, phifd_node_time_until_phi(m, 1, 8.0, NULL));
+    ROW(phifd_node_time_until_phi, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_time_until_phi(freed_mon, 1, 8.0, &u));
+    ROW(phifd_node_time_until_phi, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_time_until_phi(m, 77, 8.0, &u));
+    ROW(phifd_node_time_until_phi, "`phi` NaN", PHIFD_ERR_INVALID_ARG, phifd_node_time_until_phi(m, 1, NAN, &u));
+    ROW(phifd_node_time_until_phi, "`phi` +infinity", PHIFD_ERR_INVALID_ARG, phifd_node_time_until_phi(m, 1, INFINITY, &u));
+    ROW(phifd_node_time_until_phi, "`phi` -infinity", PHIFD_ERR_INVALID_ARG, phifd_node_time_until_phi(m, 1, -INFINITY, &u));
+    ROW(phifd_node_time_until_phi, "`phi` -1", PHIFD_ERR_INVALID_ARG, phifd_node_time_until_phi(m, 1, -1.0, &u));
+    ROW(phifd_node_time_until_phi, "`phi` 0", PHIFD_OK, phifd_node_time_until_phi(m, 1, 0.0, &u));
+    row_void("phifd_node_time_until_phi", "the same: `*out_ns`", u == 0, "0");
+    ROW(phifd_node_time_until_phi, "`phi` DBL_MAX", PHIFD_OK, phifd_node_time_until_phi(m, 1, 1.7976931348623157e308, &u));
+
+    phifd_event ev[2];
+    ROW(phifd_monitor_poll, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_poll(NULL, T, ev, 2, &n));
+    ROW(phifd_monitor_poll, "`written` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_poll(m, T, ev, 2, NULL));
+    ROW(phifd_monitor_poll, "`events` NULL, `cap` 1", PHIFD_ERR_NULL_ARG, phifd_monitor_poll(m, T, NULL, 1, &n));
+    ROW(phifd_monitor_poll, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_poll(freed_mon, T, ev, 2, &n));
+    ROW(phifd_monitor_poll, "`events` NULL, `cap` 0", PHIFD_OK, phifd_monitor_poll(m, T, NULL, 0, &n));
+    row_void("phifd_monitor_poll", "the same: `*written`", n == 0, "0");
+    ROW(phifd_monitor_poll, "`cap` 1", PHIFD_OK, phifd_monitor_poll(m, T, ev, 1, &n));
+    row_void("phifd_monitor_poll", "the same: `*written`", n == 1, "1 (more stay queued)");
+    ROW(phifd_monitor_poll, "`now_ns` UINT64_MAX", PHIFD_OK, phifd_monitor_poll(m, UINT64_MAX, ev, 2, &n));
+
+    ROW(phifd_monitor_node_count, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_node_count(NULL, &u));
+    ROW(phifd_monitor_node_count, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_node_count(m, NULL));
+    ROW(phifd_monitor_node_count, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_node_count(freed_mon, &u));
+
+    phifd_monitor_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    ROW(phifd_monitor_get_stats, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_get_stats(NULL, &st));
+    ROW(phifd_monitor_get_stats, "`stats` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_get_stats(m, NULL));
+    ROW(phifd_monitor_get_stats, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_get_stats(freed_mon, &st));
+    st.size = 0;
+    ROW(phifd_monitor_get_stats, "`size` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_monitor_get_stats(m, &st));
+    st.size = 1;
+    ROW(phifd_monitor_get_stats, "`size` 1", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_monitor_get_stats(m, &st));
+    st.size = 39;
+    ROW(phifd_monitor_get_stats, "`size` 39", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_monitor_get_stats(m, &st));
+    st.size = 40;
+    ROW(phifd_monitor_get_stats, "`size` 40 (version 1)", PHIFD_OK, phifd_monitor_get_stats(m, &st));
+
+    uint64_t nodes[2] = {1, 2}, gens[2] = {1, 1}, times[2] = {5 * T, 5 * T};
+    phifd_status sts[2];
+    ROW(phifd_heartbeat_batch, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_batch(NULL, nodes, gens, times, 2, sts));
+    ROW(phifd_heartbeat_batch, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_heartbeat_batch(freed_mon, nodes, gens, times, 2, sts));
+    ROW(phifd_heartbeat_batch, "`nodes` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_batch(m, NULL, gens, times, 2, sts));
+    ROW(phifd_heartbeat_batch, "`generations` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_batch(m, nodes, NULL, times, 2, sts));
+    ROW(phifd_heartbeat_batch, "`times_ns` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_batch(m, nodes, gens, NULL, 2, sts));
+    ROW(phifd_heartbeat_batch, "`count` 0, all NULL", PHIFD_OK, phifd_heartbeat_batch(m, NULL, NULL, NULL, 0, NULL));
+    ROW(phifd_heartbeat_batch, "`statuses` NULL", PHIFD_OK, phifd_heartbeat_batch(m, nodes, gens, times, 2, NULL));
+    gens[1] = 0;
+    ROW(phifd_heartbeat_batch, "second record stale", PHIFD_ERR_STALE_GENERATION, phifd_heartbeat_batch(m, nodes, gens, times, 2, sts));
+    row_void("phifd_heartbeat_batch", "the same: `statuses`", sts[0] == PHIFD_OK && sts[1] == PHIFD_ERR_STALE_GENERATION,
+             "`PHIFD_OK`, `PHIFD_ERR_STALE_GENERATION`");
+
+    double phis[2];
+    uint64_t ids[2] = {1, 77};
+    ROW(phifd_phi_batch, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_phi_batch(NULL, ids, 2, T, phis, sts));
+    ROW(phifd_phi_batch, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_phi_batch(freed_mon, ids, 2, T, phis, sts));
+    ROW(phifd_phi_batch, "`nodes` NULL", PHIFD_ERR_NULL_ARG, phifd_phi_batch(m, NULL, 2, T, phis, sts));
+    ROW(phifd_phi_batch, "`out_phi` NULL", PHIFD_ERR_NULL_ARG, phifd_phi_batch(m, ids, 2, T, NULL, sts));
+    ROW(phifd_phi_batch, "`count` 0, all NULL", PHIFD_OK, phifd_phi_batch(m, NULL, 0, T, NULL, NULL));
+    ROW(phifd_phi_batch, "an unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_phi_batch(m, ids, 2, T, phis, NULL));
+    row_void("phifd_phi_batch", "the same: its `out_phi` entry", isnan(phis[1]) && !isnan(phis[0]), "NaN");
+
+    phifd_snapshot_entry ent[2];
+    ROW(phifd_monitor_snapshot, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_snapshot(NULL, T, ent, 2, &n));
+    ROW(phifd_monitor_snapshot, "`total` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_snapshot(m, T, ent, 2, NULL));
+    ROW(phifd_monitor_snapshot, "`entries` NULL, `cap` 1", PHIFD_ERR_NULL_ARG, phifd_monitor_snapshot(m, T, NULL, 1, &n));
+    ROW(phifd_monitor_snapshot, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_snapshot(freed_mon, T, ent, 2, &n));
+    ROW(phifd_monitor_snapshot, "`entries` NULL, `cap` 0", PHIFD_OK, phifd_monitor_snapshot(m, T, NULL, 0, &n));
+    ROW(phifd_monitor_snapshot, "`cap` 1", PHIFD_OK, phifd_monitor_snapshot(m, UINT64_MAX, ent, 1, &n));
+    row_void("phifd_monitor_snapshot", "the same: `*total`", n == 4, "4 (all nodes, more than `cap`)");
+
+    char text[1 << 16];
+    ROW(phifd_monitor_render_prometheus, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_render_prometheus(NULL, T, text, sizeof text, &n));
+    ROW(phifd_monitor_render_prometheus, "`needed` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_render_prometheus(m, T, text, sizeof text, NULL));
+    ROW(phifd_monitor_render_prometheus, "`buf` NULL, `cap` 1", PHIFD_ERR_NULL_ARG, phifd_monitor_render_prometheus(m, T, NULL, 1, &n));
+    ROW(phifd_monitor_render_prometheus, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_render_prometheus(freed_mon, T, text, sizeof text, &n));
+    n = 0;
+    ROW(phifd_monitor_render_prometheus, "`buf` NULL, `cap` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_monitor_render_prometheus(m, T, NULL, 0, &n));
+    row_void("phifd_monitor_render_prometheus", "the same: `*needed`", n > 0, "the text's length");
+    text[0] = 'x';
+    ROW(phifd_monitor_render_prometheus, "`cap` 1", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_monitor_render_prometheus(m, T, text, 1, &n));
+    row_void("phifd_monitor_render_prometheus", "the same: `buf`", text[0] == 'x', "untouched");
+    ROW(phifd_monitor_render_prometheus, "`now_ns` UINT64_MAX", PHIFD_OK, phifd_monitor_render_prometheus(m, UINT64_MAX, text, sizeof text, &n));
+    row_void("phifd_monitor_render_prometheus", "the same: text", strlen(text) == n && strstr(text, "NaN") == NULL, "NUL-terminated, no NaN");
+
+    phifd_monitor_free(m);
+    phifd_config_free((phifd_config *)cfg_as_mon);
+  }
+
+  /* Datagrams. */
+  {
+    uint8_t buf[64], good[PHIFD_DATAGRAM_SIZE];
+    phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, PHIFD_DATAGRAM_FLAG_LEADER, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    size_t w = 0;
+    valid_datagram(good);
+    ROW(phifd_datagram_encode, "`datagram` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode(NULL, buf, sizeof buf, &w));
+    ROW(phifd_datagram_encode, "`buf` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode(&d, NULL, sizeof buf, &w));
+    ROW(phifd_datagram_encode, "`written` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode(&d, buf, sizeof buf, NULL));
+    ROW(phifd_datagram_encode, "`cap` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 0, &w));
+    ROW(phifd_datagram_encode, "`cap` 1", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 1, &w));
+    ROW(phifd_datagram_encode, "`cap` 55", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 55, &w));
+    ROW(phifd_datagram_encode, "all fields UINT64_MAX, `cap` 56", PHIFD_OK, phifd_datagram_encode(&d, buf, 56, &w));
+    d.kind = 2;
+    ROW(phifd_datagram_encode, "`kind` 2 (unknown)", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode(&d, buf, sizeof buf, &w));
+    d.kind = PHIFD_DATAGRAM_HEARTBEAT;
+    d.flags = 2;
+    ROW(phifd_datagram_encode, "`flags` 2 (undefined bit)", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode(&d, buf, sizeof buf, &w));
+    ROW(phifd_datagram_decode, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_decode(good, sizeof good, NULL));
+    ROW(phifd_datagram_decode, "`buf` NULL, `len` 56", PHIFD_ERR_NULL_ARG, phifd_datagram_decode(NULL, 56, &d));
+    ROW(phifd_datagram_decode, "`buf` NULL, `len` 0", PHIFD_ERR_MALFORMED, phifd_datagram_decode(NULL, 0, &d));
+    ROW(phifd_datagram_decode, "`len` 0", PHIFD_ERR_MALFORMED, phifd_datagram_decode(good, 0, &d));
+    ROW(phifd_datagram_decode, "`len` 1", PHIFD_ERR_MALFORMED, phifd_datagram_decode(good, 1, &d));
+    ROW(phifd_datagram_decode, "`len` 55", PHIFD_ERR_MALFORMED, phifd_datagram_decode(good, 55, &d));
+    memcpy(buf, good, sizeof good);
+    buf[56] = 0;
+    ROW(phifd_datagram_decode, "`len` 57", PHIFD_ERR_MALFORMED, phifd_datagram_decode(buf, 57, &d));
+    buf[20] ^= 1;
+    ROW(phifd_datagram_decode, "one bit flipped", PHIFD_ERR_MALFORMED, phifd_datagram_decode(buf, 56, &d));
+    memset(buf, 0xff, sizeof buf);
+    ROW(phifd_datagram_decode, "56 bytes 0xff", PHIFD_ERR_MALFORMED, phifd_datagram_decode(buf, 56, &d));
+    ROW(phifd_datagram_decode, "a valid datagram", PHIFD_OK, phifd_datagram_decode(good, sizeof good, &d));
+  }
+
+  /* Generation clocks. */
+  {
+    char dir[] = "/tmp/phifd-bad-inputs-XXXXXX";
+    if (!mkdtemp(dir)) abort();
+    char path[256], missing[256], corrupt[256];
+    snprintf(path, sizeof path, "%s/gen", dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/gen", dir);
+    snprintf(corrupt, sizeof corrupt, "%s/corrupt", dir);
+    FILE *f = fopen(corrupt, "wb");
+    if (!f) abort();
+    fputs("not a generation file, but 32 b\n", f);
+    fclose(f);
+    phifd_generation *g = NULL, *g2 = NULL;
+    uint64_t u = 0;
+    bool down = false;
+    ROW(phifd_generation_open, "`path` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_open(NULL, &g));
+    ROW(phifd_generation_open, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_open(path, NULL));
+    ROW(phifd_generation_open, "empty path", PHIFD_ERR_INVALID_ARG, phifd_generation_open("", &g));
+    ROW(phifd_generation_open, "missing directory", PHIFD_ERR_IO, phifd_generation_open(missing, &g));
+    ROW(phifd_generation_open, "a garbage file", PHIFD_ERR_CORRUPT, phifd_generation_open(corrupt, &g));
+    ROW(phifd_generation_open, "a new file", PHIFD_OK, phifd_generation_open(path, &g));
+    row_mask("phifd_generation_open", "the same file, still open", MASK(PHIFD_ERR_LOCKED), "",
+             phifd_generation_open(path, &g2));
+    phifd_generation_free(g);
+    phifd_generation_free(g2);
+    ROW(phifd_generation_new_in_memory, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_new_in_memory(1, NULL));
+    ROW(phifd_generation_new_in_memory, "2^48 + 1", PHIFD_ERR_INVALID_ARG, phifd_generation_new_in_memory(PHIFD_MAX_GENERATION + 1, &g));
+    ROW(phifd_generation_new_in_memory, "UINT64_MAX", PHIFD_ERR_INVALID_ARG, phifd_generation_new_in_memory(UINT64_MAX, &g));
+    ROW(phifd_generation_new_in_memory, "2^48", PHIFD_OK, phifd_generation_new_in_memory(PHIFD_MAX_GENERATION, &g));
+    ROW(phifd_generation_advance, "at 2^48", PHIFD_ERR_INVALID_ARG, phifd_generation_advance(g, &u));
+    phifd_generation_free(g);
+    ROW(phifd_generation_new_in_memory, "0", PHIFD_OK, phifd_generation_new_in_memory(0, &g));
+    ROW(phifd_generation_current, "`g` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_current(NULL, &u));
+    ROW(phifd_generation_current, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_current(g, NULL));
+    ROW(phifd_generation_current, "freed `g`", PHIFD_ERR_INVALID_HANDLE, phifd_generation_current(freed_gen, &u));
+    ROW(phifd_generation_current, "a monitor handle as `g`", PHIFD_ERR_INVALID_HANDLE,
+        phifd_generation_current((const phifd_generation *)sentinel, &u));
+    ROW(phifd_generation_advance, "`g` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_advance(NULL, &u));
+    ROW(phifd_generation_advance, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_advance(g, NULL));
+    ROW(phifd_generation_advance, "freed `g`", PHIFD_ERR_INVALID_HANDLE, phifd_generation_advance(freed_gen, &u));
+    ROW(phifd_generation_observe, "`g` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_observe(NULL, 1, &down));
+    ROW(phifd_generation_observe, "`out_step_down` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_observe(g, 1, NULL));
+    ROW(phifd_generation_observe, "freed `g`", PHIFD_ERR_INVALID_HANDLE, phifd_generation_observe(freed_gen, 1, &down));
+    ROW(phifd_generation_observe, "`remote` UINT64_MAX", PHIFD_ERR_INVALID_ARG, phifd_generation_observe(g, UINT64_MAX, &down));
+    ROW(phifd_generation_observe, "`remote` 2^48 + 1", PHIFD_ERR_INVALID_ARG, phifd_generation_observe(g, PHIFD_MAX_GENERATION + 1, &down));
+    ROW(phifd_generation_observe, "`remote` 0", PHIFD_OK, phifd_generation_observe(g, 0, &down));
+    row_void("phifd_generation_observe", "the same: `*out_step_down`", !down, "false");
+    phifd_generation_free(g);
+    phifd_generation_free(NULL);
+    row_void("phifd_generation_free", "NULL", 1, "ignored");
+    phifd_generation_free(freed_gen);
+    row_void("phifd_generation_free", "freed `g`", 1, "ignored");
+
+    uint8_t bytes[33] = {0};
+    ROW(phifd_generation_parse, "`bytes` NULL, `len` 32", PHIFD_ERR_NULL_ARG, phifd_generation_parse(NULL, 32, &u));
+    ROW(phifd_generation_parse, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_generation_parse(bytes, 32, NULL));
+    ROW(phifd_generation_parse, "`bytes` NULL, `len` 0", PHIFD_ERR_CORRUPT, phifd_generation_parse(NULL, 0, &u));
+    ROW(phifd_generation_parse, "`len` 1", PHIFD_ERR_CORRUPT, phifd_generation_parse(bytes, 1, &u));
+    ROW(phifd_generation_parse, "32 zero bytes", PHIFD_ERR_CORRUPT, phifd_generation_parse(bytes, 32, &u));
+    ROW(phifd_generation_parse, "33 bytes", PHIFD_ERR_CORRUPT, phifd_generation_parse(bytes, 33, &u));
+
+    unlink(path);
+    char lock[300];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    unlink(lock);
+    unlink(corrupt);
+    rmdir(dir);
+  }
+
+  phifd_monitor_free(sentinel);
+  printf("\n%d rows.\n", rows);
+  if (failures) {
+    fprintf(stderr, "bad inputs: %d of %d rows differ from the documented behaviour\n", failures, rows);
+    return 1;
+  }
+  fprintf(stderr, "bad inputs: %d passed, 0 failed\n", rows);
+  return 0;
+}
