@@ -1,13 +1,26 @@
-# Benchmarks through the C ABI (see BENCHMARKS.md).
-#   make bench-c      build benches/c/bench.c against the static library (-O2) and run it
-#   make test-bench   run the same program in --smoke mode: tiny sizes, functional checks only
-#                     (full windows, no events from an all-ALIVE poll, churn events seen); no timing
-#                     is ever judged.
+# Benchmarks (see BENCHMARKS.md). `make bench` runs all of them (about 4 to 5 minutes in all).
+#   make bench-c             C harness: benches/c/bench.c against the static library (-O2)
+#   make bench-rust          bench/ (crate phifd-bench, its own workspace): phifd's Rust API and C ABI
+#                            against the phi-accrual crates of crates.io, the minimal loop,
+#                            correctness on a steady heartbeat, scale and contention
+#   make bench-python-peers  bindings/python/bench_peers.py: phifd via ctypes against the pure-Python
+#                            phi-accrual-failure-detector from PyPI (installed into build/py-bench-venv;
+#                            skipped with a message if PyPI cannot be reached)
+#   make bench-go-peers      bindings/go/bench (its own Go module): phifd via cgo against pure-Go
+#   make test-bench          the C harness in --smoke mode and the Rust bench crate's --quick run
+#                            (tiny sizes, functional checks only; no timing is ever judged)
+# Options: BENCH_ARGS (C harness), BENCH_RUST_ARGS, BENCH_PY_ARGS, BENCH_GO_ARGS.
 BENCH_DIR := $(BUILD)/bench
 BENCH_BIN := $(BENCH_DIR)/bench
 BENCH_ARGS ?=
+BENCH_RUST_TARGET := $(CURDIR)/$(BENCH_DIR)/rust-target
+BENCH_RUST_BIN := $(BENCH_RUST_TARGET)/release/phifd-bench
+BENCH_RUST_ARGS ?=
+BENCH_PY_VENV := $(BUILD)/py-bench-venv
+BENCH_PY_ARGS ?=
+BENCH_GO_ARGS ?=
 
-.PHONY: bench-c test-bench
+.PHONY: bench-c bench-rust bench-python-peers bench-go-peers test-bench
 
 $(BENCH_BIN): benches/c/bench.c include/phifd.h $(RELEASE)/libphifd.a
 	@mkdir -p $(BENCH_DIR)
@@ -19,9 +32,32 @@ bench-c: lib
 	@$(MAKE) --no-print-directory -W $(RELEASE)/libphifd.a $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
 
+# The bench crate builds phifd from source with the library's release settings, in its own
+# target directory (so the root workspace's artifacts and lock file are never touched).
+bench-rust:
+	cd bench && CARGO_TARGET_DIR=$(BENCH_RUST_TARGET) $(CARGO) build --release --locked
+	$(BENCH_RUST_BIN) $(BENCH_RUST_ARGS)
+
+bench-python-peers: lib
+	@if [ ! -x $(BENCH_PY_VENV)/bin/python ]; then python3 -m venv $(BENCH_PY_VENV); fi
+	@if $(BENCH_PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	      "phi-accrual-failure-detector==0.3.3"; then \
+	  PHIFD_LIBRARY=$(CURDIR)/$(RELEASE)/libphifd.so PYTHONPATH=$(CURDIR)/bindings/python/src \
+	    $(BENCH_PY_VENV)/bin/python bindings/python/bench_peers.py $(BENCH_PY_ARGS); \
+	else \
+	  echo "SKIP bench-python-peers: could not install phi-accrual-failure-detector from PyPI"; \
+	fi
+
+bench-go-peers: lib
+	cd bindings/go/bench && go run . $(BENCH_GO_ARGS)
+
+# The Rust crate's --quick run checks phifd's phi against the hand-computed values and the scale
+# harness (full windows, no event from an all-ALIVE poll); a cold build takes about 40 s.
 test-bench: lib
 	@$(MAKE) --no-print-directory -W $(RELEASE)/libphifd.a $(BENCH_BIN)
 	./$(BENCH_BIN) --smoke
+	cd bench && CARGO_TARGET_DIR=$(BENCH_RUST_TARGET) $(CARGO) build --release --locked --quiet
+	$(BENCH_RUST_BIN) --quick > $(BENCH_DIR)/rust-quick.txt && tail -1 $(BENCH_DIR)/rust-quick.txt
 
-bench: bench-c
+bench: bench-c bench-rust bench-python-peers bench-go-peers
 TEST_TARGETS += test-bench

@@ -29,8 +29,9 @@
 //! logistic tail (one `exp`, one `ln_1p`). No id lookup beyond an array index, no lock, no state
 //! machine.
 //!
-//! Usage: `phifd-bench [--rounds R] [--quick] [--skip-scale] [--skip-million]`
-//! (`--quick`: tiny sizes and 3 rounds, to check the harness; prints figures that mean nothing).
+//! Usage: `phifd-bench [--rounds R] [--quick] [--skip-scale] [--skip-million] [--profile OP]`
+//! (`--quick`: tiny sizes and 3 rounds, to check the harness; prints figures that mean nothing;
+//! `--profile hb|phi|hb-many|phi-many`: one C-ABI operation in a loop for 5 s, for `perf record`).
 //! Exit status 1 if a functional check fails (a call returns an error, a window is not full, an
 //! all-ALIVE poll reports an event); timings are never judged.
 
@@ -1036,6 +1037,25 @@ fn scale(j: &Arc<Jitter>, quick: bool, million: bool) {
     }
 }
 
+/// `--profile hb|phi|hb-many|phi-many`: runs one C-ABI operation in a loop for about 5 s (to be
+/// recorded with `perf record`), window 1,000, one node or 10,000 nodes.
+fn profile(what: &str) {
+    let j = Jitter::new();
+    let n = if what.ends_with("-many") { 10_000 } else { 1 };
+    let mut r = Runner { s: PhifdC(c_monitor(1000)), n, k: 0 };
+    r.fill(&j, 1002);
+    let mut sum = 0.0;
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        if what.starts_with("hb") {
+            r.time_heartbeats(&j, 1_000_000);
+        } else {
+            r.time_phi(1_000_000, &mut sum);
+        }
+    }
+    println!("{sum}");
+}
+
 // ----- main --------------------------------------------------------------------------------------
 
 fn load() -> String {
@@ -1056,6 +1076,11 @@ fn main() {
             }
             "--skip-scale" => skip_scale = true,
             "--skip-million" => million = false,
+            "--profile" => {
+                let what = args.next().unwrap_or_default();
+                profile(&what);
+                return;
+            }
             "--rounds" => match args.next().and_then(|v| v.parse().ok()) {
                 Some(r) if r >= 1 => rounds = r,
                 _ => {
@@ -1064,7 +1089,7 @@ fn main() {
                 }
             },
             _ => {
-                eprintln!("usage: phifd-bench [--rounds R] [--quick] [--skip-scale] [--skip-million]");
+                eprintln!("usage: phifd-bench [--rounds R] [--quick] [--skip-scale] [--skip-million] [--profile hb|phi|hb-many|phi-many]");
                 std::process::exit(2);
             }
         }
