@@ -104,7 +104,8 @@ pub fn record(sock: &UdpSocket, b: Bounds, mut progress: impl FnMut(u64)) -> io:
                     None => ignored += 1,
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            // Timeouts bound the wait; a signal (EINTR) just restarts it.
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
             Err(e) => return Err(e),
         }
         if last_progress.elapsed() >= Duration::from_millis(200) {
