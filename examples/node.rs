@@ -281,7 +281,7 @@ impl NodeState {
             }
         }
         self.maybe_lead(now);
-        if seq % 5 == 0 {
+        if seq.is_multiple_of(5) {
             self.print_view(now);
         }
     }

@@ -458,7 +458,7 @@ class Scenario:
         leader = ids[0]
         kill_victim = ids[2] if n >= 3 else ids[-1]
         stop_victim = ids[3] if n >= 4 else ids[1]
-        hold = 0.0 if self.short else 7.0
+        hold = 0.0 if self.short else 10.0
 
         # 1. Start.
         self.d.set_phase("1/6 start: %d nodes (%s)" % (n, ", ".join("%d=%s" % (x.id, x.lang) for x in c.nodes.values())))
