@@ -1,6 +1,6 @@
 //! A cluster node: the template of a real server that uses phifd to watch its
 //! peers, in Rust. The same protocol is implemented in C, C++, Python and Go
-//! (see `examples/nodes/`), and `examples/demo/demo.py` runs a mixed cluster.
+//! (`examples/nodes/`, `bindings/go/examples/node`), and `examples/demo/demo.py` runs a mixed cluster.
 //!
 //! ```text
 //! cargo build --release --example node
