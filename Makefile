@@ -1,7 +1,7 @@
 # phifd — build, test, demo, benchmarks, install.
 #   make            build the release library (target/release/libphifd.{so,a})
 #   make test       everything: Rust tests, C tests (ctest, shared + static), header drift check
-#   make demo       run the demo
+#   make demo       the live cluster demo (examples/demo/demo.py); make demo-sim: the simulated C example
 #   make bench      benchmarks (see BENCHMARKS.md)
 #   make header     regenerate include/phifd.h after changing src/ffi
 #   make check-header  fail if include/phifd.h differs from what the code generates
@@ -11,7 +11,7 @@ BUILD := build
 RELEASE := target/release
 SONAME_MAJOR := $(shell sed -n 's/^version = "\([0-9]*\)\..*/\1/p' Cargo.toml | head -1)
 
-.PHONY: all lib header check-header test test-rust test-c demo bench clean
+.PHONY: all lib header check-header test test-rust test-c demo demo-sim bench clean
 
 all: lib
 
@@ -37,7 +37,9 @@ test-c: lib
 	cmake --build $(BUILD)/c -j2
 	cd $(BUILD)/c && ctest --output-on-failure
 
-demo: lib
+demo: demo-live
+
+demo-sim: lib
 	@mkdir -p $(BUILD)
 	cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/demo.c -L$(RELEASE) -Wl,-rpath,$(CURDIR)/$(RELEASE) -lphifd -o $(BUILD)/demo
 	./$(BUILD)/demo
