@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Print a trace's statistics (optionally against the published WAN trace).
     Stats(StatsArgs),
-    /// Capture a trace from UDP heartbeat datagrams (32-byte "PHHB" format).
+    /// Capture a trace from UDP heartbeat datagrams (phifd's 56-byte heartbeat format).
     Record(RecordArgs),
     /// Send UDP heartbeat datagrams (for trying `record`).
     Send(SendArgs),

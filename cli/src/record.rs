@@ -1,53 +1,38 @@
 //! Capturing a real trace from UDP heartbeat datagrams.
 //!
-//! Datagram (32 bytes, little-endian):
+//! The datagrams are the library's own heartbeat format ([`phifd::wire`],
+//! 56 bytes, little-endian, checksummed: the format every phifd server,
+//! including the demo's, sends), so `record` can capture a running cluster.
+//! Only heartbeats count (stale replies and malformed datagrams are counted
+//! and ignored); the sequence number is the heartbeat version.
 //!
-//! | offset | size | field |
-//! |---|---|---|
-//! | 0 | 4 | magic `"PHHB"` (bytes 0x50 0x48 0x48 0x42) |
-//! | 4 | 2 | version, 1 |
-//! | 6 | 2 | reserved, 0 |
-//! | 8 | 8 | node id |
-//! | 16 | 8 | sequence number (consecutive from any start) |
-//! | 24 | 8 | send time, ns (sender's monotonic clock) |
-//!
-//! Other datagrams are counted and ignored. The receive time is read from the
-//! monotonic clock ([`phifd::now_ns`]) as soon as `recv_from` returns, on a
-//! thread that does nothing else; lost heartbeats are inferred from gaps in
-//! the sequence numbers and written with empty `send_ns` and `recv_ns`.
+//! The receive time is read from the monotonic clock ([`phifd::now_ns`]) as
+//! soon as `recv_from` returns, on a thread that does nothing else; lost
+//! heartbeats are inferred from gaps in the sequence numbers and written with
+//! empty `send_ns` and `recv_ns`.
 
 use crate::trace::{Heartbeat, Trace, NONE};
+use phifd::wire::{Datagram, Kind, DATAGRAM_SIZE};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-/// Datagram magic, the bytes `PHHB`.
-pub const MAGIC: [u8; 4] = *b"PHHB";
-/// Datagram format version.
-pub const VERSION: u16 = 1;
 /// Datagram length, bytes.
-pub const LEN: usize = 32;
+pub const LEN: usize = DATAGRAM_SIZE;
 
-/// Encodes a heartbeat datagram.
+/// Encodes a heartbeat datagram (generation 1, term 1, not leader).
 pub fn encode(node: u64, seq: u64, send_ns: u64) -> [u8; LEN] {
-    let mut b = [0u8; LEN];
-    b[0..4].copy_from_slice(&MAGIC);
-    b[4..6].copy_from_slice(&VERSION.to_le_bytes());
-    b[8..16].copy_from_slice(&node.to_le_bytes());
-    b[16..24].copy_from_slice(&seq.to_le_bytes());
-    b[24..32].copy_from_slice(&send_ns.to_le_bytes());
-    b
+    Datagram::heartbeat(node, 1, 1, seq, send_ns, false).encode()
 }
 
-/// Decodes `(node, seq, send_ns)`, or `None` for a datagram of another
-/// length, magic or version.
+/// Decodes `(node, seq, send_ns)` of a heartbeat, or `None` for anything
+/// else (malformed bytes, a stale reply).
 pub fn decode(b: &[u8]) -> Option<(u64, u64, u64)> {
-    if b.len() != LEN || b[0..4] != MAGIC || u16::from_le_bytes([b[4], b[5]]) != VERSION {
-        return None;
+    match Datagram::decode(b) {
+        Ok(d) if d.kind == Kind::Heartbeat => Some((d.node, d.version, d.send_ns)),
+        _ => None,
     }
-    let u = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-    Some((u(8), u(16), u(24)))
 }
 
 /// When recording stops.
