@@ -38,7 +38,7 @@ pub trait Detector: Send {
 }
 
 /// Detector names [`build`] knows, in report order.
-pub const NAMES: &[&str] = &["akka", "normal", "exponential", "chen", "2w-fd", "timeout"];
+pub const NAMES: &[&str] = &["akka", "normal", "exponential", "chen", "2w-fd", "timeout", "seqtail", "seqtail-flat"];
 
 /// Parameters shared by the detectors.
 #[derive(Debug, Clone)]
@@ -85,6 +85,8 @@ pub fn build(name: &str, p: &Params) -> Result<Box<dyn Detector>, String> {
         "chen" => Box::new(Chen::new(p, ms(MARGIN_LEVELS))),
         "2w-fd" => Box::new(TwoWindow::new(p, ms(MARGIN_LEVELS))),
         "timeout" => Box::new(Timeout::new(ms(TIMEOUT_LEVELS))),
+        "seqtail" => Box::new(crate::seqtail::SeqTail::new("seqtail", p.interval_ns, p.window, p.phi_levels.clone().unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()), true)),
+        "seqtail-flat" => Box::new(crate::seqtail::SeqTail::new("seqtail-flat", p.interval_ns, p.window, p.phi_levels.clone().unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()), false)),
         other => return Err(format!("unknown detector {other:?} (known: {})", NAMES.join(", "))),
     })
 }

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod record;
 pub mod report;
 pub mod rng;
+pub mod seqtail;
 pub mod sim;
 pub mod stats;
 pub mod svg;
