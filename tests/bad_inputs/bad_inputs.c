@@ -515,9 +515,9 @@ int main(void) {
   phifd_monitor_free(sentinel);
   printf("\n%d rows.\n", rows);
   if (failures) {
-    fprintf(stderr, "bad inputs: %d of %d rows differ from the documented behaviour\n", failures, rows);
+    fprintf(stderr, "bad-inputs: %d of %d rows differ from the documented behaviour\n", failures, rows);
     return 1;
   }
-  fprintf(stderr, "bad inputs: %d passed, 0 failed\n", rows);
+  fprintf(stderr, "bad-inputs: %d passed, 0 failed\n", rows);
   return 0;
 }
