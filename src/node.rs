@@ -124,6 +124,10 @@ pub struct Node {
     /// Effective mean and sd (ns) of the current window; cached at each change.
     pub(crate) mean: f64,
     pub(crate) sd: f64,
+    /// Silence at which phi reaches the suspect threshold and the threshold, ns, before local
+    /// health and confirmations; cached at each change of the window.
+    pub(crate) suspect_base_ns: u64,
+    pub(crate) fail_base_ns: u64,
     /// Smoothed time per heartbeat version, ns (see [`Node::heartbeat_interval_ns`]).
     pub(crate) per_version_ns: f64,
     pub(crate) window: Window,
@@ -150,6 +154,8 @@ impl Node {
             last_ns: now_ns,
             mean,
             sd,
+            suspect_base_ns: to_ns(s.estimator.elapsed_for_y(s.y_suspect, mean, sd)),
+            fail_base_ns: to_ns(s.estimator.elapsed_for_y(s.y_fail, mean, sd)),
             per_version_ns: s.heartbeat_interval_ns as f64,
             window,
             reports: None,
@@ -213,6 +219,8 @@ impl Node {
         let (m, sd) = s.effective(&self.window);
         self.mean = m;
         self.sd = sd;
+        self.suspect_base_ns = self.silence_for_y(s.y_suspect, s);
+        self.fail_base_ns = self.silence_for_y(s.y_fail, s);
     }
 
     /// phi at `now_ns` (the model's value: local health and confirmations
@@ -256,13 +264,13 @@ impl Node {
     /// after registration, the first-heartbeat timeout), after local health and
     /// confirmations.
     pub fn fail_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.silence_for_y(c.s.y_fail, c.s) } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival { self.fail_base_ns } else { c.s.first_heartbeat_timeout_ns };
         self.scaled(base, c)
     }
 
     /// Silence after which the node is SUSPECT (nodes without a heartbeat skip SUSPECT).
     pub fn suspect_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.silence_for_y(c.s.y_suspect, c.s) } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival { self.suspect_base_ns } else { c.s.first_heartbeat_timeout_ns };
         self.scaled(base, c)
     }
 
@@ -419,7 +427,7 @@ impl Node {
         let s = c.s;
         let below_threshold = match s.estimator {
             crate::estimator::Estimator::Exponential => true,
-            _ => interval < self.silence_for_y(s.y_fail, s),
+            _ => interval < self.fail_base_ns,
         };
         let within_max = s.max_interval_ns.is_none_or(|m| interval <= m);
         let p = &c.pause;

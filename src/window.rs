@@ -127,7 +127,7 @@ impl Window {
         let s = u128::from(self.sum);
         // n*Σx² >= (Σx)² for real numbers, so this never underflows.
         let num = (n * self.sum_sq).saturating_sub(s * s);
-        let nf = n as f64;
+        let nf = self.samples.len() as f64;
         // Same rounding either way; the u64 conversion is one instruction, the u128 one a call.
         let numf = match u64::try_from(num) {
             Ok(x) => x as f64,
