@@ -6,7 +6,8 @@
  *    On failure phifd_last_error_message() explains which argument and why (per thread).
  *  - Out-parameters are written only on success. Lengths are size_t and follow their buffer.
  *  - Times are uint64_t nanoseconds of a monotonic clock (*_ns), supplied by the caller;
- *    phifd_now_ns() reads CLOCK_MONOTONIC.
+ *    phifd_now_ns() reads CLOCK_MONOTONIC. Every duration setting of phifd_config accepts at
+ *    most 10^15 ns (about 11.6 days; larger values are unit mistakes): PHIFD_ERR_INVALID_ARG.
  *  - Handles are opaque. _new creates, _free destroys (NULL is a no-op). A freed handle is
  *    detected and gives PHIFD_ERR_INVALID_HANDLE.
  *  - Thread safety: a phifd_monitor may be shared by any number of threads (all calls except

@@ -14,6 +14,6 @@ fi
 command -v cargo >/dev/null || { echo "setup: Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
 # The bindings' own requirements.
 here="$(cd "$(dirname "$0")" && pwd)"
-for part in cpp python go; do
+for part in cpp python go hardening; do
   if [ -f "$here/setup-$part.sh" ]; then bash "$here/setup-$part.sh"; fi
 done

@@ -290,8 +290,9 @@ impl Node {
         if self.state == State::Failed {
             return State::Failed;
         }
-        let fail_at = Self::conviction_at(self.last_ns.saturating_add(self.fail_after_ns(c)), &c.pause);
-        if now_ns >= fail_at {
+        // A deadline beyond the end of the clock never comes.
+        let fail_at = self.last_ns.checked_add(self.fail_after_ns(c)).map(|d| Self::conviction_at(d, &c.pause));
+        if fail_at.is_some_and(|f| now_ns >= f) {
             State::Failed
         } else if self.has_arrival && self.state == State::Alive && now_ns.saturating_sub(self.last_ns) >= self.suspect_after_ns(c) {
             State::Suspect
@@ -309,13 +310,17 @@ impl Node {
         let fail_after = self.fail_after_ns(c);
         if self.has_arrival && self.state == State::Alive {
             let suspect_after = self.suspect_after_ns(c);
-            if now_ns.saturating_sub(self.last_ns) >= suspect_after && suspect_after < fail_after {
-                self.transition(EventKind::StateChanged, State::Suspect, self.last_ns.saturating_add(suspect_after), c.s, out);
+            if let Some(at) = self.last_ns.checked_add(suspect_after) {
+                if now_ns >= at && suspect_after < fail_after {
+                    self.transition(EventKind::StateChanged, State::Suspect, at, c.s, out);
+                }
             }
         }
-        let fail_at = Self::conviction_at(self.last_ns.saturating_add(fail_after), &c.pause);
-        if now_ns >= fail_at {
-            self.transition(EventKind::StateChanged, State::Failed, fail_at, c.s, out);
+        // A deadline beyond the end of the clock never comes.
+        if let Some(fail_at) = self.last_ns.checked_add(fail_after).map(|d| Self::conviction_at(d, &c.pause)) {
+            if now_ns >= fail_at {
+                self.transition(EventKind::StateChanged, State::Failed, fail_at, c.s, out);
+            }
         }
     }
 
