@@ -228,7 +228,7 @@ impl Node {
     /// from the seed history since registration. Time before the last arrival
     /// counts as zero silence.
     pub fn phi(&self, now_ns: u64, s: &Settings) -> f64 {
-        let elapsed = now_ns.saturating_sub(self.last_ns) as f64;
+        let elapsed = u64_to_f64(now_ns.saturating_sub(self.last_ns));
         s.estimator.phi(elapsed, self.mean, self.sd)
     }
 
@@ -451,16 +451,27 @@ impl Node {
 /// negatives give 0. (An integer ceiling: `f64::ceil` is a library call on
 /// baseline x86-64 and this runs on every heartbeat.)
 fn to_ns(e: f64) -> u64 {
-    if e.is_nan() || e <= 0.0 {
-        0
-    } else if e >= u64::MAX as f64 {
-        u64::MAX
+    // Below 2^62 the signed conversions are single instructions (the unsigned ones are emulated
+    // on x86-64); `as` saturates, so NaN and negatives give 0.
+    const FAST: f64 = 4_611_686_018_427_387_904.0; // 2^62
+    if e < FAST {
+        let t = e as i64;
+        let up = i64::from((t as f64) < e);
+        return (t + up).max(0) as u64;
+    }
+    let t = e as u64;
+    if (t as f64) < e && t < u64::MAX {
+        t + 1
     } else {
-        let t = e as u64; // truncates toward zero
-        if (t as f64) < e {
-            t + 1
-        } else {
-            t
-        }
+        t
+    }
+}
+
+/// `x as f64` through a signed conversion where exact and faster (same value).
+#[inline]
+pub(crate) fn u64_to_f64(x: u64) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
     }
 }

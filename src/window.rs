@@ -113,25 +113,32 @@ impl Window {
         if n == 0 {
             return 0.0;
         }
-        self.sum as f64 * 1_000.0 / n as f64
+        crate::node::u64_to_f64(self.sum) * 1_000.0 / n as f64
     }
 
     /// Population variance in nanoseconds squared (0 when empty). Computed from
     /// the exact integer numerator, so it is never negative.
     #[inline]
     pub fn variance_ns2(&self) -> f64 {
-        let n = self.samples.len() as u128;
-        if n == 0 {
+        let len = self.samples.len();
+        if len == 0 {
             return 0.0;
         }
-        let s = u128::from(self.sum);
-        // n*Σx² >= (Σx)² for real numbers, so this never underflows.
-        let num = (n * self.sum_sq).saturating_sub(s * s);
-        let nf = self.samples.len() as f64;
-        // Same rounding either way; the u64 conversion is one instruction, the u128 one a call.
-        let numf = match u64::try_from(num) {
-            Ok(x) => x as f64,
-            Err(_) => num as f64,
+        let nf = len as f64;
+        // n*Σx² >= (Σx)² for real numbers, so the numerator never underflows. In 64-bit
+        // arithmetic when everything fits (it does for intervals up to about an hour at the
+        // default window), exactly the same integer as the 128-bit path, which covers the rest.
+        let n = len as u64;
+        let num64 = u64::try_from(self.sum_sq)
+            .ok()
+            .and_then(|q| n.checked_mul(q))
+            .and_then(|a| self.sum.checked_mul(self.sum).map(|b| a.saturating_sub(b)));
+        let numf = match num64 {
+            Some(x) => crate::node::u64_to_f64(x),
+            None => {
+                let s = u128::from(self.sum);
+                (u128::from(n) * self.sum_sq).saturating_sub(s * s) as f64
+            }
         };
         numf / (nf * nf) * 1_000_000.0
     }
