@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
 
+use crate::bytes::{fnv1a64, put, u32_at, u64_at};
 use crate::error::{Error, Result, Status};
 
 /// Size of the file.
@@ -69,40 +70,6 @@ impl std::fmt::Display for Damage {
             Damage::ChecksumMismatch => write!(f, "checksum mismatch"),
             Damage::FromTheFuture(g) => write!(f, "generation {g} is beyond the sane bound {MAX_GENERATION}"),
         }
-    }
-}
-
-/// FNV-1a 64-bit hash (the checksum of the generation file and the heartbeat datagram).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        a.copy_from_slice(s);
-    }
-    u64::from_le_bytes(a)
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        a.copy_from_slice(s);
-    }
-    u32::from_le_bytes(a)
-}
-
-/// Copies `src` into `buf` at offset `at`. Every caller writes a constant range that lies inside
-/// a fixed-size array, so the bound check never fails; it exists so that no indexing can panic.
-fn put(buf: &mut [u8], at: usize, src: &[u8]) {
-    if let Some(dst) = buf.get_mut(at..at.saturating_add(src.len())) {
-        dst.copy_from_slice(src);
     }
 }
 
@@ -346,13 +313,6 @@ mod tests {
         // A well-formed file whose value is beyond the bound.
         assert_eq!(parse(&encode(MAX_GENERATION + 1)), Err(Damage::FromTheFuture(MAX_GENERATION + 1)));
         assert_eq!(parse(&[0xff; 32]), Err(Damage::BadMagic));
-    }
-
-    #[test]
-    fn checksum_is_fnv1a_64() {
-        // Published FNV-1a 64 test vectors: "" and "a".
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

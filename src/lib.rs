@@ -39,6 +39,7 @@
 )]
 #![warn(missing_docs)]
 
+mod bytes;
 pub mod config;
 pub mod error;
 pub mod estimator;

@@ -24,7 +24,7 @@
 //! Decoding is total over untrusted bytes: any malformed input is an error
 //! naming the defect, never a panic.
 
-use crate::generation::fnv1a64;
+use crate::bytes::{fnv1a64, put, u64_at};
 
 /// Size of a datagram.
 pub const DATAGRAM_SIZE: usize = 56;
@@ -89,22 +89,6 @@ impl std::fmt::Display for Defect {
             Defect::UnknownFlags(x) => write!(f, "undefined flag bits 0x{x:04x}"),
             Defect::ChecksumMismatch => write!(f, "checksum mismatch"),
         }
-    }
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        a.copy_from_slice(s);
-    }
-    u64::from_le_bytes(a)
-}
-
-/// Copies `src` into `buf` at offset `at`. Every caller writes a constant range that lies inside
-/// a fixed-size array, so the bound check never fails; it exists so that no indexing can panic.
-fn put(buf: &mut [u8], at: usize, src: &[u8]) {
-    if let Some(dst) = buf.get_mut(at..at.saturating_add(src.len())) {
-        dst.copy_from_slice(src);
     }
 }
 
