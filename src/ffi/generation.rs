@@ -90,11 +90,9 @@ pub unsafe extern "C" fn phifd_generation_free(g: *mut phifd_generation) {
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_current(g: *const phifd_generation, out: *mut u64) -> phifd_status {
     guard("phifd_generation_current", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
+        let out = out_ref(out, "out")?;
         let v = clock(g)?.current();
-        *out_ref(out, "out")? = v;
+        *out = v;
         Ok(())
     })
 }
@@ -106,11 +104,8 @@ pub unsafe extern "C" fn phifd_generation_current(g: *const phifd_generation, ou
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_advance(g: *mut phifd_generation, out: *mut u64) -> phifd_status {
     guard("phifd_generation_advance", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
-        let v = clock(g)?.advance()?;
-        *out_ref(out, "out")? = v;
+        let out = out_ref(out, "out")?;
+        *out = clock(g)?.advance()?;
         Ok(())
     })
 }
@@ -124,11 +119,8 @@ pub unsafe extern "C" fn phifd_generation_advance(g: *mut phifd_generation, out:
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_observe(g: *mut phifd_generation, remote: u64, out_step_down: *mut bool) -> phifd_status {
     guard("phifd_generation_observe", || {
-        if out_step_down.is_null() {
-            return Err(null_arg("out_step_down"));
-        }
-        let v = clock(g)?.observe(remote)?;
-        *out_ref(out_step_down, "out_step_down")? = v;
+        let out_step_down = out_ref(out_step_down, "out_step_down")?;
+        *out_step_down = clock(g)?.observe(remote)?;
         Ok(())
     })
 }
@@ -140,9 +132,7 @@ pub unsafe extern "C" fn phifd_generation_observe(g: *mut phifd_generation, remo
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_parse(bytes: *const u8, len: usize, out: *mut u64) -> phifd_status {
     guard("phifd_generation_parse", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
+        let out = out_ref(out, "out")?;
         let data: &[u8] = if len == 0 {
             &[]
         } else if bytes.is_null() {
@@ -151,8 +141,7 @@ pub unsafe extern "C" fn phifd_generation_parse(bytes: *const u8, len: usize, ou
             // SAFETY: non-NULL and `len` readable bytes per the API contract.
             unsafe { std::slice::from_raw_parts(bytes, len) }
         };
-        let v = core_gen::parse(data).map_err(|d| Error::new(crate::error::Status::Corrupt, d.to_string()))?;
-        *out_ref(out, "out")? = v;
+        *out = core_gen::parse(data).map_err(|d| Error::new(crate::error::Status::Corrupt, d.to_string()))?;
         Ok(())
     })
 }

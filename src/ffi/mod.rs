@@ -85,7 +85,8 @@ pub(crate) fn null_arg(name: &str) -> Error {
     Error::new(Status::NullArg, format!("`{name}` is NULL"))
 }
 
-/// Writes `value` through `out` (checked non-NULL by the caller's `out_ref`).
+/// The out-parameter `ptr` as a reference, or `NullArg` naming it. Call it before any work, and
+/// write through it only once the call has succeeded (out-params are written only on success).
 pub(crate) fn out_ref<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
     // SAFETY: a non-NULL out-pointer must point to writable memory for a T (C API contract).
     unsafe { ptr.as_mut() }.ok_or_else(|| null_arg(name))

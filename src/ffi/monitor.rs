@@ -297,11 +297,9 @@ pub unsafe extern "C" fn phifd_monitor_set_local_health(m: *mut phifd_monitor, s
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_get_local_health(m: *const phifd_monitor, out: *mut u32) -> phifd_status {
     guard("phifd_monitor_get_local_health", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
+        let out = out_ref(out, "out")?;
         let v = monitor(m)?.local_health();
-        *out_ref(out, "out")? = v;
+        *out = v;
         Ok(())
     })
 }
@@ -329,11 +327,8 @@ pub unsafe extern "C" fn phifd_node_remove(m: *mut phifd_monitor, node: u64) -> 
 #[no_mangle]
 pub unsafe extern "C" fn phifd_phi(m: *const phifd_monitor, node: u64, now_ns: u64, out: *mut f64) -> phifd_status {
     guard("phifd_phi", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
-        let v = monitor(m)?.phi(node, now_ns)?;
-        *out_ref(out, "out")? = v;
+        let out = out_ref(out, "out")?;
+        *out = monitor(m)?.phi(node, now_ns)?;
         Ok(())
     })
 }
@@ -382,11 +377,8 @@ pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64,
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_time_until_phi(m: *const phifd_monitor, node: u64, phi: f64, out_ns: *mut u64) -> phifd_status {
     guard("phifd_node_time_until_phi", || {
-        if out_ns.is_null() {
-            return Err(null_arg("out_ns"));
-        }
-        let v = monitor(m)?.time_until_phi(node, phi)?;
-        *out_ref(out_ns, "out_ns")? = v;
+        let out_ns = out_ref(out_ns, "out_ns")?;
+        *out_ns = monitor(m)?.time_until_phi(node, phi)?;
         Ok(())
     })
 }
@@ -406,9 +398,7 @@ pub unsafe extern "C" fn phifd_monitor_poll(
     written: *mut usize,
 ) -> phifd_status {
     guard("phifd_monitor_poll", || {
-        if written.is_null() {
-            return Err(null_arg("written"));
-        }
+        let written = out_ref(written, "written")?;
         if events.is_null() && cap > 0 {
             return Err(null_arg("events"));
         }
@@ -419,7 +409,7 @@ pub unsafe extern "C" fn phifd_monitor_poll(
             // SAFETY: `events` holds `cap` elements and `i < n <= cap`.
             unsafe { events.add(i).write(phifd_event::from(e)) };
         }
-        *out_ref(written, "written")? = n;
+        *written = n;
         Ok(())
     })
 }
@@ -429,11 +419,9 @@ pub unsafe extern "C" fn phifd_monitor_poll(
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_node_count(m: *const phifd_monitor, out: *mut u64) -> phifd_status {
     guard("phifd_monitor_node_count", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
-        }
+        let out = out_ref(out, "out")?;
         let n = monitor(m)?.node_count() as u64;
-        *out_ref(out, "out")? = n;
+        *out = n;
         Ok(())
     })
 }

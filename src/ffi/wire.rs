@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::monitor::{phifd_monitor, phifd_state};
+use super::monitor::{monitor, phifd_monitor, phifd_state};
 use super::{guard, null_arg, out_ref, phifd_status};
 use crate::error::{Error, Status};
 use crate::wire::{Datagram, Kind, DATAGRAM_SIZE};
@@ -53,9 +53,7 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
         if buf.is_null() {
             return Err(null_arg("buf"));
         }
-        if written.is_null() {
-            return Err(null_arg("written"));
-        }
+        let written = out_ref(written, "written")?;
         if cap < DATAGRAM_SIZE {
             return Err(Error::new(Status::BufferTooSmall, format!("cap is {cap}; a datagram needs {DATAGRAM_SIZE} bytes")));
         }
@@ -71,7 +69,7 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
             .encode();
         // SAFETY: `buf` holds `cap >= 56` writable bytes.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, DATAGRAM_SIZE) };
-        *out_ref(written, "written")? = DATAGRAM_SIZE;
+        *written = DATAGRAM_SIZE;
         Ok(())
     })
 }
@@ -138,10 +136,6 @@ pub struct phifd_snapshot_entry {
 
 const _: () = assert!(std::mem::size_of::<phifd_snapshot_entry>() == 80);
 
-fn monitor_ref<'a>(m: *const phifd_monitor) -> Result<&'a crate::monitor::Monitor, Error> {
-    super::monitor::monitor(m)
-}
-
 /// Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
 /// the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
 /// again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
@@ -161,7 +155,7 @@ pub unsafe extern "C" fn phifd_monitor_snapshot(
         if entries.is_null() && cap > 0 {
             return Err(null_arg("entries"));
         }
-        let snap = monitor_ref(m)?.snapshot(now_ns);
+        let snap = monitor(m)?.snapshot(now_ns);
         for (k, i) in snap.iter().take(cap).enumerate() {
             let e = phifd_snapshot_entry {
                 node: i.node,
@@ -209,7 +203,7 @@ pub unsafe extern "C" fn phifd_monitor_render_prometheus(
         if buf.is_null() && cap > 0 {
             return Err(null_arg("buf"));
         }
-        let text = crate::prometheus::render(monitor_ref(m)?, now_ns);
+        let text = crate::prometheus::render(monitor(m)?, now_ns);
         *out_ref(needed, "needed")? = text.len();
         if cap <= text.len() {
             return Err(Error::new(
