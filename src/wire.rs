@@ -199,6 +199,7 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x1234_5678;
+        let mut accepted = 0;
         for len in 0..100 {
             let mut v = Vec::with_capacity(len);
             for _ in 0..len {
@@ -210,8 +211,19 @@ mod tests {
             if len == DATAGRAM_SIZE {
                 v[0..4].copy_from_slice(b"PHHB");
                 v[4] = 1;
+                v[5] = 0;
+                v[6] = 1;
+                v[7] = 0;
+                let sum = fnv1a64(&v[..48]).to_le_bytes();
+                v[48..56].copy_from_slice(&sum); // this one must be accepted
+                accepted += 1;
             }
-            let _ = Datagram::decode(&v);
+            // Never panics; and whatever is accepted is exactly the encoding of what it decoded to.
+            if let Ok(d) = Datagram::decode(&v) {
+                assert_eq!(d.encode().as_slice(), v.as_slice());
+                accepted -= 1;
+            }
         }
+        assert_eq!(accepted, 0, "the one well-formed datagram was accepted");
     }
 }
