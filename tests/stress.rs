@@ -214,7 +214,6 @@ fn a_burst_after_a_sender_stall_does_not_collapse_the_statistics() {
         m.heartbeat(1, 1, t).unwrap();
         t += 100 * MS;
     }
-    let before = m.info(1, t).unwrap();
     // Ten heartbeats delivered back to back (1 ms apart); the first ends a normal 100 ms interval.
     m.heartbeat(1, 1, t).unwrap();
     t += MS;
