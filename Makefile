@@ -11,7 +11,7 @@ BUILD := build
 RELEASE := target/release
 SONAME_MAJOR := $(shell sed -n 's/^version = "\([0-9]*\)\..*/\1/p' Cargo.toml | head -1)
 
-.PHONY: all lib header check-header test test-rust test-c demo demo-sim bench clean
+.PHONY: all lib header check-header test prereqs test-rust test-c demo demo-sim bench clean
 
 all: lib
 
@@ -26,7 +26,14 @@ header:
 check-header:
 	$(CARGO) test --quiet --test header
 
-test: check-header check-readme test-rust test-c test-examples
+# Prerequisites first: scripts/setup.sh installs what is missing (quick when nothing is), or
+# names the one command to run when it cannot. PHIFD_SKIP_SETUP=1 skips it.
+test: prereqs check-header check-readme test-rust test-c test-examples
+
+prereqs:
+ifneq ($(PHIFD_SKIP_SETUP),1)
+	@bash scripts/setup.sh
+endif
 
 test-rust:
 	$(CARGO) test
@@ -37,7 +44,7 @@ test-c: lib
 	cmake --build $(BUILD)/c -j2
 	cd $(BUILD)/c && ctest --output-on-failure
 
-demo: demo-live
+demo: prereqs demo-live
 
 demo-sim: lib
 	@mkdir -p $(BUILD)
