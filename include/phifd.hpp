@@ -21,6 +21,15 @@
  *    durable in a file (GenerationClock::open) or in memory (GenerationClock::in_memory).
  */
 
+/* C++17 is required (std::optional, std::filesystem, inline variables). Older standards get
+ * this one diagnostic; the body is skipped so no cascade of unrelated errors follows. MSVC
+ * reports the standard in _MSVC_LANG unless /Zc:__cplusplus is given. */
+#if !defined(PHIFD_HPP) && ((defined(_MSVC_LANG) && _MSVC_LANG < 201703L) || \
+                            (!defined(_MSVC_LANG) && __cplusplus < 201703L))
+#error "phifd.hpp requires C++17 or later: compile with -std=c++17 (CMake: target_compile_features(app PRIVATE cxx_std_17))"
+#define PHIFD_HPP
+#endif
+
 #ifndef PHIFD_HPP
 #define PHIFD_HPP
 
