@@ -13,7 +13,7 @@ with phifd.Monitor(config) as monitor:
     for silence in (1.0, 1.5, 2.0, 3.0):  # phi grows while the node is silent
         phi = monitor.phi(7, now_ns=last + int(silence * SECOND))
         print(f"phi after {silence} s of silence: {phi:.2f}")
-    print("declared dead after", monitor.time_until_phi_timedelta(7, config.threshold), "of silence")
+    print("declared dead after", monitor.time_until_phi_timedelta(7, 8.0), "of silence")
 
     for event in monitor.poll(now_ns=last + 10 * SECOND):  # transitions, oldest first
         at = (event.time_ns - last) / SECOND

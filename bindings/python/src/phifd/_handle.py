@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, TypeVar
 
 from ._errors import InvalidHandleError, Status
+
+
+#: The type of ``self`` in :meth:`OwnedHandle.__enter__`: ``with Monitor(cfg) as m`` types ``m``
+#: as :class:`Monitor`, ``with GenerationClock.open(path) as c`` as :class:`GenerationClock`.
+_Handle = TypeVar("_Handle", bound="OwnedHandle")
 
 
 def closed_error(what: str) -> InvalidHandleError:
@@ -63,7 +68,8 @@ class OwnedHandle:
         """True after :meth:`close`."""
         return self._ptr is None
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _Handle) -> _Handle:
+        """Returns the object itself (of its own class); :meth:`close` runs on leaving."""
         return self
 
     def __exit__(self, *exc: object) -> None:

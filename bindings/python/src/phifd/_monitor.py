@@ -18,7 +18,7 @@ from ctypes import (
     sizeof,
 )
 from datetime import timedelta
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union, cast
 
 from . import _ffi
 from ._errors import InvalidArgumentError, Status, error_for_status
@@ -143,6 +143,10 @@ def _u64_array(function: str, name: str, values: Any, count: Optional[int]) -> T
         raise TypeError(f"{function}: `{name}` must contain ints ({e})") from None
     n = len(buf)
     return (c_uint64 * n).from_buffer(buf), n
+
+
+#: The type of ``self`` in :meth:`Config.__enter__` (the class itself, or a subclass).
+_Config = TypeVar("_Config", bound="Config")
 
 
 class Config:
@@ -447,7 +451,8 @@ class Config:
         """True after :meth:`close`."""
         return self._ptr is None
 
-    def __enter__(self) -> "Config":
+    def __enter__(self: _Config) -> _Config:
+        """Returns the config itself; :meth:`close` runs on leaving the ``with`` block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
