@@ -15,15 +15,20 @@ SONAME_MAJOR := $(shell sed -n 's/^version = "\([0-9]*\)\..*/\1/p' Cargo.toml | 
 
 all: lib
 
+# The crate's [lib] is an rlib only (a Rust dependent builds no C library); the C libraries are
+# built here from the same sources, with the SONAME of the major version.
 lib:
-	$(CARGO) build --release --lib
+	$(CARGO) rustc -p phifd --release --lib --crate-type cdylib --crate-type staticlib \
+	  -- -C link-arg=-Wl,-soname,libphifd.so.$(SONAME_MAJOR)
 	@ln -sf libphifd.so $(RELEASE)/libphifd.so.$(SONAME_MAJOR)
 
+# The header generator is the workspace member tools/gen-header (cbindgen, pinned there).
 header:
-	PHIFD_UPDATE_HEADER=1 $(CARGO) build --lib
-	@echo "include/phifd.h regenerated"
+	$(CARGO) run --quiet -p phifd-gen-header -- --write
 
 check-header:
+	$(CARGO) run --quiet -p phifd-gen-header -- --check
+	$(CARGO) test --quiet -p phifd-gen-header
 	$(CARGO) test --quiet --test header
 
 # Prerequisites first: scripts/setup.sh installs what is missing (quick when nothing is), or

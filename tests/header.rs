@@ -1,23 +1,9 @@
-//! The committed C header must be exactly what the code generates, and its
-//! version macros must equal Cargo.toml's version.
-
-const GENERATED: &str = include_str!(env!("PHIFD_GENERATED_HEADER"));
+//! The committed C header's version macros must equal Cargo.toml's version. (That the header is
+//! exactly what src/ffi generates is checked by tools/gen-header: `make check-header`.)
 
 fn committed() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/include/phifd.h");
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
-
-#[test]
-fn committed_header_matches_generated() {
-    let committed = committed();
-    if committed != GENERATED {
-        let first = committed.lines().zip(GENERATED.lines()).position(|(a, b)| a != b);
-        panic!(
-            "include/phifd.h is out of date (first differing line: {:?}); run `make header` and commit it",
-            first.map(|i| i + 1)
-        );
-    }
 }
 
 #[test]
