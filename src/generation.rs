@@ -10,6 +10,24 @@
 //! restarts at `g + 1` or more. An OS lock on `PATH.lock` (held while the clock
 //! is open) keeps two live processes from sharing one file.
 //!
+//! ## One file, one clock, whatever the spelling
+//! The lock must follow the file, not the spelling of its path: `g` and a
+//! symlink `g2 -> g` opened by two processes would otherwise take two different
+//! lock files, and both would hand out the same generations. So `open` resolves
+//! the path once, following every symlink in it (the last component's too, even
+//! one that points to a file not created yet), and from then on the lock file,
+//! the temporary file and the rename all use the resolved path: the symlink stays
+//! a symlink, and every spelling of one file shares one lock. Symlinks are
+//! followed rather than refused because state directories are routinely
+//! symlinks (`/var/lib/app -> /data/app`) and refusing them would break those
+//! deployments for no gain in safety. What remains outside the rule: two hard
+//! links to one file, or one file seen through two different mounts (bind
+//! mounts, network filesystems), are different paths to the OS too; do not
+//! give one clock two such names.
+//!
+//! A path naming a directory or something other than a regular file (a FIFO, a
+//! device, a socket) is refused before any lock file is created.
+//!
 //! ## File format (32 bytes, little-endian)
 //! | offset | size | field |
 //! |---|---|---|
@@ -174,18 +192,23 @@ impl GenerationClock {
     /// incarnation: the stored generation plus one (1 for a new file), made
     /// durable before this returns.
     ///
-    /// Errors: `Locked` if another live process holds the clock; `Corrupt` if the
-    /// file is damaged (the message names the path and the damage); `Io` with the
-    /// OS error for a missing directory, a read-only filesystem, permissions.
+    /// Symlinks in `path` are followed once, here (see the module documentation):
+    /// the clock lives at the resolved path, which [`GenerationClock::path`]
+    /// returns, and every spelling of one file shares one lock.
+    ///
+    /// Errors: `InvalidArg` for an empty path; `Locked` if another live process
+    /// holds the clock (through any spelling of its path); `Corrupt` if the file
+    /// is damaged (the message names the path and the damage, e.g. its real size
+    /// when it is too long); `Io` with the OS error for a missing directory, a
+    /// read-only filesystem, permissions, a symlink loop, and for a path that
+    /// names a directory or a non-regular file (refused before any lock file is
+    /// created).
     pub fn open(path: impl AsRef<Path>) -> Result<GenerationClock> {
-        let path = path.as_ref().to_path_buf();
-        if path.as_os_str().is_empty() {
+        let given = path.as_ref();
+        if given.as_os_str().is_empty() {
             return Err(Error::invalid("path is empty"));
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let (dir, path) = resolve(given)?;
         let mut lock_name = path.clone().into_os_string();
         lock_name.push(".lock");
         let lock_path = PathBuf::from(lock_name);
@@ -197,17 +220,17 @@ impl GenerationClock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Error::new(
                     Status::Locked,
-                    format!("{} is held by another live process (lock {})", path.display(), lock_path.display()),
+                    format!(
+                        "{} is held by another live process (lock {}); close it there, or give this process its own file",
+                        shown(given, &path),
+                        lock_path.display()
+                    ),
                 ))
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", &lock_path, &e)),
         }
         let stored = match File::open(&path) {
-            Ok(mut f) => {
-                let mut bytes = Vec::with_capacity(FILE_SIZE + 1);
-                Read::take(&mut f, 4096).read_to_end(&mut bytes).map_err(|e| io_error("cannot read", &path, &e))?;
-                parse(&bytes).map_err(|d| Error::new(Status::Corrupt, format!("{}: {d}", path.display())))?
-            }
+            Ok(f) => read_stored(f, given, &path)?,
             Err(e) if e.kind() == ErrorKind::NotFound => 0,
             Err(e) => return Err(io_error("cannot open", &path, &e)),
         };
@@ -263,10 +286,92 @@ impl GenerationClock {
         Ok(true)
     }
 
-    /// The file, for a durable clock.
+    /// The file, for a durable clock: the path given to [`GenerationClock::open`]
+    /// with every symlink resolved (an absolute path).
     pub fn path(&self) -> Option<&Path> {
         self.durable.as_ref().map(|d| d.path.as_path())
     }
+}
+
+/// How many symlinks `resolve` follows before it calls the path a loop (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// Resolves `given` to the file it names: returns the canonical directory and the
+/// absolute path of the file in it, with every symlink followed (the last
+/// component's too, even when it points to a file that does not exist yet).
+/// A path naming a directory or a non-regular file is an `Io` error.
+fn resolve(given: &Path) -> Result<(PathBuf, PathBuf)> {
+    let mut p = given.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        let Some(name) = p.file_name().map(|n| n.to_os_string()) else {
+            return Err(Error::new(
+                Status::Io,
+                format!("{} names a directory, not a generation file: pass the path of a file in it", given.display()),
+            ));
+        };
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dir = std::fs::canonicalize(&parent).map_err(|e| io_error("cannot open the directory of", given, &e))?;
+        let file = dir.join(&name);
+        match std::fs::symlink_metadata(&file) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&file).map_err(|e| io_error("cannot read the symlink", &file, &e))?;
+                p = dir.join(target); // an absolute target replaces `dir`
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(Error::new(
+                    Status::Io,
+                    format!(
+                        "{} is a directory, not a generation file: pass the path of a file in it (e.g. {})",
+                        shown(given, &file),
+                        given.join("generation").display()
+                    ),
+                ))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(Error::new(
+                    Status::Io,
+                    format!("{} is not a regular file (a FIFO, socket or device): pass the path of a plain file", shown(given, &file)),
+                ))
+            }
+            Ok(_) => return Ok((dir, file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok((dir, file)),
+            Err(e) => return Err(io_error("cannot inspect", &file, &e)),
+        }
+    }
+    Err(Error::new(
+        Status::Io,
+        format!("{}: more than {MAX_SYMLINKS} levels of symbolic links (a loop?)", given.display()),
+    ))
+}
+
+/// `given`, followed by the resolved path when the two differ.
+fn shown(given: &Path, resolved: &Path) -> String {
+    if given == resolved {
+        given.display().to_string()
+    } else {
+        format!("{} (resolved to {})", given.display(), resolved.display())
+    }
+}
+
+/// Reads and parses an open generation file. At most 33 bytes are read: a longer
+/// file is reported with its real size (from its metadata), however large.
+fn read_stored(f: File, given: &Path, path: &Path) -> Result<u64> {
+    let mut bytes = Vec::with_capacity(FILE_SIZE + 1);
+    let limit = FILE_SIZE as u64 + 1;
+    (&f).take(limit).read_to_end(&mut bytes).map_err(|e| io_error("cannot read", path, &e))?;
+    let damage = if bytes.len() > FILE_SIZE {
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0).max(limit);
+        Damage::TrailingBytes(usize::try_from(size).unwrap_or(usize::MAX))
+    } else {
+        match parse(&bytes) {
+            Ok(g) => return Ok(g),
+            Err(d) => d,
+        }
+    };
+    Err(Error::new(Status::Corrupt, format!("{}: {damage}", shown(given, path))))
 }
 
 fn next_generation(g: u64) -> Result<u64> {

@@ -83,3 +83,58 @@ fn io_errors_carry_path_and_os_text() {
     assert!(GenerationClock::open("").is_err());
 }
 
+
+#[test]
+fn a_huge_file_is_reported_with_its_real_size() {
+    let d = temp_dir("huge");
+    let p = d.join("gen");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(10_000_000).unwrap(); // sparse: 10 MB of zeros, nothing written
+    drop(f);
+    let e = GenerationClock::open(&p).unwrap_err();
+    assert_eq!(e.status, Status::Corrupt, "{e}");
+    assert!(e.message.contains("too long: 10000000 bytes, expected 32"), "{}", e.message);
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 10_000_000, "the damaged file is left alone");
+    // Just past the limit of what is read (33 bytes), and well past it.
+    for size in [33u64, 4096, 4097, 1 << 20] {
+        std::fs::File::create(&p).unwrap().set_len(size).unwrap();
+        let e = GenerationClock::open(&p).unwrap_err();
+        assert!(e.message.contains(&format!("too long: {size} bytes")), "{size}: {}", e.message);
+    }
+}
+
+#[test]
+fn a_directory_or_special_file_is_refused_without_a_stray_lock_file() {
+    let d = temp_dir("notafile");
+    let sub = d.join("state");
+    std::fs::create_dir(&sub).unwrap();
+    for spelling in [sub.clone(), d.join("state/"), d.join("state/."), d.join("state/sub/..")] {
+        std::fs::create_dir_all(sub.join("sub")).unwrap();
+        let e = GenerationClock::open(&spelling).unwrap_err();
+        assert_eq!(e.status, Status::Io, "{}: {e}", spelling.display());
+        assert!(e.message.contains("directory"), "{}", e.message);
+        assert!(e.message.contains("pass the path of a file"), "the message says what to do: {}", e.message);
+    }
+    let fifo = d.join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let e = GenerationClock::open(&fifo).unwrap_err(); // must not block on the FIFO either
+    assert_eq!(e.status, Status::Io, "{e}");
+    assert!(e.message.contains("not a regular file"), "{}", e.message);
+    let mut left: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["fifo", "state"], "no lock file was created next to the directory or the FIFO");
+    assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 1, "nothing was created inside the directory");
+}
+
+#[test]
+fn a_symlink_loop_is_an_error_naming_the_path() {
+    let d = temp_dir("loop");
+    std::os::unix::fs::symlink("b", d.join("a")).unwrap();
+    std::os::unix::fs::symlink("a", d.join("b")).unwrap();
+    let e = GenerationClock::open(d.join("a")).unwrap_err();
+    assert_eq!(e.status, Status::Io, "{e}");
+    assert!(e.message.contains("symbolic links") && e.message.contains(d.join("a").to_str().unwrap()), "{}", e.message);
+    assert!(!d.join("a.lock").exists() && !d.join("b.lock").exists());
+}

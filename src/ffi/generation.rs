@@ -33,13 +33,20 @@ fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, Error> {
 /// path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
 /// plus one (1 for a new file), durable before this returns. The file is created with owner-only
 /// permissions (0600); a lock file `path.lock` is held (an OS lock) until `phifd_generation_free`.
+/// Symlinks are followed, once, here: every symlink in `path` (the last component's too, even one
+/// pointing to a file not created yet) is resolved, and the file, its lock and its temporary file
+/// all live at the resolved path, so every spelling of one file (`g`, a symlink `g2 -> g`, a
+/// symlinked directory) shares one lock and the symlink stays a symlink. Two hard links or two
+/// mounts of one file are different files to the lock: give a clock one name.
 /// On success writes the handle to `*out`.
 /// Errors: `PHIFD_ERR_NULL_ARG`; `PHIFD_ERR_INVALID_ARG` (empty path, or the stored generation is
 /// already 2^48 and cannot be increased); `PHIFD_ERR_LOCKED` (another
 /// live process holds it); `PHIFD_ERR_CORRUPT` (the file is truncated, garbage, fails its checksum
 /// or holds a value beyond 2^48: the message names the path and the damage; the file is left as it
-/// is, never reset); `PHIFD_ERR_IO` (missing directory, read-only filesystem, permissions: the
-/// message carries the path and the OS error text).
+/// is, never reset; a file that is too long is reported with its real size); `PHIFD_ERR_IO`
+/// (missing directory, read-only filesystem, permissions, a symlink loop, or `path` names a
+/// directory or a non-regular file, refused before any lock file is created: the message carries
+/// the path and the OS error text).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_open(path: *const c_char, out: *mut *mut phifd_generation) -> phifd_status {
     guard("phifd_generation_open", || {
