@@ -385,7 +385,10 @@ typedef struct phifd_snapshot_entry {
 
 /**
  * An argument was out of range: NaN, infinite, zero or negative where meaningless, an unknown
- * enum code, or a combination of settings that breaks the heartbeat timing rule.
+ * enum code, or a combination of settings that breaks the heartbeat timing rule. Also a pointer
+ * that no buffer can satisfy, checked before anything is read or written: a length (`len`,
+ * `count`, `cap`) whose bytes exceed `PTRDIFF_MAX` (often a negative value converted to `size_t`)
+ * or a documented maximum, or a pointer not aligned for its element type.
  */
 #define PHIFD_ERR_INVALID_ARG 2
 
@@ -719,8 +722,11 @@ phifd_status phifd_generation_observe(struct phifd_generation *g, uint64_t remot
 /**
  * Parses the contents of a generation file (`len` bytes at `bytes`) without touching any file:
  * for tools that inspect or repair clocks, and for fuzzing. Writes the stored generation to `*out`.
+ * A file is exactly 32 bytes: a longer `len` is reported as damage ("too long") before any byte is
+ * read, so `bytes` need only hold `min(len, 32)` bytes.
  * Errors: `PHIFD_ERR_NULL_ARG` (`bytes` NULL with `len` > 0, or `out` NULL), `PHIFD_ERR_CORRUPT`
- * (the message names the damage).
+ * (the message names the damage), `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer
+ * is that large; or `out` misaligned).
  */
 phifd_status phifd_generation_parse(const uint8_t *bytes, size_t len, uint64_t *out);
 
@@ -844,7 +850,9 @@ phifd_status phifd_node_time_until_phi(const struct phifd_monitor *m, uint64_t n
  * (check `phifd_monitor_get_stats`' `pending_events`, or call again until `*written < cap`).
  * `events` may be NULL only when `cap` is 0. The poll never holds a lock for more than a few
  * microseconds at a time, so heartbeats are not blocked behind it.
- * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`cap` events
+ * exceed `PTRDIFF_MAX` bytes, or `events`/`written` is not aligned for its type; checked before
+ * any event is taken from the queue).
  */
 phifd_status phifd_monitor_poll(struct phifd_monitor *m, uint64_t now_ns, struct phifd_event *events, size_t cap, size_t *written);
 
@@ -867,8 +875,11 @@ phifd_status phifd_monitor_get_stats(const struct phifd_monitor *m, struct phifd
  * `times_ns[i]`, processed in order exactly as `phifd_heartbeat` would. Every record is processed
  * even if some fail. If `statuses` is not NULL it receives each record's status (`count`
  * elements). Returns `PHIFD_OK` if every record succeeded, else the status of the first failing
- * record (the message names its index). `count` may be 0 (then the arrays may be NULL).
+ * record (the message names its index). `count` may be 0 (then the arrays may be NULL). The arrays
+ * must not overlap `statuses`.
  * Errors: `PHIFD_ERR_NULL_ARG` (an array is NULL with `count` > 0), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is not aligned
+ * for its element type: checked before any record is processed, nothing is recorded or written),
  * and the per-record statuses of `phifd_heartbeat`.
  */
 phifd_status phifd_heartbeat_batch(struct phifd_monitor *m, const uint64_t *nodes, const uint64_t *generations, const uint64_t *times_ns, size_t count, phifd_status *statuses);
@@ -878,15 +889,19 @@ phifd_status phifd_heartbeat_batch(struct phifd_monitor *m, const uint64_t *node
  * `phifd_phi` would. An entry whose node is unknown gets NaN (so it cannot be mistaken for a
  * healthy node) and, if `statuses` is not NULL, `PHIFD_ERR_UNKNOWN_NODE` there. Returns
  * `PHIFD_OK` if every node was known, else `PHIFD_ERR_UNKNOWN_NODE` (the message names the first
- * index). `count` may be 0 (then the arrays may be NULL).
- * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
+ * index). `count` may be 0 (then the arrays may be NULL). `nodes` must not overlap the outputs.
+ * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+ * `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is misaligned;
+ * nothing is written).
  */
 phifd_status phifd_phi_batch(const struct phifd_monitor *m, const uint64_t *nodes, size_t count, uint64_t now_ns, double *out_phi, phifd_status *statuses);
 
 /**
- * Encodes `*datagram` into `buf` (at least `PHIFD_DATAGRAM_SIZE` bytes) and writes the size, 56,
- * to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56),
- * `PHIFD_ERR_INVALID_ARG` (unknown kind or undefined flag bits). Thread-safe; no allocation.
+ * Encodes `*datagram` into `buf` (`cap` bytes, at least `PHIFD_DATAGRAM_SIZE`) and writes the
+ * size, 56, to `*written`; only the first 56 bytes of `buf` are written. Errors:
+ * `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56), `PHIFD_ERR_INVALID_ARG` (unknown
+ * kind or undefined flag bits; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+ * Thread-safe; no allocation.
  */
 phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_t *buf, size_t cap, size_t *written);
 
@@ -894,7 +909,11 @@ phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_
  * Decodes `len` untrusted bytes at `buf` into `*out`. Never crashes on any input: anything that
  * is not exactly a valid 56-byte datagram gives `PHIFD_ERR_MALFORMED` and a message naming the
  * defect (wrong length, bad magic, unsupported version, unknown kind, undefined flags, checksum
- * mismatch). Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`.
+ * mismatch). Only a `len` of exactly 56 is read: any other length is refused before a byte of
+ * `buf` is touched, so `buf` need only hold `min(len, 56)` bytes.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`,
+ * `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer is that large, typically
+ * `recvfrom`'s -1 converted to `size_t`; or `out` misaligned).
  */
 phifd_status phifd_datagram_decode(const uint8_t *buf, size_t len, struct phifd_datagram *out);
 
@@ -902,7 +921,9 @@ phifd_status phifd_datagram_decode(const uint8_t *buf, size_t len, struct phifd_
  * Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
  * the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
  * again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
- * Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ * Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (`cap` entries exceed `PTRDIFF_MAX` bytes, or `entries` or `total` is
+ * misaligned; nothing is written).
  */
 phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_ns, struct phifd_snapshot_entry *entries, size_t cap, size_t *total);
 
@@ -916,7 +937,8 @@ phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_
  * text's length (without the NUL) to `*needed`. If `cap` is too small, nothing is written to `buf`,
  * `*needed` still receives the length, and the status is `PHIFD_ERR_BUFFER_TOO_SMALL` (the one
  * out-parameter written on failure, so the caller can size the buffer). `buf` may be NULL when
- * `cap` is 0. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+ * `cap` is 0. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`,
+ * `PHIFD_ERR_INVALID_ARG` (`cap` above `PTRDIFF_MAX`, or `needed` misaligned; nothing is written).
  */
 phifd_status phifd_monitor_render_prometheus(const struct phifd_monitor *m, uint64_t now_ns, char *buf, size_t cap, size_t *needed);
 

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CStr};
 
 use super::handle::{self, Shell};
-use super::{guard, null_arg, out_ref, phifd_status};
+use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, MAX_OBJECT_BYTES};
 use crate::error::Error;
 use crate::generation::{self as core_gen, GenerationClock};
 
@@ -134,21 +134,25 @@ pub unsafe extern "C" fn phifd_generation_observe(g: *mut phifd_generation, remo
 
 /// Parses the contents of a generation file (`len` bytes at `bytes`) without touching any file:
 /// for tools that inspect or repair clocks, and for fuzzing. Writes the stored generation to `*out`.
+/// A file is exactly 32 bytes: a longer `len` is reported as damage ("too long") before any byte is
+/// read, so `bytes` need only hold `min(len, 32)` bytes.
 /// Errors: `PHIFD_ERR_NULL_ARG` (`bytes` NULL with `len` > 0, or `out` NULL), `PHIFD_ERR_CORRUPT`
-/// (the message names the damage).
+/// (the message names the damage), `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer
+/// is that large; or `out` misaligned).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_parse(bytes: *const u8, len: usize, out: *mut u64) -> phifd_status {
     guard("phifd_generation_parse", || {
         let out = out_ref(out, "out")?;
-        let data: &[u8] = if len == 0 {
-            &[]
-        } else if bytes.is_null() {
-            return Err(null_arg("bytes"));
-        } else {
-            // SAFETY: non-NULL and `len` readable bytes per the API contract.
-            unsafe { std::slice::from_raw_parts(bytes, len) }
-        };
-        *out = core_gen::parse(data).map_err(|d| Error::new(crate::error::Status::Corrupt, d.to_string()))?;
+        check_array(bytes, len, "bytes", "len", MAX_OBJECT_BYTES)?;
+        let corrupt = |d: core_gen::Damage| Error::new(crate::error::Status::Corrupt, d.to_string());
+        // A generation file is exactly FILE_SIZE bytes: a longer `len` is refused before a slice
+        // exists, so a wrong `len` never makes the library read past the caller's buffer.
+        if len > core_gen::FILE_SIZE {
+            return Err(corrupt(core_gen::Damage::TrailingBytes(len)));
+        }
+        // SAFETY: checked pair of `len` (at most 32) readable bytes (API contract).
+        let data = unsafe { slice_in(bytes, len, "bytes", "len", core_gen::FILE_SIZE) }?;
+        *out = core_gen::parse(data).map_err(corrupt)?;
         Ok(())
     })
 }

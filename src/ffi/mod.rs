@@ -29,7 +29,10 @@ pub const PHIFD_OK: phifd_status = 0;
 /// A required pointer argument was NULL.
 pub const PHIFD_ERR_NULL_ARG: phifd_status = 1;
 /// An argument was out of range: NaN, infinite, zero or negative where meaningless, an unknown
-/// enum code, or a combination of settings that breaks the heartbeat timing rule.
+/// enum code, or a combination of settings that breaks the heartbeat timing rule. Also a pointer
+/// that no buffer can satisfy, checked before anything is read or written: a length (`len`,
+/// `count`, `cap`) whose bytes exceed `PTRDIFF_MAX` (often a negative value converted to `size_t`)
+/// or a documented maximum, or a pointer not aligned for its element type.
 pub const PHIFD_ERR_INVALID_ARG: phifd_status = 2;
 /// The node id is not monitored by this monitor.
 pub const PHIFD_ERR_UNKNOWN_NODE: phifd_status = 3;
@@ -85,11 +88,119 @@ pub(crate) fn null_arg(name: &str) -> Error {
     Error::new(Status::NullArg, format!("`{name}` is NULL"))
 }
 
-/// The out-parameter `ptr` as a reference, or `NullArg` naming it. Call it before any work, and
-/// write through it only once the call has succeeded (out-params are written only on success).
+/// The largest size in bytes of any object: `PTRDIFF_MAX`. A length whose bytes exceed it cannot
+/// describe a real buffer (typically a negative `ssize_t`, such as `recvfrom`'s -1, converted to
+/// `size_t`).
+pub(crate) const MAX_OBJECT_BYTES: usize = isize::MAX as usize;
+
+/// `InvalidArg` for a pointer that is not aligned for its element type.
+fn misaligned<T>(ptr: *const T, name: &str) -> Error {
+    Error::invalid(format!(
+        "`{name}` ({ptr:p}) is not aligned to {} bytes, as its element type requires",
+        std::mem::align_of::<T>()
+    ))
+}
+
+/// Checks a C pointer+length pair (`len` elements of `T` at `ptr`; `ptr_name` and `len_name` are
+/// the C parameter names used in messages) before any slice of it exists. `len` 0 is always valid
+/// (the pointer is then not used). Otherwise, in this order: `ptr` NULL gives `NullArg`; `len`
+/// elements taking more than `PTRDIFF_MAX` bytes, or `len` above `max_len`, gives `InvalidArg`
+/// naming the length and the bound; `ptr` not aligned for `T`, or a range that would wrap around
+/// the address space, gives `InvalidArg` naming the pointer. A pair that passes may still lie about
+/// its memory; that part is the caller's contract.
+pub(crate) fn check_array<T>(ptr: *const T, len: usize, ptr_name: &str, len_name: &str, max_len: usize) -> Result<(), Error> {
+    if len == 0 {
+        return Ok(());
+    }
+    if ptr.is_null() {
+        return Err(Error::new(Status::NullArg, format!("`{ptr_name}` is NULL while `{len_name}` is {len}")));
+    }
+    let size = std::mem::size_of::<T>().max(1);
+    let bytes = match len.checked_mul(size) {
+        Some(b) if b <= MAX_OBJECT_BYTES => b,
+        _ => {
+            return Err(Error::invalid(format!(
+                "`{len_name}` is {len}: {len} elements of {size} bytes exceed the largest possible object \
+                 (PTRDIFF_MAX = {MAX_OBJECT_BYTES} bytes); a negative value converted to size_t?"
+            )))
+        }
+    };
+    if len > max_len {
+        return Err(Error::invalid(format!("`{len_name}` is {len}; at most {max_len} is accepted")));
+    }
+    if !ptr.is_aligned() {
+        return Err(misaligned(ptr, ptr_name));
+    }
+    if ptr.addr().checked_add(bytes).is_none() {
+        return Err(Error::invalid(format!(
+            "`{ptr_name}` ({ptr:p}) plus {bytes} bytes wraps around the address space: `{len_name}` ({len}) is wrong"
+        )));
+    }
+    Ok(())
+}
+
+/// An input array from C as a slice, after [`check_array`] (NULL is allowed only with `len` 0).
+///
+/// # Safety
+/// If the pair passes the checks, `ptr` must point to `len` initialised elements that are not
+/// written during the call (C API contract).
+pub(crate) unsafe fn slice_in<'a, T>(ptr: *const T, len: usize, ptr_name: &str, len_name: &str, max_len: usize) -> Result<&'a [T], Error> {
+    check_array(ptr, len, ptr_name, len_name, max_len)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL, aligned, at most PTRDIFF_MAX bytes without wrapping (checked above); the
+    // memory itself is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The first `used` elements of an output array from C (`cap` elements of `T` at `ptr`), as
+/// possibly uninitialised slots, after [`check_array`] on the whole (`ptr`, `cap`) pair: the
+/// function validates the capacity it was given but views only what it writes. `used` must not
+/// exceed `cap` (an `Internal` error otherwise).
+///
+/// # Safety
+/// If the pair passes the checks, `ptr` must point to `cap` writable elements that no other
+/// argument of the call overlaps (C API contract).
+pub(crate) unsafe fn slice_out<'a, T>(
+    ptr: *mut T,
+    cap: usize,
+    used: usize,
+    ptr_name: &str,
+    cap_name: &str,
+) -> Result<&'a mut [std::mem::MaybeUninit<T>], Error> {
+    check_array(ptr.cast_const(), cap, ptr_name, cap_name, usize::MAX)?;
+    if used > cap {
+        return Err(Error::new(Status::Internal, format!("{used} elements do not fit `{cap_name}` {cap}")));
+    }
+    if used == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: checked as above and `used <= cap`; MaybeUninit<T> has T's layout and needs no
+    // initialised memory.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<std::mem::MaybeUninit<T>>(), used) })
+}
+
+/// The out-parameter `ptr` as a reference, or `NullArg` naming it (`InvalidArg` if it is not
+/// aligned for `T`). Call it before any work, and write through it only once the call has
+/// succeeded (out-params are written only on success).
 pub(crate) fn out_ref<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
-    // SAFETY: a non-NULL out-pointer must point to writable memory for a T (C API contract).
+    if !ptr.is_null() && !ptr.is_aligned() {
+        return Err(misaligned(ptr.cast_const(), name));
+    }
+    // SAFETY: non-NULL out-pointers are aligned (checked) and point to writable memory for a T
+    // (C API contract).
     unsafe { ptr.as_mut() }.ok_or_else(|| null_arg(name))
+}
+
+/// The input `ptr` as a shared reference, or `NullArg` naming it (`InvalidArg` if misaligned).
+pub(crate) fn in_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    if !ptr.is_null() && !ptr.is_aligned() {
+        return Err(misaligned(ptr, name));
+    }
+    // SAFETY: non-NULL inputs are aligned (checked) and point to a readable, initialised T (C API
+    // contract).
+    unsafe { ptr.as_ref() }.ok_or_else(|| null_arg(name))
 }
 
 /// The library version, e.g. `"0.1.0"`: a static NUL-terminated string, never NULL.

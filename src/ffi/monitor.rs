@@ -2,7 +2,7 @@
 
 use super::config::{config_ref, phifd_config};
 use super::handle::{self, Shell};
-use super::{guard, null_arg, out_ref, phifd_status};
+use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::config::Config;
 use crate::error::{Error, Status};
 use crate::monitor::Monitor;
@@ -388,7 +388,9 @@ pub unsafe extern "C" fn phifd_node_time_until_phi(m: *const phifd_monitor, node
 /// (check `phifd_monitor_get_stats`' `pending_events`, or call again until `*written < cap`).
 /// `events` may be NULL only when `cap` is 0. The poll never holds a lock for more than a few
 /// microseconds at a time, so heartbeats are not blocked behind it.
-/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`cap` events
+/// exceed `PTRDIFF_MAX` bytes, or `events`/`written` is not aligned for its type; checked before
+/// any event is taken from the queue).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_poll(
     m: *mut phifd_monitor,
@@ -399,17 +401,16 @@ pub unsafe extern "C" fn phifd_monitor_poll(
 ) -> phifd_status {
     guard("phifd_monitor_poll", || {
         let written = out_ref(written, "written")?;
-        if events.is_null() && cap > 0 {
-            return Err(null_arg("events"));
-        }
+        check_array(events.cast_const(), cap, "events", "cap", MAX_OBJECT_BYTES)?;
         let mon = monitor(m)?;
         let mut got = Vec::new();
         let n = mon.poll(now_ns, &mut got, cap);
-        for (i, e) in got.iter().enumerate() {
-            // SAFETY: `events` holds `cap` elements and `i < n <= cap`.
-            unsafe { events.add(i).write(phifd_event::from(e)) };
+        // SAFETY: checked pair of `cap` writable events (API contract); `n <= cap` are viewed.
+        let dst = unsafe { slice_out(events, cap, n.min(got.len()), "events", "cap") }?;
+        for (slot, e) in dst.iter_mut().zip(got.iter()) {
+            slot.write(phifd_event::from(e));
         }
-        *written = n;
+        *written = dst.len();
         Ok(())
     })
 }
@@ -460,8 +461,11 @@ pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats:
 /// `times_ns[i]`, processed in order exactly as `phifd_heartbeat` would. Every record is processed
 /// even if some fail. If `statuses` is not NULL it receives each record's status (`count`
 /// elements). Returns `PHIFD_OK` if every record succeeded, else the status of the first failing
-/// record (the message names its index). `count` may be 0 (then the arrays may be NULL).
+/// record (the message names its index). `count` may be 0 (then the arrays may be NULL). The arrays
+/// must not overlap `statuses`.
 /// Errors: `PHIFD_ERR_NULL_ARG` (an array is NULL with `count` > 0), `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is not aligned
+/// for its element type: checked before any record is processed, nothing is recorded or written),
 /// and the per-record statuses of `phifd_heartbeat`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_heartbeat_batch(
@@ -474,13 +478,11 @@ pub unsafe extern "C" fn phifd_heartbeat_batch(
 ) -> phifd_status {
     guard("phifd_heartbeat_batch", || {
         let mon = monitor(m)?;
-        if count == 0 {
-            return Ok(());
-        }
-        // SAFETY: non-NULL arrays hold `count` elements (API contract).
-        let nodes = unsafe { slice(nodes, count, "nodes") }?;
-        let gens = unsafe { slice(generations, count, "generations") }?;
-        let times = unsafe { slice(times_ns, count, "times_ns") }?;
+        // SAFETY (all four): checked pairs of `count` elements (API contract).
+        let nodes = unsafe { slice_in(nodes, count, "nodes", "count", MAX_OBJECT_BYTES) }?;
+        let gens = unsafe { slice_in(generations, count, "generations", "count", MAX_OBJECT_BYTES) }?;
+        let times = unsafe { slice_in(times_ns, count, "times_ns", "count", MAX_OBJECT_BYTES) }?;
+        let mut statuses = if statuses.is_null() { None } else { Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?) };
         let mut first: Option<Error> = None;
         for (i, ((&n, &g), &t)) in nodes.iter().zip(gens).zip(times).enumerate() {
             let st = match mon.heartbeat(n, g, t) {
@@ -493,9 +495,8 @@ pub unsafe extern "C" fn phifd_heartbeat_batch(
                     code
                 }
             };
-            if !statuses.is_null() {
-                // SAFETY: `statuses` holds `count` elements and `i < count`.
-                unsafe { statuses.add(i).write(st) };
+            if let Some(slot) = statuses.as_mut().and_then(|s| s.get_mut(i)) {
+                slot.write(st);
             }
         }
         first.map_or(Ok(()), Err)
@@ -506,8 +507,10 @@ pub unsafe extern "C" fn phifd_heartbeat_batch(
 /// `phifd_phi` would. An entry whose node is unknown gets NaN (so it cannot be mistaken for a
 /// healthy node) and, if `statuses` is not NULL, `PHIFD_ERR_UNKNOWN_NODE` there. Returns
 /// `PHIFD_OK` if every node was known, else `PHIFD_ERR_UNKNOWN_NODE` (the message names the first
-/// index). `count` may be 0 (then the arrays may be NULL).
-/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
+/// index). `count` may be 0 (then the arrays may be NULL). `nodes` must not overlap the outputs.
+/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
+/// `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is misaligned;
+/// nothing is written).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_phi_batch(
     m: *const phifd_monitor,
@@ -519,14 +522,10 @@ pub unsafe extern "C" fn phifd_phi_batch(
 ) -> phifd_status {
     guard("phifd_phi_batch", || {
         let mon = monitor(m)?;
-        if count == 0 {
-            return Ok(());
-        }
-        // SAFETY: non-NULL arrays hold `count` elements (API contract).
-        let nodes = unsafe { slice(nodes, count, "nodes") }?;
-        if out_phi.is_null() {
-            return Err(null_arg("out_phi"));
-        }
+        // SAFETY (all three): checked pairs of `count` elements (API contract).
+        let nodes = unsafe { slice_in(nodes, count, "nodes", "count", MAX_OBJECT_BYTES) }?;
+        let out_phi = unsafe { slice_out(out_phi, count, count, "out_phi", "count") }?;
+        let mut statuses = if statuses.is_null() { None } else { Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?) };
         let mut first: Option<Error> = None;
         for (i, &n) in nodes.iter().enumerate() {
             let (v, st) = match mon.phi(n, now_ns) {
@@ -539,26 +538,13 @@ pub unsafe extern "C" fn phifd_phi_batch(
                     (f64::NAN, code)
                 }
             };
-            // SAFETY: both arrays hold `count` elements and `i < count`.
-            unsafe {
-                out_phi.add(i).write(v);
-                if !statuses.is_null() {
-                    statuses.add(i).write(st);
-                }
+            if let Some(slot) = out_phi.get_mut(i) {
+                slot.write(v);
+            }
+            if let Some(slot) = statuses.as_mut().and_then(|s| s.get_mut(i)) {
+                slot.write(st);
             }
         }
         first.map_or(Ok(()), Err)
     })
-}
-
-/// A C array as a slice, or `NullArg`.
-///
-/// # Safety
-/// `ptr` is NULL or points to `len` readable, initialised elements.
-unsafe fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
-    if ptr.is_null() {
-        return Err(null_arg(name));
-    }
-    // SAFETY: per the caller's contract.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }

@@ -3,9 +3,9 @@
 use std::ffi::c_char;
 
 use super::monitor::{monitor, phifd_monitor, phifd_state};
-use super::{guard, null_arg, out_ref, phifd_status};
+use super::{check_array, guard, in_ref, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::error::{Error, Status};
-use crate::wire::{Datagram, Kind, DATAGRAM_SIZE};
+use crate::wire::{Datagram, Defect, Kind, DATAGRAM_SIZE};
 
 /// Size of an encoded heartbeat datagram, bytes.
 pub const PHIFD_DATAGRAM_SIZE: usize = 56;
@@ -42,18 +42,20 @@ pub struct phifd_datagram {
 }
 const _: () = assert!(std::mem::size_of::<phifd_datagram>() == 48);
 
-/// Encodes `*datagram` into `buf` (at least `PHIFD_DATAGRAM_SIZE` bytes) and writes the size, 56,
-/// to `*written`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56),
-/// `PHIFD_ERR_INVALID_ARG` (unknown kind or undefined flag bits). Thread-safe; no allocation.
+/// Encodes `*datagram` into `buf` (`cap` bytes, at least `PHIFD_DATAGRAM_SIZE`) and writes the
+/// size, 56, to `*written`; only the first 56 bytes of `buf` are written. Errors:
+/// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56), `PHIFD_ERR_INVALID_ARG` (unknown
+/// kind or undefined flag bits; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+/// Thread-safe; no allocation.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, buf: *mut u8, cap: usize, written: *mut usize) -> phifd_status {
     guard("phifd_datagram_encode", || {
-        // SAFETY: NULL-checked; a non-NULL pointer is a readable phifd_datagram (API contract).
-        let d = unsafe { datagram.as_ref() }.ok_or_else(|| null_arg("datagram"))?;
+        let d = in_ref(datagram, "datagram")?;
         if buf.is_null() {
             return Err(null_arg("buf"));
         }
         let written = out_ref(written, "written")?;
+        check_array(buf.cast_const(), cap, "buf", "cap", MAX_OBJECT_BYTES)?;
         if cap < DATAGRAM_SIZE {
             return Err(Error::new(Status::BufferTooSmall, format!("cap is {cap}; a datagram needs {DATAGRAM_SIZE} bytes")));
         }
@@ -67,8 +69,11 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
         }
         let bytes = Datagram { kind, flags: d.flags as u16, node: d.node, generation: d.generation, term: d.term, version: d.version, send_ns: d.send_ns }
             .encode();
-        // SAFETY: `buf` holds `cap >= 56` writable bytes.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, DATAGRAM_SIZE) };
+        // SAFETY: checked pair; `buf` holds `cap >= 56` writable bytes (API contract).
+        let dst = unsafe { slice_out(buf, cap, DATAGRAM_SIZE, "buf", "cap") }?;
+        for (d, &b) in dst.iter_mut().zip(bytes.iter()) {
+            d.write(b);
+        }
         *written = DATAGRAM_SIZE;
         Ok(())
     })
@@ -77,23 +82,26 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
 /// Decodes `len` untrusted bytes at `buf` into `*out`. Never crashes on any input: anything that
 /// is not exactly a valid 56-byte datagram gives `PHIFD_ERR_MALFORMED` and a message naming the
 /// defect (wrong length, bad magic, unsupported version, unknown kind, undefined flags, checksum
-/// mismatch). Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`.
+/// mismatch). Only a `len` of exactly 56 is read: any other length is refused before a byte of
+/// `buf` is touched, so `buf` need only hold `min(len, 56)` bytes.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`,
+/// `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer is that large, typically
+/// `recvfrom`'s -1 converted to `size_t`; or `out` misaligned).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_datagram_decode(buf: *const u8, len: usize, out: *mut phifd_datagram) -> phifd_status {
     guard("phifd_datagram_decode", || {
-        if out.is_null() {
-            return Err(null_arg("out"));
+        let out = out_ref(out, "out")?;
+        check_array(buf, len, "buf", "len", MAX_OBJECT_BYTES)?;
+        let malformed = |e: Defect| Error::new(Status::Malformed, e.to_string());
+        // Only a length of exactly 56 is read: any other is refused before a slice exists, so a
+        // wrong `len` never makes the library read past the caller's buffer.
+        if len != DATAGRAM_SIZE {
+            return Err(malformed(Defect::WrongLength(len)));
         }
-        let data: &[u8] = if len == 0 {
-            &[]
-        } else if buf.is_null() {
-            return Err(null_arg("buf"));
-        } else {
-            // SAFETY: `len` readable bytes (API contract).
-            unsafe { std::slice::from_raw_parts(buf, len) }
-        };
-        let d = Datagram::decode(data).map_err(|e| Error::new(Status::Malformed, e.to_string()))?;
-        *out_ref(out, "out")? = phifd_datagram {
+        // SAFETY: checked pair of 56 readable bytes (API contract).
+        let data = unsafe { slice_in(buf, len, "buf", "len", DATAGRAM_SIZE) }?;
+        let d = Datagram::decode(data).map_err(malformed)?;
+        *out = phifd_datagram {
             kind: d.kind as u32,
             flags: u32::from(d.flags),
             node: d.node,
@@ -139,7 +147,9 @@ const _: () = assert!(std::mem::size_of::<phifd_snapshot_entry>() == 80);
 /// Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
 /// the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
 /// again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
-/// Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+/// Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` (`cap` entries exceed `PTRDIFF_MAX` bytes, or `entries` or `total` is
+/// misaligned; nothing is written).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_snapshot(
     m: *const phifd_monitor,
@@ -152,11 +162,12 @@ pub unsafe extern "C" fn phifd_monitor_snapshot(
         if total.is_null() {
             return Err(null_arg("total"));
         }
-        if entries.is_null() && cap > 0 {
-            return Err(null_arg("entries"));
-        }
+        check_array(entries.cast_const(), cap, "entries", "cap", MAX_OBJECT_BYTES)?;
         let snap = monitor(m)?.snapshot(now_ns);
-        for (k, i) in snap.iter().take(cap).enumerate() {
+        // SAFETY: checked pair of `cap` writable entries (API contract); only the first
+        // `min(cap, nodes)` are viewed.
+        let dst = unsafe { slice_out(entries, cap, cap.min(snap.len()), "entries", "cap") }?;
+        for (slot, i) in dst.iter_mut().zip(snap.iter()) {
             let e = phifd_snapshot_entry {
                 node: i.node,
                 generation: i.generation,
@@ -170,8 +181,7 @@ pub unsafe extern "C" fn phifd_monitor_snapshot(
                 confirmations: i.confirmations,
                 reserved: 0,
             };
-            // SAFETY: `entries` holds `cap` elements and `k < cap`.
-            unsafe { entries.add(k).write(e) };
+            slot.write(e);
         }
         *out_ref(total, "total")? = snap.len();
         Ok(())
@@ -187,7 +197,8 @@ pub unsafe extern "C" fn phifd_monitor_snapshot(
 /// text's length (without the NUL) to `*needed`. If `cap` is too small, nothing is written to `buf`,
 /// `*needed` still receives the length, and the status is `PHIFD_ERR_BUFFER_TOO_SMALL` (the one
 /// out-parameter written on failure, so the caller can size the buffer). `buf` may be NULL when
-/// `cap` is 0. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`.
+/// `cap` is 0. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL`,
+/// `PHIFD_ERR_INVALID_ARG` (`cap` above `PTRDIFF_MAX`, or `needed` misaligned; nothing is written).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_render_prometheus(
     m: *const phifd_monitor,
@@ -200,9 +211,7 @@ pub unsafe extern "C" fn phifd_monitor_render_prometheus(
         if needed.is_null() {
             return Err(null_arg("needed"));
         }
-        if buf.is_null() && cap > 0 {
-            return Err(null_arg("buf"));
-        }
+        check_array(buf.cast_const(), cap, "buf", "cap", MAX_OBJECT_BYTES)?;
         let text = crate::prometheus::render(monitor(m)?, now_ns);
         *out_ref(needed, "needed")? = text.len();
         if cap <= text.len() {
@@ -211,10 +220,10 @@ pub unsafe extern "C" fn phifd_monitor_render_prometheus(
                 format!("cap is {cap}; the text needs {} bytes plus a NUL", text.len()),
             ));
         }
-        // SAFETY: `buf` holds `cap > text.len()` writable bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-            buf.add(text.len()).write(0);
+        // SAFETY: checked pair of `cap > text.len()` writable bytes (API contract).
+        let dst = unsafe { slice_out(buf.cast::<u8>(), cap, text.len() + 1, "buf", "cap") }?;
+        for (d, &b) in dst.iter_mut().zip(text.as_bytes().iter().chain(std::iter::once(&0u8))) {
+            d.write(b);
         }
         Ok(())
     })
