@@ -1,6 +1,6 @@
 package phifd
 
-// #include "phifd.h"
+// #include "gophifd.h"
 import "C"
 
 import (

@@ -43,7 +43,13 @@
 //
 // # Building
 //
-// The package links the static library target/release/libphifd.a of the repository checkout it
-// lives in (no LD_LIBRARY_PATH is needed at run time); build it first with `make lib` at the
-// repository root. See README.md for using the package from another module.
+// The package links the static library libphifd.a of an installed phifd (the Debian package
+// libphifd-dev, or `make install PREFIX=...` in the phifd repository), found with
+// `pkg-config phifd-static`: set PKG_CONFIG_PATH=<prefix>/lib/pkgconfig for a non-system prefix.
+// Programs need no shared library and no LD_LIBRARY_PATH at run time. With the build tag
+// phifd_nopkgconfig the package links -lphifd and takes the rest from CGO_CFLAGS and
+// CGO_LDFLAGS. Building without cgo fails with an error naming cgo. The package refuses to start
+// (panics when initialised) if the linked library's major version differs from the header's or
+// its minor version is older. See README.md for installing, the module's tags and every build
+// failure message with its fix.
 package phifd

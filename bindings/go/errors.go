@@ -1,6 +1,6 @@
 package phifd
 
-// #include "phifd.h"
+// #include "gophifd.h"
 import "C"
 
 // Status is a status code of the C library (phifd_status). StatusOK is success; the other

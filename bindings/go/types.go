@@ -1,6 +1,6 @@
 package phifd
 
-// #include "phifd.h"
+// #include "gophifd.h"
 import "C"
 
 import (
@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// HeaderVersion is the version of include/phifd.h the package was compiled against. It equals
-// [Version] when the header and target/release/libphifd.a come from the same build.
+// HeaderVersion is the version of phifd.h the package was compiled against (PHIFD_VERSION_STRING).
+// It equals [Version] when the header and the library come from the same install.
 const HeaderVersion = C.PHIFD_VERSION_STRING
 
 // Version returns the version of the linked library, e.g. "0.1.0". Safe for concurrent use.
