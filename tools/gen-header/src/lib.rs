@@ -32,31 +32,47 @@ pub fn package_version(cargo_toml: &str) -> Result<Version, String> {
         if !in_package {
             continue;
         }
-        let Some(rest) = line.strip_prefix("version") else { continue };
+        let Some(rest) = line.strip_prefix("version") else {
+            continue;
+        };
         let rest = rest.trim_start();
         if rest.starts_with('.') {
             return Err("Cargo.toml: `version.workspace` is not supported; write `version = \"X.Y.Z\"` in [package]".into());
         }
-        let Some(value) = rest.strip_prefix('=') else { continue };
+        let Some(value) = rest.strip_prefix('=') else {
+            continue;
+        };
         let value = value.trim();
         let value = value
             .strip_prefix('"')
             .and_then(|v| v.split('"').next())
-            .ok_or_else(|| format!("Cargo.toml: the [package] version {value} is not a quoted string"))?;
+            .ok_or_else(|| {
+                format!("Cargo.toml: the [package] version {value} is not a quoted string")
+            })?;
         let core = value.split(['-', '+']).next().unwrap_or_default();
         let parts: Vec<&str> = core.split('.').collect();
         let numeric = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if parts.len() != 3 || !parts.iter().all(numeric) {
-            return Err(format!("Cargo.toml: the [package] version \"{value}\" is not MAJOR.MINOR.PATCH"));
+            return Err(format!(
+                "Cargo.toml: the [package] version \"{value}\" is not MAJOR.MINOR.PATCH"
+            ));
         }
-        return Ok(Version { major: parts[0].into(), minor: parts[1].into(), patch: parts[2].into() });
+        return Ok(Version {
+            major: parts[0].into(),
+            minor: parts[1].into(),
+            patch: parts[2].into(),
+        });
     }
     Err("Cargo.toml: no `version = \"X.Y.Z\"` line in the [package] table".into())
 }
 
 /// The text inserted after the includes: the version macros of the header.
 pub fn version_macros(v: &Version) -> String {
-    let Version { major, minor, patch } = v;
+    let Version {
+        major,
+        minor,
+        patch,
+    } = v;
     format!(
         "\n/** Version of this header; equals the string from phifd_version() of the matching library. */\n\
          #define PHIFD_VERSION_MAJOR {major}\n#define PHIFD_VERSION_MINOR {minor}\n#define PHIFD_VERSION_PATCH {patch}\n\
@@ -69,17 +85,24 @@ pub fn version_macros(v: &Version) -> String {
 /// must be on PATH or named by `$CARGO`. Errors name the file or the cbindgen failure.
 pub fn generate(crate_dir: &Path) -> Result<String, String> {
     let manifest = crate_dir.join("Cargo.toml");
-    let toml = std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let toml = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
     let version = package_version(&toml)?;
     let config_path = crate_dir.join("cbindgen.toml");
     let mut config = cbindgen::Config::from_file(&config_path)
         .map_err(|e| format!("cannot load {}: {e}", config_path.display()))?;
-    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros(&version));
+    config.after_includes =
+        Some(config.after_includes.unwrap_or_default() + &version_macros(&version));
     let bindings = cbindgen::Builder::new()
         .with_crate(crate_dir)
         .with_config(config)
         .generate()
-        .map_err(|e| format!("cbindgen could not generate the header from {}: {e}", crate_dir.display()))?;
+        .map_err(|e| {
+            format!(
+                "cbindgen could not generate the header from {}: {e}",
+                crate_dir.display()
+            )
+        })?;
     let mut out = Vec::new();
     bindings.write(&mut out);
     String::from_utf8(out).map_err(|e| format!("cbindgen produced a header that is not UTF-8: {e}"))
@@ -108,7 +131,11 @@ pub fn first_difference(committed: &str, generated: &str) -> Option<Difference> 
             (Some(x), Some(y)) if x == y => line += 1,
             (x, y) => {
                 let show = |s: Option<&str>| s.map(|s| s.escape_debug().to_string());
-                return Some(Difference { line, committed: show(x), generated: show(y) });
+                return Some(Difference {
+                    line,
+                    committed: show(x),
+                    generated: show(y),
+                });
             }
         }
     }

@@ -39,7 +39,10 @@ fn run() -> Result<ExitCode, String> {
             "--check" => Mode::Check,
             "--print" => Mode::Print,
             "--crate-dir" => {
-                crate_dir = args.next().map(PathBuf::from).ok_or(format!("--crate-dir needs a directory\n{USAGE}"))?;
+                crate_dir = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or(format!("--crate-dir needs a directory\n{USAGE}"))?;
                 continue;
             }
             "-h" | "--help" => {
@@ -49,11 +52,15 @@ fn run() -> Result<ExitCode, String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         };
         if mode.replace(chosen).is_some() {
-            return Err(format!("give exactly one of --write, --check, --print\n{USAGE}"));
+            return Err(format!(
+                "give exactly one of --write, --check, --print\n{USAGE}"
+            ));
         }
     }
     let mode = mode.ok_or(format!("give one of --write, --check, --print\n{USAGE}"))?;
-    let crate_dir = crate_dir.canonicalize().map_err(|e| format!("crate directory {}: {e}", crate_dir.display()))?;
+    let crate_dir = crate_dir
+        .canonicalize()
+        .map_err(|e| format!("crate directory {}: {e}", crate_dir.display()))?;
     let generated = phifd_gen_header::generate(&crate_dir)?;
     let header = crate_dir.join("include/phifd.h");
     match mode {
@@ -63,13 +70,14 @@ fn run() -> Result<ExitCode, String> {
             if current == generated {
                 println!("{} is up to date", header.display());
             } else {
-                std::fs::write(&header, &generated).map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+                std::fs::write(&header, &generated)
+                    .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
                 println!("{} regenerated", header.display());
             }
         }
         Mode::Check => {
-            let committed =
-                std::fs::read_to_string(&header).map_err(|e| format!("cannot read {}: {e}", header.display()))?;
+            let committed = std::fs::read_to_string(&header)
+                .map_err(|e| format!("cannot read {}: {e}", header.display()))?;
             if let Some(d) = phifd_gen_header::first_difference(&committed, &generated) {
                 let show = |s: Option<String>| s.unwrap_or_else(|| "(end of file)".into());
                 eprintln!(

@@ -4,7 +4,11 @@
 use phifd_gen_header::{first_difference, package_version, version_macros, Difference, Version};
 
 fn v(major: &str, minor: &str, patch: &str) -> Version {
-    Version { major: major.into(), minor: minor.into(), patch: patch.into() }
+    Version {
+        major: major.into(),
+        minor: minor.into(),
+        patch: patch.into(),
+    }
 }
 
 #[test]
@@ -15,8 +19,14 @@ fn version_comes_from_the_package_table_only() {
 
 #[test]
 fn prerelease_suffix_is_not_part_of_the_patch() {
-    assert_eq!(package_version("[package]\nversion = \"1.2.3-rc.1\"\n"), Ok(v("1", "2", "3")));
-    assert_eq!(package_version("[package]\nversion = \"1.2.3+build5\"\n"), Ok(v("1", "2", "3")));
+    assert_eq!(
+        package_version("[package]\nversion = \"1.2.3-rc.1\"\n"),
+        Ok(v("1", "2", "3"))
+    );
+    assert_eq!(
+        package_version("[package]\nversion = \"1.2.3+build5\"\n"),
+        Ok(v("1", "2", "3"))
+    );
 }
 
 #[test]
@@ -34,8 +44,14 @@ fn version_macros_spell_the_version() {
     let text = version_macros(&v("2", "0", "11"));
     assert!(text.contains("\n#define PHIFD_VERSION_MAJOR 2\n"), "{text}");
     assert!(text.contains("\n#define PHIFD_VERSION_MINOR 0\n"), "{text}");
-    assert!(text.contains("\n#define PHIFD_VERSION_PATCH 11\n"), "{text}");
-    assert!(text.contains("\n#define PHIFD_VERSION_STRING \"2.0.11\"\n"), "{text}");
+    assert!(
+        text.contains("\n#define PHIFD_VERSION_PATCH 11\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n#define PHIFD_VERSION_STRING \"2.0.11\"\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -46,7 +62,14 @@ fn identical_texts_have_no_difference() {
 #[test]
 fn first_changed_line_is_reported() {
     let d = first_difference("a\nb\nc\n", "a\nB\nc\n").expect("texts differ");
-    assert_eq!(d, Difference { line: 2, committed: Some("b\\n".into()), generated: Some("B\\n".into()) });
+    assert_eq!(
+        d,
+        Difference {
+            line: 2,
+            committed: Some("b\\n".into()),
+            generated: Some("B\\n".into())
+        }
+    );
 }
 
 #[test]
@@ -56,5 +79,12 @@ fn line_endings_and_length_count() {
     let no_final_newline = first_difference("a\nb", "a\nb\n").expect("final newline differs");
     assert_eq!(no_final_newline.line, 2);
     let longer = first_difference("a\n", "a\nb\n").expect("extra line differs");
-    assert_eq!(longer, Difference { line: 2, committed: None, generated: Some("b\\n".into()) });
+    assert_eq!(
+        longer,
+        Difference {
+            line: 2,
+            committed: None,
+            generated: Some("b\\n".into())
+        }
+    );
 }
