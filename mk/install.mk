@@ -49,7 +49,7 @@ PHIFD_LIBDIR_CLEAN := $(patsubst %/,%,$(LIBDIR))
 PHIFD_SYSTEM_LIBDIR := $(if $(filter $(PHIFD_LIBDIR_CLEAN),$(PHIFD_LOADER_DIRS) $(PHIFD_LDCONF_DIRS)),yes)
 PHIFD_RPATH_ON := $(if $(filter yes,$(PC_RPATH)),yes,$(if $(filter no,$(PC_RPATH)),,$(if $(PHIFD_SYSTEM_LIBDIR),,yes)))
 
-.PHONY: install install-notes uninstall test-install tool
+.PHONY: install install-prebuilt install-notes uninstall test-install tool
 
 all: tool
 
@@ -57,7 +57,17 @@ all: tool
 tool:
 	$(CARGO) build --release -p phifd-cli --bin phifd
 
-install: lib tool
+# `sudo make install` usually runs without ~/.cargo/bin on PATH: then the existing build in
+# target/release is installed (made by `make` as the user), or the reason is given.
+PHIFD_HAVE_CARGO := $(shell command -v $(CARGO) 2>/dev/null)
+
+install-prebuilt:
+	@for f in $(RELEASE)/libphifd.so $(RELEASE)/libphifd.a $(PHIFD_TOOL); do \
+	  [ -f $$f ] || { echo "make install: $(CARGO) is not on PATH (sudo resets PATH) and $$f is not built: run 'make' as yourself first, then 'sudo make install'" >&2; exit 1; }; \
+	done
+	@echo "make install: $(CARGO) is not on PATH: installing the existing build in $(RELEASE)"
+
+install: $(if $(PHIFD_HAVE_CARGO),lib tool,install-prebuilt)
 	@case "$(PC_RPATH)" in auto|yes|no) ;; *) echo "make install: PC_RPATH must be auto, yes or no (got '$(PC_RPATH)')" >&2; exit 2;; esac
 	@case "$(PREFIX)" in /*) ;; *) echo "make install: PREFIX must be an absolute path (got '$(PREFIX)'); try PREFIX=\$$HOME/.local" >&2; exit 2;; esac
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/phifd $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
