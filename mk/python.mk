@@ -36,7 +36,7 @@ PY_CLEAN_ENV := env -u PHIFD_LIBRARY -u PYTHONPATH -u PHIFD_SOURCE_DIR -u CARGO 
 PYTEST_ARGS := -q -p no:cacheprovider
 # PATH without the directories that hold cargo or rustc (e.g. ~/.cargo/bin): what a Python user
 # without Rust has.
-PY_NO_RUST_PATH = $(shell printf '%s' "$$PATH" | tr ':' '\n' | while read -r d; do \
+PY_NO_RUST_PATH = $(shell printf '%s\n' "$$PATH" | tr ':' '\n' | while read -r d; do \
   [ -n "$$d" ] && [ ! -e "$$d/cargo" ] && [ ! -e "$$d/rustc" ] && printf '%s:' "$$d"; done | sed 's/:$$//')
 # The quick start prints the transitions; its last must be SUSPECT -> FAILED.
 PY_QUICKSTART_OK := grep -q 'SUSPECT -> FAILED'

@@ -251,8 +251,9 @@ def load_library(path: str, expected_version: str = EXPECTED_VERSION) -> ctypes.
         how = (
             f"${LIBRARY_ENV} points to it"
             if os.environ.get(LIBRARY_ENV)
-            else "the package was installed without its bundled library; reinstall it with "
-            "`pip install ./bindings/python`, or set $PHIFD_LIBRARY to a built libphifd.so"
+            else "the package was installed without its bundled library; reinstall it from the "
+            "wheel (`make wheel`, then `pip install build/wheel/phifd-*.whl`) or from source "
+            "(`pip install ./bindings/python`), or set $PHIFD_LIBRARY to a built libphifd.so"
         )
         raise ImportError(f"phifd: shared library not found at {path} ({how})")
     try:
@@ -270,8 +271,9 @@ def load_library(path: str, expected_version: str = EXPECTED_VERSION) -> ctypes.
     if version != expected_version:
         raise ImportError(
             f"phifd: library version mismatch: {path} is version {version}, but this package "
-            f"(phifd for Python) requires {expected_version}. Rebuild and reinstall the package "
-            f"(`pip install ./bindings/python`) or point ${LIBRARY_ENV} to a matching build."
+            f"(phifd for Python) requires {expected_version}. Reinstall the package from one "
+            f"checkout (`make wheel` and pip install the wheel, or `pip install ./bindings/python`) "
+            f"or point ${LIBRARY_ENV} to a matching build."
         )
     return lib
 
