@@ -156,7 +156,7 @@ def build_library() -> Path:
     progress = Progress()
     try:
         progress.line(
-            f"phifd: building the native library {LIBRARY} with Rust's cargo (a minute or two on "
+            f"phifd: building the native library {LIBRARY} with Rust's cargo (about a minute on "
             f"a first build); full log: {progress.log_path}",
             terminal=True,
         )
