@@ -79,6 +79,7 @@ typedef struct phifd_generation phifd_generation;
  * A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
  * function on one monitor at once, except `phifd_monitor_free`, which must not race with other
  * calls on the same monitor. Operations on different nodes do not wait for each other.
+ * The handle is an opaque value, not an address (see `PHIFD_ERR_INVALID_HANDLE`).
  */
 typedef struct phifd_monitor phifd_monitor;
 
@@ -404,7 +405,12 @@ typedef struct phifd_snapshot_entry {
 #define PHIFD_ERR_STALE_GENERATION 4
 
 /**
- * A handle that is not a live object of the expected type (already freed, or not from this library).
+ * A handle that is not a live object of the expected type (already freed, of another type, or not
+ * from this library). Handles (`phifd_config *`, `phifd_monitor *`, `phifd_generation *`) are
+ * opaque values naming a slot of the library's handle table and the slot's generation, not
+ * addresses: never dereference them. A freed, stale, wrong-type or foreign handle is recognised
+ * without reading memory through it, even after its slot has been reused; freed handles keep no
+ * memory (the table holds 16 bytes per handle live at the peak).
  */
 #define PHIFD_ERR_INVALID_HANDLE 5
 
@@ -743,8 +749,10 @@ phifd_status phifd_generation_parse(const uint8_t *bytes, size_t len, uint64_t *
 phifd_status phifd_monitor_new(const struct phifd_config *cfg, struct phifd_monitor **out);
 
 /**
- * Frees a monitor and every node in it. NULL, and a handle already freed, are ignored. Must not
- * be called while another thread is using the monitor.
+ * Frees a monitor and every node in it. NULL, a handle already freed and a handle of another type
+ * are ignored. Must not be called while another thread is using the monitor. Afterwards every call
+ * with this handle (or a copy of it) fails with `PHIFD_ERR_INVALID_HANDLE`, even once its memory
+ * and its slot are reused by new monitors; a freed handle costs no memory.
  */
 void phifd_monitor_free(struct phifd_monitor *m);
 

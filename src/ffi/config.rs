@@ -1,12 +1,11 @@
 //! `phifd_config`: the opaque configuration builder.
 
-use super::handle::{self, Shell};
+use super::handle::{self, Handle};
 use super::{guard, out_ref, phifd_status};
 use crate::config::Config;
 use crate::error::Error;
 use crate::estimator::Estimator;
 
-const TAG: u64 = 0x5048_4946_4443_4647; // "PHIFDCFG"
 
 /// Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
 pub type phifd_estimator = u32;
@@ -26,7 +25,12 @@ pub const PHIFD_ESTIMATOR_EXPONENTIAL: phifd_estimator = 2;
 /// `phifd_config_free`. Not thread-safe while being modified: do not call setters on one
 /// config from two threads at once; reading it in `phifd_monitor_new` from several threads is fine.
 pub struct phifd_config {
-    shell: Shell<Config>,
+    _opaque: [u8; 0],
+}
+
+impl Handle for phifd_config {
+    type Object = Config;
+    const KIND: u64 = 1;
 }
 
 /// Creates a configuration with every setting at its default (see the README's settings table).
@@ -36,7 +40,7 @@ pub struct phifd_config {
 pub unsafe extern "C" fn phifd_config_new(out: *mut *mut phifd_config) -> phifd_status {
     guard("phifd_config_new", || {
         let out = out_ref(out, "out")?;
-        *out = handle::into_raw(phifd_config { shell: Shell::new(Config::new(), TAG) });
+        *out = handle::new::<phifd_config>(Config::new())?;
         Ok(())
     })
 }
@@ -46,12 +50,7 @@ pub unsafe extern "C" fn phifd_config_new(out: *mut *mut phifd_config) -> phifd_
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_free(cfg: *mut phifd_config) {
     let _ = guard("phifd_config_free", || {
-        // SAFETY: a handle from phifd_config_new (or NULL), per the API contract.
-        if let Some(h) = unsafe { cfg.as_ref() } {
-            if h.shell.release(TAG) {
-                handle::bury(cfg);
-            }
-        }
+        handle::free(cfg);
         Ok(())
     });
 }
@@ -62,18 +61,14 @@ fn with_config(
     f: impl FnOnce(&mut Config) -> Result<(), Error>,
 ) -> phifd_status {
     guard(function, || {
-        // SAFETY: `cfg` is NULL or a handle from phifd_config_new (API contract).
-        let h = unsafe { handle::deref(cfg, "cfg") }?;
         // SAFETY: configs are documented as not shared between threads while modified.
-        let c = unsafe { h.shell.object_mut(TAG, "cfg") }?;
+        let c = unsafe { handle::get_mut(cfg, "cfg") }?;
         f(c)
     })
 }
 
 pub(crate) fn config_ref<'a>(cfg: *const phifd_config) -> Result<&'a Config, Error> {
-    // SAFETY: `cfg` is NULL or a handle from phifd_config_new (API contract).
-    let h = unsafe { handle::deref(cfg, "cfg") }?;
-    h.shell.object(TAG, "cfg")
+    handle::get(cfg, "cfg")
 }
 
 /// Chooses the estimator (`PHIFD_ESTIMATOR_*`). Default `PHIFD_ESTIMATOR_AKKA`.

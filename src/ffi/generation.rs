@@ -2,12 +2,11 @@
 
 use std::ffi::{c_char, CStr};
 
-use super::handle::{self, Shell};
+use super::handle::{self, Handle};
 use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, MAX_OBJECT_BYTES};
 use crate::error::Error;
 use crate::generation::{self as core_gen, GenerationClock};
 
-const TAG: u64 = 0x5048_4946_4447_454E; // "PHIFDGEN"
 
 /// Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
 /// takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
@@ -20,13 +19,16 @@ const _: () = assert!(PHIFD_MAX_GENERATION == core_gen::MAX_GENERATION);
 /// the directory before returning). Thread-safe: any number of threads may use one clock, except
 /// `phifd_generation_free`, which must not race with other calls on it.
 pub struct phifd_generation {
-    shell: Shell<GenerationClock>,
+    _opaque: [u8; 0],
+}
+
+impl Handle for phifd_generation {
+    type Object = GenerationClock;
+    const KIND: u64 = 3;
 }
 
 fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, Error> {
-    // SAFETY: `g` is NULL or a handle from phifd_generation_open/_new_in_memory (API contract).
-    let h = unsafe { handle::deref(g, "clock") }?;
-    h.shell.object(TAG, "clock")
+    handle::get(g, "clock")
 }
 
 /// Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
@@ -61,7 +63,7 @@ pub unsafe extern "C" fn phifd_generation_open(path: *const c_char, out: *mut *m
             std::path::Path::new(std::ffi::OsStr::from_bytes(bytes))
         };
         let c = GenerationClock::open(os_path)?;
-        *out = handle::into_raw(phifd_generation { shell: Shell::new(c, TAG) });
+        *out = handle::new::<phifd_generation>(c)?;
         Ok(())
     })
 }
@@ -74,7 +76,7 @@ pub unsafe extern "C" fn phifd_generation_new_in_memory(start: u64, out: *mut *m
     guard("phifd_generation_new_in_memory", || {
         let out = out_ref(out, "out")?;
         let c = GenerationClock::in_memory(start)?;
-        *out = handle::into_raw(phifd_generation { shell: Shell::new(c, TAG) });
+        *out = handle::new::<phifd_generation>(c)?;
         Ok(())
     })
 }
@@ -83,12 +85,7 @@ pub unsafe extern "C" fn phifd_generation_new_in_memory(start: u64, out: *mut *m
 #[no_mangle]
 pub unsafe extern "C" fn phifd_generation_free(g: *mut phifd_generation) {
     let _ = guard("phifd_generation_free", || {
-        // SAFETY: NULL or a handle from this module.
-        if let Some(h) = unsafe { g.as_ref() } {
-            if h.shell.release(TAG) {
-                handle::bury(g);
-            }
-        }
+        handle::free(g);
         Ok(())
     });
 }

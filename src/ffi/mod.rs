@@ -39,7 +39,12 @@ pub const PHIFD_ERR_UNKNOWN_NODE: phifd_status = 3;
 /// A heartbeat carried a generation lower than the node's current one; nothing was changed.
 /// Answer the sender with the current generation (see `phifd_node_get_info`).
 pub const PHIFD_ERR_STALE_GENERATION: phifd_status = 4;
-/// A handle that is not a live object of the expected type (already freed, or not from this library).
+/// A handle that is not a live object of the expected type (already freed, of another type, or not
+/// from this library). Handles (`phifd_config *`, `phifd_monitor *`, `phifd_generation *`) are
+/// opaque values naming a slot of the library's handle table and the slot's generation, not
+/// addresses: never dereference them. A freed, stale, wrong-type or foreign handle is recognised
+/// without reading memory through it, even after its slot has been reused; freed handles keep no
+/// memory (the table holds 16 bytes per handle live at the peak).
 pub const PHIFD_ERR_INVALID_HANDLE: phifd_status = 5;
 /// A bug inside the library (a caught panic). The library stays usable; please report it.
 pub const PHIFD_ERR_INTERNAL: phifd_status = 6;

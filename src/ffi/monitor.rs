@@ -1,14 +1,13 @@
 //! `phifd_monitor`: the failure detector handle, its events and node queries.
 
 use super::config::{config_ref, phifd_config};
-use super::handle::{self, Shell};
+use super::handle::{self, Handle};
 use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::config::Config;
 use crate::error::{Error, Status};
 use crate::monitor::Monitor;
 use crate::node::Event;
 
-const TAG: u64 = 0x5048_4946_444D_4F4E; // "PHIFDMON"
 
 /// Node state code (`uint32_t`), one of the `PHIFD_STATE_*` values.
 pub type phifd_state = u32;
@@ -159,14 +158,18 @@ const _: () = assert!(std::mem::size_of::<phifd_monitor_stats>() >= MONITOR_STAT
 /// A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
 /// function on one monitor at once, except `phifd_monitor_free`, which must not race with other
 /// calls on the same monitor. Operations on different nodes do not wait for each other.
+/// The handle is an opaque value, not an address (see `PHIFD_ERR_INVALID_HANDLE`).
 pub struct phifd_monitor {
-    shell: Shell<Monitor>,
+    _opaque: [u8; 0],
+}
+
+impl Handle for phifd_monitor {
+    type Object = Monitor;
+    const KIND: u64 = 2;
 }
 
 pub(crate) fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, Error> {
-    // SAFETY: `m` is NULL or a handle from phifd_monitor_new (API contract).
-    let h = unsafe { handle::deref(m, "monitor") }?;
-    h.shell.object(TAG, "monitor")
+    handle::get(m, "monitor")
 }
 
 /// Copies the leading `size` bytes of `value` into `*out`, whose `size` field says how much the
@@ -205,22 +208,19 @@ pub unsafe extern "C" fn phifd_monitor_new(cfg: *const phifd_config, out: *mut *
     guard("phifd_monitor_new", || {
         let out = out_ref(out, "out")?;
         let m = if cfg.is_null() { Monitor::new(&Config::new()) } else { Monitor::new(config_ref(cfg)?) }?;
-        *out = handle::into_raw(phifd_monitor { shell: Shell::new(m, TAG) });
+        *out = handle::new::<phifd_monitor>(m)?;
         Ok(())
     })
 }
 
-/// Frees a monitor and every node in it. NULL, and a handle already freed, are ignored. Must not
-/// be called while another thread is using the monitor.
+/// Frees a monitor and every node in it. NULL, a handle already freed and a handle of another type
+/// are ignored. Must not be called while another thread is using the monitor. Afterwards every call
+/// with this handle (or a copy of it) fails with `PHIFD_ERR_INVALID_HANDLE`, even once its memory
+/// and its slot are reused by new monitors; a freed handle costs no memory.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_free(m: *mut phifd_monitor) {
     let _ = guard("phifd_monitor_free", || {
-        // SAFETY: NULL or a handle from phifd_monitor_new.
-        if let Some(h) = unsafe { m.as_ref() } {
-            if h.shell.release(TAG) {
-                handle::bury(m);
-            }
-        }
+        handle::free(m);
         Ok(())
     });
 }
