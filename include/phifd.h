@@ -285,6 +285,38 @@ typedef struct phifd_monitor_stats {
    * Always 0.
    */
   uint32_t reserved2;
+  /**
+   * (Version 3 of the struct, 144 bytes.) Heartbeats and registrations of new ids refused with
+   * `PHIFD_ERR_CAPACITY` because `max_nodes` nodes were monitored.
+   */
+  uint64_t rejected_over_capacity;
+  /**
+   * Heartbeats from ids not registered with `phifd_node_add` refused with
+   * `PHIFD_ERR_UNKNOWN_NODE` under `PHIFD_MEMBERSHIP_FIXED`.
+   */
+  uint64_t rejected_unknown_node;
+  /**
+   * Heartbeats, registrations and datagrams refused because a generation (or term) exceeded
+   * `PHIFD_MAX_GENERATION`.
+   */
+  uint64_t rejected_bad_generation;
+  /**
+   * Datagrams refused with `PHIFD_ERR_MALFORMED` on a path that knows the monitor.
+   */
+  uint64_t rejected_malformed;
+  /**
+   * Authenticated datagrams refused with `PHIFD_ERR_AUTH` (MAC does not verify).
+   */
+  uint64_t rejected_bad_mac;
+  /**
+   * Authenticated datagrams refused with `PHIFD_ERR_UNKNOWN_KEY`.
+   */
+  uint64_t rejected_unknown_key;
+  /**
+   * Authenticated datagrams that verified but did not count: replayed, or older than what was
+   * already seen for the node.
+   */
+  uint64_t rejected_replayed;
 } phifd_monitor_stats;
 
 /**
@@ -446,6 +478,23 @@ typedef struct phifd_snapshot_entry {
  * defect (wrong length, bad magic, unsupported version, checksum mismatch, ...).
  */
 #define PHIFD_ERR_MALFORMED 11
+
+/**
+ * The monitor already holds `max_nodes` nodes (`phifd_config_set_max_nodes`): a heartbeat or
+ * registration of a new id is refused and counted (`rejected_over_capacity`); nothing changes.
+ * Known nodes are unaffected. Remove nodes or raise `max_nodes`.
+ */
+#define PHIFD_ERR_CAPACITY 12
+
+/**
+ * The datagram's MAC does not verify (forged, damaged or signed with another key); counted.
+ */
+#define PHIFD_ERR_AUTH 13
+
+/**
+ * The datagram names a key id the keyring does not hold; counted.
+ */
+#define PHIFD_ERR_UNKNOWN_KEY 14
 
 /**
  * Akka/Pekko-compatible: logistic approximation of the normal tail, `mean + acceptable pause`,

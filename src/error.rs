@@ -31,11 +31,17 @@ pub enum Status {
     Locked = 10,
     /// Untrusted bytes are not a valid message (the message names the defect).
     Malformed = 11,
+    /// The monitor already holds `max_nodes` nodes; a new id is refused (counted in the stats).
+    Capacity = 12,
+    /// The datagram's MAC does not verify.
+    Auth = 13,
+    /// The datagram names a key id the keyring does not hold.
+    UnknownKey = 14,
 }
 
 impl Status {
     /// Every status, in code order.
-    pub fn all() -> [Status; 12] {
+    pub fn all() -> [Status; 15] {
         [
         Status::Ok,
         Status::NullArg,
@@ -49,6 +55,9 @@ impl Status {
         Status::Corrupt,
         Status::Locked,
             Status::Malformed,
+            Status::Capacity,
+            Status::Auth,
+            Status::UnknownKey,
         ]
     }
 
@@ -67,6 +76,9 @@ impl Status {
             Status::Corrupt => "PHIFD_ERR_CORRUPT",
             Status::Locked => "PHIFD_ERR_LOCKED",
             Status::Malformed => "PHIFD_ERR_MALFORMED",
+            Status::Capacity => "PHIFD_ERR_CAPACITY",
+            Status::Auth => "PHIFD_ERR_AUTH",
+            Status::UnknownKey => "PHIFD_ERR_UNKNOWN_KEY",
         }
     }
 

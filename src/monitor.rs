@@ -153,6 +153,31 @@ impl NodeInfo {
     }
 }
 
+/// A class of rejected input, each with its own counter in [`MonitorStats`] (so an operator
+/// can tell a flood or a forgery from ordinary loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(usize)]
+pub enum Rejection {
+    /// A heartbeat or registration of an unknown id while `max_nodes` nodes were monitored.
+    OverCapacity = 0,
+    /// A heartbeat from an id not registered with `add_node` under fixed membership.
+    UnknownNode = 1,
+    /// A generation (or datagram term) above [`crate::generation::MAX_GENERATION`].
+    BadGeneration = 2,
+    /// Bytes that are not a valid datagram.
+    Malformed = 3,
+    /// An authenticated datagram whose MAC does not verify.
+    BadMac = 4,
+    /// An authenticated datagram naming a key id the keyring does not hold.
+    UnknownKey = 5,
+    /// An authenticated datagram that verified but was not newer than what was seen (a replay
+    /// or a reordered old datagram).
+    Replayed = 6,
+}
+
+/// Number of [`Rejection`] classes.
+const REJECTIONS: usize = 7;
+
 /// Counters of a monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MonitorStats {
@@ -172,6 +197,20 @@ pub struct MonitorStats {
     pub last_pause: Pause,
     /// Effective local health score (host's plus the monitor's own).
     pub local_health: u32,
+    /// Heartbeats/registrations of unknown ids rejected because `max_nodes` were monitored.
+    pub rejected_over_capacity: u64,
+    /// Heartbeats from unregistered ids rejected under fixed membership.
+    pub rejected_unknown_node: u64,
+    /// Heartbeats, registrations and datagrams rejected for a generation above the bound.
+    pub rejected_bad_generation: u64,
+    /// Datagrams rejected as malformed.
+    pub rejected_malformed: u64,
+    /// Authenticated datagrams whose MAC did not verify.
+    pub rejected_bad_mac: u64,
+    /// Authenticated datagrams naming a key id the keyring does not hold.
+    pub rejected_unknown_key: u64,
+    /// Authenticated datagrams that verified but were replayed or older than what was seen.
+    pub rejected_replayed: u64,
 }
 
 /// A failure detector for many peers. `Send + Sync`: share it by reference
@@ -200,6 +239,8 @@ pub struct Monitor {
     pause_lock: Mutex<()>,
     host_health: AtomicU32,
     self_health: AtomicU32,
+    /// One counter per [`Rejection`] class.
+    rejections: [AtomicU64; REJECTIONS],
 }
 
 impl std::fmt::Debug for Monitor {
@@ -231,6 +272,7 @@ impl Monitor {
             pause_lock: Mutex::new(()),
             host_health: AtomicU32::new(0),
             self_health: AtomicU32::new(0),
+            rejections: std::array::from_fn(|_| AtomicU64::new(0)),
         })
     }
 
@@ -517,6 +559,18 @@ impl Monitor {
         k
     }
 
+    /// Counts one rejected input of class `r` (a relaxed atomic increment, no lock): for the
+    /// paths that reject input before it reaches a node, such as datagram verification.
+    pub(crate) fn note_rejection(&self, r: Rejection) {
+        if let Some(c) = self.rejections.get(r as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn rejected(&self, r: Rejection) -> u64 {
+        self.rejections.get(r as usize).map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
     /// Number of monitored nodes.
     pub fn node_count(&self) -> usize {
         self.count.load(Ordering::Relaxed)
@@ -534,6 +588,13 @@ impl Monitor {
             pauses_detected: self.pauses.load(Ordering::Relaxed),
             last_pause: self.pause(),
             local_health: self.local_health(),
+            rejected_over_capacity: self.rejected(Rejection::OverCapacity),
+            rejected_unknown_node: self.rejected(Rejection::UnknownNode),
+            rejected_bad_generation: self.rejected(Rejection::BadGeneration),
+            rejected_malformed: self.rejected(Rejection::Malformed),
+            rejected_bad_mac: self.rejected(Rejection::BadMac),
+            rejected_unknown_key: self.rejected(Rejection::UnknownKey),
+            rejected_replayed: self.rejected(Rejection::Replayed),
         }
     }
 
@@ -554,5 +615,42 @@ impl Monitor {
                 f(n);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rejection_class_has_its_own_counter() {
+        let m = Monitor::new(&Config::new()).unwrap();
+        let classes = [
+            Rejection::OverCapacity,
+            Rejection::UnknownNode,
+            Rejection::BadGeneration,
+            Rejection::Malformed,
+            Rejection::BadMac,
+            Rejection::UnknownKey,
+            Rejection::Replayed,
+        ];
+        // Class i is noted i + 1 times, so a swapped field shows as a wrong count.
+        for (i, r) in classes.iter().enumerate() {
+            for _ in 0..=i {
+                m.note_rejection(*r);
+            }
+        }
+        let s = m.stats();
+        let got = [
+            s.rejected_over_capacity,
+            s.rejected_unknown_node,
+            s.rejected_bad_generation,
+            s.rejected_malformed,
+            s.rejected_bad_mac,
+            s.rejected_unknown_key,
+            s.rejected_replayed,
+        ];
+        assert_eq!(got, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(s.nodes, 0);
     }
 }

@@ -44,13 +44,20 @@ pub fn render(m: &Monitor, now_ns: u64) -> String {
             let _ = writeln!(out, "phifd_node_state{{node=\"{}\",state=\"{}\"}} {}", i.node, s.name().to_lowercase(), u8::from(i.state == s));
         }
     }
-    let monitor: [(&str, &str, &str, u64); 6] = [
+    let monitor: [(&str, &str, &str, u64); 13] = [
         ("phifd_monitor_nodes", "gauge", "Nodes monitored.", stats.nodes),
         ("phifd_monitor_local_health", "gauge", "Local health score; convicting takes 1 + score times longer.", u64::from(stats.local_health)),
         ("phifd_monitor_pauses_total", "counter", "Pauses of this process detected.", stats.pauses_detected),
         ("phifd_monitor_stale_heartbeats_total", "counter", "Heartbeats rejected for a stale generation.", stats.stale_heartbeats),
         ("phifd_monitor_duplicate_heartbeats_total", "counter", "Versioned heartbeats ignored as not new.", stats.duplicate_heartbeats),
         ("phifd_monitor_dropped_events_total", "counter", "Events dropped because nobody polled.", stats.dropped_events),
+        ("phifd_monitor_rejected_over_capacity_total", "counter", "Heartbeats and registrations of new ids refused because max_nodes nodes were monitored.", stats.rejected_over_capacity),
+        ("phifd_monitor_rejected_unknown_node_total", "counter", "Heartbeats from unregistered ids refused under fixed membership.", stats.rejected_unknown_node),
+        ("phifd_monitor_rejected_bad_generation_total", "counter", "Heartbeats, registrations and datagrams refused for a generation above the bound.", stats.rejected_bad_generation),
+        ("phifd_monitor_rejected_malformed_total", "counter", "Datagrams refused as malformed.", stats.rejected_malformed),
+        ("phifd_monitor_rejected_bad_mac_total", "counter", "Authenticated datagrams whose MAC did not verify.", stats.rejected_bad_mac),
+        ("phifd_monitor_rejected_unknown_key_total", "counter", "Authenticated datagrams naming a key id the keyring does not hold.", stats.rejected_unknown_key),
+        ("phifd_monitor_rejected_replayed_total", "counter", "Authenticated datagrams that verified but were replayed or older than what was seen.", stats.rejected_replayed),
     ];
     for (name, kind, help, v) in monitor {
         family(&mut out, name, kind, help);

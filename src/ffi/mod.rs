@@ -61,6 +61,14 @@ pub const PHIFD_ERR_LOCKED: phifd_status = 10;
 /// Untrusted bytes are not a valid message (e.g. a heartbeat datagram): the message names the
 /// defect (wrong length, bad magic, unsupported version, checksum mismatch, ...).
 pub const PHIFD_ERR_MALFORMED: phifd_status = 11;
+/// The monitor already holds `max_nodes` nodes (`phifd_config_set_max_nodes`): a heartbeat or
+/// registration of a new id is refused and counted (`rejected_over_capacity`); nothing changes.
+/// Known nodes are unaffected. Remove nodes or raise `max_nodes`.
+pub const PHIFD_ERR_CAPACITY: phifd_status = 12;
+/// The datagram's MAC does not verify (forged, damaged or signed with another key); counted.
+pub const PHIFD_ERR_AUTH: phifd_status = 13;
+/// The datagram names a key id the keyring does not hold; counted.
+pub const PHIFD_ERR_UNKNOWN_KEY: phifd_status = 14;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -242,6 +250,9 @@ pub extern "C" fn phifd_status_name(status: phifd_status) -> *const c_char {
         Some(Status::Corrupt) => "PHIFD_ERR_CORRUPT\0",
         Some(Status::Locked) => "PHIFD_ERR_LOCKED\0",
         Some(Status::Malformed) => "PHIFD_ERR_MALFORMED\0",
+        Some(Status::Capacity) => "PHIFD_ERR_CAPACITY\0",
+        Some(Status::Auth) => "PHIFD_ERR_AUTH\0",
+        Some(Status::UnknownKey) => "PHIFD_ERR_UNKNOWN_KEY\0",
         None => "PHIFD_UNKNOWN_STATUS\0",
     };
     name.as_ptr().cast()
@@ -267,7 +278,8 @@ mod tests {
     fn c_codes_equal_core_codes() {
         let statuses = [PHIFD_OK, PHIFD_ERR_NULL_ARG, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
             PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL,
-            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED];
+            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED, PHIFD_ERR_CAPACITY,
+            PHIFD_ERR_AUTH, PHIFD_ERR_UNKNOWN_KEY];
         assert_eq!(statuses.len(), Status::all().len());
         for (c, s) in statuses.iter().zip(Status::all()) {
             assert_eq!(*c, s as u32);

@@ -146,6 +146,24 @@ pub struct phifd_monitor_stats {
     pub local_health: u32,
     /// Always 0.
     pub reserved2: u32,
+    /// (Version 3 of the struct, 144 bytes.) Heartbeats and registrations of new ids refused with
+    /// `PHIFD_ERR_CAPACITY` because `max_nodes` nodes were monitored.
+    pub rejected_over_capacity: u64,
+    /// Heartbeats from ids not registered with `phifd_node_add` refused with
+    /// `PHIFD_ERR_UNKNOWN_NODE` under `PHIFD_MEMBERSHIP_FIXED`.
+    pub rejected_unknown_node: u64,
+    /// Heartbeats, registrations and datagrams refused because a generation (or term) exceeded
+    /// `PHIFD_MAX_GENERATION`.
+    pub rejected_bad_generation: u64,
+    /// Datagrams refused with `PHIFD_ERR_MALFORMED` on a path that knows the monitor.
+    pub rejected_malformed: u64,
+    /// Authenticated datagrams refused with `PHIFD_ERR_AUTH` (MAC does not verify).
+    pub rejected_bad_mac: u64,
+    /// Authenticated datagrams refused with `PHIFD_ERR_UNKNOWN_KEY`.
+    pub rejected_unknown_key: u64,
+    /// Authenticated datagrams that verified but did not count: replayed, or older than what was
+    /// already seen for the node.
+    pub rejected_replayed: u64,
 }
 
 /// Size of the first version of `phifd_node_info`: the smallest `size` accepted, forever.
@@ -154,6 +172,7 @@ const NODE_INFO_V1_SIZE: usize = 96;
 const MONITOR_STATS_V1_SIZE: usize = 40;
 const _: () = assert!(std::mem::size_of::<phifd_node_info>() >= NODE_INFO_V1_SIZE);
 const _: () = assert!(std::mem::size_of::<phifd_monitor_stats>() >= MONITOR_STATS_V1_SIZE);
+const _: () = assert!(std::mem::size_of::<phifd_monitor_stats>() == 144);
 
 /// A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
 /// function on one monitor at once, except `phifd_monitor_free`, which must not race with other
@@ -451,6 +470,13 @@ pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats:
             grace_until_ns: s.last_pause.grace_until_ns,
             local_health: s.local_health,
             reserved2: 0,
+            rejected_over_capacity: s.rejected_over_capacity,
+            rejected_unknown_node: s.rejected_unknown_node,
+            rejected_bad_generation: s.rejected_bad_generation,
+            rejected_malformed: s.rejected_malformed,
+            rejected_bad_mac: s.rejected_bad_mac,
+            rejected_unknown_key: s.rejected_unknown_key,
+            rejected_replayed: s.rejected_replayed,
         };
         write_versioned(stats, v, MONITOR_STATS_V1_SIZE, "stats")
     })
