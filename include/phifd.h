@@ -32,8 +32,23 @@
 
 
 /**
- * Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
- * takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
+ * Default of `max_nodes` (see the module documentation for the reason).
+ */
+#define DEFAULT_MAX_NODES 65536
+
+/**
+ * Largest accepted `max_nodes`: 2^26 (about 270 GB of nodes with full default windows).
+ */
+#define MAX_MAX_NODES (1 << 26)
+
+/**
+ * Largest valid generation (2^48), one bound for every path: a clock accepts or adopts nothing
+ * above it; heartbeats (`phifd_heartbeat`, `_version`, `_batch`) and `phifd_node_add` refuse a
+ * larger generation with `PHIFD_ERR_INVALID_ARG` (counted as `rejected_bad_generation`);
+ * `phifd_datagram_encode` refuses a larger generation or term with `PHIFD_ERR_INVALID_ARG` and
+ * `phifd_datagram_decode` with `PHIFD_ERR_MALFORMED`. Nothing changes on a refusal. At a thousand
+ * new generations a second it takes 8,900 years to reach, so a larger value in a file or a message
+ * is damage or forgery, not history: accepting one would make every later real restart look stale.
  */
 #define PHIFD_MAX_GENERATION 281474976710656ull
 
@@ -93,6 +108,11 @@ typedef uint32_t phifd_status;
  * Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
  */
 typedef uint32_t phifd_estimator;
+
+/**
+ * Membership mode code (`uint32_t`), one of the `PHIFD_MEMBERSHIP_*` values.
+ */
+typedef uint32_t phifd_membership;
 
 /**
  * Node state code (`uint32_t`), one of the `PHIFD_STATE_*` values.
@@ -516,6 +536,19 @@ typedef struct phifd_snapshot_entry {
 #define PHIFD_ESTIMATOR_EXPONENTIAL 2
 
 /**
+ * A heartbeat from an unknown id registers it, up to `max_nodes` nodes. The default.
+ */
+#define PHIFD_MEMBERSHIP_OPEN 0
+
+/**
+ * Only ids registered with `phifd_node_add` are accepted: a heartbeat from any other id returns
+ * `PHIFD_ERR_UNKNOWN_NODE`, changes nothing and is counted (`rejected_unknown_node`). For
+ * fixed-membership clusters, and for any deployment where the peer list is known, so that
+ * datagrams with made-up ids cost nothing.
+ */
+#define PHIFD_MEMBERSHIP_FIXED 1
+
+/**
  * Registered with `phifd_node_add`, no heartbeat yet.
  */
 #define PHIFD_STATE_UNKNOWN 0
@@ -718,6 +751,25 @@ phifd_status phifd_config_set_confirmations_expected(struct phifd_config *cfg, u
 phifd_status phifd_config_set_confirmation_min_ratio(struct phifd_config *cfg, double ratio);
 
 /**
+ * Sets the most nodes the monitor holds, 1 to 67,108,864 (2^26). Default 65,536: a node costs
+ * about 4 KB once its default 1000-sample window is full (about 410 B after one heartbeat), so
+ * a flood of heartbeats with made-up ids costs at most about 265 MB, and every poll visits every
+ * node; typical clusters are a few thousand nodes. Beyond it a heartbeat
+ * (`phifd_heartbeat`, `_version`, `_batch`) or `phifd_node_add` of a new id returns
+ * `PHIFD_ERR_CAPACITY`, changes nothing and is counted (`rejected_over_capacity`); known nodes are
+ * unaffected. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`
+ * (0 or above 2^26).
+ */
+phifd_status phifd_config_set_max_nodes(struct phifd_config *cfg, uint64_t max_nodes);
+
+/**
+ * Sets the membership mode, `PHIFD_MEMBERSHIP_OPEN` (default) or `PHIFD_MEMBERSHIP_FIXED` (only
+ * nodes registered with `phifd_node_add` are accepted). Errors: `PHIFD_ERR_NULL_ARG`,
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` for an unknown code.
+ */
+phifd_status phifd_config_set_membership(struct phifd_config *cfg, phifd_membership membership);
+
+/**
  * Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
  * path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
  * plus one (1 for a new file), durable before this returns. The file is created with owner-only
@@ -813,9 +865,13 @@ void phifd_monitor_free(struct phifd_monitor *m);
  * A time earlier than the node's last arrival is accepted but learns nothing (never a negative
  * interval). A higher generation is a new incarnation: the history restarts, the gap is not
  * learned, and a `PHIFD_EVENT_RESTARTED` event is queued.
- * Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION` when
- * `generation` is lower than the node's current one (nothing changes; answer the sender with the
- * current generation from `phifd_node_get_info`).
+ * Errors (each changes nothing): `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_STALE_GENERATION` when `generation` is lower than the node's current one (answer the
+ * sender with the current generation from `phifd_node_get_info`), `PHIFD_ERR_INVALID_ARG` when
+ * `generation` exceeds `PHIFD_MAX_GENERATION` (2^48; counted as `rejected_bad_generation`),
+ * `PHIFD_ERR_CAPACITY` for a new node when `max_nodes` nodes are monitored (counted as
+ * `rejected_over_capacity`), `PHIFD_ERR_UNKNOWN_NODE` for a node not registered with
+ * `phifd_node_add` under `PHIFD_MEMBERSHIP_FIXED` (counted as `rejected_unknown_node`).
  */
 phifd_status phifd_heartbeat(struct phifd_monitor *m, uint64_t node, uint64_t generation, uint64_t now_ns);
 
@@ -829,7 +885,9 @@ phifd_status phifd_heartbeat(struct phifd_monitor *m, uint64_t node, uint64_t ge
  * judged by, and the per-heartbeat interval is estimated separately (`phifd_node_info`'s
  * `heartbeat_interval_ns`). A counted arrival refutes every suspicion report about the node.
  * `out_counted` may be NULL. Otherwise as `phifd_heartbeat`.
- * Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`,
+ * `PHIFD_ERR_INVALID_ARG` (generation above `PHIFD_MAX_GENERATION`), `PHIFD_ERR_CAPACITY`,
+ * `PHIFD_ERR_UNKNOWN_NODE` (fixed membership), as `phifd_heartbeat`.
  */
 phifd_status phifd_heartbeat_version(struct phifd_monitor *m, uint64_t node, uint64_t generation, uint64_t version, uint64_t now_ns, bool *out_counted);
 
@@ -864,7 +922,10 @@ phifd_status phifd_monitor_get_local_health(const struct phifd_monitor *m, uint3
 /**
  * Registers `node` at `now_ns` before its first heartbeat (state UNKNOWN), so that it becomes
  * FAILED if it never sends one within the first-heartbeat timeout. Registering a node that is
- * already monitored changes nothing. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+ * already monitored changes nothing. This is how nodes join under `PHIFD_MEMBERSHIP_FIXED`.
+ * Errors (each changes nothing): `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (`generation` above `PHIFD_MAX_GENERATION`, 2^48), `PHIFD_ERR_CAPACITY`
+ * (a new node while `max_nodes` nodes are monitored).
  */
 phifd_status phifd_node_add(struct phifd_monitor *m, uint64_t node, uint64_t generation, uint64_t now_ns);
 
@@ -937,7 +998,8 @@ phifd_status phifd_monitor_get_stats(const struct phifd_monitor *m, struct phifd
  * Errors: `PHIFD_ERR_NULL_ARG` (an array is NULL with `count` > 0), `PHIFD_ERR_INVALID_HANDLE`,
  * `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is not aligned
  * for its element type: checked before any record is processed, nothing is recorded or written),
- * and the per-record statuses of `phifd_heartbeat`.
+ * and the per-record statuses of `phifd_heartbeat` (including `PHIFD_ERR_INVALID_ARG` for a
+ * generation above `PHIFD_MAX_GENERATION`, `PHIFD_ERR_CAPACITY` and `PHIFD_ERR_UNKNOWN_NODE`).
  */
 phifd_status phifd_heartbeat_batch(struct phifd_monitor *m, const uint64_t *nodes, const uint64_t *generations, const uint64_t *times_ns, size_t count, phifd_status *statuses);
 
@@ -957,7 +1019,9 @@ phifd_status phifd_phi_batch(const struct phifd_monitor *m, const uint64_t *node
  * Encodes `*datagram` into `buf` (`cap` bytes, at least `PHIFD_DATAGRAM_SIZE`) and writes the
  * size, 56, to `*written`; only the first 56 bytes of `buf` are written. Errors:
  * `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56), `PHIFD_ERR_INVALID_ARG` (unknown
- * kind or undefined flag bits; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+ * kind or undefined flag bits; `generation` or `term` above `PHIFD_MAX_GENERATION`, 2^48, the
+ * bound every receiver enforces; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+ * Nothing is written on error.
  * Thread-safe; no allocation.
  */
 phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_t *buf, size_t cap, size_t *written);
@@ -966,7 +1030,7 @@ phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_
  * Decodes `len` untrusted bytes at `buf` into `*out`. Never crashes on any input: anything that
  * is not exactly a valid 56-byte datagram gives `PHIFD_ERR_MALFORMED` and a message naming the
  * defect (wrong length, bad magic, unsupported version, unknown kind, undefined flags, checksum
- * mismatch). Only a `len` of exactly 56 is read: any other length is refused before a byte of
+ * mismatch, a `generation` or `term` above `PHIFD_MAX_GENERATION` = 2^48). Only a `len` of exactly 56 is read: any other length is refused before a byte of
  * `buf` is touched, so `buf` need only hold `min(len, 56)` bytes.
  * Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`,
  * `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer is that large, typically

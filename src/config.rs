@@ -21,11 +21,41 @@
 //! | max local health | 7 | Lifeguard's model: convicting takes up to 8 × longer while this host is unhealthy |
 //! | confirmations expected | 3 | memberlist's default number of independent suspicion confirmations |
 //! | confirmation min ratio | 0.5 | with all expected confirmations, conviction needs half the silence: peers' evidence counts, but never outweighs our own recent arrivals entirely |
+//! | max nodes | 65,536 | bounds what a flood of datagrams with random ids can cost: a node with a full default window costs about 4 KB (4,039 B measured by `tests/limits.rs`; a node created by a single forged heartbeat about 410 B), so the bound is about 265 MB, and every poll visits every node, so the bound also caps the poll's work; the largest gossip clusters seen in practice (Cassandra, Consul/memberlist LANs) are a few thousand nodes, so the default leaves a factor of ten. Set it to the cluster size plus headroom |
+//! | membership | open | a heartbeat from a new id registers it, as before; `Fixed` accepts only ids registered with `add_node` (fixed-membership leader–follower clusters) |
 //! | recovery heartbeats | 2 | a convicted node must deliver two heartbeats in a row before it is ALIVE again (SUSPECT in between): stops FAILED/ALIVE flapping on a node hovering at the threshold |
 
 use crate::error::{Error, Result};
 use crate::estimator::Estimator;
 use crate::window::MAX_WINDOW;
+
+/// Who may join a monitor by sending a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Membership {
+    /// A heartbeat from an unknown id registers it (up to `max_nodes`). The default.
+    #[default]
+    Open = 0,
+    /// Only ids registered with `add_node` are accepted; a heartbeat from another id is
+    /// `UnknownNode` and counted.
+    Fixed = 1,
+}
+
+impl Membership {
+    /// The membership mode for a C code (`0` open, `1` fixed).
+    pub fn from_code(code: u32) -> Option<Membership> {
+        match code {
+            0 => Some(Membership::Open),
+            1 => Some(Membership::Fixed),
+            _ => None,
+        }
+    }
+}
+
+/// Default of `max_nodes` (see the module documentation for the reason).
+pub const DEFAULT_MAX_NODES: u64 = 65_536;
+/// Largest accepted `max_nodes`: 2^26 (about 270 GB of nodes with full default windows).
+pub const MAX_MAX_NODES: u64 = 1 << 26;
 
 /// Builder for a monitor's settings. Cheap to clone.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +77,8 @@ pub struct Config {
     max_local_health: u32,
     confirmations_expected: u32,
     confirmation_min_ratio: f64,
+    max_nodes: u64,
+    membership: Membership,
 }
 
 impl Default for Config {
@@ -69,6 +101,8 @@ impl Default for Config {
             max_local_health: 7,
             confirmations_expected: 3,
             confirmation_min_ratio: 0.5,
+            max_nodes: DEFAULT_MAX_NODES,
+            membership: Membership::Open,
         }
     }
 }
@@ -237,6 +271,22 @@ impl Config {
         Ok(self)
     }
 
+    /// Sets the most nodes a monitor holds (1..=2^26; default 65,536). Beyond it a heartbeat or
+    /// registration of a new id is refused with `Capacity` and counted; known nodes are unaffected.
+    pub fn set_max_nodes(&mut self, n: u64) -> Result<&mut Self> {
+        if n == 0 || n > MAX_MAX_NODES {
+            return Err(Error::invalid(format!("max_nodes must be in 1..={MAX_MAX_NODES}, got {n}")));
+        }
+        self.max_nodes = n;
+        Ok(self)
+    }
+
+    /// Sets the membership mode (default [`Membership::Open`]).
+    pub fn set_membership(&mut self, m: Membership) -> &mut Self {
+        self.membership = m;
+        self
+    }
+
     /// Validates the combination and computes the derived settings.
     pub fn resolve(&self) -> Result<Settings> {
         let est = self.estimator;
@@ -301,6 +351,8 @@ impl Config {
             max_local_health: self.max_local_health,
             confirmations_expected: self.confirmations_expected,
             confirmation_min_ratio: self.confirmation_min_ratio,
+            max_nodes: self.max_nodes,
+            membership: self.membership,
         };
         s.first_heartbeat_timeout_ns = match self.first_heartbeat_timeout_ns {
             Some(t) => t,
@@ -361,6 +413,10 @@ pub struct Settings {
     pub confirmations_expected: u32,
     /// Lifeguard's `min / max`.
     pub confirmation_min_ratio: f64,
+    /// Most nodes held; new ids beyond it are refused.
+    pub max_nodes: u64,
+    /// Whether heartbeats from unregistered ids register them.
+    pub membership: Membership,
 }
 
 impl Settings {
@@ -418,6 +474,23 @@ mod tests {
         c.set_heartbeat_interval_ns(2_000_000_000).unwrap();
         assert!(c.set_heartbeat_interval_ns(999).is_err());
         assert_eq!(c.resolve().unwrap().heartbeat_interval_ns, 2_000_000_000);
+    }
+
+    #[test]
+    fn max_nodes_and_membership() {
+        let mut c = Config::new();
+        assert_eq!(c.resolve().unwrap().max_nodes, 65_536);
+        assert_eq!(c.resolve().unwrap().membership, Membership::Open);
+        for bad in [0, (1 << 26) + 1, u64::MAX] {
+            let e = c.set_max_nodes(bad).unwrap_err();
+            assert!(e.message.contains("max_nodes"), "{e}");
+        }
+        c.set_max_nodes(3).unwrap();
+        c.set_membership(Membership::Fixed);
+        let s = c.resolve().unwrap();
+        assert_eq!((s.max_nodes, s.membership), (3, Membership::Fixed));
+        assert_eq!(Membership::from_code(1), Some(Membership::Fixed));
+        assert_eq!(Membership::from_code(2), None);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::config::{Config, Settings};
+use crate::config::{Config, Membership, Settings};
+use crate::generation::MAX_GENERATION;
 use crate::error::{Error, Result, Status};
 use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
 
@@ -303,10 +304,42 @@ impl Monitor {
         }
     }
 
+    /// Refuses a generation above [`MAX_GENERATION`] (counted): one forged huge generation would
+    /// otherwise make every later real restart of the node look stale.
+    fn check_generation(&self, what: &str, node: u64, generation: u64) -> Result<()> {
+        if generation > MAX_GENERATION {
+            self.note_rejection(Rejection::BadGeneration);
+            return Err(Error::invalid(format!(
+                "{what} of node {node}: generation {generation} exceeds the largest valid generation \
+                 {MAX_GENERATION} (2^48); nothing was changed"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Takes one of the `max_nodes` places for a new node, or refuses (counted).
+    fn reserve_place(&self, node: u64) -> Result<()> {
+        let max = usize::try_from(self.settings.max_nodes).unwrap_or(usize::MAX);
+        if self.count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| (c < max).then_some(c + 1)).is_err() {
+            self.note_rejection(Rejection::OverCapacity);
+            return Err(Error::new(
+                Status::Capacity,
+                format!(
+                    "node {node} is new but the monitor already holds max_nodes = {max} nodes; \
+                     remove nodes or raise max_nodes"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records a heartbeat from `node` of `generation` received at `now_ns`.
-    /// An unknown node is added. A lower generation than the node's current
-    /// one returns `StaleGeneration` (the message carries the current one) and
-    /// changes nothing; a higher one restarts the node's history.
+    /// An unknown node is added (under open membership, up to `max_nodes`:
+    /// beyond it `Capacity`; under fixed membership `UnknownNode`). A
+    /// generation above [`MAX_GENERATION`] is `InvalidArg`. A lower generation
+    /// than the node's current one returns `StaleGeneration` (the message
+    /// carries the current one). Every refusal changes nothing; a higher
+    /// generation restarts the node's history.
     pub fn heartbeat(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
         self.arrival(node, generation, None, now_ns).map(drop)
     }
@@ -323,6 +356,7 @@ impl Monitor {
     }
 
     fn arrival(&self, node: u64, generation: u64, version: Option<u64>, now_ns: u64) -> Result<bool> {
+        self.check_generation("heartbeat", node, generation)?;
         self.observe_time(now_ns, false);
         let ctx = self.ctx();
         let mut events = Vec::new();
@@ -331,10 +365,20 @@ impl Monitor {
             match shard.get_mut(node) {
                 Some(n) => n.arrive(generation, version, now_ns, &ctx, &mut events),
                 None => {
+                    if self.settings.membership == Membership::Fixed {
+                        self.note_rejection(Rejection::UnknownNode);
+                        return Err(Error::new(
+                            Status::UnknownNode,
+                            format!(
+                                "node {node} is not registered and membership is fixed: register it with \
+                                 add_node (phifd_node_add) first; nothing was changed"
+                            ),
+                        ));
+                    }
+                    self.reserve_place(node)?;
                     let mut n = Node::registered(node, generation, now_ns, &self.settings);
                     let a = n.arrive(generation, version, now_ns, &ctx, &mut events);
                     shard.insert(n);
-                    self.count.fetch_add(1, Ordering::Relaxed);
                     a
                 }
             }
@@ -459,11 +503,14 @@ impl Monitor {
     /// Registers `node` as expected at `now_ns` without a heartbeat (UNKNOWN).
     /// It becomes FAILED if no heartbeat arrives within the first-heartbeat
     /// timeout. Registering a node that is already monitored changes nothing.
+    /// Errors: `InvalidArg` for a generation above [`MAX_GENERATION`];
+    /// `Capacity` for a new node when `max_nodes` nodes are monitored.
     pub fn add_node(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
+        self.check_generation("registration", node, generation)?;
         let mut shard = self.shard(node).lock();
         if shard.get(node).is_none() {
+            self.reserve_place(node)?;
             shard.insert(Node::registered(node, generation, now_ns, &self.settings));
-            self.count.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }

@@ -25,6 +25,7 @@
 //! naming the defect, never a panic.
 
 use crate::bytes::{fnv1a64, put, u64_at};
+use crate::generation::MAX_GENERATION;
 
 /// Size of a datagram.
 pub const DATAGRAM_SIZE: usize = 56;
@@ -77,6 +78,9 @@ pub enum Defect {
     UnknownFlags(u16),
     /// The checksum does not match.
     ChecksumMismatch,
+    /// The generation (`"generation"`) or term (`"term"`) field exceeds
+    /// [`crate::generation::MAX_GENERATION`].
+    BeyondBound(&'static str, u64),
 }
 
 impl std::fmt::Display for Defect {
@@ -88,6 +92,9 @@ impl std::fmt::Display for Defect {
             Defect::UnknownKind(k) => write!(f, "unknown kind {k}"),
             Defect::UnknownFlags(x) => write!(f, "undefined flag bits 0x{x:04x}"),
             Defect::ChecksumMismatch => write!(f, "checksum mismatch"),
+            Defect::BeyondBound(field, v) => {
+                write!(f, "{field} {v} exceeds the largest valid generation {MAX_GENERATION} (2^48)")
+            }
         }
     }
 }
@@ -138,7 +145,7 @@ impl Datagram {
         if fnv1a64(bytes.get(..48).unwrap_or(&[])) != u64_at(bytes, 48) {
             return Err(Defect::ChecksumMismatch);
         }
-        Ok(Datagram {
+        let d = Datagram {
             kind,
             flags,
             node: u64_at(bytes, 8),
@@ -146,7 +153,22 @@ impl Datagram {
             term: u64_at(bytes, 24),
             version: u64_at(bytes, 32),
             send_ns: u64_at(bytes, 40),
-        })
+        };
+        d.check_bounds()?;
+        Ok(d)
+    }
+
+    /// Checks that the generation and the term are at most [`MAX_GENERATION`], the bound every
+    /// path shares (heartbeats, registration, the generation clock): encoders refuse such a
+    /// datagram and decoders report it as [`Defect::BeyondBound`].
+    pub fn check_bounds(&self) -> Result<(), Defect> {
+        if self.generation > MAX_GENERATION {
+            return Err(Defect::BeyondBound("generation", self.generation));
+        }
+        if self.term > MAX_GENERATION {
+            return Err(Defect::BeyondBound("term", self.term));
+        }
+        Ok(())
     }
 }
 
@@ -214,6 +236,9 @@ mod tests {
                 v[5] = 0;
                 v[6] = 1;
                 v[7] = 0;
+                // Generation and term below 2^48 (their top two bytes zero), as every valid one is.
+                v[22..24].fill(0);
+                v[30..32].fill(0);
                 let sum = fnv1a64(&v[..48]).to_le_bytes();
                 v[48..56].copy_from_slice(&sum); // this one must be accepted
                 accepted += 1;

@@ -2,7 +2,7 @@
 
 use super::handle::{self, Handle};
 use super::{guard, out_ref, phifd_status};
-use crate::config::Config;
+use crate::config::{Config, Membership};
 use crate::error::Error;
 use crate::estimator::Estimator;
 
@@ -19,6 +19,16 @@ pub const PHIFD_ESTIMATOR_NORMAL: phifd_estimator = 1;
 /// Cassandra-compatible exponential model: `phi = elapsed / mean / ln(10)`. Intervals longer
 /// than the max interval (default 2 x heartbeat interval) are dropped, not clamped.
 pub const PHIFD_ESTIMATOR_EXPONENTIAL: phifd_estimator = 2;
+
+/// Membership mode code (`uint32_t`), one of the `PHIFD_MEMBERSHIP_*` values.
+pub type phifd_membership = u32;
+/// A heartbeat from an unknown id registers it, up to `max_nodes` nodes. The default.
+pub const PHIFD_MEMBERSHIP_OPEN: phifd_membership = 0;
+/// Only ids registered with `phifd_node_add` are accepted: a heartbeat from any other id returns
+/// `PHIFD_ERR_UNKNOWN_NODE`, changes nothing and is counted (`rejected_unknown_node`). For
+/// fixed-membership clusters, and for any deployment where the peer list is known, so that
+/// datagrams with made-up ids cost nothing.
+pub const PHIFD_MEMBERSHIP_FIXED: phifd_membership = 1;
 
 /// Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
 /// differs from the defaults, pass to `phifd_monitor_new` (which copies it), free with
@@ -216,4 +226,30 @@ pub unsafe extern "C" fn phifd_config_set_confirmations_expected(cfg: *mut phifd
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_confirmation_min_ratio(cfg: *mut phifd_config, ratio: f64) -> phifd_status {
     with_config("phifd_config_set_confirmation_min_ratio", cfg, |c| c.set_confirmation_min_ratio(ratio).map(drop))
+}
+
+/// Sets the most nodes the monitor holds, 1 to 67,108,864 (2^26). Default 65,536: a node costs
+/// about 4 KB once its default 1000-sample window is full (about 410 B after one heartbeat), so
+/// a flood of heartbeats with made-up ids costs at most about 265 MB, and every poll visits every
+/// node; typical clusters are a few thousand nodes. Beyond it a heartbeat
+/// (`phifd_heartbeat`, `_version`, `_batch`) or `phifd_node_add` of a new id returns
+/// `PHIFD_ERR_CAPACITY`, changes nothing and is counted (`rejected_over_capacity`); known nodes are
+/// unaffected. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`
+/// (0 or above 2^26).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_max_nodes(cfg: *mut phifd_config, max_nodes: u64) -> phifd_status {
+    with_config("phifd_config_set_max_nodes", cfg, |c| c.set_max_nodes(max_nodes).map(drop))
+}
+
+/// Sets the membership mode, `PHIFD_MEMBERSHIP_OPEN` (default) or `PHIFD_MEMBERSHIP_FIXED` (only
+/// nodes registered with `phifd_node_add` are accepted). Errors: `PHIFD_ERR_NULL_ARG`,
+/// `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` for an unknown code.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_membership(cfg: *mut phifd_config, membership: phifd_membership) -> phifd_status {
+    with_config("phifd_config_set_membership", cfg, |c| {
+        let m = Membership::from_code(membership)
+            .ok_or_else(|| Error::invalid(format!("membership: unknown code {membership} (valid: 0 open, 1 fixed)")))?;
+        c.set_membership(m);
+        Ok(())
+    })
 }

@@ -8,8 +8,13 @@ use crate::error::Error;
 use crate::generation::{self as core_gen, GenerationClock};
 
 
-/// Largest generation a clock accepts or adopts (2^48): at a thousand new generations a second it
-/// takes 8,900 years to reach, so a larger value in a file or a message is damage, not history.
+/// Largest valid generation (2^48), one bound for every path: a clock accepts or adopts nothing
+/// above it; heartbeats (`phifd_heartbeat`, `_version`, `_batch`) and `phifd_node_add` refuse a
+/// larger generation with `PHIFD_ERR_INVALID_ARG` (counted as `rejected_bad_generation`);
+/// `phifd_datagram_encode` refuses a larger generation or term with `PHIFD_ERR_INVALID_ARG` and
+/// `phifd_datagram_decode` with `PHIFD_ERR_MALFORMED`. Nothing changes on a refusal. At a thousand
+/// new generations a second it takes 8,900 years to reach, so a larger value in a file or a message
+/// is damage or forgery, not history: accepting one would make every later real restart look stale.
 pub const PHIFD_MAX_GENERATION: u64 = 281_474_976_710_656u64;
 const _: () = assert!(PHIFD_MAX_GENERATION == core_gen::MAX_GENERATION);
 

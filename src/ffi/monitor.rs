@@ -251,9 +251,13 @@ pub unsafe extern "C" fn phifd_monitor_free(m: *mut phifd_monitor) {
 /// A time earlier than the node's last arrival is accepted but learns nothing (never a negative
 /// interval). A higher generation is a new incarnation: the history restarts, the gap is not
 /// learned, and a `PHIFD_EVENT_RESTARTED` event is queued.
-/// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION` when
-/// `generation` is lower than the node's current one (nothing changes; answer the sender with the
-/// current generation from `phifd_node_get_info`).
+/// Errors (each changes nothing): `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_STALE_GENERATION` when `generation` is lower than the node's current one (answer the
+/// sender with the current generation from `phifd_node_get_info`), `PHIFD_ERR_INVALID_ARG` when
+/// `generation` exceeds `PHIFD_MAX_GENERATION` (2^48; counted as `rejected_bad_generation`),
+/// `PHIFD_ERR_CAPACITY` for a new node when `max_nodes` nodes are monitored (counted as
+/// `rejected_over_capacity`), `PHIFD_ERR_UNKNOWN_NODE` for a node not registered with
+/// `phifd_node_add` under `PHIFD_MEMBERSHIP_FIXED` (counted as `rejected_unknown_node`).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_heartbeat(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
     guard("phifd_heartbeat", || monitor(m)?.heartbeat(node, generation, now_ns))
@@ -268,7 +272,9 @@ pub unsafe extern "C" fn phifd_heartbeat(m: *mut phifd_monitor, node: u64, gener
 /// judged by, and the per-heartbeat interval is estimated separately (`phifd_node_info`'s
 /// `heartbeat_interval_ns`). A counted arrival refutes every suspicion report about the node.
 /// `out_counted` may be NULL. Otherwise as `phifd_heartbeat`.
-/// Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_STALE_GENERATION`,
+/// `PHIFD_ERR_INVALID_ARG` (generation above `PHIFD_MAX_GENERATION`), `PHIFD_ERR_CAPACITY`,
+/// `PHIFD_ERR_UNKNOWN_NODE` (fixed membership), as `phifd_heartbeat`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_heartbeat_version(
     m: *mut phifd_monitor,
@@ -325,7 +331,10 @@ pub unsafe extern "C" fn phifd_monitor_get_local_health(m: *const phifd_monitor,
 
 /// Registers `node` at `now_ns` before its first heartbeat (state UNKNOWN), so that it becomes
 /// FAILED if it never sends one within the first-heartbeat timeout. Registering a node that is
-/// already monitored changes nothing. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`.
+/// already monitored changes nothing. This is how nodes join under `PHIFD_MEMBERSHIP_FIXED`.
+/// Errors (each changes nothing): `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` (`generation` above `PHIFD_MAX_GENERATION`, 2^48), `PHIFD_ERR_CAPACITY`
+/// (a new node while `max_nodes` nodes are monitored).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_add(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
     guard("phifd_node_add", || monitor(m)?.add_node(node, generation, now_ns))
@@ -492,7 +501,8 @@ pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats:
 /// Errors: `PHIFD_ERR_NULL_ARG` (an array is NULL with `count` > 0), `PHIFD_ERR_INVALID_HANDLE`,
 /// `PHIFD_ERR_INVALID_ARG` (`count` elements exceed `PTRDIFF_MAX` bytes, or an array is not aligned
 /// for its element type: checked before any record is processed, nothing is recorded or written),
-/// and the per-record statuses of `phifd_heartbeat`.
+/// and the per-record statuses of `phifd_heartbeat` (including `PHIFD_ERR_INVALID_ARG` for a
+/// generation above `PHIFD_MAX_GENERATION`, `PHIFD_ERR_CAPACITY` and `PHIFD_ERR_UNKNOWN_NODE`).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_heartbeat_batch(
     m: *mut phifd_monitor,

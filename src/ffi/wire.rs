@@ -45,7 +45,9 @@ const _: () = assert!(std::mem::size_of::<phifd_datagram>() == 48);
 /// Encodes `*datagram` into `buf` (`cap` bytes, at least `PHIFD_DATAGRAM_SIZE`) and writes the
 /// size, 56, to `*written`; only the first 56 bytes of `buf` are written. Errors:
 /// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56), `PHIFD_ERR_INVALID_ARG` (unknown
-/// kind or undefined flag bits; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+/// kind or undefined flag bits; `generation` or `term` above `PHIFD_MAX_GENERATION`, 2^48, the
+/// bound every receiver enforces; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+/// Nothing is written on error.
 /// Thread-safe; no allocation.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, buf: *mut u8, cap: usize, written: *mut usize) -> phifd_status {
@@ -67,8 +69,9 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
         if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
             return Err(Error::invalid(format!("datagram flags: undefined bits 0x{:x}", d.flags)));
         }
-        let bytes = Datagram { kind, flags: d.flags as u16, node: d.node, generation: d.generation, term: d.term, version: d.version, send_ns: d.send_ns }
-            .encode();
+        let dg = Datagram { kind, flags: d.flags as u16, node: d.node, generation: d.generation, term: d.term, version: d.version, send_ns: d.send_ns };
+        dg.check_bounds().map_err(|e| Error::invalid(format!("datagram: {e}; nothing was written")))?;
+        let bytes = dg.encode();
         // SAFETY: checked pair; `buf` holds `cap >= 56` writable bytes (API contract).
         let dst = unsafe { slice_out(buf, cap, DATAGRAM_SIZE, "buf", "cap") }?;
         for (d, &b) in dst.iter_mut().zip(bytes.iter()) {
@@ -82,7 +85,7 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
 /// Decodes `len` untrusted bytes at `buf` into `*out`. Never crashes on any input: anything that
 /// is not exactly a valid 56-byte datagram gives `PHIFD_ERR_MALFORMED` and a message naming the
 /// defect (wrong length, bad magic, unsupported version, unknown kind, undefined flags, checksum
-/// mismatch). Only a `len` of exactly 56 is read: any other length is refused before a byte of
+/// mismatch, a `generation` or `term` above `PHIFD_MAX_GENERATION` = 2^48). Only a `len` of exactly 56 is read: any other length is refused before a byte of
 /// `buf` is touched, so `buf` need only hold `min(len, 56)` bytes.
 /// Errors: `PHIFD_ERR_NULL_ARG` (`out`, or `buf` with `len` > 0), `PHIFD_ERR_MALFORMED`,
 /// `PHIFD_ERR_INVALID_ARG` (`len` above `PTRDIFF_MAX`: no buffer is that large, typically

@@ -51,6 +51,9 @@ static void test_status_names(void) {
         {PHIFD_ERR_CORRUPT, 9, "PHIFD_ERR_CORRUPT"},
         {PHIFD_ERR_LOCKED, 10, "PHIFD_ERR_LOCKED"},
         {PHIFD_ERR_MALFORMED, 11, "PHIFD_ERR_MALFORMED"},
+        {PHIFD_ERR_CAPACITY, 12, "PHIFD_ERR_CAPACITY"},
+        {PHIFD_ERR_AUTH, 13, "PHIFD_ERR_AUTH"},
+        {PHIFD_ERR_UNKNOWN_KEY, 14, "PHIFD_ERR_UNKNOWN_KEY"},
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         CHECK_EQ_U64(all[i].code, all[i].value); /* codes are frozen */
@@ -58,7 +61,7 @@ static void test_status_names(void) {
         CHECK(n != NULL);
         CHECK(n != NULL && strcmp(n, all[i].name) == 0);
     }
-    const phifd_status unknown[] = {12, 13, 100, 0x7fffffffu, 0xffffffffu};
+    const phifd_status unknown[] = {15, 16, 100, 0x7fffffffu, 0xffffffffu};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *n = phifd_status_name(unknown[i]);
         CHECK(n != NULL && strcmp(n, "PHIFD_UNKNOWN_STATUS") == 0);

@@ -280,7 +280,7 @@ static void test_report_suspect_errors(void) {
 
 static void test_struct_versions(void) {
     CHECK_EQ_U64(sizeof(phifd_node_info), 120);
-    CHECK_EQ_U64(sizeof(phifd_monitor_stats), 88);
+    CHECK_EQ_U64(sizeof(phifd_monitor_stats), 144);
     CHECK_EQ_U64(offsetof(phifd_node_info, version), 96);
     CHECK_EQ_U64(offsetof(phifd_node_info, heartbeat_interval_ns), 104);
     CHECK_EQ_U64(offsetof(phifd_node_info, confirmations), 112);
@@ -354,12 +354,12 @@ static void test_struct_versions(void) {
         CHECK(memcmp(&small, &before, sizeof small) == 0);
     }
 
-    /* Stats version 2. */
+    /* Stats version 2 (since grown to version 3, 144 bytes). */
     phifd_monitor_stats st;
     memset(&st, 0xEE, sizeof st);
     st.size = sizeof st;
     CHECK_OK(phifd_monitor_get_stats(m, &st));
-    CHECK_EQ_U64(st.size, 88);
+    CHECK_EQ_U64(st.size, 144);
     CHECK_EQ_U64(st.duplicate_heartbeats, 1);
     CHECK_EQ_U64(st.pauses_detected, 0);
     CHECK_EQ_U64(st.last_pause_start_ns, 0);
