@@ -56,7 +56,8 @@ def test_constants_match_the_header(root: Path) -> None:
         phifd.Datagram.heartbeat(7, 3, 5, 99, 123_456, leader=True),
         phifd.Datagram.heartbeat(1, 1, 1, 1, 0),
         phifd.Datagram.stale_reply(3, term=2),
-        phifd.Datagram(phifd.DatagramKind.HEARTBEAT, False, 2**64 - 1, 2**64 - 1, 2**64 - 1, 2**64 - 1, 2**64 - 1),
+        # the largest values: 2**48 for generation and term (the bound), 2**64 - 1 for the rest
+        phifd.Datagram(phifd.DatagramKind.HEARTBEAT, False, 2**64 - 1, 2**48, 2**48, 2**64 - 1, 2**64 - 1),
         phifd.Datagram(phifd.DatagramKind.STALE_REPLY, True, 0, 0, 0, 0, 0),
     ],
 )
@@ -148,7 +149,9 @@ def test_random_bytes_never_crash() -> None:
         elif i % 3 == 1:  # right length and header, random rest
             data = b"PHHB\x01" + bytes(rng.getrandbits(8) for _ in range(51))
         else:  # a valid datagram with a few random bytes changed
-            b = bytearray(by_hand(rng.randrange(2), rng.randrange(2), *(rng.getrandbits(64) for _ in range(5))))
+            # generation and term at most 2**48, the bound every receiver enforces
+            fields = (rng.getrandbits(64), rng.getrandbits(48), rng.getrandbits(48), rng.getrandbits(64), rng.getrandbits(64))
+            b = bytearray(by_hand(rng.randrange(2), rng.randrange(2), *fields))
             for _ in range(rng.randrange(0, 4)):  # sometimes none: a valid datagram
                 b[rng.randrange(56)] = rng.getrandbits(8)
             data = bytes(b)
@@ -161,5 +164,6 @@ def test_random_bytes_never_crash() -> None:
         accepted += 1
         assert d.encode() == data
         assert data[:5] == b"PHHB\x01" and fnv1a64(data[:48]) == struct.unpack_from("<Q", data, 48)[0]
+        assert struct.unpack_from("<Q", data, 16)[0] <= 2**48 and struct.unpack_from("<Q", data, 24)[0] <= 2**48
     # The unchanged datagrams (about a quarter of the third kind) must have decoded.
     assert accepted >= 100

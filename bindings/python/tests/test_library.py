@@ -147,11 +147,13 @@ def test_enum_values_match_header(root: Path) -> None:
 def test_struct_sizes() -> None:
     # Hand-counted from the header. node_info v1: 2 x u32 + 10 x 8-byte fields + 2 x u32 = 96;
     # v2 adds u64 version, double heartbeat_interval_ns, 2 x u32 = 120.
-    # monitor_stats v1: 2 x u32 + 4 x u64 = 40; v2 adds 5 x u64 + 2 x u32 = 88. Event frozen at 48.
+    # monitor_stats v1: 2 x u32 + 4 x u64 = 40; v2 adds 5 x u64 + 2 x u32 = 88; v3 adds 7 x u64
+    # rejection counters = 144. Event frozen at 48.
     assert ctypes.sizeof(_ffi.NodeInfoStruct) == 120
     assert _ffi.NodeInfoStruct.version.offset == 96 == _ffi.NODE_INFO_V1_SIZE
     assert ctypes.sizeof(_ffi.EventStruct) == 48
-    assert ctypes.sizeof(_ffi.MonitorStatsStruct) == 88
+    assert ctypes.sizeof(_ffi.MonitorStatsStruct) == 144
+    assert _ffi.MonitorStatsStruct.rejected_over_capacity.offset == 88
     assert _ffi.MonitorStatsStruct.duplicate_heartbeats.offset == 40 == _ffi.MONITOR_STATS_V1_SIZE
 
 

@@ -134,9 +134,13 @@ def test_prometheus_text_parsed_and_checked_by_hand(monitor: phifd.Monitor) -> N
         "phifd_node_time_until_conviction_seconds", "phifd_node_samples", "phifd_monitor_nodes",
         "phifd_monitor_local_health", "phifd_monitor_pauses_total", "phifd_monitor_stale_heartbeats_total",
         "phifd_monitor_duplicate_heartbeats_total", "phifd_monitor_dropped_events_total",
+        "phifd_monitor_rejected_over_capacity_total", "phifd_monitor_rejected_unknown_node_total",
+        "phifd_monitor_rejected_bad_generation_total", "phifd_monitor_rejected_malformed_total",
+        "phifd_monitor_rejected_bad_mac_total", "phifd_monitor_rejected_unknown_key_total",
+        "phifd_monitor_rejected_replayed_total",
     }
-    # 3 nodes x (7 single families + 4 states) + 6 monitor families.
-    assert len(samples) == 3 * 11 + 6
+    # 3 nodes x (7 single families + 4 states) + 13 monitor families.
+    assert len(samples) == 3 * 11 + 13
 
 
 def test_prometheus_grows_its_buffer_when_too_small() -> None:

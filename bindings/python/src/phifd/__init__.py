@@ -19,7 +19,9 @@ equal the version this package was written for, or the import fails.
 """
 
 from ._errors import (
+    AuthError,
     BufferTooSmallError,
+    CapacityError,
     CorruptError,
     InternalError,
     IoError,
@@ -28,6 +30,7 @@ from ._errors import (
     InvalidArgumentError,
     InvalidHandleError,
     NullArgumentError,
+    UnknownKeyError,
     PhifdError,
     StaleGenerationError,
     Status,
@@ -42,6 +45,7 @@ from ._types import (
     Estimator,
     Event,
     EventKind,
+    Membership,
     MonitorStats,
     NodeInfo,
     SnapshotEntry,
@@ -76,6 +80,10 @@ __all__ = [
     "CorruptError",
     "LockedError",
     "MalformedError",
+    "CapacityError",
+    "AuthError",
+    "UnknownKeyError",
+    "Membership",
     "GenerationClock",
     "parse_generation",
     "MAX_GENERATION",

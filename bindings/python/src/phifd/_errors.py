@@ -24,6 +24,9 @@ __all__ = [
     "CorruptError",
     "LockedError",
     "MalformedError",
+    "CapacityError",
+    "AuthError",
+    "UnknownKeyError",
     "error_for_status",
 ]
 
@@ -55,6 +58,12 @@ class Status(enum.IntEnum):
     """The resource (e.g. a generation file) is held by another live process."""
     MALFORMED = 11
     """Untrusted bytes are not a valid message (e.g. a heartbeat datagram); the message names the defect."""
+    CAPACITY = 12
+    """The monitor already holds ``max_nodes`` nodes; a new id was refused (and counted)."""
+    AUTH = 13
+    """The datagram's MAC does not verify."""
+    UNKNOWN_KEY = 14
+    """The datagram names a key id the keyring does not hold."""
 
 
 class PhifdError(Exception):
@@ -138,6 +147,24 @@ class MalformedError(PhifdError, ValueError):
     undefined flags, checksum mismatch). Also a :class:`ValueError`. Drop the message and go on."""
 
 
+class CapacityError(PhifdError):
+    """``PHIFD_ERR_CAPACITY``: the monitor already holds :attr:`phifd.Config.max_nodes` nodes,
+    so a heartbeat or registration of a new id was refused; nothing changed and the refusal is
+    counted in :attr:`phifd.MonitorStats.rejected_over_capacity`. Known nodes are unaffected.
+    Remove nodes or raise ``max_nodes``."""
+
+
+class AuthError(PhifdError, ValueError):
+    """``PHIFD_ERR_AUTH``: an authenticated datagram's MAC does not verify (forged, damaged or
+    signed with another key); counted in :attr:`phifd.MonitorStats.rejected_bad_mac`. Also a
+    :class:`ValueError`. Drop the datagram and go on."""
+
+
+class UnknownKeyError(PhifdError, ValueError):
+    """``PHIFD_ERR_UNKNOWN_KEY``: an authenticated datagram names a key id the keyring does not
+    hold; counted in :attr:`phifd.MonitorStats.rejected_unknown_key`. Also a :class:`ValueError`."""
+
+
 _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.NULL_ARG: NullArgumentError,
     Status.INVALID_ARG: InvalidArgumentError,
@@ -150,6 +177,9 @@ _CLASSES: Dict[int, Type[PhifdError]] = {
     Status.CORRUPT: CorruptError,
     Status.LOCKED: LockedError,
     Status.MALFORMED: MalformedError,
+    Status.CAPACITY: CapacityError,
+    Status.AUTH: AuthError,
+    Status.UNKNOWN_KEY: UnknownKeyError,
 }
 
 

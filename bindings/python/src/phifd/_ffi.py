@@ -88,7 +88,7 @@ class EventStruct(ctypes.Structure):
 
 
 class MonitorStatsStruct(ctypes.Structure):
-    """``struct phifd_monitor_stats``, version 2 (88 bytes; versioned by its leading ``size``
+    """``struct phifd_monitor_stats``, version 3 (144 bytes; versioned by its leading ``size``
     field, which the binding sets to ``sizeof`` this structure)."""
 
     _fields_ = [
@@ -106,6 +106,14 @@ class MonitorStatsStruct(ctypes.Structure):
         ("grace_until_ns", c_uint64),
         ("local_health", c_uint32),
         ("reserved2", c_uint32),
+        # version 3
+        ("rejected_over_capacity", c_uint64),
+        ("rejected_unknown_node", c_uint64),
+        ("rejected_bad_generation", c_uint64),
+        ("rejected_malformed", c_uint64),
+        ("rejected_bad_mac", c_uint64),
+        ("rejected_unknown_key", c_uint64),
+        ("rejected_replayed", c_uint64),
     ]
 
 
@@ -151,7 +159,7 @@ assert ctypes.sizeof(DatagramStruct) == 48
 assert ctypes.sizeof(SnapshotEntryStruct) == 80
 assert ctypes.sizeof(EventStruct) == 48
 assert ctypes.sizeof(NodeInfoStruct) == 120
-assert ctypes.sizeof(MonitorStatsStruct) == 88
+assert ctypes.sizeof(MonitorStatsStruct) == 144
 
 c_config_p = c_void_p
 c_monitor_p = c_void_p
@@ -183,6 +191,8 @@ PROTOTYPES = {
     "phifd_config_set_local_pause_grace_ns": (c_status, [c_config_p, c_uint64]),
     "phifd_config_set_burst_fraction": (c_status, [c_config_p, c_double]),
     "phifd_config_set_max_local_health": (c_status, [c_config_p, c_uint32]),
+    "phifd_config_set_max_nodes": (c_status, [c_config_p, c_uint64]),
+    "phifd_config_set_membership": (c_status, [c_config_p, c_uint32]),
     "phifd_config_set_confirmations_expected": (c_status, [c_config_p, c_uint32]),
     "phifd_config_set_confirmation_min_ratio": (c_status, [c_config_p, c_double]),
     "phifd_generation_open": (c_status, [c_char_p, POINTER(c_generation_p)]),

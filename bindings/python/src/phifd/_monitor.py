@@ -24,7 +24,17 @@ from . import _ffi
 from ._errors import InvalidArgumentError, Status, error_for_status
 from ._handle import OwnedHandle, closed_error
 from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, SnapshotEntryStruct, check, lib
-from ._types import Estimator, Event, EventKind, MonitorStats, NodeInfo, SnapshotEntry, State, ns_to_timedelta
+from ._types import (
+    Estimator,
+    Event,
+    EventKind,
+    Membership,
+    MonitorStats,
+    NodeInfo,
+    SnapshotEntry,
+    State,
+    ns_to_timedelta,
+)
 
 __all__ = ["Config", "Monitor", "now_ns", "to_ns", "version", "status_name", "library_path"]
 
@@ -182,6 +192,8 @@ class Config:
         "max_local_health": ("phifd_config_set_max_local_health", "u32"),
         "confirmations_expected": ("phifd_config_set_confirmations_expected", "u32"),
         "confirmation_min_ratio": ("phifd_config_set_confirmation_min_ratio", "f64"),
+        "max_nodes": ("phifd_config_set_max_nodes", "u64"),
+        "membership": ("phifd_config_set_membership", "u32"),
     }
 
     def __init__(
@@ -204,6 +216,8 @@ class Config:
         max_local_health: Optional[int] = None,
         confirmations_expected: Optional[int] = None,
         confirmation_min_ratio: Optional[float] = None,
+        max_nodes: Optional[int] = None,
+        membership: Optional[Membership] = None,
     ) -> None:
         """Creates a configuration; each keyword given sets that setting (see the properties)."""
         self._lock = threading.Lock()
@@ -230,6 +244,8 @@ class Config:
             max_local_health=max_local_health,
             confirmations_expected=confirmations_expected,
             confirmation_min_ratio=confirmation_min_ratio,
+            max_nodes=max_nodes,
+            membership=membership,
         )
         try:
             for key, value in args.items():
@@ -248,6 +264,14 @@ class Config:
                 raise TypeError(f"Config.{key}: expected a number, got {type(value).__name__}")
             arg: Any = float(value)
         else:
+            if key == "membership" and not isinstance(value, Membership):
+                try:
+                    value = Membership(value) if isinstance(value, int) else Membership[str(value).upper()]
+                except (KeyError, ValueError):
+                    raise InvalidArgumentError(
+                        Status.INVALID_ARG,
+                        f"Config.membership: unknown mode {value!r} (valid: Membership.OPEN, Membership.FIXED)",
+                    ) from None
             if key == "estimator" and not isinstance(value, Estimator):
                 try:
                     value = Estimator(value) if isinstance(value, int) else Estimator[str(value).upper()]
@@ -438,6 +462,28 @@ class Config:
     @confirmation_min_ratio.setter
     def confirmation_min_ratio(self, value: float) -> None:
         self._set("confirmation_min_ratio", value)
+
+    @property
+    def max_nodes(self) -> Optional[int]:
+        """Most nodes the monitor holds, 1 to 2**26 (default 65,536: about 4 KB a node with a
+        full default window, so at most about 265 MB). Beyond it a heartbeat or registration of
+        a new id raises :class:`CapacityError` and is counted; known nodes are unaffected."""
+        return self._get("max_nodes")  # type: ignore[no-any-return]
+
+    @max_nodes.setter
+    def max_nodes(self, value: int) -> None:
+        self._set("max_nodes", value)
+
+    @property
+    def membership(self) -> Optional[Membership]:
+        """The :class:`Membership` mode (default ``Membership.OPEN``); also accepts its name,
+        e.g. ``"fixed"``. Under ``FIXED`` only nodes added with :meth:`Monitor.add_node` are
+        accepted and a heartbeat from another id raises :class:`UnknownNodeError`."""
+        return self._get("membership")  # type: ignore[no-any-return]
+
+    @membership.setter
+    def membership(self, value: Union[Membership, int, str]) -> None:
+        self._set("membership", value)
 
     def close(self) -> None:
         """Releases the C handle. Idempotent; afterwards setters raise :class:`InvalidHandleError`."""
@@ -803,6 +849,13 @@ class Monitor(OwnedHandle):
             last_pause_end_ns=raw.last_pause_end_ns,
             grace_until_ns=raw.grace_until_ns,
             local_health=raw.local_health,
+            rejected_over_capacity=raw.rejected_over_capacity,
+            rejected_unknown_node=raw.rejected_unknown_node,
+            rejected_bad_generation=raw.rejected_bad_generation,
+            rejected_malformed=raw.rejected_malformed,
+            rejected_bad_mac=raw.rejected_bad_mac,
+            rejected_unknown_key=raw.rejected_unknown_key,
+            rejected_replayed=raw.rejected_replayed,
         )
 
     def snapshot(self, now_ns: Optional[int] = None) -> List[SnapshotEntry]:

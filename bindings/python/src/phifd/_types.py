@@ -39,6 +39,16 @@ class Estimator(enum.IntEnum):
     """Cassandra-compatible exponential model: ``phi = elapsed / mean / ln(10)``."""
 
 
+class Membership(enum.IntEnum):
+    """Who may join a monitor by sending a heartbeat (``PHIFD_MEMBERSHIP_*``)."""
+
+    OPEN = 0
+    """A heartbeat from an unknown id registers it, up to ``max_nodes`` nodes (the default)."""
+    FIXED = 1
+    """Only ids registered with :meth:`phifd.Monitor.add_node` are accepted; a heartbeat from
+    another id raises :class:`phifd.UnknownNodeError` and is counted."""
+
+
 class State(enum.IntEnum):
     """A node's state (``PHIFD_STATE_*``)."""
 
@@ -169,6 +179,17 @@ class MonitorStats:
         local_health: effective local health score (0 = healthy; the host's score set with
             :attr:`phifd.Monitor.local_health` plus the monitor's own, capped); convicting
             takes ``1 + local_health`` times longer.
+        rejected_over_capacity: heartbeats and registrations of new ids refused with
+            :class:`phifd.CapacityError` because ``max_nodes`` nodes were monitored.
+        rejected_unknown_node: heartbeats from unregistered ids refused under
+            :attr:`phifd.Membership.FIXED`.
+        rejected_bad_generation: heartbeats, registrations and datagrams refused because a
+            generation exceeded :data:`phifd.MAX_GENERATION` (2**48).
+        rejected_malformed: datagrams refused as malformed.
+        rejected_bad_mac: authenticated datagrams whose MAC did not verify.
+        rejected_unknown_key: authenticated datagrams naming a key id the keyring does not hold.
+        rejected_replayed: authenticated datagrams that verified but were replayed or older
+            than what was seen.
     """
 
     nodes: int
@@ -181,6 +202,13 @@ class MonitorStats:
     last_pause_end_ns: int = 0
     grace_until_ns: int = 0
     local_health: int = 0
+    rejected_over_capacity: int = 0
+    rejected_unknown_node: int = 0
+    rejected_bad_generation: int = 0
+    rejected_malformed: int = 0
+    rejected_bad_mac: int = 0
+    rejected_unknown_key: int = 0
+    rejected_replayed: int = 0
 
 
 @dataclass(frozen=True)
