@@ -42,6 +42,30 @@
 #define MAX_MAX_NODES (1 << 26)
 
 /**
+ * Size of an encoded authenticated heartbeat datagram (format version 2), bytes. Layout,
+ * little-endian: bytes 0..48 as in the 56-byte datagram (magic `PHHB`, format version 2, kind,
+ * flags, node, generation, term, version, send_ns); 48..52 the key id (u32); 52..68 the MAC:
+ * HMAC-SHA-256 over bytes 0..52 with the key of that id, truncated to its leftmost 128 bits
+ * (RFC 2104 §5, NIST SP 800-107 Rev. 1 §5.3.3). No checksum: the MAC covers integrity.
+ */
+#define PHIFD_AUTH_DATAGRAM_SIZE 68
+
+/**
+ * Most keys a keyring holds at once.
+ */
+#define PHIFD_KEYRING_MAX_KEYS 16
+
+/**
+ * Shortest key accepted, bytes (128 bits). Use random bytes, e.g. 32 from `/dev/urandom`.
+ */
+#define PHIFD_KEY_MIN_LEN 16
+
+/**
+ * Longest key accepted, bytes (SHA-256's block size).
+ */
+#define PHIFD_KEY_MAX_LEN 64
+
+/**
  * Largest valid generation (2^48), one bound for every path: a clock accepts or adopts nothing
  * above it; heartbeats (`phifd_heartbeat`, `_version`, `_batch`) and `phifd_node_add` refuse a
  * larger generation with `PHIFD_ERR_INVALID_ARG` (counted as `rejected_bad_generation`);
@@ -91,6 +115,19 @@ typedef struct phifd_config phifd_config;
 typedef struct phifd_generation phifd_generation;
 
 /**
+ * A set of shared secret keys by id (opaque), one of them the signing key, for authenticated
+ * heartbeat datagrams. Datagrams are signed with the signing key and accepted when signed with
+ * any key in the ring, so keys rotate without downtime: add the new key on every node, then make
+ * it the signing key on every node, then remove the old key everywhere. Key bytes are copied in,
+ * never handed out, and overwritten with zeros when removed or when the keyring is freed.
+ * Thread-safe: any number of threads may sign and verify with one keyring while another adds,
+ * removes or switches keys (each call sees the ring before or after a change, never in between),
+ * except `phifd_keyring_free`, which must not race with other calls on it. The handle is an
+ * opaque value, not an address (see `PHIFD_ERR_INVALID_HANDLE`).
+ */
+typedef struct phifd_keyring phifd_keyring;
+
+/**
  * A failure detector for many peers (opaque). Thread-safe: any number of threads may call any
  * function on one monitor at once, except `phifd_monitor_free`, which must not race with other
  * calls on the same monitor. Operations on different nodes do not wait for each other.
@@ -103,6 +140,43 @@ typedef struct phifd_monitor phifd_monitor;
  * success; other values are append-only and never renumbered.
  */
 typedef uint32_t phifd_status;
+
+/**
+ * A heartbeat datagram, decoded. Plain data, 48 bytes; layout frozen. The wire form is 56 bytes,
+ * little-endian, with a magic, a format version and a checksum (see the README's wire format).
+ */
+typedef struct phifd_datagram {
+  /**
+   * `PHIFD_DATAGRAM_HEARTBEAT` or `PHIFD_DATAGRAM_STALE_REPLY`.
+   */
+  uint32_t kind;
+  /**
+   * `PHIFD_DATAGRAM_FLAG_*` bits.
+   */
+  uint32_t flags;
+  /**
+   * Sender's node id.
+   */
+  uint64_t node;
+  /**
+   * Sender's generation as an incarnation: increases when the sender restarts. Pass it to
+   * `phifd_heartbeat` so restarts are recognised.
+   */
+  uint64_t generation;
+  /**
+   * Sender's term (cluster epoch): increases when a new leader takes over. Compare it with your
+   * own term clock to find a stale leader; a stale reply carries the receiver's newer term here.
+   */
+  uint64_t term;
+  /**
+   * Heartbeat version: a sequence number the sender increments per heartbeat.
+   */
+  uint64_t version;
+  /**
+   * Send time on the sender's monotonic clock, ns (informational: never used as arrival time).
+   */
+  uint64_t send_ns;
+} phifd_datagram;
 
 /**
  * Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
@@ -340,43 +414,6 @@ typedef struct phifd_monitor_stats {
 } phifd_monitor_stats;
 
 /**
- * A heartbeat datagram, decoded. Plain data, 48 bytes; layout frozen. The wire form is 56 bytes,
- * little-endian, with a magic, a format version and a checksum (see the README's wire format).
- */
-typedef struct phifd_datagram {
-  /**
-   * `PHIFD_DATAGRAM_HEARTBEAT` or `PHIFD_DATAGRAM_STALE_REPLY`.
-   */
-  uint32_t kind;
-  /**
-   * `PHIFD_DATAGRAM_FLAG_*` bits.
-   */
-  uint32_t flags;
-  /**
-   * Sender's node id.
-   */
-  uint64_t node;
-  /**
-   * Sender's generation as an incarnation: increases when the sender restarts. Pass it to
-   * `phifd_heartbeat` so restarts are recognised.
-   */
-  uint64_t generation;
-  /**
-   * Sender's term (cluster epoch): increases when a new leader takes over. Compare it with your
-   * own term clock to find a stale leader; a stale reply carries the receiver's newer term here.
-   */
-  uint64_t term;
-  /**
-   * Heartbeat version: a sequence number the sender increments per heartbeat.
-   */
-  uint64_t version;
-  /**
-   * Send time on the sender's monotonic clock, ns (informational: never used as arrival time).
-   */
-  uint64_t send_ns;
-} phifd_datagram;
-
-/**
  * One node in a snapshot (`phifd_monitor_snapshot`). Plain data, 80 bytes; layout frozen.
  */
 typedef struct phifd_snapshot_entry {
@@ -611,6 +648,101 @@ const char *phifd_status_name(phifd_status status);
  * Successful calls do not clear it.
  */
 const char *phifd_last_error_message(void);
+
+/**
+ * Creates an empty keyring (no key, no signing key) and writes its handle to `*out`; free it
+ * with `phifd_keyring_free`. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_ARG` (`out`
+ * misaligned).
+ */
+phifd_status phifd_keyring_new(struct phifd_keyring **out);
+
+/**
+ * Frees a keyring, overwriting every key with zeros. NULL, an already freed handle and anything
+ * that is not a keyring are ignored. Must not race with other calls on the same keyring.
+ */
+void phifd_keyring_free(struct phifd_keyring *k);
+
+/**
+ * Adds the `key_len` bytes at `key` (copied) to the keyring under `key_id`. The first key added
+ * becomes the signing key; later keys only verify until `phifd_keyring_set_signing_key` selects
+ * them. A key id names one key for its whole life: give a new key a new id.
+ * Errors (nothing changes): `PHIFD_ERR_NULL_ARG` (`key` NULL with `key_len` > 0),
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`key_len` outside
+ * `PHIFD_KEY_MIN_LEN`..`PHIFD_KEY_MAX_LEN`; `key_id` already in the ring; the ring already holds
+ * `PHIFD_KEYRING_MAX_KEYS` keys).
+ */
+phifd_status phifd_keyring_add_key(const struct phifd_keyring *k, uint32_t key_id, const uint8_t *key, size_t key_len);
+
+/**
+ * Removes the key `key_id` from the keyring and overwrites it with zeros: datagrams signed with it
+ * are refused from now on with `PHIFD_ERR_UNKNOWN_KEY`. Errors: `PHIFD_ERR_NULL_ARG`,
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_KEY` (no such id), `PHIFD_ERR_INVALID_ARG` (it is
+ * the signing key: select another one first, so the node never stops signing).
+ */
+phifd_status phifd_keyring_remove_key(const struct phifd_keyring *k, uint32_t key_id);
+
+/**
+ * Makes the key `key_id` the one `phifd_datagram_encode_auth` signs with. Errors:
+ * `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_KEY` (no such id).
+ */
+phifd_status phifd_keyring_set_signing_key(const struct phifd_keyring *k, uint32_t key_id);
+
+/**
+ * Writes the id of the signing key to `*out_key_id`. Errors: `PHIFD_ERR_NULL_ARG`,
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_KEY` (the ring holds no key yet),
+ * `PHIFD_ERR_INVALID_ARG` (`out_key_id` misaligned).
+ */
+phifd_status phifd_keyring_get_signing_key(const struct phifd_keyring *k, uint32_t *out_key_id);
+
+/**
+ * Encodes `*datagram` as an authenticated datagram signed with the keyring's signing key into
+ * `buf` (`cap` bytes, at least `PHIFD_AUTH_DATAGRAM_SIZE`) and writes the size, 68, to
+ * `*written`; only the first 68 bytes of `buf` are written. Errors: `PHIFD_ERR_NULL_ARG`,
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 68), `PHIFD_ERR_INVALID_ARG`
+ * (the keyring holds no key; unknown kind or undefined flag bits; a generation or term above
+ * `PHIFD_MAX_GENERATION`; `cap` above `PTRDIFF_MAX`; `datagram` or `written` misaligned).
+ * Thread-safe; no allocation.
+ */
+phifd_status phifd_datagram_encode_auth(const struct phifd_keyring *k, const struct phifd_datagram *datagram, uint8_t *buf, size_t cap, size_t *written);
+
+/**
+ * Verifies and decodes `len` untrusted bytes at `buf` with the keyring into `*out`. Checks, in
+ * this order: the length (exactly `PHIFD_AUTH_DATAGRAM_SIZE`), magic and format version
+ * (`PHIFD_ERR_MALFORMED`; a 56-byte unauthenticated datagram is malformed here); the key id
+ * (`PHIFD_ERR_UNKNOWN_KEY` if the ring does not hold it); the MAC, compared in constant time
+ * (`PHIFD_ERR_AUTH`); only then the fields (`PHIFD_ERR_MALFORMED` for an unknown kind, undefined
+ * flags, or a generation or term above `PHIFD_MAX_GENERATION`). Any key in the ring is accepted.
+ * Never crashes on any input; the message names the defect; `*out` is written only on success.
+ * Only a `len` of exactly 68 is read. Errors also: `PHIFD_ERR_NULL_ARG` (`keyring`, `out`, or
+ * `buf` with `len` > 0), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`len` above
+ * `PTRDIFF_MAX`, or `out` misaligned). Thread-safe.
+ */
+phifd_status phifd_datagram_decode_auth(const struct phifd_keyring *k, const uint8_t *buf, size_t len, struct phifd_datagram *out);
+
+/**
+ * Receives one datagram for monitor `m`: decodes `len` untrusted bytes at `buf` and, for a
+ * heartbeat, records it as `phifd_heartbeat_version(m, node, generation, version, now_ns)`.
+ * With a `keyring`, only authenticated datagrams are accepted and they are verified as by
+ * `phifd_datagram_decode_auth`; with `keyring` NULL, only the unauthenticated 56-byte datagram is
+ * accepted, as by `phifd_datagram_decode` (for a trusted, isolated network only: anyone who can
+ * send it a packet can forge one). A stale reply is decoded and written to `*out` but not applied.
+ * A heartbeat counts as an arrival only when its `(generation, version)` is newer than anything
+ * the node has shown, so a replayed or reordered old datagram never counts: the exact same bytes
+ * or an older version give `PHIFD_OK` with `*out_counted` false, an older generation gives
+ * `PHIFD_ERR_STALE_GENERATION`.
+ * Writes the datagram to `*out` on success, and also with `PHIFD_ERR_STALE_GENERATION` (the one
+ * failure where it is written, so the caller can answer the sender with a stale reply); writes
+ * whether it counted as an arrival to `*out_counted` unless that is NULL (false for a stale reply).
+ * Every rejection is counted in `phifd_monitor_stats`: `rejected_malformed`,
+ * `rejected_bad_generation`, `rejected_unknown_key`, `rejected_bad_mac`, and, with a keyring,
+ * `rejected_replayed` for an authentic heartbeat that did not count.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`m`, `out`, or `buf` with `len` > 0), `PHIFD_ERR_INVALID_HANDLE`
+ * (`m`, or a non-NULL `keyring`), `PHIFD_ERR_MALFORMED`, `PHIFD_ERR_UNKNOWN_KEY`,
+ * `PHIFD_ERR_AUTH`, then what `phifd_heartbeat_version` returns (`PHIFD_ERR_STALE_GENERATION`,
+ * `PHIFD_ERR_CAPACITY`, `PHIFD_ERR_UNKNOWN_NODE`, ...); `PHIFD_ERR_INVALID_ARG` (`len` above
+ * `PTRDIFF_MAX`, or `out`/`out_counted` misaligned). Thread-safe like `phifd_heartbeat_version`.
+ */
+phifd_status phifd_monitor_receive(struct phifd_monitor *m, const struct phifd_keyring *k, const uint8_t *buf, size_t len, uint64_t now_ns, struct phifd_datagram *out, bool *out_counted);
 
 /**
  * Creates a configuration with every setting at its default (see the README's settings table).

@@ -39,6 +39,7 @@
 )]
 #![warn(missing_docs)]
 
+pub mod auth;
 mod bytes;
 pub mod config;
 pub mod error;

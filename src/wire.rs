@@ -23,14 +23,46 @@
 //!
 //! Decoding is total over untrusted bytes: any malformed input is an error
 //! naming the defect, never a panic.
+//!
+//! ## Authenticated layout (format version 2, 68 bytes, little-endian)
+//! The same fields, then a key id and a MAC over every byte before it instead of the checksum.
+//! The MAC itself is computed and checked by [`crate::auth`]; this module only lays out the bytes.
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `PHHB` |
+//! | 4 | 1 | format version, 2 |
+//! | 5 | 1 | kind (as in version 1) |
+//! | 6 | 2 | flags (as in version 1) |
+//! | 8 | 8 | node id of the sender |
+//! | 16 | 8 | generation |
+//! | 24 | 8 | term |
+//! | 32 | 8 | heartbeat version |
+//! | 40 | 8 | send time, ns |
+//! | 48 | 4 | key id: which key of the receiver's keyring checks the MAC |
+//! | 52 | 16 | HMAC-SHA-256 of bytes 0..52 truncated to its first 16 bytes (128 bits) |
+//!
+//! Receivers check, in this order: the length, the magic and the version (a wrong one is
+//! malformed), the key id (unknown to the keyring), the MAC (mismatch), and only then the fields
+//! (kind, flags), exactly as in version 1.
 
-use crate::bytes::{fnv1a64, put, u64_at};
+use crate::bytes::{fnv1a64, put, u32_at, u64_at};
 use crate::generation::MAX_GENERATION;
 
 /// Size of a datagram.
 pub const DATAGRAM_SIZE: usize = 56;
 const MAGIC: [u8; 4] = *b"PHHB";
 const FORMAT_VERSION: u8 = 1;
+/// Size of an authenticated datagram (format version 2).
+pub const AUTH_DATAGRAM_SIZE: usize = 68;
+/// Format version of the authenticated datagram.
+pub const AUTH_FORMAT_VERSION: u8 = 2;
+/// Offset of the key id in an authenticated datagram; the MAC covers every byte before the tag.
+pub const AUTH_KEY_ID_OFFSET: usize = 48;
+/// Offset of the MAC tag in an authenticated datagram (the MAC covers bytes `0..AUTH_TAG_OFFSET`).
+pub const AUTH_TAG_OFFSET: usize = 52;
+/// Length of the MAC tag, bytes (128 bits).
+pub const AUTH_TAG_SIZE: usize = 16;
+const _: () = assert!(AUTH_TAG_OFFSET + AUTH_TAG_SIZE == AUTH_DATAGRAM_SIZE);
 /// Flag: the sender believes it is the leader.
 pub const FLAG_LEADER: u16 = 1;
 
@@ -68,6 +100,8 @@ pub struct Datagram {
 pub enum Defect {
     /// Not exactly 56 bytes.
     WrongLength(usize),
+    /// Not exactly 68 bytes where an authenticated datagram was expected.
+    WrongAuthLength(usize),
     /// The magic is not `PHHB`.
     BadMagic,
     /// A format version this library does not know.
@@ -87,6 +121,9 @@ impl std::fmt::Display for Defect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Defect::WrongLength(n) => write!(f, "wrong length: {n} bytes, expected {DATAGRAM_SIZE}"),
+            Defect::WrongAuthLength(n) => {
+                write!(f, "wrong length: {n} bytes, expected {AUTH_DATAGRAM_SIZE} (an authenticated datagram)")
+            }
             Defect::BadMagic => write!(f, "bad magic (not a phifd heartbeat)"),
             Defect::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
             Defect::UnknownKind(k) => write!(f, "unknown kind {k}"),
@@ -109,30 +146,62 @@ impl Datagram {
     pub fn encode(&self) -> [u8; DATAGRAM_SIZE] {
         let mut b = [0u8; DATAGRAM_SIZE];
         let (head, tail) = b.split_at_mut(48);
+        self.put_fields(head, FORMAT_VERSION);
+        tail.copy_from_slice(&fnv1a64(head).to_le_bytes());
+        b
+    }
+
+    /// Writes magic, `format`, kind, flags (undefined bits cleared) and the five u64 fields into
+    /// bytes 0..48 of `head`.
+    fn put_fields(&self, head: &mut [u8], format: u8) {
         put(head, 0, &MAGIC);
-        put(head, 4, &[FORMAT_VERSION, self.kind as u8]);
+        put(head, 4, &[format, self.kind as u8]);
         put(head, 6, &(self.flags & FLAG_LEADER).to_le_bytes());
         put(head, 8, &self.node.to_le_bytes());
         put(head, 16, &self.generation.to_le_bytes());
         put(head, 24, &self.term.to_le_bytes());
         put(head, 32, &self.version.to_le_bytes());
         put(head, 40, &self.send_ns.to_le_bytes());
-        tail.copy_from_slice(&fnv1a64(head).to_le_bytes());
+    }
+
+    /// The 68-byte authenticated wire form with `key_id` and an all-zero tag: the caller
+    /// ([`crate::auth::Keyring::sign`]) computes the MAC over bytes `0..AUTH_TAG_OFFSET` and writes
+    /// it at `AUTH_TAG_OFFSET`. Undefined flag bits are cleared.
+    pub fn encode_auth_unsigned(&self, key_id: u32) -> [u8; AUTH_DATAGRAM_SIZE] {
+        let mut b = [0u8; AUTH_DATAGRAM_SIZE];
+        self.put_fields(&mut b, AUTH_FORMAT_VERSION);
+        put(&mut b, AUTH_KEY_ID_OFFSET, &key_id.to_le_bytes());
         b
     }
 
-    /// Decodes untrusted bytes. Total: never panics.
-    pub fn decode(bytes: &[u8]) -> Result<Datagram, Defect> {
-        if bytes.len() != DATAGRAM_SIZE {
-            return Err(Defect::WrongLength(bytes.len()));
+    /// The key id of untrusted bytes that have the length, magic and version of an authenticated
+    /// datagram; nothing else is looked at (the fields are parsed only after the MAC verifies,
+    /// by [`Datagram::decode_auth_fields`]). Total: never panics.
+    pub fn auth_key_id(bytes: &[u8]) -> Result<u32, Defect> {
+        if bytes.len() != AUTH_DATAGRAM_SIZE {
+            return Err(Defect::WrongAuthLength(bytes.len()));
         }
         if bytes.get(0..4) != Some(MAGIC.as_slice()) {
             return Err(Defect::BadMagic);
         }
         let version = bytes.get(4).copied().unwrap_or(0);
-        if version != FORMAT_VERSION {
+        if version != AUTH_FORMAT_VERSION {
             return Err(Defect::UnsupportedVersion(version));
         }
+        Ok(u32_at(bytes, AUTH_KEY_ID_OFFSET))
+    }
+
+    /// The fields of an authenticated datagram whose MAC has been verified (kind and flags are
+    /// checked as in version 1). Total: never panics.
+    pub fn decode_auth_fields(bytes: &[u8]) -> Result<Datagram, Defect> {
+        Datagram::auth_key_id(bytes)?;
+        let d = Datagram::parse_fields(bytes)?;
+        d.check_bounds()?;
+        Ok(d)
+    }
+
+    /// Kind, flags and the five u64 fields of bytes whose header has been checked.
+    fn parse_fields(bytes: &[u8]) -> Result<Datagram, Defect> {
         let kind = match bytes.get(5).copied().unwrap_or(u8::MAX) {
             0 => Kind::Heartbeat,
             1 => Kind::StaleReply,
@@ -141,9 +210,6 @@ impl Datagram {
         let flags = u16::from_le_bytes([bytes.get(6).copied().unwrap_or(0), bytes.get(7).copied().unwrap_or(0)]);
         if flags & !FLAG_LEADER != 0 {
             return Err(Defect::UnknownFlags(flags));
-        }
-        if fnv1a64(bytes.get(..48).unwrap_or(&[])) != u64_at(bytes, 48) {
-            return Err(Defect::ChecksumMismatch);
         }
         let d = Datagram {
             kind,
@@ -154,7 +220,6 @@ impl Datagram {
             version: u64_at(bytes, 32),
             send_ns: u64_at(bytes, 40),
         };
-        d.check_bounds()?;
         Ok(d)
     }
 
@@ -169,6 +234,26 @@ impl Datagram {
             return Err(Defect::BeyondBound("term", self.term));
         }
         Ok(())
+    }
+
+    /// Decodes untrusted bytes. Total: never panics.
+    pub fn decode(bytes: &[u8]) -> Result<Datagram, Defect> {
+        if bytes.len() != DATAGRAM_SIZE {
+            return Err(Defect::WrongLength(bytes.len()));
+        }
+        if bytes.get(0..4) != Some(MAGIC.as_slice()) {
+            return Err(Defect::BadMagic);
+        }
+        let version = bytes.get(4).copied().unwrap_or(0);
+        if version != FORMAT_VERSION {
+            return Err(Defect::UnsupportedVersion(version));
+        }
+        let d = Datagram::parse_fields(bytes)?;
+        if fnv1a64(bytes.get(..48).unwrap_or(&[])) != u64_at(bytes, 48) {
+            return Err(Defect::ChecksumMismatch);
+        }
+        d.check_bounds()?;
+        Ok(d)
     }
 }
 

@@ -7,6 +7,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod generation;
