@@ -28,6 +28,8 @@ const (
 	setMaxLocalHealth
 	setConfirmationsExpected
 	setConfirmationMinRatio
+	setMaxNodes
+	setMembership
 )
 
 // Config holds the settings of a monitor. Only the settings given a value are passed to the
@@ -57,6 +59,8 @@ type Config struct {
 	maxLocalHealth        uint32
 	confirmationsExpected uint32
 	confirmationMinRatio  float64
+	maxNodes              uint64
+	membership            Membership
 }
 
 // NewConfig returns a Config with every setting at the library's default.
@@ -163,6 +167,23 @@ func (c *Config) SetLocalPauseGrace(d time.Duration) *Config {
 // after a stall does not drag the mean down. 0 learns every interval. Default 0.25.
 func (c *Config) SetBurstFraction(fraction float64) *Config {
 	c.burstFraction, c.set = fraction, c.set|setBurstFraction
+	return c
+}
+
+// SetMaxNodes sets the most nodes the monitor holds, 1 to 2^26. Default 65,536: a node costs
+// about 4 KB once its default 1000-sample window is full, so a flood of heartbeats with made-up
+// ids costs at most about 265 MB. Beyond it a heartbeat or AddNode of a new id fails with
+// ErrCapacity and is counted (Stats.RejectedOverCapacity); known nodes are unaffected.
+func (c *Config) SetMaxNodes(n uint64) *Config {
+	c.maxNodes, c.set = n, c.set|setMaxNodes
+	return c
+}
+
+// SetMembership sets the membership mode: MembershipOpen (default) or MembershipFixed (only
+// nodes registered with Monitor.AddNode are accepted). An unknown value is reported by
+// NewMonitor as ErrInvalidArg.
+func (c *Config) SetMembership(m Membership) *Config {
+	c.membership, c.set = m, c.set|setMembership
 	return c
 }
 
@@ -309,6 +330,16 @@ func (c *Config) apply(cfg *C.phifd_config) error {
 	}
 	if c.set&setConfirmationsExpected != 0 {
 		if st := C.phifd_config_set_confirmations_expected(cfg, C.uint32_t(c.confirmationsExpected)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setMaxNodes != 0 {
+		if st := C.phifd_config_set_max_nodes(cfg, C.uint64_t(c.maxNodes)); st != C.PHIFD_OK {
+			return lastError(st)
+		}
+	}
+	if c.set&setMembership != 0 {
+		if st := C.phifd_config_set_membership(cfg, C.phifd_membership(c.membership)); st != C.PHIFD_OK {
 			return lastError(st)
 		}
 	}

@@ -42,9 +42,10 @@ func TestDatagramLayoutByHand(t *testing.T) {
 			handBuilt(0, 1, 7, 3, 5, 99, 123456)},
 		{Datagram{Kind: DatagramStaleReply, Node: 2, Term: 9},
 			handBuilt(1, 0, 2, 0, 9, 0, 0)},
-		{Datagram{Kind: DatagramHeartbeat, Node: math.MaxUint64, Generation: 1 << 48, Term: 1<<63 + 1,
+		// generation and term at the bound 2^48 (the top byte of the term's range exercised too)
+		{Datagram{Kind: DatagramHeartbeat, Node: math.MaxUint64, Generation: 1 << 48, Term: 1<<48 - 0xFF,
 			Version: 0x0102030405060708, SendNs: math.MaxUint64 - 1},
-			handBuilt(0, 0, math.MaxUint64, 1<<48, 1<<63+1, 0x0102030405060708, math.MaxUint64-1)},
+			handBuilt(0, 0, math.MaxUint64, 1<<48, 1<<48-0xFF, 0x0102030405060708, math.MaxUint64-1)},
 	}
 	for _, c := range cases {
 		got, err := c.d.Encode()
@@ -77,8 +78,8 @@ func TestDatagramRoundTrip(t *testing.T) {
 			Kind:       DatagramKind(rng.Intn(2)),
 			Leader:     rng.Intn(2) == 1,
 			Node:       rng.Uint64(),
-			Generation: rng.Uint64(),
-			Term:       rng.Uint64(),
+			Generation: rng.Uint64() >> 16, // generation and term within MaxGeneration (2^48)
+			Term:       rng.Uint64() >> 16,
 			Version:    rng.Uint64(),
 			SendNs:     rng.Uint64(),
 		}

@@ -21,6 +21,9 @@ const (
 	StatusCorrupt         Status = C.PHIFD_ERR_CORRUPT          // stored data is damaged
 	StatusLocked          Status = C.PHIFD_ERR_LOCKED           // held by another live process
 	StatusMalformed       Status = C.PHIFD_ERR_MALFORMED        // untrusted bytes are not a valid message
+	StatusCapacity        Status = C.PHIFD_ERR_CAPACITY         // max_nodes reached: a new id was refused
+	StatusAuth            Status = C.PHIFD_ERR_AUTH             // a datagram's MAC does not verify
+	StatusUnknownKey      Status = C.PHIFD_ERR_UNKNOWN_KEY      // a datagram names a key id not in the keyring
 )
 
 // String returns the C name of the status, e.g. "PHIFD_ERR_UNKNOWN_NODE", or
@@ -95,6 +98,15 @@ var (
 	// valid message; the message names the defect (wrong length, bad magic, unsupported
 	// version, unknown kind, undefined flags, checksum mismatch).
 	ErrMalformed = &Error{Status: StatusMalformed}
+	// ErrCapacity: the monitor already holds Config.SetMaxNodes nodes, so a heartbeat or
+	// registration of a new id was refused; nothing changed, and the refusal is counted in
+	// Stats.RejectedOverCapacity. Known nodes are unaffected.
+	ErrCapacity = &Error{Status: StatusCapacity}
+	// ErrAuth: an authenticated datagram's MAC does not verify (counted in Stats.RejectedBadMAC).
+	ErrAuth = &Error{Status: StatusAuth}
+	// ErrUnknownKey: an authenticated datagram names a key id the keyring does not hold
+	// (counted in Stats.RejectedUnknownKey).
+	ErrUnknownKey = &Error{Status: StatusUnknownKey}
 	// ErrClosed is returned by every method of a Monitor after Close; errors from a closed
 	// GenerationClock match it too (their message names the clock). It has the status
 	// StatusInvalidHandle, so errors.Is(err, ErrInvalidHandle) holds for it too.

@@ -68,8 +68,10 @@ func (m *Monitor) Close() error {
 // higher generation is a new incarnation: the history restarts and a RESTARTED event is queued.
 // A time before the node's last arrival is accepted but learns nothing.
 //
-// Errors: ErrStaleGeneration when generation is lower than the node's current one (nothing
-// changes; answer the sender with NodeInfo's Generation); ErrClosed.
+// Errors (each changes nothing): ErrStaleGeneration when generation is lower than the node's
+// current one (answer the sender with NodeInfo's Generation); ErrInvalidArg when generation
+// exceeds MaxGeneration; ErrCapacity for a new node when Config.SetMaxNodes nodes are
+// monitored; ErrUnknownNode for an unregistered node under MembershipFixed; ErrClosed.
 func (m *Monitor) Heartbeat(node, generation, now uint64) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -162,7 +164,9 @@ func (m *Monitor) LocalHealth() (uint32, error) {
 
 // AddNode registers node at now before its first heartbeat (state UNKNOWN), so that it becomes
 // FAILED if it sends none within the first-heartbeat timeout. Registering a node already
-// monitored changes nothing. Errors: ErrClosed.
+// monitored changes nothing; this is how nodes join under MembershipFixed. Errors (each changes
+// nothing): ErrInvalidArg (generation above MaxGeneration), ErrCapacity (a new node while
+// Config.SetMaxNodes nodes are monitored), ErrClosed.
 func (m *Monitor) AddNode(node, generation, now uint64) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -333,6 +337,14 @@ func (m *Monitor) Stats() (Stats, error) {
 		LastPauseEndNs:      uint64(r.stats.last_pause_end_ns),
 		GraceUntilNs:        uint64(r.stats.grace_until_ns),
 		LocalHealth:         uint32(r.stats.local_health),
+
+		RejectedOverCapacity:  uint64(r.stats.rejected_over_capacity),
+		RejectedUnknownNode:   uint64(r.stats.rejected_unknown_node),
+		RejectedBadGeneration: uint64(r.stats.rejected_bad_generation),
+		RejectedMalformed:     uint64(r.stats.rejected_malformed),
+		RejectedBadMAC:        uint64(r.stats.rejected_bad_mac),
+		RejectedUnknownKey:    uint64(r.stats.rejected_unknown_key),
+		RejectedReplayed:      uint64(r.stats.rejected_replayed),
 	}, nil
 }
 

@@ -188,7 +188,7 @@ func wantErr(t *testing.T, err error, sentinel *Error, fragments ...string) {
 	if !errors.Is(err, sentinel) {
 		t.Fatalf("error %v is not %v", err, sentinel)
 	}
-	for _, other := range []*Error{ErrNullArg, ErrInvalidArg, ErrUnknownNode, ErrStaleGeneration, ErrInvalidHandle, ErrInternal, ErrBufferTooSmall, ErrMalformed} {
+	for _, other := range []*Error{ErrNullArg, ErrInvalidArg, ErrUnknownNode, ErrStaleGeneration, ErrInvalidHandle, ErrInternal, ErrBufferTooSmall, ErrMalformed, ErrCapacity, ErrAuth, ErrUnknownKey} {
 		if other.Status != sentinel.Status && errors.Is(err, other) {
 			t.Errorf("error %v also matches %v", err, other)
 		}

@@ -35,6 +35,19 @@ func durationFromNs(ns uint64) time.Duration {
 	return time.Duration(ns)
 }
 
+// Membership says who may join a monitor by sending a heartbeat.
+type Membership uint32
+
+// The membership modes.
+const (
+	// MembershipOpen: a heartbeat from an unknown id registers it, up to Config.SetMaxNodes
+	// nodes. The default.
+	MembershipOpen Membership = C.PHIFD_MEMBERSHIP_OPEN
+	// MembershipFixed: only ids registered with Monitor.AddNode are accepted; a heartbeat from
+	// another id fails with ErrUnknownNode and is counted in Stats.RejectedUnknownNode.
+	MembershipFixed Membership = C.PHIFD_MEMBERSHIP_FIXED
+)
+
 // Estimator selects how phi is computed from a node's interval history.
 type Estimator uint32
 
@@ -196,4 +209,21 @@ type Stats struct {
 	// LocalHealth is the effective local health score (0 = healthy); convicting takes
 	// 1 + LocalHealth times longer. Same as Monitor.LocalHealth.
 	LocalHealth uint32
+	// RejectedOverCapacity counts heartbeats and registrations of new ids refused with
+	// ErrCapacity because Config.SetMaxNodes nodes were monitored.
+	RejectedOverCapacity uint64
+	// RejectedUnknownNode counts heartbeats from unregistered ids refused under MembershipFixed.
+	RejectedUnknownNode uint64
+	// RejectedBadGeneration counts heartbeats, registrations and datagrams refused because a
+	// generation exceeded MaxGeneration.
+	RejectedBadGeneration uint64
+	// RejectedMalformed counts datagrams refused as malformed.
+	RejectedMalformed uint64
+	// RejectedBadMAC counts authenticated datagrams whose MAC did not verify.
+	RejectedBadMAC uint64
+	// RejectedUnknownKey counts authenticated datagrams naming a key id the keyring lacks.
+	RejectedUnknownKey uint64
+	// RejectedReplayed counts authenticated datagrams that verified but were replayed or older
+	// than what was seen.
+	RejectedReplayed uint64
 }
