@@ -10,8 +10,10 @@
 //! * [`generation_parse`]: `phifd_generation_parse` on arbitrary bytes.
 //! * [`datagram_decode`]: `phifd_datagram_decode` on arbitrary bytes, and the round trip
 //!   `decode(encode(x)) == x` for an arbitrary datagram `x`.
+//! * [`datagram_decode_auth`]: `phifd_datagram_decode_auth` and `phifd_monitor_receive` on
+//!   arbitrary bytes, and signed datagrams with one bit flipped or truncated.
 //!
-//! All three are deterministic and single-threaded; thread safety is covered by
+//! All four are deterministic and single-threaded; thread safety is covered by
 //! `tests/concurrency.rs`.
 
 use std::collections::BTreeMap;
@@ -317,6 +319,9 @@ impl Harness {
                 let cur = self.nodes.get(&node).map(|n| n.generation);
                 assert!(cur.is_some_and(|c| generation < c), "STALE for node {node} gen {generation}, model {cur:?}");
             }
+            PHIFD_ERR_INVALID_ARG => {
+                assert!(generation > PHIFD_MAX_GENERATION, "INVALID_ARG for node {node} gen {generation} within the bound");
+            }
             other => panic!("heartbeat: undocumented status {other}"),
         }
         if st == PHIFD_OK {
@@ -520,8 +525,12 @@ pub fn monitor_ops(data: &[u8]) {
                 let t = h.pick_time(&mut inp);
                 h.see(t);
                 let st = unsafe { phifd_node_add(h.m, node, g, t) };
-                assert_eq!(st, PHIFD_OK, "node_add");
-                h.nodes.entry(node).or_insert(NodeModel { generation: g, reported: None });
+                // A generation above the shared bound is refused and changes nothing.
+                let beyond = g > PHIFD_MAX_GENERATION;
+                assert_eq!(st, if beyond { PHIFD_ERR_INVALID_ARG } else { PHIFD_OK }, "node_add gen {g}");
+                if !beyond {
+                    h.nodes.entry(node).or_insert(NodeModel { generation: g, reported: None });
+                }
             }
             12 => {
                 let n = usize::from(inp.u8() % 4);
@@ -660,7 +669,7 @@ fn same(a: &phifd_datagram, b: &phifd_datagram) -> bool {
 /// a length other than 56; a decoded datagram has a documented kind and flags and re-encodes to
 /// exactly the input bytes. Then the round trip: an arbitrary datagram `x` built from the input
 /// either is refused by `phifd_datagram_encode` (`PHIFD_ERR_INVALID_ARG`, exactly when its kind
-/// or flags are undefined) or satisfies `decode(encode(x)) == x`.
+/// or flags are undefined or its generation or term exceeds `PHIFD_MAX_GENERATION`) or satisfies `decode(encode(x)) == x`.
 pub fn datagram_decode(data: &[u8]) {
     let mut d = phifd_datagram { kind: 77, flags: 77, node: 77, generation: 77, term: 77, version: 77, send_ns: 77 };
     let sentinel = d;
@@ -671,6 +680,7 @@ pub fn datagram_decode(data: &[u8]) {
             assert_eq!(data.len(), PHIFD_DATAGRAM_SIZE as usize);
             assert!(d.kind == PHIFD_DATAGRAM_HEARTBEAT || d.kind == PHIFD_DATAGRAM_STALE_REPLY);
             assert_eq!(d.flags & !PHIFD_DATAGRAM_FLAG_LEADER, 0);
+            assert!(d.generation <= PHIFD_MAX_GENERATION && d.term <= PHIFD_MAX_GENERATION, "decoded beyond the bound");
             let mut buf = [0u8; 64];
             let mut written = 0usize;
             // SAFETY: 64 writable bytes.
@@ -697,14 +707,16 @@ pub fn datagram_decode(data: &[u8]) {
     // SAFETY: `buf` holds at least `cap` writable bytes.
     let st = unsafe { phifd_datagram_encode(&x, buf.as_mut_ptr(), cap, &mut written) };
     let valid = (x.kind == PHIFD_DATAGRAM_HEARTBEAT || x.kind == PHIFD_DATAGRAM_STALE_REPLY)
-        && x.flags & !PHIFD_DATAGRAM_FLAG_LEADER == 0;
+        && x.flags & !PHIFD_DATAGRAM_FLAG_LEADER == 0
+        && x.generation <= PHIFD_MAX_GENERATION
+        && x.term <= PHIFD_MAX_GENERATION;
     if cap < 56 {
         assert_eq!(st, PHIFD_ERR_BUFFER_TOO_SMALL, "encode into {cap} bytes");
         assert_eq!(written, usize::MAX);
         return;
     }
     if !valid {
-        assert_eq!(st, PHIFD_ERR_INVALID_ARG, "encode of undefined kind/flags {x:?}");
+        assert_eq!(st, PHIFD_ERR_INVALID_ARG, "encode of undefined kind/flags or out-of-bound generation/term {x:?}");
         return;
     }
     assert_eq!((st, written), (PHIFD_OK, 56));
@@ -712,4 +724,141 @@ pub fn datagram_decode(data: &[u8]) {
     // SAFETY: 56 readable bytes.
     assert_eq!(unsafe { phifd_datagram_decode(buf.as_ptr(), 56, &mut y) }, PHIFD_OK);
     assert!(same(&x, &y), "decode(encode(x)) != x: {x:?} -> {y:?}");
+}
+
+/// The keys of the `datagram_decode_auth` harness: id 1 (32 bytes) and id 0xFFFF_FFFF (16 bytes).
+/// The seeds in `fuzz/seeds/datagram_decode_auth` are signed with key 1.
+pub const AUTH_KEY_1: &[u8; 32] = b"phifd fuzz key 1: 32 bytes long.";
+/// The harness's second key, under the largest key id.
+pub const AUTH_KEY_2: &[u8; 16] = b"fuzz key two 16B";
+
+/// `phifd_datagram_decode_auth` and `phifd_monitor_receive` on arbitrary bytes, with a keyring
+/// holding keys 1 and `u32::MAX`:
+///
+/// * decode returns only `PHIFD_OK`, `PHIFD_ERR_MALFORMED`, `PHIFD_ERR_UNKNOWN_KEY` or
+///   `PHIFD_ERR_AUTH`; `*out` is untouched on failure; never a crash;
+/// * `UNKNOWN_KEY` exactly when the bytes have the 68-byte length, magic and version 2 and a key id
+///   the ring does not hold;
+/// * a verified decode ⇒ 68 bytes whose key id is in the ring, and re-encoding the decoded
+///   datagram with that key as the signing key gives exactly the same bytes;
+/// * `phifd_monitor_receive` on the same bytes returns the decode's status (or, once decoded, a
+///   heartbeat's outcome: `PHIFD_OK` or, never here, a stale generation), counts each rejection
+///   in its class, and counts an arrival only for a verified heartbeat.
+///
+/// Then an arbitrary datagram from the input is signed with a key chosen by the input and
+/// mutated by the input (one bit flipped, truncated, or left alone): unmutated it decodes to
+/// itself; with any single bit flipped it is refused (`MALFORMED` in the header bytes 0..5,
+/// `UNKNOWN_KEY` in the key id, `AUTH` elsewhere); truncated it is `MALFORMED`.
+pub fn datagram_decode_auth(data: &[u8]) {
+    use phifd::ffi::auth::*;
+    let mut k: *mut phifd_keyring = ptr::null_mut();
+    // SAFETY (all calls below): live handles, readable inputs of the stated lengths, writable outs.
+    unsafe {
+        assert_eq!(phifd_keyring_new(&mut k), PHIFD_OK);
+        assert_eq!(phifd_keyring_add_key(k, 1, AUTH_KEY_1.as_ptr(), AUTH_KEY_1.len()), PHIFD_OK);
+        assert_eq!(phifd_keyring_add_key(k, u32::MAX, AUTH_KEY_2.as_ptr(), AUTH_KEY_2.len()), PHIFD_OK);
+    }
+    let held = |id: u32| id == 1 || id == u32::MAX;
+    let sentinel = phifd_datagram { kind: 77, flags: 77, node: 77, generation: 77, term: 77, version: 77, send_ns: 77 };
+    let mut d = sentinel;
+    let st = unsafe { phifd_datagram_decode_auth(k, data.as_ptr(), data.len(), &mut d) };
+    let header_ok = data.len() == PHIFD_AUTH_DATAGRAM_SIZE && data.starts_with(b"PHHB") && data[4] == 2;
+    let key_id = if data.len() >= 52 { u32::from_le_bytes([data[48], data[49], data[50], data[51]]) } else { 0 };
+    match st {
+        PHIFD_OK => {
+            assert!(header_ok && held(key_id), "verified bytes without a valid header or key");
+            let mut buf = [0u8; 80];
+            let mut written = 0usize;
+            unsafe {
+                assert_eq!(phifd_keyring_set_signing_key(k, key_id), PHIFD_OK);
+                assert_eq!(phifd_datagram_encode_auth(k, &d, buf.as_mut_ptr(), buf.len(), &mut written), PHIFD_OK);
+            }
+            assert_eq!(&buf[..written], data, "verified datagram does not re-encode to its bytes");
+            unsafe { assert_eq!(phifd_keyring_set_signing_key(k, 1), PHIFD_OK) };
+        }
+        PHIFD_ERR_MALFORMED | PHIFD_ERR_UNKNOWN_KEY | PHIFD_ERR_AUTH => {
+            assert!(same(&d, &sentinel), "out written on failure");
+            assert_eq!(st == PHIFD_ERR_UNKNOWN_KEY, header_ok && !held(key_id), "UNKNOWN_KEY iff a valid header names a foreign key");
+            if st == PHIFD_ERR_AUTH {
+                assert!(header_ok && held(key_id));
+            }
+        }
+        other => panic!("phifd_datagram_decode_auth: undocumented status {other}"),
+    }
+
+    // The receive path on the same bytes agrees with the decode and counts what it refuses.
+    let mut m: *mut phifd_monitor = ptr::null_mut();
+    unsafe { assert_eq!(phifd_monitor_new(ptr::null(), &mut m), PHIFD_OK) };
+    let mut got = sentinel;
+    let mut counted = false;
+    let rst = unsafe { phifd_monitor_receive(m, k, data.as_ptr(), data.len(), 1_000, &mut got, &mut counted) };
+    let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+    unsafe { assert_eq!(phifd_monitor_get_stats(m, &mut stats), PHIFD_OK) };
+    let rejected = [stats.rejected_malformed + stats.rejected_bad_generation, stats.rejected_unknown_key, stats.rejected_bad_mac];
+    match st {
+        PHIFD_OK => {
+            assert_eq!(rst, PHIFD_OK, "receive of verified bytes");
+            assert!(same(&got, &d));
+            assert_eq!(counted, d.kind == PHIFD_DATAGRAM_HEARTBEAT, "a first heartbeat counts, a stale reply never");
+            assert_eq!(rejected, [0, 0, 0]);
+        }
+        _ => {
+            assert_eq!(rst, st, "receive and decode disagree");
+            assert!(same(&got, &sentinel));
+            let class = [PHIFD_ERR_MALFORMED, PHIFD_ERR_UNKNOWN_KEY, PHIFD_ERR_AUTH].iter().position(|&s| s == st).unwrap();
+            let mut want = [0, 0, 0];
+            want[class] = 1;
+            assert_eq!(rejected, want, "rejection counted in its class");
+            let mut count = u64::MAX;
+            unsafe { assert_eq!(phifd_monitor_node_count(m, &mut count), PHIFD_OK) };
+            assert_eq!(count, 0, "a refused datagram registered a node");
+        }
+    }
+    unsafe { phifd_monitor_free(m) };
+
+    // Sign an arbitrary datagram, mutate it, check the verdict.
+    let mut inp = Input::new(data);
+    let x = phifd_datagram {
+        kind: u32::from(inp.u8() % 2),
+        flags: u32::from(inp.u8() % 2),
+        node: inp.edgy_u64(),
+        generation: inp.edgy_u64() % (PHIFD_MAX_GENERATION + 1),
+        term: inp.edgy_u64() % (PHIFD_MAX_GENERATION + 1),
+        version: inp.edgy_u64(),
+        send_ns: inp.edgy_u64(),
+    };
+    let signer = if inp.u8() % 2 == 0 { 1 } else { u32::MAX };
+    let mut buf = [0u8; PHIFD_AUTH_DATAGRAM_SIZE];
+    let mut written = 0usize;
+    unsafe {
+        assert_eq!(phifd_keyring_set_signing_key(k, signer), PHIFD_OK);
+        assert_eq!(phifd_datagram_encode_auth(k, &x, buf.as_mut_ptr(), buf.len(), &mut written), PHIFD_OK);
+    }
+    let mode = inp.u8() % 4;
+    let mut y = sentinel;
+    match mode {
+        0 => {
+            let st = unsafe { phifd_datagram_decode_auth(k, buf.as_ptr(), buf.len(), &mut y) };
+            assert_eq!(st, PHIFD_OK);
+            assert!(same(&x, &y), "decode(encode_auth(x)) != x: {x:?} -> {y:?}");
+        }
+        1 => {
+            let len = usize::from(inp.u8()) % PHIFD_AUTH_DATAGRAM_SIZE;
+            let st = unsafe { phifd_datagram_decode_auth(k, buf.as_ptr(), len, &mut y) };
+            assert_eq!(st, PHIFD_ERR_MALFORMED, "truncated to {len}");
+        }
+        _ => {
+            let bit = usize::from(inp.u16()) % (PHIFD_AUTH_DATAGRAM_SIZE * 8);
+            buf[bit / 8] ^= 1 << (bit % 8);
+            let st = unsafe { phifd_datagram_decode_auth(k, buf.as_ptr(), buf.len(), &mut y) };
+            let new_id = u32::from_le_bytes([buf[48], buf[49], buf[50], buf[51]]);
+            let want = match bit / 8 {
+                0..=4 => PHIFD_ERR_MALFORMED,
+                48..=51 if !held(new_id) => PHIFD_ERR_UNKNOWN_KEY,
+                _ => PHIFD_ERR_AUTH,
+            };
+            assert_eq!(st, want, "bit {bit} flipped");
+        }
+    }
+    unsafe { phifd_keyring_free(k) };
 }

@@ -54,3 +54,9 @@ fn datagram_decode_seeds() {
     assert!(replay("datagram_decode", phifd_fuzz::datagram_decode) >= 3);
     random_inputs(2000, 64, phifd_fuzz::datagram_decode);
 }
+
+#[test]
+fn datagram_decode_auth_seeds() {
+    assert!(replay("datagram_decode_auth", phifd_fuzz::datagram_decode_auth) >= 4);
+    random_inputs(2000, 80, phifd_fuzz::datagram_decode_auth);
+}
