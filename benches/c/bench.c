@@ -7,7 +7,10 @@
  *   - phifd_monitor_poll, ns per node, at 100,000 nodes with every node ALIVE (no events), and in a
  *     steady state where about 1 % of the nodes go silent before each poll (SUSPECT/FAILED events);
  *   - the memory a 100,000-node monitor with full windows really takes: growth of the process's
- *     resident set (/proc/self/statm) and of the malloc heap (mallinfo2: uordblks + hblkhd).
+ *     resident set (/proc/self/statm) and of the malloc heap (mallinfo2: uordblks + hblkhd);
+ *   - the cost of authentication: ns per phifd_datagram_encode / _decode (56 bytes, checksum) and
+ *     per phifd_datagram_encode_auth / _decode_auth (68 bytes, HMAC-SHA-256 with a 32-byte key),
+ *     and per phifd_monitor_receive with a keyring (verify + heartbeat_version on 1,000 nodes).
  *
  * Timings use clock_gettime(CLOCK_MONOTONIC). A measurement is repeated `--runs` times. Heartbeat
  * and phi runs are timed in slices of 1,000 consecutive calls (tens of microseconds each, so most
@@ -16,7 +19,8 @@
  * Timestamps given to the library are explicit and steady: each node heartbeats every 1 s with a
  * deterministic jitter in [0, 40) ms, so windows hold realistic, non-constant intervals.
  *
- * Usage: bench [--nodes N] [--window W] [--runs R] [--smoke]
+ * Usage: bench [--nodes N] [--window W] [--runs R] [--smoke] [--auth-only]
+ *   --auth-only  only the datagram and authentication figures (seconds instead of minutes)
  *   --nodes   size of the large monitor (default 100000)
  *   --window  window size (default 1000)
  *   --runs    repetitions of each timing (default 21, at least 15 is recommended)
@@ -121,7 +125,7 @@ static const char *estimator_name(phifd_estimator e) {
     case PHIFD_ESTIMATOR_AKKA: return "akka";
     case PHIFD_ESTIMATOR_NORMAL: return "normal";
     case PHIFD_ESTIMATOR_EXPONENTIAL: return "exponential";
-    default: return "?";
+    default: return "-";
     }
 }
 
@@ -395,6 +399,7 @@ typedef struct {
     uint64_t window;
     int runs;
     int smoke;
+    int auth_only;
 } options;
 
 /* Hot node or the 1,000-node monitor: heartbeat and phi, CALLS_PER_BATCH calls per run. */
@@ -553,8 +558,96 @@ static void memory_in_fresh_process(uint64_t n, uint64_t window, double *rss_per
     }
 }
 
+/* ----- datagrams and authentication --------------------------------------------------------- */
+
+#define AUTH_NODES 1000
+
+/* ns per call of each datagram function, timed in slices of SLICE calls; every result is checked
+ * (a decode must give back what was encoded). Rows use the estimator column "-". */
+static void bench_auth(const options *o) {
+    static const uint8_t key[32] = "bench key: 32 bytes of key data.";
+    phifd_keyring *k = NULL;
+    check(phifd_keyring_new(&k), "phifd_keyring_new");
+    check(phifd_keyring_add_key(k, 1, key, sizeof key), "phifd_keyring_add_key");
+    uint64_t calls = o->smoke ? 2000 : CALLS_PER_BATCH;
+    size_t slices = (size_t)o->runs * (size_t)((calls + SLICE - 1) / SLICE);
+    samples enc, dec, enc_a, dec_a, recv;
+    samples_init(&enc, slices);
+    samples_init(&dec, slices);
+    samples_init(&enc_a, slices);
+    samples_init(&dec_a, slices);
+    samples_init(&recv, slices);
+    /* The receive path gets SLICE heartbeats signed before each timed slice (untimed): node
+     * `i % AUTH_NODES`, versions increasing, so every one counts. */
+    static uint8_t signed_hb[SLICE][PHIFD_AUTH_DATAGRAM_SIZE];
+    uint64_t next_hb = 0;
+    size_t written = 0;
+    phifd_monitor *m = make_monitor(PHIFD_ESTIMATOR_AKKA, o->window);
+    uint8_t buf[PHIFD_AUTH_DATAGRAM_SIZE];
+    uint8_t plain[PHIFD_DATAGRAM_SIZE];
+    phifd_datagram in = {PHIFD_DATAGRAM_HEARTBEAT, PHIFD_DATAGRAM_FLAG_LEADER, 7, 3, 5, 0, T0_NS};
+    phifd_datagram out;
+    check(phifd_datagram_encode(&in, plain, sizeof plain, &written), "phifd_datagram_encode");
+    check(phifd_datagram_encode_auth(k, &in, buf, sizeof buf, &written), "phifd_datagram_encode_auth");
+    uint64_t t = T0_NS;
+    for (int r = 0; r < o->runs; r++) {
+        for (uint64_t c = 0; c < calls; c += SLICE) {
+            uint64_t n = c + SLICE < calls ? SLICE : calls - c;
+            phifd_status bad = PHIFD_OK;
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t h = next_hb + i;
+                phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, 0, h % AUTH_NODES, 1, 1, h / AUTH_NODES + 1, T0_NS};
+                bad |= phifd_datagram_encode_auth(k, &d, signed_hb[i], PHIFD_AUTH_DATAGRAM_SIZE, &written);
+            }
+            uint64_t t0 = now_ns();
+            for (uint64_t i = 0; i < n; i++) {
+                in.version = c + i;
+                bad |= phifd_datagram_encode(&in, plain, sizeof plain, &written);
+            }
+            uint64_t t1 = now_ns();
+            for (uint64_t i = 0; i < n; i++) bad |= phifd_datagram_decode(plain, sizeof plain, &out);
+            uint64_t t2 = now_ns();
+            for (uint64_t i = 0; i < n; i++) {
+                in.version = c + i;
+                bad |= phifd_datagram_encode_auth(k, &in, buf, sizeof buf, &written);
+            }
+            uint64_t t3 = now_ns();
+            for (uint64_t i = 0; i < n; i++) bad |= phifd_datagram_decode_auth(k, buf, sizeof buf, &out);
+            uint64_t t4 = now_ns();
+            bool counted = true, all_counted = true;
+            for (uint64_t i = 0; i < n; i++) {
+                t += PERIOD_NS / AUTH_NODES;
+                bad |= phifd_monitor_receive(m, k, signed_hb[i], PHIFD_AUTH_DATAGRAM_SIZE, t, &out, &counted);
+                all_counted &= counted;
+            }
+            uint64_t t5 = now_ns();
+            if (bad != PHIFD_OK) fail("datagram functions (timed)", bad);
+            if (!all_counted) fail("phifd_monitor_receive: a new heartbeat did not count", PHIFD_ERR_INTERNAL);
+            next_hb += n;
+            if (out.version != (next_hb - 1) / AUTH_NODES + 1) fail("phifd_monitor_receive: wrong datagram", PHIFD_ERR_INTERNAL);
+            samples_add(&enc, (double)(t1 - t0) / (double)n);
+            samples_add(&dec, (double)(t2 - t1) / (double)n);
+            samples_add(&enc_a, (double)(t3 - t2) / (double)n);
+            samples_add(&dec_a, (double)(t4 - t3) / (double)n);
+            samples_add(&recv, (double)(t5 - t4) / (double)n);
+        }
+    }
+    /* The last authenticated datagram decodes to what was encoded. */
+    check(phifd_datagram_decode_auth(k, buf, sizeof buf, &out), "phifd_datagram_decode_auth");
+    if (out.version != in.version || out.node != in.node) fail("phifd_datagram_decode_auth: wrong fields", PHIFD_ERR_INTERNAL);
+    printf("datagrams (one thread):\n");
+    add_row("datagram encode (56 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&enc), "FNV checksum");
+    add_row("datagram decode (56 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&dec), "FNV checksum");
+    add_row("datagram encode_auth (68 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&enc_a), "HMAC-SHA-256");
+    add_row("datagram decode_auth (68 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&dec_a), "HMAC-SHA-256");
+    add_row("monitor_receive, keyring", (phifd_estimator)99, AUTH_NODES, "ns/call", samples_done(&recv),
+            "verify + heartbeat");
+    phifd_monitor_free(m);
+    phifd_keyring_free(k);
+}
+
 int main(int argc, char **argv) {
-    options o = {100000, 1000, 21, 0};
+    options o = {100000, 1000, 21, 0, 0};
     if (argc == 4 && strcmp(argv[1], "--memory-only") == 0) {
         uint64_t n, w;
         if (!parse_u64(argv[2], &n) || !parse_u64(argv[3], &w) || n == 0 || w == 0) return 2;
@@ -569,7 +662,9 @@ int main(int argc, char **argv) {
     }
     for (int a = 1; a < argc; a++) {
         uint64_t v;
-        if (strcmp(argv[a], "--smoke") == 0) {
+        if (strcmp(argv[a], "--auth-only") == 0) {
+            o.auth_only = 1;
+        } else if (strcmp(argv[a], "--smoke") == 0) {
             o.smoke = 1;
             o.big_nodes = 2000;
             o.window = 50;
@@ -585,7 +680,8 @@ int main(int argc, char **argv) {
             o.runs = (int)v;
             a++;
         } else {
-            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke]\n", argv[0], MAX_RUNS);
+            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only]\n", argv[0],
+                    MAX_RUNS);
             return 2;
         }
     }
@@ -606,6 +702,12 @@ int main(int argc, char **argv) {
     double rss[3], heap[3];
     uint64_t mid_nodes = o.smoke ? 100 : 1000;
     uint64_t t_start = now_ns();
+    bench_auth(&o);
+    if (o.auth_only) {
+        print_load("at end");
+        free(events_buf);
+        return failures ? 1 : 0;
+    }
     for (int i = 0; i < 3; i++) {
         printf("%s:\n", estimator_name(est[i]));
         bench_small(est[i], 1, &o, "hot node", &checksum);

@@ -443,6 +443,132 @@ int main(void) {
     ROW(phifd_datagram_decode, "a valid datagram", PHIFD_OK, phifd_datagram_decode(good, sizeof good, &d));
   }
 
+  /* Keyrings and authenticated datagrams. */
+  {
+    static const uint8_t key[65] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    phifd_keyring *k = NULL, *freed_ring = NULL, *empty = NULL;
+    uint32_t id = 0;
+    size_t w = 0;
+    bool counted = false;
+    uint8_t buf[PHIFD_AUTH_DATAGRAM_SIZE + 1], good[PHIFD_AUTH_DATAGRAM_SIZE], plain[PHIFD_DATAGRAM_SIZE];
+    phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, 0, 7, 3, 5, 99, 123};
+    phifd_datagram out;
+    if (phifd_keyring_new(&freed_ring) != PHIFD_OK) abort();
+    phifd_keyring_free(freed_ring);
+    if (phifd_keyring_new(&empty) != PHIFD_OK) abort();
+    ROW(phifd_keyring_new, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_new(NULL));
+    ROW(phifd_keyring_new, "valid", PHIFD_OK, phifd_keyring_new(&k));
+    ROW(phifd_keyring_add_key, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_add_key(NULL, 1, key, 32));
+    ROW(phifd_keyring_add_key, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_keyring_add_key(freed_ring, 1, key, 32));
+    ROW(phifd_keyring_add_key, "a monitor handle as `k`", PHIFD_ERR_INVALID_HANDLE,
+        phifd_keyring_add_key((const phifd_keyring *)sentinel, 1, key, 32));
+    ROW(phifd_keyring_add_key, "`key` NULL, `key_len` 32", PHIFD_ERR_NULL_ARG, phifd_keyring_add_key(k, 1, NULL, 32));
+    ROW(phifd_keyring_add_key, "`key` NULL, `key_len` 0", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1, NULL, 0));
+    ROW(phifd_keyring_add_key, "`key_len` 1", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1, key, 1));
+    ROW(phifd_keyring_add_key, "`key_len` 15", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1, key, 15));
+    ROW(phifd_keyring_add_key, "`key_len` 65", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1, key, 65));
+    ROW(phifd_keyring_add_key, "`key_len` SIZE_MAX", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1, key, SIZE_MAX));
+    ROW(phifd_keyring_add_key, "`key_id` UINT32_MAX, `key_len` 16", PHIFD_OK, phifd_keyring_add_key(k, UINT32_MAX, key, 16));
+    ROW(phifd_keyring_add_key, "the same `key_id` again", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, UINT32_MAX, key, 32));
+    ROW(phifd_keyring_add_key, "`key_id` 0, `key_len` 64", PHIFD_OK, phifd_keyring_add_key(k, 0, key, 64));
+    for (uint32_t i = 1; i < PHIFD_KEYRING_MAX_KEYS - 1; i++)
+      if (phifd_keyring_add_key(k, i, key, 32) != PHIFD_OK) abort();
+    ROW(phifd_keyring_add_key, "a 17th key", PHIFD_ERR_INVALID_ARG, phifd_keyring_add_key(k, 1000, key, 32));
+    ROW(phifd_keyring_set_signing_key, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_set_signing_key(NULL, 0));
+    ROW(phifd_keyring_set_signing_key, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_keyring_set_signing_key(freed_ring, 0));
+    ROW(phifd_keyring_set_signing_key, "an id not in the ring", PHIFD_ERR_UNKNOWN_KEY, phifd_keyring_set_signing_key(k, 1000));
+    ROW(phifd_keyring_set_signing_key, "`key_id` 0", PHIFD_OK, phifd_keyring_set_signing_key(k, 0));
+    ROW(phifd_keyring_get_signing_key, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_get_signing_key(NULL, &id));
+    ROW(phifd_keyring_get_signing_key, "`out_key_id` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_get_signing_key(k, NULL));
+    ROW(phifd_keyring_get_signing_key, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_keyring_get_signing_key(freed_ring, &id));
+    ROW(phifd_keyring_get_signing_key, "an empty keyring", PHIFD_ERR_UNKNOWN_KEY, phifd_keyring_get_signing_key(empty, &id));
+    ROW(phifd_keyring_remove_key, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_keyring_remove_key(NULL, 1));
+    ROW(phifd_keyring_remove_key, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_keyring_remove_key(freed_ring, 1));
+    ROW(phifd_keyring_remove_key, "an id not in the ring", PHIFD_ERR_UNKNOWN_KEY, phifd_keyring_remove_key(k, 1000));
+    ROW(phifd_keyring_remove_key, "the signing key", PHIFD_ERR_INVALID_ARG, phifd_keyring_remove_key(k, 0));
+    ROW(phifd_keyring_remove_key, "another key", PHIFD_OK, phifd_keyring_remove_key(k, 1));
+
+    ROW(phifd_datagram_encode_auth, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode_auth(NULL, &d, buf, sizeof buf, &w));
+    ROW(phifd_datagram_encode_auth, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_datagram_encode_auth(freed_ring, &d, buf, sizeof buf, &w));
+    ROW(phifd_datagram_encode_auth, "an empty keyring", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode_auth(empty, &d, buf, sizeof buf, &w));
+    ROW(phifd_datagram_encode_auth, "`datagram` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode_auth(k, NULL, buf, sizeof buf, &w));
+    ROW(phifd_datagram_encode_auth, "`buf` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode_auth(k, &d, NULL, sizeof buf, &w));
+    ROW(phifd_datagram_encode_auth, "`written` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_encode_auth(k, &d, buf, sizeof buf, NULL));
+    ROW(phifd_datagram_encode_auth, "`cap` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode_auth(k, &d, buf, 0, &w));
+    ROW(phifd_datagram_encode_auth, "`cap` 67", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode_auth(k, &d, buf, 67, &w));
+    ROW(phifd_datagram_encode_auth, "`cap` SIZE_MAX", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode_auth(k, &d, buf, SIZE_MAX, &w));
+    d.kind = 2;
+    ROW(phifd_datagram_encode_auth, "`kind` 2 (unknown)", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode_auth(k, &d, buf, sizeof buf, &w));
+    d.kind = PHIFD_DATAGRAM_HEARTBEAT;
+    d.generation = UINT64_MAX;
+    ROW(phifd_datagram_encode_auth, "`generation` UINT64_MAX", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode_auth(k, &d, buf, sizeof buf, &w));
+    d.generation = 3;
+    ROW(phifd_datagram_encode_auth, "valid, `cap` 68", PHIFD_OK, phifd_datagram_encode_auth(k, &d, good, sizeof good, &w));
+    if (phifd_datagram_encode(&d, plain, sizeof plain, &w) != PHIFD_OK) abort();
+
+    ROW(phifd_datagram_decode_auth, "`k` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_decode_auth(NULL, good, 68, &out));
+    ROW(phifd_datagram_decode_auth, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_datagram_decode_auth(freed_ring, good, 68, &out));
+    ROW(phifd_datagram_decode_auth, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_datagram_decode_auth(k, good, 68, NULL));
+    ROW(phifd_datagram_decode_auth, "`buf` NULL, `len` 68", PHIFD_ERR_NULL_ARG, phifd_datagram_decode_auth(k, NULL, 68, &out));
+    ROW(phifd_datagram_decode_auth, "`buf` NULL, `len` 0", PHIFD_ERR_MALFORMED, phifd_datagram_decode_auth(k, NULL, 0, &out));
+    ROW(phifd_datagram_decode_auth, "`len` 1", PHIFD_ERR_MALFORMED, phifd_datagram_decode_auth(k, good, 1, &out));
+    ROW(phifd_datagram_decode_auth, "`len` 67", PHIFD_ERR_MALFORMED, phifd_datagram_decode_auth(k, good, 67, &out));
+    memcpy(buf, good, sizeof good);
+    buf[68] = 0;
+    ROW(phifd_datagram_decode_auth, "`len` 69", PHIFD_ERR_MALFORMED, phifd_datagram_decode_auth(k, buf, 69, &out));
+    ROW(phifd_datagram_decode_auth, "`len` SIZE_MAX", PHIFD_ERR_INVALID_ARG, phifd_datagram_decode_auth(k, good, SIZE_MAX, &out));
+    ROW(phifd_datagram_decode_auth, "an unauthenticated 56-byte datagram", PHIFD_ERR_MALFORMED,
+        phifd_datagram_decode_auth(k, plain, sizeof plain, &out));
+    memset(buf, 0xff, sizeof buf);
+    ROW(phifd_datagram_decode_auth, "68 bytes 0xff", PHIFD_ERR_MALFORMED, phifd_datagram_decode_auth(k, buf, 68, &out));
+    memcpy(buf, good, sizeof good);
+    buf[48] ^= 0x40;
+    ROW(phifd_datagram_decode_auth, "key id not in the ring", PHIFD_ERR_UNKNOWN_KEY, phifd_datagram_decode_auth(k, buf, 68, &out));
+    memcpy(buf, good, sizeof good);
+    buf[20] ^= 1;
+    ROW(phifd_datagram_decode_auth, "one field bit flipped", PHIFD_ERR_AUTH, phifd_datagram_decode_auth(k, buf, 68, &out));
+    memcpy(buf, good, sizeof good);
+    memset(buf + 52, 0, 16);
+    ROW(phifd_datagram_decode_auth, "a zero tag", PHIFD_ERR_AUTH, phifd_datagram_decode_auth(k, buf, 68, &out));
+    ROW(phifd_datagram_decode_auth, "another keyring (no key 0)", PHIFD_ERR_UNKNOWN_KEY, phifd_datagram_decode_auth(empty, good, 68, &out));
+    ROW(phifd_datagram_decode_auth, "a valid datagram", PHIFD_OK, phifd_datagram_decode_auth(k, good, 68, &out));
+
+    phifd_monitor *m = fresh_monitor();
+    ROW(phifd_monitor_receive, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_receive(NULL, k, good, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_receive(freed_mon, k, good, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "freed `k`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_receive(m, freed_ring, good, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "a monitor handle as `k`", PHIFD_ERR_INVALID_HANDLE,
+        phifd_monitor_receive(m, (const phifd_keyring *)sentinel, good, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_receive(m, k, good, 68, 1, NULL, &counted));
+    ROW(phifd_monitor_receive, "`buf` NULL, `len` 68", PHIFD_ERR_NULL_ARG, phifd_monitor_receive(m, k, NULL, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "`buf` NULL, `len` 0", PHIFD_ERR_MALFORMED, phifd_monitor_receive(m, k, NULL, 0, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "`len` SIZE_MAX", PHIFD_ERR_INVALID_ARG, phifd_monitor_receive(m, k, good, SIZE_MAX, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "keyring, 56-byte datagram", PHIFD_ERR_MALFORMED,
+        phifd_monitor_receive(m, k, plain, sizeof plain, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "no keyring, 68-byte datagram", PHIFD_ERR_MALFORMED,
+        phifd_monitor_receive(m, NULL, good, 68, 1, &out, &counted));
+    memcpy(buf, good, sizeof good);
+    buf[60] ^= 1;
+    ROW(phifd_monitor_receive, "tag bit flipped", PHIFD_ERR_AUTH, phifd_monitor_receive(m, k, buf, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "keyring without the key", PHIFD_ERR_UNKNOWN_KEY, phifd_monitor_receive(m, empty, good, 68, 1, &out, &counted));
+    ROW(phifd_monitor_receive, "valid, `out_counted` NULL", PHIFD_OK, phifd_monitor_receive(m, k, good, 68, 1, &out, NULL));
+    counted = true;
+    ROW(phifd_monitor_receive, "the same bytes again", PHIFD_OK, phifd_monitor_receive(m, k, good, 68, 2, &out, &counted));
+    row_void("phifd_monitor_receive", "the same bytes again: `*out_counted`", !counted, "false");
+    phifd_monitor_free(m);
+
+    phifd_keyring_free(k);
+    phifd_keyring_free(empty);
+    phifd_keyring_free(NULL);
+    row_void("phifd_keyring_free", "NULL", 1, "ignored");
+    phifd_keyring_free(freed_ring);
+    row_void("phifd_keyring_free", "freed `k`", 1, "ignored");
+    phifd_keyring_free((phifd_keyring *)sentinel);
+    double phi = -1.0;
+    row_void("phifd_keyring_free", "a monitor handle", phifd_phi(sentinel, 1, 1500000000ull, &phi) == PHIFD_OK,
+             "ignored (the monitor lives on)");
+  }
+
   /* Generation clocks. */
   {
     char dir[] = "/tmp/phifd-bad-inputs-XXXXXX";
