@@ -84,12 +84,21 @@ enum class Status : phifd_status {
   Corrupt = PHIFD_ERR_CORRUPT,               ///< Stored data is damaged (the message names the path and the damage).
   Locked = PHIFD_ERR_LOCKED,                 ///< The resource is held by another live owner (an OS lock).
   Malformed = PHIFD_ERR_MALFORMED,           ///< Untrusted bytes are not a valid message (the message names the defect).
+  Capacity = PHIFD_ERR_CAPACITY,             ///< max_nodes nodes are monitored: a new id was refused (and counted).
+  Auth = PHIFD_ERR_AUTH,                     ///< A datagram's MAC does not verify.
+  UnknownKey = PHIFD_ERR_UNKNOWN_KEY,        ///< A datagram names a key id the keyring does not hold.
 };
 
 /** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
 inline const char* status_name(Status s) noexcept { return phifd_status_name(static_cast<phifd_status>(s)); }
 
 /** Which statistical model turns the silence into phi (see phifd.h, `PHIFD_ESTIMATOR_*`). */
+/** Who may join a monitor by sending a heartbeat (see phifd.h, `PHIFD_MEMBERSHIP_*`). */
+enum class Membership : phifd_membership {
+  Open = PHIFD_MEMBERSHIP_OPEN,    ///< A heartbeat from an unknown id registers it, up to max_nodes (the default).
+  Fixed = PHIFD_MEMBERSHIP_FIXED,  ///< Only ids registered with Monitor::add_node are accepted; others throw UnknownNode and are counted.
+};
+
 enum class Estimator : phifd_estimator {
   Akka = PHIFD_ESTIMATOR_AKKA,                ///< Akka/Pekko-compatible logistic approximation (the default).
   Normal = PHIFD_ESTIMATOR_NORMAL,            ///< The exact normal tail, evaluated in log space.
@@ -137,9 +146,9 @@ inline const char* version() noexcept { return phifd_version(); }
  * A failed library call. `status()` is the phifd_status, `message()` the library's explanation
  * (which function, which argument, why) captured when the call failed, and `what()` is
  * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
- * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED or PHIFD_ERR_MALFORMED
- * throw the subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError, CorruptError,
- * LockedError and MalformedError,
+ * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED
+ * or PHIFD_ERR_CAPACITY throw the subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError,
+ * CorruptError, LockedError, MalformedError and CapacityError,
  * so they can be caught separately; every other status throws Error itself.
  */
 class Error : public std::runtime_error {
@@ -226,6 +235,17 @@ class MalformedError : public Error {
   explicit MalformedError(const std::string& message) : Error(Status::Malformed, message) {}
 };
 
+/**
+ * The monitor already holds max_nodes nodes (PHIFD_ERR_CAPACITY): a heartbeat or registration of a
+ * new id was refused, nothing changed, and the refusal is counted in Stats::rejected_over_capacity.
+ * Known nodes are unaffected. Remove nodes or raise Config::set_max_nodes.
+ */
+class CapacityError : public Error {
+ public:
+  /** An error with status Status::Capacity. */
+  explicit CapacityError(const std::string& message) : Error(Status::Capacity, message) {}
+};
+
 namespace detail {
 
 /** Throws the exception for a status with the given message. */
@@ -238,6 +258,7 @@ namespace detail {
     case Status::Corrupt: throw CorruptError(message);
     case Status::Locked: throw LockedError(message);
     case Status::Malformed: throw MalformedError(message);
+    case Status::Capacity: throw CapacityError(message);
     default: throw Error(s, message);
   }
 }
@@ -440,6 +461,27 @@ class Config {
   }
 
   /**
+   * Most nodes the monitor holds, 1 to 2^26. Default 65,536: a node costs about 4 KB once its
+   * default 1000-sample window is full, so a flood of heartbeats with made-up ids costs at most
+   * about 265 MB. Beyond it a heartbeat or add_node of a new id throws CapacityError and is
+   * counted; known nodes are unaffected. Throws InvalidArgument for 0 or above 2^26 (the message
+   * names `max_nodes`).
+   */
+  Config& set_max_nodes(std::uint64_t max_nodes) {
+    detail::check(phifd_config_set_max_nodes(handle_.get(), max_nodes));
+    return *this;
+  }
+
+  /**
+   * Membership mode: Membership::Open (default) or Membership::Fixed, where only nodes registered
+   * with Monitor::add_node are accepted. Throws InvalidArgument for a value not in the enum.
+   */
+  Config& set_membership(Membership membership) {
+    detail::check(phifd_config_set_membership(handle_.get(), static_cast<phifd_membership>(membership)));
+    return *this;
+  }
+
+  /**
    * `k`: the number of distinct peers' suspicion reports (Monitor::report_suspect) after which a
    * node's conviction needs only the minimum silence (1 to 64). At most `k` reporters are kept per
    * node. Default 3. Throws InvalidArgument (the message names `confirmations_expected`).
@@ -625,6 +667,13 @@ struct Stats {
   std::optional<Clock::time_point> last_pause_end;    ///< The last detected pause: the first call after it; empty if none.
   std::optional<Clock::time_point> grace_until;       ///< No node is convicted before this instant; empty if no pause was detected.
   std::uint32_t local_health = 0;      ///< Effective local health score (0 = healthy); convicting takes 1 + score times longer.
+  std::uint64_t rejected_over_capacity = 0;   ///< New ids refused with CapacityError because max_nodes nodes were monitored.
+  std::uint64_t rejected_unknown_node = 0;    ///< Heartbeats from unregistered ids refused under Membership::Fixed.
+  std::uint64_t rejected_bad_generation = 0;  ///< Heartbeats, registrations and datagrams refused: generation above PHIFD_MAX_GENERATION.
+  std::uint64_t rejected_malformed = 0;       ///< Datagrams refused as malformed.
+  std::uint64_t rejected_bad_mac = 0;         ///< Authenticated datagrams whose MAC did not verify.
+  std::uint64_t rejected_unknown_key = 0;     ///< Authenticated datagrams naming a key id the keyring does not hold.
+  std::uint64_t rejected_replayed = 0;        ///< Authenticated datagrams that verified but were replayed or older than what was seen.
 };
 
 /** One record for Monitor::heartbeat_batch. */
@@ -928,6 +977,13 @@ class Monitor {
       out.grace_until = Clock::from_ns(raw.grace_until_ns);
     }
     out.local_health = raw.local_health;
+    out.rejected_over_capacity = raw.rejected_over_capacity;
+    out.rejected_unknown_node = raw.rejected_unknown_node;
+    out.rejected_bad_generation = raw.rejected_bad_generation;
+    out.rejected_malformed = raw.rejected_malformed;
+    out.rejected_bad_mac = raw.rejected_bad_mac;
+    out.rejected_unknown_key = raw.rejected_unknown_key;
+    out.rejected_replayed = raw.rejected_replayed;
     return out;
   }
 
