@@ -38,6 +38,7 @@ from ._errors import (
 )
 from ._version import VERSION as __version__
 from ._datagram import DATAGRAM_SIZE, Datagram
+from ._auth import AUTH_DATAGRAM_SIZE, KEY_MAX_LEN, KEY_MIN_LEN, KEYRING_MAX_KEYS, Keyring, Received
 from ._generation import MAX_GENERATION, GenerationClock, parse_generation
 from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
 from ._types import (
@@ -68,6 +69,12 @@ __all__ = [
     "Datagram",
     "DatagramKind",
     "DATAGRAM_SIZE",
+    "Keyring",
+    "Received",
+    "AUTH_DATAGRAM_SIZE",
+    "KEYRING_MAX_KEYS",
+    "KEY_MIN_LEN",
+    "KEY_MAX_LEN",
     "PhifdError",
     "NullArgumentError",
     "InvalidArgumentError",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from ctypes import byref, c_size_t, c_uint8
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from ._errors import InvalidArgumentError, Status
 from ._ffi import DATAGRAM_FLAG_LEADER, DATAGRAM_SIZE, DatagramStruct, check, lib
 from ._types import DatagramKind
+
+if TYPE_CHECKING:  # the keyring module imports this one
+    from ._auth import Keyring
 
 __all__ = ["Datagram", "DATAGRAM_SIZE"]
 
@@ -112,3 +115,29 @@ class Datagram:
             version=out.version,
             send_ns=out.send_ns,
         )
+
+    def encode_auth(self, keyring: "Keyring") -> bytes:
+        """The 68-byte authenticated wire form (``phifd_datagram_encode_auth``), signed with the
+        signing key of ``keyring``: see :func:`phifd.Keyring` and ``docs/security.md``.
+
+        Raises :class:`phifd.InvalidArgumentError` when the keyring holds no key or a
+        generation or term exceeds :data:`phifd.MAX_GENERATION`, :class:`TypeError` when
+        ``keyring`` is not a :class:`phifd.Keyring`. Thread-safe.
+        """
+        from ._auth import encode_auth
+
+        return encode_auth(self, keyring)
+
+    @classmethod
+    def decode_auth(cls, data: Union[bytes, bytearray, memoryview], keyring: "Keyring") -> "Datagram":
+        """Verifies and decodes an authenticated datagram (``phifd_datagram_decode_auth``) with
+        any key of ``keyring``. Raises, in the order checked: :class:`phifd.MalformedError`
+        (not 68 bytes, bad magic or format version), :class:`phifd.UnknownKeyError` (the key id
+        is not in the ring), :class:`phifd.AuthError` (the MAC does not verify),
+        :class:`phifd.MalformedError` (unknown kind, undefined flags, a generation or term
+        above :data:`phifd.MAX_GENERATION`); all three are :class:`ValueError` subclasses. Never crashes,
+        whatever the bytes. Thread-safe.
+        """
+        from ._auth import decode_auth
+
+        return decode_auth(data, keyring)

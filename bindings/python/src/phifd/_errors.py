@@ -8,7 +8,10 @@ explanation (which function, which argument, why).
 from __future__ import annotations
 
 import enum
-from typing import Dict, Optional, Sequence, Type, Union
+from typing import TYPE_CHECKING, Dict, Optional, Sequence, Type, Union
+
+if TYPE_CHECKING:  # only for the annotation of StaleGenerationError.datagram
+    from ._datagram import Datagram
 
 __all__ = [
     "Status",
@@ -111,7 +114,14 @@ class StaleGenerationError(PhifdError):
     """``PHIFD_ERR_STALE_GENERATION``: a heartbeat from an older incarnation; nothing changed.
 
     Answer the sender with the node's current generation (``Monitor.info(node).generation``).
+
+    Attributes:
+        datagram: when raised by :meth:`phifd.Monitor.receive`, the datagram that carried the
+            old generation (verified, if a keyring was given), so the caller can answer its
+            sender; ``None`` otherwise.
     """
+
+    datagram: "Optional[Datagram]" = None
 
 
 class InvalidHandleError(PhifdError):

@@ -164,6 +164,7 @@ assert ctypes.sizeof(MonitorStatsStruct) == 144
 c_config_p = c_void_p
 c_monitor_p = c_void_p
 c_generation_p = c_void_p
+c_keyring_p = c_void_p
 P_u64 = POINTER(c_uint64)
 P_f64 = POINTER(c_double)
 P_status = POINTER(c_status)
@@ -174,6 +175,22 @@ PROTOTYPES = {
     "phifd_now_ns": (c_uint64, []),
     "phifd_status_name": (c_char_p, [c_status]),
     "phifd_last_error_message": (c_char_p, []),
+    "phifd_keyring_new": (c_status, [POINTER(c_keyring_p)]),
+    "phifd_keyring_free": (None, [c_keyring_p]),
+    # `key` as c_char_p: bytes (NULs included) are passed without a copy.
+    "phifd_keyring_add_key": (c_status, [c_keyring_p, c_uint32, c_char_p, c_size_t]),
+    "phifd_keyring_remove_key": (c_status, [c_keyring_p, c_uint32]),
+    "phifd_keyring_set_signing_key": (c_status, [c_keyring_p, c_uint32]),
+    "phifd_keyring_get_signing_key": (c_status, [c_keyring_p, POINTER(c_uint32)]),
+    "phifd_datagram_encode_auth": (
+        c_status,
+        [c_keyring_p, POINTER(DatagramStruct), POINTER(c_uint8), c_size_t, POINTER(c_size_t)],
+    ),
+    "phifd_datagram_decode_auth": (c_status, [c_keyring_p, c_char_p, c_size_t, POINTER(DatagramStruct)]),
+    "phifd_monitor_receive": (
+        c_status,
+        [c_monitor_p, c_keyring_p, c_char_p, c_size_t, c_uint64, POINTER(DatagramStruct), POINTER(c_bool)],
+    ),
     "phifd_config_new": (c_status, [POINTER(c_config_p)]),
     "phifd_config_free": (None, [c_config_p]),
     "phifd_config_set_estimator": (c_status, [c_config_p, c_uint32]),

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union, cast
 
 from . import _ffi
+from ._auth import Keyring, Received, receive as _receive
 from ._errors import InvalidArgumentError, Status, error_for_status
 from ._handle import OwnedHandle, closed_error
 from ._ffi import EventStruct, MonitorStatsStruct, NodeInfoStruct, SnapshotEntryStruct, check, lib
@@ -610,6 +611,35 @@ class Monitor(OwnedHandle):
             self._active.pop()
         check(status)
         return bool(counted.value)
+
+    def receive(
+        self,
+        data: Union[bytes, bytearray, memoryview],
+        now_ns: Optional[int] = None,
+        keyring: Optional[Keyring] = None,
+    ) -> Received:
+        """Receives one datagram (``phifd_monitor_receive``): the untrusted bytes ``data`` as
+        ``recvfrom`` returned them, received at ``now_ns`` (default: now). With a ``keyring``
+        only authenticated 68-byte datagrams are accepted and verified as by
+        :meth:`Datagram.decode_auth`; without one only the unauthenticated 56-byte datagram, as
+        by :meth:`Datagram.decode` (for a trusted, isolated network only: anyone who can send a
+        packet can forge one). A heartbeat is then recorded as by :meth:`heartbeat_version`;
+        a stale reply is decoded but not applied.
+
+        Returns a :class:`Received` ``(datagram, counted)``: ``counted`` is True only when the
+        heartbeat's ``(generation, version)`` is newer than anything the node has shown, so a
+        replayed, duplicated or reordered old datagram never counts.
+
+        Raises (each refusal is counted in :meth:`stats`): :class:`MalformedError`
+        (``rejected_malformed``, or ``rejected_bad_generation`` for a generation beyond
+        :data:`phifd.MAX_GENERATION`), :class:`UnknownKeyError` (``rejected_unknown_key``),
+        :class:`AuthError` (``rejected_bad_mac``); then what :meth:`heartbeat_version` raises:
+        :class:`StaleGenerationError` for an older generation (its ``datagram`` attribute holds
+        the verified datagram, so the sender can be answered), :class:`CapacityError`,
+        :class:`UnknownNodeError`. With a keyring, an authentic heartbeat that did not count is
+        counted in ``rejected_replayed``. Thread-safe.
+        """
+        return _receive(self, data, _monotonic_ns() if now_ns is None else now_ns, keyring)
 
     def report_suspect(self, node: int, reporter: int) -> None:
         """Records that peer ``reporter`` suspects ``node`` (suspicion spread by gossip).

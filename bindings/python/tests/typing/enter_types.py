@@ -22,6 +22,15 @@ def enter_types(path: Path) -> None:
     with phifd.GenerationClock.open(str(path)) as clock:
         assert_type(clock, phifd.GenerationClock)
         assert_type(clock.current, int)
+    with phifd.Keyring({1: bytes(32)}) as ring:
+        assert_type(ring, phifd.Keyring)
+        wire = phifd.Datagram.heartbeat(1, 1, 1, 1, 0).encode_auth(ring)
+        assert_type(wire, bytes)
+        with phifd.Monitor() as m:
+            got = m.receive(wire, 0, ring)
+            assert_type(got, phifd.Received)
+            assert_type(got.counted, bool)
+            assert_type(got.datagram, phifd.Datagram)
 
 
 class MyMonitor(phifd.Monitor):
