@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Print a trace's statistics (optionally against the published WAN trace).
     Stats(StatsArgs),
-    /// Capture a trace from UDP heartbeat datagrams (phifd's 56-byte heartbeat format).
+    /// Capture a trace from UDP heartbeat datagrams (phifd's 56-byte heartbeat format, or with --key-file the 68-byte authenticated one).
     Record(RecordArgs),
     /// Send UDP heartbeat datagrams (for trying `record`).
     Send(SendArgs),
@@ -165,6 +165,30 @@ struct RecordArgs {
     /// Output file (.gz compresses; - for stdout).
     #[arg(short, long, default_value = "-")]
     output: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+#[derive(Args)]
+struct KeyArgs {
+    /// Shared key file: its raw bytes, 16 to 64 of them, are the key (make one with `head -c 32 /dev/urandom > cluster.key`).
+    /// send signs every heartbeat (68-byte authenticated datagrams, docs/security.md); record keeps only datagrams that verify
+    /// and reports how many it rejected.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// Key id the key is known by (send puts it in every datagram; record accepts only this id). Needs --key-file.
+    #[arg(long, requires = "key_file", default_value_t = record::DEFAULT_KEY_ID)]
+    key_id: u32,
+}
+
+impl KeyArgs {
+    /// The keyring of `--key-file`/`--key-id`, or `None` without a key file.
+    fn keyring(&self) -> Result<Option<phifd::auth::Keyring>, String> {
+        match &self.key_file {
+            None => Ok(None),
+            Some(p) => record::read_key_file(p).and_then(|k| record::keyring(self.key_id, &k)).map(Some),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -181,6 +205,8 @@ struct SendArgs {
     /// Interval between heartbeats.
     #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     interval: u64,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args, Clone)]
@@ -455,15 +481,19 @@ fn print_stats(a: StatsArgs) -> Result<bool, String> {
 }
 
 fn do_record(a: RecordArgs) -> Result<(), String> {
+    let keyring = a.key.keyring()?;
     let sock = std::net::UdpSocket::bind(&a.listen).map_err(|e| format!("{}: {e}", a.listen))?;
     let bounds = record::Bounds { count: a.count, duration: a.duration.map(std::time::Duration::from_nanos) };
     let total = a.count.unwrap_or(0) as usize;
-    let r = record::record(&sock, bounds, |n| if total > 0 { progress("recording", n as usize, total) } else if tty() { eprint!("\rrecording {n} heartbeats") })
+    let r = record::record_with(&sock, bounds, keyring.as_ref(), |n| if total > 0 { progress("recording", n as usize, total) } else if tty() { eprint!("\rrecording {n} heartbeats") })
         .map_err(|e| e.to_string())?;
     if tty() {
         eprintln!();
     }
     eprintln!("recorded {} rows ({} ignored datagrams, {} duplicates)", r.trace.rows.len(), r.ignored, r.duplicates);
+    if keyring.is_some() {
+        eprintln!("rejected {} unauthenticated datagrams ({} bad MAC, {} unknown key id)", r.rejected_auth(), r.bad_mac, r.unknown_key);
+    }
     r.trace.write_path(&a.output).map_err(|e| e.to_string())
 }
 
@@ -638,7 +668,10 @@ fn main() -> ExitCode {
             .to
             .parse()
             .map_err(|e| format!("{}: {e}", a.to))
-            .and_then(|to| record::send(to, a.node, a.count, std::time::Duration::from_nanos(a.interval)).map_err(|e| e.to_string()))
+            .and_then(|to| {
+                let keyring = a.key.keyring()?;
+                record::send_with(to, a.node, a.count, std::time::Duration::from_nanos(a.interval), keyring.as_ref()).map_err(|e| e.to_string())
+            })
             .map(|_| true),
         Cmd::Eval(a) => run_eval(a).map(|_| true),
         Cmd::Tune(a) => run_tune(a),

@@ -223,3 +223,113 @@ fn help_documents_every_option() {
         assert!(top.contains(c));
     }
 }
+
+/// A free UDP port on loopback (bound, then released).
+fn free_port() -> String {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    format!("127.0.0.1:{}", s.local_addr().unwrap().port())
+}
+
+#[test]
+fn record_and_send_with_a_key() {
+    let d = tmp("auth");
+    let key = d.join("cluster.key");
+    let other = d.join("other.key");
+    std::fs::write(&key, [0x5a; 32]).unwrap();
+    std::fs::write(&other, [0xa5; 32]).unwrap();
+    let key_s = key.to_str().unwrap();
+
+    // Library level: signed heartbeats are recorded; an unsigned one, a forged one (right key id,
+    // wrong key), one under an unknown key id and a signed one with a flipped bit are refused
+    // and counted by class.
+    let ring = phifd_cli::record::keyring(1, &[0x5a; 32]).unwrap();
+    let wrong = phifd_cli::record::keyring(1, &[0xa5; 32]).unwrap();
+    let wrong_id = phifd_cli::record::keyring(9, &[0x5a; 32]).unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        tx.send_to(&phifd_cli::record::encode(7, 100, phifd::now_ns()), addr).unwrap();
+        tx.send_to(&phifd_cli::record::encode_auth(&wrong, 7, 101, phifd::now_ns()).unwrap(), addr).unwrap();
+        tx.send_to(&phifd_cli::record::encode_auth(&wrong_id, 7, 102, phifd::now_ns()).unwrap(), addr).unwrap();
+        let mut flipped = phifd_cli::record::encode_auth(&ring, 7, 103, phifd::now_ns()).unwrap();
+        flipped[20] ^= 0x01;
+        tx.send_to(&flipped, addr).unwrap();
+        for seq in 0..10u64 {
+            tx.send_to(&phifd_cli::record::encode_auth(&ring, 7, seq, phifd::now_ns()).unwrap(), addr).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+    let good = phifd_cli::record::keyring(1, &[0x5a; 32]).unwrap();
+    let bounds = phifd_cli::record::Bounds { count: Some(10), duration: Some(std::time::Duration::from_secs(20)) };
+    let r = phifd_cli::record::record_with(&sock, bounds, Some(&good), |_| {}).unwrap();
+    h.join().unwrap();
+    assert_eq!((r.ignored, r.bad_mac, r.unknown_key), (1, 2, 1), "unsigned / forged + bit flip / unknown id");
+    assert_eq!(r.rejected_auth(), 3);
+    let seqs: Vec<u64> = r.trace.rows.iter().map(|h| h.seq).collect();
+    assert_eq!(seqs, (0..10).collect::<Vec<u64>>(), "only the authentic heartbeats, no forged sequence number");
+
+    // Binary: `phifd send --key-file` to `phifd record --key-file`.
+    let out = d.join("rec.csv");
+    let listen = free_port();
+    let child = bin()
+        .args(["record", "--listen", &listen, "--count", "15", "--duration", "20s", "--key-file", key_s, "-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    run(&["send", "--to", &listen, "--count", "15", "--interval", "5ms", "--node", "4", "--key-file", key_s]);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("rejected 0 unauthenticated datagrams"), "{err}");
+    let t = phifd_cli::trace::Trace::read_path(&out).unwrap();
+    assert_eq!(t.rows.len(), 15);
+    assert_eq!(t.nodes(), vec![4]);
+
+    // The wrong key records nothing and reports every datagram as rejected; so does a sender
+    // without a key (its datagrams are ignored as unauthenticated).
+    let out = d.join("wrong.csv");
+    let listen = free_port();
+    let child = bin()
+        .args(["record", "--listen", &listen, "--duration", "2s", "--key-file", key_s, "-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    run(&["send", "--to", &listen, "--count", "12", "--interval", "5ms", "--key-file", other.to_str().unwrap()]);
+    run(&["send", "--to", &listen, "--count", "5", "--interval", "5ms", "--key-file", key_s, "--key-id", "2"]);
+    run(&["send", "--to", &listen, "--count", "3", "--interval", "5ms"]);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("rejected 17 unauthenticated datagrams (12 bad MAC, 5 unknown key id)"), "{err}");
+    assert!(err.contains("recorded 0 rows (3 ignored datagrams"), "{err}");
+    assert!(phifd_cli::trace::Trace::read_path(&out).unwrap().rows.is_empty());
+}
+
+#[test]
+fn bad_key_files_are_refused_with_a_clear_message() {
+    let d = tmp("badkey");
+    let short = d.join("short.key");
+    std::fs::write(&short, b"too short").unwrap();
+    let long = d.join("long.key");
+    std::fs::write(&long, [7u8; 65]).unwrap();
+    let listen = free_port();
+    for (file, says) in [(short.to_str().unwrap(), "holds 9 bytes"), (long.to_str().unwrap(), "holds 65 bytes"), ("/nonexistent/k", "/nonexistent/k")] {
+        for cmd in [vec!["send", "--to", &listen, "--count", "1"], vec!["record", "--listen", &listen, "--count", "1"]] {
+            let mut args = cmd.clone();
+            args.extend(["--key-file", file]);
+            let o = bin().args(&args).output().unwrap();
+            assert_eq!(o.status.code(), Some(2), "{args:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(says) && err.contains("--key-file"), "{args:?}: {err}");
+            if says.starts_with("holds") {
+                assert!(err.contains("16 to 64") && err.contains("/dev/urandom"), "{err}");
+            }
+        }
+    }
+    // --key-id without --key-file is a usage error, not a silently unsigned sender.
+    let o = bin().args(["send", "--to", &listen, "--count", "1", "--key-id", "3"]).output().unwrap();
+    assert!(!o.status.success());
+}
