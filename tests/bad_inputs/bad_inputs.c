@@ -205,6 +205,8 @@ int main(void) {
   u32_setter("phifd_config_set_recovery_heartbeats", phifd_config_set_recovery_heartbeats, freed_cfg, 0, 255);
   u32_setter("phifd_config_set_max_local_health", phifd_config_set_max_local_health, freed_cfg, 1, 64);
   u32_setter("phifd_config_set_confirmations_expected", phifd_config_set_confirmations_expected, freed_cfg, 0, 64);
+  u64_setter("phifd_config_set_max_nodes", phifd_config_set_max_nodes, freed_cfg, 0, 1);
+  u32_setter("phifd_config_set_membership", phifd_config_set_membership, freed_cfg, 1, PHIFD_MEMBERSHIP_FIXED);
 
   /* Monitor creation. */
   {
@@ -250,7 +252,9 @@ int main(void) {
     ROW(phifd_heartbeat, "`now_ns` 0", PHIFD_OK, phifd_heartbeat(m, 1, 1, 0));
     ROW(phifd_heartbeat, "`now_ns` UINT64_MAX", PHIFD_OK, phifd_heartbeat(m, 2, 1, UINT64_MAX));
     ROW(phifd_heartbeat, "time going backwards", PHIFD_OK, phifd_heartbeat(m, 2, 1, T));
-    ROW(phifd_heartbeat, "node UINT64_MAX, generation UINT64_MAX", PHIFD_OK, phifd_heartbeat(m, UINT64_MAX, UINT64_MAX, T));
+    ROW(phifd_heartbeat, "generation UINT64_MAX (above 2^48)", PHIFD_ERR_INVALID_ARG, phifd_heartbeat(m, UINT64_MAX, UINT64_MAX, T));
+    ROW(phifd_heartbeat, "generation 2^48 + 1", PHIFD_ERR_INVALID_ARG, phifd_heartbeat(m, UINT64_MAX, PHIFD_MAX_GENERATION + 1, T));
+    ROW(phifd_heartbeat, "node UINT64_MAX, generation 2^48 (the bound)", PHIFD_OK, phifd_heartbeat(m, UINT64_MAX, PHIFD_MAX_GENERATION, T));
     ROW(phifd_heartbeat, "generation lower than the node's", PHIFD_ERR_STALE_GENERATION, phifd_heartbeat(m, UINT64_MAX, 0, T));
     ROW(phifd_heartbeat_version, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_heartbeat_version(NULL, 1, 1, 1, T, &counted));
     ROW(phifd_heartbeat_version, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_heartbeat_version(freed_mon, 1, 1, 1, T, &counted));
@@ -261,6 +265,8 @@ int main(void) {
     row_void("phifd_heartbeat_version", "the same: `*out_counted`", !counted, "false");
     ROW(phifd_heartbeat_version, "generation lower than the node's", PHIFD_ERR_STALE_GENERATION,
         phifd_heartbeat_version(m, 3, 0, 5, 3 * T, &counted));
+    ROW(phifd_heartbeat_version, "generation UINT64_MAX (above 2^48)", PHIFD_ERR_INVALID_ARG,
+        phifd_heartbeat_version(m, 3, UINT64_MAX, 6, 3 * T, &counted));
 
     ROW(phifd_node_report_suspect, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_report_suspect(NULL, 1, 2));
     ROW(phifd_node_report_suspect, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_report_suspect(freed_mon, 1, 2));
@@ -279,7 +285,9 @@ int main(void) {
 
     ROW(phifd_node_add, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_add(NULL, 5, 1, T));
     ROW(phifd_node_add, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_add(freed_mon, 5, 1, T));
-    ROW(phifd_node_add, "all UINT64_MAX", PHIFD_OK, phifd_node_add(m, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX));
+    ROW(phifd_node_add, "generation UINT64_MAX (above 2^48)", PHIFD_ERR_INVALID_ARG, phifd_node_add(m, UINT64_MAX - 1, UINT64_MAX, T));
+    ROW(phifd_node_add, "node, time UINT64_MAX, generation 2^48", PHIFD_OK,
+        phifd_node_add(m, UINT64_MAX - 1, PHIFD_MAX_GENERATION, UINT64_MAX));
     ROW(phifd_node_add, "already monitored", PHIFD_OK, phifd_node_add(m, 1, 1, T));
     ROW(phifd_node_remove, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_remove(NULL, 1));
     ROW(phifd_node_remove, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_remove(freed_mon, 1));
@@ -409,6 +417,30 @@ int main(void) {
     phifd_config_free((phifd_config *)cfg_as_mon);
   }
 
+  /* Bounded state: max_nodes and fixed membership. */
+  {
+    phifd_config *c = fresh_config();
+    phifd_monitor *m = NULL;
+    phifd_config_set_max_nodes(c, 1);
+    if (phifd_monitor_new(c, &m) != PHIFD_OK) abort();
+    ROW(phifd_heartbeat, "max_nodes 1: the first node", PHIFD_OK, phifd_heartbeat(m, 1, 0, T));
+    ROW(phifd_heartbeat, "max_nodes 1: a second node", PHIFD_ERR_CAPACITY, phifd_heartbeat(m, 2, 0, T));
+    ROW(phifd_node_add, "max_nodes 1: a second node", PHIFD_ERR_CAPACITY, phifd_node_add(m, 2, 0, T));
+    ROW(phifd_heartbeat, "max_nodes 1: the first node again", PHIFD_OK, phifd_heartbeat(m, 1, 0, 2 * T));
+    phifd_monitor_free(m);
+    phifd_config_free(c);
+    c = fresh_config();
+    phifd_config_set_membership(c, PHIFD_MEMBERSHIP_FIXED);
+    if (phifd_monitor_new(c, &m) != PHIFD_OK) abort();
+    ROW(phifd_heartbeat, "fixed membership: unregistered node", PHIFD_ERR_UNKNOWN_NODE, phifd_heartbeat(m, 1, 0, T));
+    ROW(phifd_heartbeat_version, "fixed membership: unregistered node", PHIFD_ERR_UNKNOWN_NODE,
+        phifd_heartbeat_version(m, 1, 0, 1, T, NULL));
+    ROW(phifd_node_add, "fixed membership: registration", PHIFD_OK, phifd_node_add(m, 1, 0, T));
+    ROW(phifd_heartbeat, "fixed membership: registered node", PHIFD_OK, phifd_heartbeat(m, 1, 0, 2 * T));
+    phifd_monitor_free(m);
+    phifd_config_free(c);
+  }
+
   /* Datagrams. */
   {
     uint8_t buf[64], good[PHIFD_DATAGRAM_SIZE];
@@ -421,7 +453,24 @@ int main(void) {
     ROW(phifd_datagram_encode, "`cap` 0", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 0, &w));
     ROW(phifd_datagram_encode, "`cap` 1", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 1, &w));
     ROW(phifd_datagram_encode, "`cap` 55", PHIFD_ERR_BUFFER_TOO_SMALL, phifd_datagram_encode(&d, buf, 55, &w));
-    ROW(phifd_datagram_encode, "all fields UINT64_MAX, `cap` 56", PHIFD_OK, phifd_datagram_encode(&d, buf, 56, &w));
+    ROW(phifd_datagram_encode, "all fields UINT64_MAX (generation above 2^48)", PHIFD_ERR_INVALID_ARG,
+        phifd_datagram_encode(&d, buf, 56, &w));
+    d.generation = PHIFD_MAX_GENERATION;
+    ROW(phifd_datagram_encode, "term UINT64_MAX (above 2^48)", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode(&d, buf, 56, &w));
+    d.term = PHIFD_MAX_GENERATION;
+    ROW(phifd_datagram_encode, "generation, term 2^48, other fields UINT64_MAX, `cap` 56", PHIFD_OK,
+        phifd_datagram_encode(&d, buf, 56, &w));
+    {
+      phifd_datagram big = {PHIFD_DATAGRAM_HEARTBEAT, 0, 1, PHIFD_MAX_GENERATION, 0, 1, 0};
+      uint8_t forged[PHIFD_DATAGRAM_SIZE];
+      if (phifd_datagram_encode(&big, forged, sizeof forged, &w) != PHIFD_OK) abort();
+      forged[22] = 2; /* generation 2^49, resealed: FNV-1a 64 of bytes 0..48 */
+      uint64_t hash = 0xcbf29ce484222325ull;
+      for (int i = 0; i < 48; i++) hash = (hash ^ forged[i]) * 0x100000001b3ull;
+      for (int i = 0; i < 8; i++) forged[48 + i] = (uint8_t)(hash >> (8 * i));
+      ROW(phifd_datagram_decode, "checksum valid, generation 2^49", PHIFD_ERR_MALFORMED,
+          phifd_datagram_decode(forged, sizeof forged, &big));
+    }
     d.kind = 2;
     ROW(phifd_datagram_encode, "`kind` 2 (unknown)", PHIFD_ERR_INVALID_ARG, phifd_datagram_encode(&d, buf, sizeof buf, &w));
     d.kind = PHIFD_DATAGRAM_HEARTBEAT;
