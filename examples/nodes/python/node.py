@@ -2,12 +2,20 @@
 """A demo cluster node: heartbeats over UDP, phi-accrual failure detection, a simple leader.
 
     node.py --id 1 --port 7001 --peers 2:7002,3:7003 --state-dir /tmp/demo [--interval-ms 100]
+            [--key-file PATH]
 
 Every interval the node sends a heartbeat datagram to each peer and polls its monitor; another
 thread receives datagrams. The lowest id leads with term 1; when the leader is declared FAILED,
 the lowest live node takes over with a new term, and a stale leader is told the newer term and
 steps down. Each event is one JSON line on stdout. SIGTERM, SIGINT or EOF on stdin end it (exit
 status 0). Needs only the standard library and the ``phifd`` package.
+
+With ``--key-file`` (a file whose raw bytes, 16 to 64 of them, are the cluster's shared key, key id
+1) every datagram sent is signed (the 68-byte authenticated format) and only datagrams that verify
+under the key are accepted; without it the 56-byte unauthenticated format is used, which is for a
+trusted, isolated network only. Every datagram goes through ``Monitor.receive``, which counts each
+rejection; view lines carry the counters (``rejected``). Only the peers named in ``--peers`` are
+monitored (fixed membership): heartbeats from any other id are refused and counted.
 """
 
 from __future__ import annotations
@@ -25,14 +33,27 @@ from typing import Dict, Optional, Tuple
 import phifd
 
 HOST = "127.0.0.1"
+KEY_ID = 1  # the id of the --key-file key in every node's keyring
+
+
+def load_keyring(path: Path) -> phifd.Keyring:
+    """A keyring holding the raw bytes of ``path`` as key ``KEY_ID`` (which also signs). Exits with
+    a message naming the file when it cannot be read or has the wrong length."""
+    try:
+        key = path.read_bytes()
+        return phifd.Keyring({KEY_ID: key})
+    except (OSError, phifd.InvalidArgumentError) as e:
+        sys.exit(f"node: --key-file {path}: {e} (make one with: head -c 32 /dev/urandom > {path})")
 
 
 class Node:
     """One cluster member. Thread safety: the monitor and the clocks are thread-safe; the
     leadership fields are guarded by ``self.lock``; ``emit`` serialises output lines."""
 
-    def __init__(self, node_id: int, port: int, peers: Dict[int, int], state_dir: Path, interval_ms: int) -> None:
+    def __init__(self, node_id: int, port: int, peers: Dict[int, int], state_dir: Path, interval_ms: int,
+                 keyring: Optional[phifd.Keyring] = None) -> None:
         self.id = node_id
+        self.keyring = keyring  # None: unauthenticated datagrams
         self.peers: Dict[int, Tuple[str, int]] = {p: (HOST, port) for p, port in peers.items()}
         self.interval = interval_ms / 1000
         self.stop = threading.Event()
@@ -47,6 +68,7 @@ class Node:
             heartbeat_interval_ns=interval_ms * 1_000_000,
             threshold=8.0,
             suspect_threshold=3.0,
+            membership=phifd.Membership.FIXED,  # only the peers added below
         )
         with config:
             self.monitor = phifd.Monitor(config)
@@ -57,7 +79,6 @@ class Node:
         self.leader_term = 1
         self.highest_leader_term = 1  # highest term heard from a node claiming to lead
         self.election_tick: Optional[int] = None  # when to try to take over, in ticks
-        self.malformed = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((HOST, port))
         self.sock.settimeout(0.2)  # lets the receive thread notice `stop`
@@ -77,7 +98,7 @@ class Node:
     def run(self) -> None:
         """Runs until ``stop`` is set: starts the receive thread, then ticks every interval."""
         self.emit("start", lang="python", pid=os.getpid(), generation=self.incarnation.current,
-                  term=self.term.current, t=phifd.now_ns())
+                  term=self.term.current, auth=self.keyring is not None, t=phifd.now_ns())
         receiver = threading.Thread(target=self.receive_loop, name="receive", daemon=True)
         receiver.start()
         tick, deadline = 0, phifd.now_ns() / 1e9
@@ -94,10 +115,14 @@ class Node:
     def send_heartbeats(self, seq: int) -> None:
         with self.lock:
             leading = self.leading
-        wire = phifd.Datagram.heartbeat(self.id, self.incarnation.current, self.term.current, seq,
-                                        phifd.now_ns(), leader=leading).encode()
+        wire = self.encode(phifd.Datagram.heartbeat(self.id, self.incarnation.current, self.term.current, seq,
+                                                     phifd.now_ns(), leader=leading))
         for addr in self.peers.values():
             self.send(wire, addr)
+
+    def encode(self, d: phifd.Datagram) -> bytes:
+        """The wire form: signed with the keyring when there is one."""
+        return d.encode() if self.keyring is None else d.encode_auth(self.keyring)
 
     def send(self, wire: bytes, addr: Tuple[str, int]) -> None:
         try:
@@ -134,9 +159,13 @@ class Node:
              "mean_ms": round(e.mean_ns / 1e6, 1), "until_fail_ms": round(e.time_until_failure_ns / 1e6, 1)}
             for e in self.monitor.snapshot(now)
         ]
+        st = self.monitor.stats()
+        rejected = {"malformed": st.rejected_malformed, "bad_mac": st.rejected_bad_mac,
+                    "unknown_key": st.rejected_unknown_key, "replayed": st.rejected_replayed,
+                    "unknown_node": st.rejected_unknown_node, "bad_generation": st.rejected_bad_generation}
         with self.lock:
             leader, role = self.leader, "leader" if self.leading else "follower"
-        self.emit("view", t=now, term=self.term.current, leader=leader, role=role, peers=peers)
+        self.emit("view", t=now, term=self.term.current, leader=leader, role=role, peers=peers, rejected=rejected)
 
     # -- receiving (own thread) ------------------------------------------------------------
     def receive_loop(self) -> None:
@@ -146,29 +175,30 @@ class Node:
             except (socket.timeout, OSError):
                 continue
             arrival = phifd.now_ns()  # right after the datagram arrived
+            # Verify (with a key), decode and record in one call; every refusal is counted in the
+            # monitor's stats. Only a heartbeat that counted as an arrival reaches the leader
+            # logic: a replay, a duplicate, an older incarnation or an unknown id changes nothing.
             try:
-                d = phifd.Datagram.decode(data)
-            except phifd.MalformedError:
-                self.malformed += 1
+                d, counted = self.monitor.receive(data, arrival, self.keyring)
+            except phifd.PhifdError:
                 continue
             if d.node not in self.peers:
                 continue
             if d.kind is phifd.DatagramKind.HEARTBEAT:
-                self.on_heartbeat(d, arrival)
+                if counted:
+                    self.on_heartbeat(d)
             else:
                 self.on_stale_reply(d)
 
-    def on_heartbeat(self, d: phifd.Datagram, arrival: int) -> None:
+    def on_heartbeat(self, d: phifd.Datagram) -> None:
+        """A heartbeat the monitor has verified (with a key) and counted."""
         our_term = self.term.current
         if d.leader and d.term < our_term:  # a stale leader: tell it the newer term
-            self.send(phifd.Datagram.stale_reply(self.id, our_term, send_ns=phifd.now_ns()).encode(), self.peers[d.node])
+            self.send(self.encode(phifd.Datagram.stale_reply(self.id, our_term, send_ns=phifd.now_ns())),
+                      self.peers[d.node])
             self.emit("stale_reply_sent", to=d.node, their_term=d.term, our_term=our_term, t=phifd.now_ns())
             return
         self.observe_term(d.term, d.node)
-        try:
-            self.monitor.heartbeat_version(d.node, d.generation, d.version, arrival)
-        except phifd.StaleGenerationError:
-            pass  # a datagram from before the peer's restart
         if d.leader:
             with self.lock:
                 self.highest_leader_term = max(self.highest_leader_term, d.term)
@@ -195,6 +225,8 @@ class Node:
         self.monitor.close()
         self.term.close()
         self.incarnation.close()
+        if self.keyring is not None:
+            self.keyring.close()  # wipes the key bytes
 
 
 def parse_peers(text: str) -> Dict[int, int]:
@@ -213,9 +245,11 @@ def main() -> int:
     ap.add_argument("--peers", type=parse_peers, required=True, help="ID:PORT,ID:PORT,...")
     ap.add_argument("--state-dir", type=Path, required=True)
     ap.add_argument("--interval-ms", type=int, default=100)
+    ap.add_argument("--key-file", type=Path, help="shared key: the file's raw bytes (16 to 64); signs and verifies")
     args = ap.parse_args()
 
-    node = Node(args.id, args.port, args.peers, args.state_dir, args.interval_ms)
+    keyring = load_keyring(args.key_file) if args.key_file is not None else None
+    node = Node(args.id, args.port, args.peers, args.state_dir, args.interval_ms, keyring)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: node.stop.set())
 

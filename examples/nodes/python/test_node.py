@@ -1,6 +1,8 @@
 """Runs three demo nodes on loopback and checks their JSON lines: all see each other ALIVE with
 node 1 leading term 1; after node 1 is killed (SIGKILL) the others report it FAILED, node 2
 takes over with term 2 and node 3 follows it; SIGTERM and stdin EOF end a node with status 0.
+With a shared key (--key-file) the same cluster forms, and forged datagrams (unsigned, wrong key,
+unknown key id) and an authentic but old heartbeat sent to one node are refused and counted.
 
 Needs the ``phifd`` package importable (installed, or PYTHONPATH and PHIFD_LIBRARY set).
 """
@@ -20,17 +22,20 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 NODE = Path(__file__).resolve().with_name("node.py")
+sys.path.insert(0, str(NODE.parents[2] / "demo"))
+import forge  # noqa: E402  (examples/demo/forge.py: datagrams built without the library)
 IDS = (1, 2, 3)
 KEYS = {
-    "start": {"ev", "node", "lang", "pid", "generation", "term", "t"},
+    "start": {"ev", "node", "lang", "pid", "generation", "term", "auth", "t"},
     "state": {"ev", "node", "peer", "kind", "from", "to", "phi", "generation", "time_ns"},
-    "view": {"ev", "node", "t", "term", "leader", "role", "peers"},
+    "view": {"ev", "node", "t", "term", "leader", "role", "peers", "rejected"},
     "leader": {"ev", "node", "term", "t"},
     "follow": {"ev", "node", "leader", "term", "t"},
     "stale_reply_sent": {"ev", "node", "to", "their_term", "our_term", "t"},
     "step_down": {"ev", "node", "term", "told_by", "t"},
 }
 PEER_KEYS = {"peer", "state", "phi", "generation", "mean_ms", "until_fail_ms"}
+REJECTED_KEYS = {"malformed", "bad_mac", "unknown_key", "replayed", "unknown_node", "bad_generation"}
 TIMEOUT = 10.0  # a safety net against hanging, not a timing assertion
 
 
@@ -48,8 +53,9 @@ def free_udp_ports(n: int) -> List[int]:
 class Cluster:
     """The node processes and every JSON line they printed, in arrival order."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, key_file: Optional[Path] = None) -> None:
         ports = dict(zip(IDS, free_udp_ports(len(IDS))))
+        self.ports = ports
         self.procs: Dict[int, subprocess.Popen] = {}
         self.lines: "queue.Queue[dict]" = queue.Queue()
         self.seen: List[dict] = []
@@ -57,6 +63,8 @@ class Cluster:
             peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != i)
             cmd = [sys.executable, str(NODE), "--id", str(i), "--port", str(ports[i]), "--peers", peers,
                    "--state-dir", str(state_dir), "--interval-ms", "100"]
+            if key_file is not None:
+                cmd += ["--key-file", str(key_file)]
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             self.procs[i] = proc
             threading.Thread(target=self._read, args=(proc,), daemon=True).start()
@@ -79,6 +87,8 @@ class Cluster:
                 raise AssertionError(f"no line {what} within {TIMEOUT} s; got:\n"
                                      + "\n".join(map(json.dumps, self.seen[-30:]))) from None
             assert set(line) == KEYS[line["ev"]], line
+            if line["ev"] == "view":
+                assert set(line["rejected"]) == REJECTED_KEYS, line
             self.seen.append(line)
             if pred(line):
                 return line
@@ -105,6 +115,7 @@ def test_three_nodes_elect_detect_and_take_over(tmp_path: Path) -> None:
             start = cluster.wait_for(f"start of {i}", lambda l, i=i: l["ev"] == "start" and l["node"] == i)
             assert start["lang"] == "python" and start["pid"] == cluster.procs[i].pid
             assert start["generation"] == 1 and start["term"] == 1  # a fresh state dir
+            assert start["auth"] is False
             view = cluster.wait_for(f"view of {i} with all ALIVE", all_alive(i, leader=1, term=1))
             assert view["role"] == ("leader" if i == 1 else "follower")
             assert all(set(p) == PEER_KEYS for p in view["peers"])
@@ -151,3 +162,55 @@ def test_restart_is_a_new_incarnation(tmp_path: Path) -> None:
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_with_a_key_forged_datagrams_are_refused_and_counted(tmp_path: Path) -> None:
+    key = os.urandom(32)
+    key_file = tmp_path / "cluster.key"
+    key_file.write_bytes(key)
+    cluster = Cluster(tmp_path, key_file)
+    try:
+        for i in IDS:
+            start = cluster.wait_for(f"start of {i}", lambda l, i=i: l["ev"] == "start" and l["node"] == i)
+            assert start["auth"] is True
+            cluster.wait_for(f"view of {i} with all ALIVE", all_alive(i, leader=1, term=1))
+        # At node 2, in node 1's name (a new incarnation and term, claiming to lead): two unsigned
+        # datagrams, two signed with another key under the cluster's key id, one under an unknown
+        # key id; then, signed with the real key, a heartbeat of node 3's real incarnation with an
+        # old version (as a replay would be).
+        now = time.monotonic_ns()
+        forged = [forge.unsigned(1, 10_000 + i, now) for i in range(2)]
+        forged += [forge.signed(os.urandom(32), forge.KEY_ID, 1, 20_000 + i, now) for i in range(2)]
+        forged += [forge.signed(key, 99, 1, 30_000, now)]
+        old = forge.signed(key, forge.KEY_ID, 3, 1, now, generation=1, term=1, leader=False)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for wire in forged + [old]:
+                tx.sendto(wire, ("127.0.0.1", cluster.ports[2]))
+        since = len(cluster.seen)
+        view = cluster.wait_for("node 2 counting the forgeries", lambda l: l["ev"] == "view" and l["node"] == 2
+                                and l["rejected"]["unknown_key"] >= 1 and l["rejected"]["replayed"] >= 1, since)
+        r = view["rejected"]
+        assert (r["malformed"], r["bad_mac"], r["unknown_key"]) == (2, 2, 1), r
+        assert r["replayed"] == 1 and r["unknown_node"] == 0 and r["bad_generation"] == 0, r
+        # Nothing of the forgeries took effect: node 1 keeps its incarnation and leads term 1.
+        assert view["leader"] == 1 and view["term"] == 1, view
+        assert {p["peer"]: (p["state"], p["generation"]) for p in view["peers"]} == {1: ("ALIVE", 1), 3: ("ALIVE", 1)}
+        assert not any(l["ev"] == "state" and l["kind"] == "RESTARTED" for l in cluster.seen)
+        # The other nodes saw none of it.
+        for i in (1, 3):
+            v = cluster.wait_for(f"a view of {i}", lambda l, i=i: l["ev"] == "view" and l["node"] == i, since)
+            assert set(v["rejected"].values()) == {0}, v
+    finally:
+        cluster.kill_all()
+
+
+def test_a_bad_key_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    short = tmp_path / "short.key"
+    short.write_bytes(b"0123456789")
+    ports = free_udp_ports(2)
+    for path, says in ((short, "10 bytes"), (tmp_path / "missing.key", "No such file")):
+        proc = subprocess.run([sys.executable, str(NODE), "--id", "1", "--port", str(ports[0]), "--peers",
+                               f"2:{ports[1]}", "--state-dir", str(tmp_path), "--key-file", str(path)],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+        assert proc.returncode != 0 and proc.stdout == ""
+        assert f"--key-file {path}" in proc.stderr and says in proc.stderr, proc.stderr
