@@ -53,8 +53,8 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether e matches target: a sentinel (an *Error without a message) matches every
-// error with its status; ErrClosed matches only errors about a closed Monitor or
-// GenerationClock; another *Error matches when status and message are equal.
+// error with its status; ErrClosed matches only errors about a closed Monitor,
+// GenerationClock or Keyring; another *Error matches when status and message are equal.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok || t.Status != e.Status {
@@ -108,7 +108,7 @@ var (
 	// (counted in Stats.RejectedUnknownKey).
 	ErrUnknownKey = &Error{Status: StatusUnknownKey}
 	// ErrClosed is returned by every method of a Monitor after Close; errors from a closed
-	// GenerationClock match it too (their message names the clock). It has the status
+	// GenerationClock or Keyring match it too (their message names the clock or keyring). It has the status
 	// StatusInvalidHandle, so errors.Is(err, ErrInvalidHandle) holds for it too.
 	ErrClosed = &Error{Status: StatusInvalidHandle, Message: "the monitor is closed", closed: true}
 )
