@@ -5,6 +5,7 @@
 //! ```text
 //! cargo build --release --example node
 //! target/release/examples/node --id 1 --port 7001 --peers 2:7002,3:7003 --state-dir /tmp/n1 [--interval-ms 100]
+//!     [--key-file PATH]
 //! ```
 //!
 //! What it does:
@@ -20,6 +21,14 @@
 //!   is the lowest id it sees ALIVE, it advances the term and leads. A leader
 //!   heartbeat with an older term than ours gets a STALE_REPLY, which makes the
 //!   old leader step down.
+//! - With `--key-file` (a file whose raw bytes, 16 to 64 of them, are the
+//!   cluster's shared key, key id 1) every datagram sent is signed (the 68-byte
+//!   authenticated format) and only datagrams that verify under the key are
+//!   accepted; without it the 56-byte unauthenticated format is used, which is
+//!   for a trusted, isolated network only. Every datagram goes through
+//!   [`phifd::auth::receive`], which counts each rejection in the monitor's
+//!   stats; view lines carry them (`rejected`). Only the peers named in
+//!   `--peers` are monitored (fixed membership).
 //! - Output: one JSON object per line on stdout (flushed per line); diagnostics
 //!   on stderr.
 //! - It exits with status 0 when stdin reaches end of file (the orchestrator
@@ -31,13 +40,18 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use phifd::auth::Keyring;
+use phifd::config::Membership;
 use phifd::wire::{Datagram, Kind, FLAG_LEADER};
-use phifd::{Config, Estimator, EventKind, GenerationClock, Monitor, State, Status};
+use phifd::{Config, Estimator, EventKind, GenerationClock, Monitor, State};
+
+/// The id of the `--key-file` key in every node's keyring.
+const KEY_ID: u32 = 1;
 
 /// Command-line options.
 struct Options {
@@ -51,9 +65,12 @@ struct Options {
     state_dir: PathBuf,
     /// Heartbeat interval, ms.
     interval_ms: u64,
+    /// The shared key file (raw bytes), if any.
+    key_file: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: node --id N --port P --peers ID:PORT,ID:PORT,... --state-dir DIR [--interval-ms 100]";
+const USAGE: &str =
+    "usage: node --id N --port P --peers ID:PORT,ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]";
 
 fn parse_args() -> Result<Options, String> {
     let mut id = None;
@@ -61,6 +78,7 @@ fn parse_args() -> Result<Options, String> {
     let mut peers = None;
     let mut state_dir = None;
     let mut interval_ms = 100u64;
+    let mut key_file = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -84,6 +102,7 @@ fn parse_args() -> Result<Options, String> {
                     return Err("--interval-ms must be > 0".into());
                 }
             }
+            "--key-file" => key_file = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -98,7 +117,21 @@ fn parse_args() -> Result<Options, String> {
         peers,
         state_dir: state_dir.ok_or("--state-dir is required")?,
         interval_ms,
+        key_file,
     })
+}
+
+/// A keyring holding the raw bytes of `path` as key [`KEY_ID`] (which also signs).
+/// Errors name the file: unreadable, or not 16 to 64 bytes.
+fn load_keyring(path: &std::path::Path) -> Result<Keyring, String> {
+    let mut key = std::fs::read(path).map_err(|e| format!("--key-file {}: {e}", path.display()))?;
+    let ring = Keyring::new();
+    let added = ring.add_key(KEY_ID, &key);
+    key.fill(0);
+    added.map_err(|e| {
+        format!("--key-file {}: {e} (make one with: head -c 32 /dev/urandom > {})", path.display(), path.display())
+    })?;
+    Ok(ring)
 }
 
 /// Prints one JSON line on stdout and flushes it. Lines from the two threads
@@ -140,11 +173,12 @@ struct NodeState {
     incarnation: u64,
     interval_ns: u64,
     monitor: Monitor,
+    /// `None`: unauthenticated datagrams.
+    keyring: Option<Keyring>,
     term: GenerationClock,
     socket: UdpSocket,
     peers: BTreeMap<u64, SocketAddr>,
     leadership: Mutex<Leadership>,
-    malformed: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -154,18 +188,36 @@ impl NodeState {
         self.leadership.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sends a datagram to a peer; a failed send is like a lost datagram.
+    /// Sends a datagram to a peer, signed when there is a keyring; a failed
+    /// send is like a lost datagram.
     fn send(&self, to: &SocketAddr, d: &Datagram) {
-        let _ = self.socket.send_to(&d.encode(), to);
+        match &self.keyring {
+            None => {
+                let _ = self.socket.send_to(&d.encode(), to);
+            }
+            Some(k) => match k.sign(d) {
+                Ok(bytes) => {
+                    let _ = self.socket.send_to(&bytes, to);
+                }
+                Err(e) => eprintln!("node {}: sign: {e}", self.id),
+            },
+        }
     }
 
-    /// Handles one decoded datagram received at `now` (monotonic ns).
-    fn on_datagram(&self, d: &Datagram, now: u64) {
+    /// Handles the bytes of one datagram received at `now` (monotonic ns):
+    /// verified (with a key), decoded and recorded by [`phifd::auth::receive`],
+    /// which counts every refusal. Only a heartbeat that counted as an arrival
+    /// reaches the leader logic: a replay, a duplicate, an older incarnation or
+    /// an unknown id changes nothing.
+    fn on_datagram(&self, bytes: &[u8], now: u64) {
+        let Ok(r) = phifd::auth::receive(&self.monitor, self.keyring.as_ref(), bytes, now) else { return };
+        let d = &r.datagram;
         let p = d.node;
         if p == self.id || !self.peers.contains_key(&p) {
             return;
         }
         match d.kind {
+            Kind::Heartbeat if !matches!(r.applied, Ok(true)) => {}
             Kind::Heartbeat => {
                 let claims_lead = d.flags & FLAG_LEADER != 0;
                 let our_term = self.term.current();
@@ -193,11 +245,6 @@ impl NodeState {
                     return;
                 }
                 self.observe_term(d.term, p);
-                match self.monitor.heartbeat_version(p, d.generation, d.version, now) {
-                    Ok(_) => {}
-                    Err(e) if e.status == Status::StaleGeneration => {}
-                    Err(e) => eprintln!("node {}: heartbeat from {p}: {e}", self.id),
-                }
                 if claims_lead && d.term >= self.term.current() {
                     let mut l = self.leadership();
                     l.highest_leader_term = l.highest_leader_term.max(d.term);
@@ -327,6 +374,16 @@ impl NodeState {
             let l = self.leadership();
             (l.leader, if l.leading { "leader" } else { "follower" })
         };
+        let st = self.monitor.stats();
+        let rejected = format!(
+            r#"{{"malformed":{},"bad_mac":{},"unknown_key":{},"replayed":{},"unknown_node":{},"bad_generation":{}}}"#,
+            st.rejected_malformed,
+            st.rejected_bad_mac,
+            st.rejected_unknown_key,
+            st.rejected_replayed,
+            st.rejected_unknown_node,
+            st.rejected_bad_generation
+        );
         let peers: Vec<String> = self
             .monitor
             .snapshot(now)
@@ -344,18 +401,20 @@ impl NodeState {
             })
             .collect();
         emit(&format!(
-            r#"{{"ev":"view","node":{},"t":{},"term":{},"leader":{},"role":"{}","peers":[{}]}}"#,
+            r#"{{"ev":"view","node":{},"t":{},"term":{},"leader":{},"role":"{}","peers":[{}],"rejected":{}}}"#,
             self.id,
             now,
             self.term.current(),
             leader.map_or("null".to_string(), |x| x.to_string()),
             role,
-            peers.join(",")
+            peers.join(","),
+            rejected
         ));
     }
 }
 
 fn run(o: Options) -> Result<(), String> {
+    let keyring = o.key_file.as_deref().map(load_keyring).transpose()?;
     let interval_ns = o.interval_ms * 1_000_000;
     let clock_path = o.state_dir.join(format!("node-{}.incarnation", o.id));
     let incarnation_clock = GenerationClock::open(&clock_path).map_err(|e| e.to_string())?;
@@ -367,6 +426,7 @@ fn run(o: Options) -> Result<(), String> {
     cfg.set_heartbeat_interval_ns(interval_ns).map_err(|e| e.to_string())?;
     cfg.set_threshold(8.0).map_err(|e| e.to_string())?;
     cfg.set_suspect_threshold(3.0).map_err(|e| e.to_string())?;
+    cfg.set_membership(Membership::Fixed); // only the peers added below
     let monitor = Monitor::new(&cfg).map_err(|e| e.to_string())?;
     let now = phifd::now_ns();
     for &(p, _) in &o.peers {
@@ -383,6 +443,7 @@ fn run(o: Options) -> Result<(), String> {
         incarnation,
         interval_ns,
         monitor,
+        keyring,
         term,
         socket,
         peers,
@@ -393,15 +454,15 @@ fn run(o: Options) -> Result<(), String> {
             highest_leader_term: 1,
             election: None,
         }),
-        malformed: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
     emit(&format!(
-        r#"{{"ev":"start","node":{},"lang":"rust","pid":{},"generation":{},"term":{},"t":{}}}"#,
+        r#"{{"ev":"start","node":{},"lang":"rust","pid":{},"generation":{},"term":{},"auth":{},"t":{}}}"#,
         o.id,
         std::process::id(),
         incarnation,
         node.term.current(),
+        node.keyring.is_some(),
         phifd::now_ns()
     ));
 
@@ -419,12 +480,7 @@ fn run(o: Options) -> Result<(), String> {
                 }
             };
             let now = phifd::now_ns();
-            match Datagram::decode(buf.get(..n).unwrap_or(&[])) {
-                Ok(d) => rx.on_datagram(&d, now),
-                Err(_) => {
-                    rx.malformed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            rx.on_datagram(buf.get(..n).unwrap_or(&[]), now);
         }
     });
 
@@ -457,10 +513,6 @@ fn run(o: Options) -> Result<(), String> {
             thread::sleep(Duration::from_nanos(slice));
             left = next.saturating_sub(phifd::now_ns());
         }
-    }
-    let bad = node.malformed.load(Ordering::Relaxed);
-    if bad > 0 {
-        eprintln!("node {}: ignored {bad} malformed datagrams", o.id);
     }
     drop(incarnation_clock);
     Ok(())

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """A cluster of six demo nodes (three C, three C++) on free loopback ports.
 
+Every node is given the same random key (--key-file), so every datagram is signed and verified.
 Checks, from the nodes' JSON lines: every key set is exactly the documented one; every node sees
-every other ALIVE; node 1 leads and every other node follows it. Then node 1 is SIGKILLed: every
+every other ALIVE; node 1 leads and every other node follows it. Forged heartbeats in node 1's name
+(unsigned, signed with another key, under an unknown key id) sent to a C and a C++ node are
+refused, counted in their classes, and change nothing. Then node 1 is SIGKILLed: every
 other node must report it FAILED within 2 s, and node 2 (the lowest id left) must take over with
 term 2 and be followed. Children are always killed, and their stdin pipes closed, on exit.
 
@@ -20,16 +23,20 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demo"))
+import forge  # noqa: E402  (examples/demo/forge.py: datagrams built without the library)
+
 KEYS = {
-    "start": {"ev", "node", "lang", "pid", "generation", "term", "t"},
+    "start": {"ev", "node", "lang", "pid", "generation", "term", "auth", "t"},
     "state": {"ev", "node", "peer", "kind", "from", "to", "phi", "generation", "time_ns"},
-    "view": {"ev", "node", "t", "term", "leader", "role", "peers"},
+    "view": {"ev", "node", "t", "term", "leader", "role", "peers", "rejected"},
     "leader": {"ev", "node", "term", "t"},
     "follow": {"ev", "node", "leader", "term", "t"},
     "stale_reply_sent": {"ev", "node", "to", "their_term", "our_term", "t"},
     "step_down": {"ev", "node", "term", "told_by", "t"},
 }
 PEER_KEYS = {"peer", "state", "phi", "generation", "mean_ms", "until_fail_ms"}
+REJECTED_KEYS = {"malformed", "bad_mac", "unknown_key", "replayed", "unknown_node", "bad_generation"}
 IDS = [1, 2, 3, 4, 5, 6]
 
 
@@ -44,14 +51,15 @@ def free_ports(n):
 
 
 class Cluster:
-    def __init__(self, binaries, state_dir, interval_ms=100):
+    def __init__(self, binaries, state_dir, key_file, interval_ms=100):
         ports = dict(zip(IDS, free_ports(len(IDS))))
+        self.ports = ports
         self.lines = queue.Queue()
         self.procs = {}
         for node in IDS:
             peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != node)
             cmd = [binaries[node], "--id", str(node), "--port", str(ports[node]), "--peers", peers,
-                   "--state-dir", state_dir, "--interval-ms", str(interval_ms)]
+                   "--state-dir", state_dir, "--interval-ms", str(interval_ms), "--key-file", key_file]
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             self.procs[node] = proc
             threading.Thread(target=self._read, args=(node, proc), daemon=True).start()
@@ -77,6 +85,7 @@ class Cluster:
         if ev["ev"] == "view":
             for p in ev["peers"]:
                 assert set(p) == PEER_KEYS, f"peer keys {sorted(p)}: {line}"
+            assert set(ev["rejected"]) == REJECTED_KEYS, f"rejected keys: {line}"
         return ev
 
     def close(self):
@@ -107,11 +116,16 @@ def main():
     binaries = {n: os.path.abspath(args.c_node if n % 2 else args.cpp_node) for n in IDS}
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as state_dir:
-        cluster = Cluster(binaries, state_dir)
+        key = os.urandom(32)
+        key_file = os.path.join(state_dir, "cluster.key")
+        with open(key_file, "wb") as f:
+            f.write(key)
+        cluster = Cluster(binaries, state_dir, key_file)
         try:
             states = {}        # (observer, peer) -> latest state
             starts = {}        # node -> start event
             view_leader = {}   # node -> (leader, role) of its latest view
+            views = {}         # node -> its latest view
             failed_at = {}     # observer -> time_ns node 1 became FAILED
             leaders, follows = {}, {}
 
@@ -125,6 +139,7 @@ def main():
                         failed_at.setdefault(ev["node"], ev["time_ns"])
                 elif kind == "view":
                     view_leader[ev["node"]] = (ev["leader"], ev["role"], ev["term"])
+                    views[ev["node"]] = ev
                 elif kind == "leader":
                     leaders[ev["node"]] = ev["term"]
                 elif kind == "follow":
@@ -142,8 +157,34 @@ def main():
             for n, ev in starts.items():
                 assert ev["lang"] == ("c" if n % 2 else "cpp"), ev
                 assert ev["generation"] == 1 and ev["term"] == 1, ev
+                assert ev["auth"] is True, ev
                 assert ev["pid"] == cluster.procs[n].pid, ev
             print(f"cluster of 6 up: mutual ALIVE, node 1 leads ({time.monotonic() - started:.1f} s)")
+
+            # Forgeries in node 1's name at node 2 (C++) and node 3 (C): a new incarnation and term,
+            # claiming to lead. Accepted, they would restart node 1's history and move the term.
+            now = time.monotonic_ns()
+            wires = [forge.unsigned(1, 10_000 + i, now) for i in range(2)]
+            wires += [forge.signed(os.urandom(32), forge.KEY_ID, 1, 20_000 + i, now) for i in range(3)]
+            wires += [forge.signed(key, 77, 1, 30_000, now)]
+            want = {"malformed": 2, "bad_mac": 3, "unknown_key": 1}
+            views.clear()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+                for target in (2, 3):
+                    for w in wires:
+                        tx.sendto(w, ("127.0.0.1", cluster.ports[target]))
+
+            def counted():
+                return all(n in views and all(views[n]["rejected"][k] >= v for k, v in want.items()) for n in (2, 3))
+
+            wait_for(cluster, counted, 3, "nodes 2 and 3 to count the forgeries", record)
+            for n in (2, 3):
+                r, v = views[n]["rejected"], views[n]
+                assert {k: r[k] for k in want} == want and r["bad_generation"] == 0, (n, r)
+                assert v["term"] == 1 and v["leader"] == 1, v
+                assert {p["peer"]: p["generation"] for p in v["peers"]}[1] == 1, v
+            assert not any(s == "FAILED" for s in states.values()), states
+            print(f"forged datagrams refused and counted by nodes 2 (cpp) and 3 (c): {views[2]['rejected']}")
 
             cluster.procs[1].send_signal(signal.SIGKILL)
             killed_ns = time.monotonic_ns()  # CLOCK_MONOTONIC, as the nodes' times

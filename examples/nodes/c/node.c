@@ -3,7 +3,14 @@
  * A template for a real server: one thread sends heartbeats, one receives them, the main thread
  * polls the failure detector, follows the leader and prints one JSON object per line.
  *
- *   node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100]
+ *   node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]
+ *
+ * With --key-file (a file whose raw bytes, 16 to 64 of them, are the cluster's shared key, key id 1)
+ * every datagram it sends is signed (the 68-byte authenticated format) and only datagrams that
+ * verify under the key are accepted; without it, the 56-byte unauthenticated format is used (for a
+ * trusted, isolated network only). Every datagram goes through phifd_monitor_receive, which counts
+ * each rejection; the view lines carry the counters ("rejected"). Only the peers named in --peers
+ * are monitored (fixed membership): a heartbeat from any other id is refused and counted.
  *
  * Exits 0 on SIGTERM/SIGINT or when stdin reaches end of file (the orchestrator's pipe closed).
  */
@@ -27,6 +34,7 @@
 #include "phifd.h"
 
 #define MAX_PEERS 64
+#define KEY_ID 1u /* the id of the --key-file key in every node's keyring */
 
 static const char *STATE_NAMES[] = {"UNKNOWN", "ALIVE", "SUSPECT", "FAILED"};
 
@@ -42,11 +50,11 @@ static struct {
     int fd;
     phifd_monitor *monitor;
     phifd_generation *term; /* in-memory term clock; thread-safe */
+    phifd_keyring *keyring; /* NULL without --key-file; thread-safe */
     pthread_mutex_t lock;   /* guards the fields below */
     bool leading;
     int64_t leader;               /* -1: none known */
     uint64_t highest_leader_term; /* highest term heard from a leader's heartbeat */
-    uint64_t malformed;
 } node = {.lock = PTHREAD_MUTEX_INITIALIZER, .leader = -1};
 
 static atomic_bool running = true;
@@ -83,9 +91,10 @@ static void emit(const char *fmt, ...) {
 }
 
 static void send_datagram(const struct sockaddr_in *to, const phifd_datagram *d) {
-    uint8_t buf[PHIFD_DATAGRAM_SIZE];
+    uint8_t buf[PHIFD_AUTH_DATAGRAM_SIZE];
     size_t n = 0;
-    phifd_status s = phifd_datagram_encode(d, buf, sizeof buf, &n);
+    phifd_status s = node.keyring ? phifd_datagram_encode_auth(node.keyring, d, buf, sizeof buf, &n)
+                                  : phifd_datagram_encode(d, buf, sizeof buf, &n);
     if (s != PHIFD_OK) die("encode", s);
     (void)sendto(node.fd, buf, n, 0, (const struct sockaddr *)to, sizeof *to); /* never waits */
 }
@@ -130,7 +139,8 @@ static void observe_term(uint64_t term, uint64_t from) {
     pthread_mutex_unlock(&node.lock);
 }
 
-static void on_heartbeat(const phifd_datagram *d, const struct sockaddr_in *from, uint64_t arrival) {
+/* A heartbeat that phifd_monitor_receive has verified (with a key) and counted as an arrival. */
+static void on_heartbeat(const phifd_datagram *d, const struct sockaddr_in *from) {
     uint64_t ours = current_term();
     bool leader_flag = (d->flags & PHIFD_DATAGRAM_FLAG_LEADER) != 0;
     if (leader_flag && d->term < ours) { /* a stale leader: tell it the newer term */
@@ -141,8 +151,6 @@ static void on_heartbeat(const phifd_datagram *d, const struct sockaddr_in *from
         return;
     }
     observe_term(d->term, d->node);
-    phifd_status s = phifd_heartbeat_version(node.monitor, d->node, d->generation, d->version, arrival, NULL);
-    if (s != PHIFD_OK && s != PHIFD_ERR_STALE_GENERATION) die("heartbeat", s);
     if (!leader_flag) return;
     pthread_mutex_lock(&node.lock);
     if (d->term > node.highest_leader_term) node.highest_leader_term = d->term;
@@ -164,16 +172,16 @@ static void *receiver(void *arg) {
         ssize_t n = recvfrom(node.fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
         uint64_t arrival = phifd_now_ns();
         if (n < 0) continue; /* timeout (to check `running`) or interrupted */
+        /* Verify (with a key), decode and record in one call; every refusal is counted in the
+         * monitor's stats. Only a heartbeat that counted as an arrival goes on to the leader
+         * logic: a replay, a duplicate, an older incarnation or an unknown id changes nothing. */
         phifd_datagram d;
-        if (phifd_datagram_decode(buf, (size_t)n, &d) != PHIFD_OK) {
-            pthread_mutex_lock(&node.lock);
-            node.malformed++;
-            pthread_mutex_unlock(&node.lock);
-            continue;
-        }
-        if (d.kind == PHIFD_DATAGRAM_HEARTBEAT) {
-            on_heartbeat(&d, &from, arrival);
-        } else if (d.kind == PHIFD_DATAGRAM_STALE_REPLY) {
+        bool counted = false;
+        phifd_status s = phifd_monitor_receive(node.monitor, node.keyring, buf, (size_t)n, arrival, &d, &counted);
+        if (s != PHIFD_OK) continue;
+        if (d.kind == PHIFD_DATAGRAM_HEARTBEAT && counted) {
+            on_heartbeat(&d, &from);
+        } else if (d.kind == PHIFD_DATAGRAM_STALE_REPLY && d.node != node.id) {
             observe_term(d.term, d.node);
         }
     }
@@ -204,11 +212,17 @@ static void print_view(uint64_t now) {
                                  i ? "," : "", e[i].node, STATE_NAMES[e[i].state & 3], e[i].phi, e[i].generation,
                                  e[i].mean_ns / 1e6, (double)e[i].time_until_failure_ns / 1e6);
     }
+    phifd_monitor_stats st = {.size = sizeof st};
+    if ((s = phifd_monitor_get_stats(node.monitor, &st)) != PHIFD_OK) die("stats", s);
     pthread_mutex_lock(&node.lock);
     char leader[24] = "null";
     if (node.leader >= 0) snprintf(leader, sizeof leader, "%" PRId64, node.leader);
     emit("{\"ev\":\"view\",\"node\":%" PRIu64 ",\"t\":%" PRIu64 ",\"term\":%" PRIu64 ",\"leader\":%s,\"role\":\"%s\","
-         "\"peers\":[%s]}", node.id, now, current_term(), leader, node.leading ? "leader" : "follower", peers);
+         "\"peers\":[%s],\"rejected\":{\"malformed\":%" PRIu64 ",\"bad_mac\":%" PRIu64 ",\"unknown_key\":%" PRIu64
+         ",\"replayed\":%" PRIu64 ",\"unknown_node\":%" PRIu64 ",\"bad_generation\":%" PRIu64 "}}",
+         node.id, now, current_term(), leader, node.leading ? "leader" : "follower", peers, st.rejected_malformed,
+         st.rejected_bad_mac, st.rejected_unknown_key, st.rejected_replayed, st.rejected_unknown_node,
+         st.rejected_bad_generation);
     pthread_mutex_unlock(&node.lock);
 }
 
@@ -223,11 +237,33 @@ static bool lowest_alive(uint64_t now) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100]\n");
+    fprintf(stderr, "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n");
     exit(2);
 }
 
-static void parse_args(int argc, char **argv, uint16_t *port, const char **dir) {
+/* Reads the key file (raw bytes) into a new keyring under KEY_ID; exits with a message naming the
+ * file on any problem (unreadable, wrong length). */
+static void load_key(const char *path) {
+    uint8_t key[128];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "node %" PRIu64 ": --key-file %s: %s\n", node.id, path, strerror(errno));
+        exit(2);
+    }
+    size_t len = fread(key, 1, sizeof key, f);
+    fclose(f);
+    phifd_status s = phifd_keyring_new(&node.keyring);
+    if (s != PHIFD_OK) die("keyring", s);
+    s = phifd_keyring_add_key(node.keyring, KEY_ID, key, len);
+    memset(key, 0, sizeof key);
+    if (s != PHIFD_OK) {
+        fprintf(stderr, "node %" PRIu64 ": --key-file %s: %s (make one with: head -c 32 /dev/urandom > %s)\n", node.id,
+                path, phifd_last_error_message(), path);
+        exit(2);
+    }
+}
+
+static void parse_args(int argc, char **argv, uint16_t *port, const char **dir, const char **key_file) {
     const char *peers = NULL;
     uint64_t interval_ms = 100;
     bool have_id = false;
@@ -237,6 +273,7 @@ static void parse_args(int argc, char **argv, uint16_t *port, const char **dir) 
         else if (strcmp(argv[i], "--peers") == 0) peers = argv[i + 1];
         else if (strcmp(argv[i], "--state-dir") == 0) *dir = argv[i + 1];
         else if (strcmp(argv[i], "--interval-ms") == 0) interval_ms = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--key-file") == 0) *key_file = argv[i + 1];
         else usage();
     }
     if (argc % 2 == 0 || !have_id || *port == 0 || peers == NULL || *dir == NULL || interval_ms == 0) usage();
@@ -257,8 +294,9 @@ static void parse_args(int argc, char **argv, uint16_t *port, const char **dir) 
 
 int main(int argc, char **argv) {
     uint16_t port = 0;
-    const char *dir = NULL;
-    parse_args(argc, argv, &port, &dir);
+    const char *dir = NULL, *key_file = NULL;
+    parse_args(argc, argv, &port, &dir, &key_file);
+    if (key_file != NULL) load_key(key_file);
 
     /* 1. Durable incarnation; in-memory term starting at 1. */
     char path[4096];
@@ -276,6 +314,7 @@ int main(int argc, char **argv) {
         (s = phifd_config_set_heartbeat_interval_ns(cfg, node.interval_ns)) != PHIFD_OK ||
         (s = phifd_config_set_threshold(cfg, 8.0)) != PHIFD_OK ||
         (s = phifd_config_set_suspect_threshold(cfg, 3.0)) != PHIFD_OK ||
+        (s = phifd_config_set_membership(cfg, PHIFD_MEMBERSHIP_FIXED)) != PHIFD_OK ||
         (s = phifd_monitor_new(cfg, &node.monitor)) != PHIFD_OK)
         die("monitor", s);
     phifd_config_free(cfg);
@@ -304,7 +343,8 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
 
     emit("{\"ev\":\"start\",\"node\":%" PRIu64 ",\"lang\":\"c\",\"pid\":%ld,\"generation\":%" PRIu64
-         ",\"term\":%" PRIu64 ",\"t\":%" PRIu64 "}", node.id, (long)getpid(), node.incarnation, current_term(), now);
+         ",\"term\":%" PRIu64 ",\"auth\":%s,\"t\":%" PRIu64 "}", node.id, (long)getpid(), node.incarnation,
+         current_term(), node.keyring ? "true" : "false", now);
 
     pthread_t send_thread, recv_thread, watch_thread;
     pthread_create(&send_thread, NULL, sender, NULL);
@@ -360,5 +400,6 @@ int main(int argc, char **argv) {
     phifd_monitor_free(node.monitor);
     phifd_generation_free(node.term);
     phifd_generation_free(incarnation);
+    phifd_keyring_free(node.keyring); /* wipes the key bytes */
     return 0;
 }

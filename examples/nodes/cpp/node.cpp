@@ -2,7 +2,14 @@
 // A template for a real server: one thread sends heartbeats, one receives them, the main thread
 // polls the failure detector, follows the leader and prints one JSON object per line.
 //
-//   node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100]
+//   node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]
+//
+// With --key-file (a file whose raw bytes, 16 to 64 of them, are the cluster's shared key, key id
+// 1) every datagram sent is signed (the 68-byte authenticated format) and only datagrams that
+// verify under the key are accepted; without it the 56-byte unauthenticated format is used, which
+// is for a trusted, isolated network only. Rejections are counted by class and printed in the view
+// lines ("rejected"). Only the peers named in --peers are monitored (fixed membership).
+// The keyring is used through the C API (phifd.h) until phifd.hpp wraps it.
 //
 // Exits 0 on SIGTERM/SIGINT or when stdin reaches end of file (the orchestrator's pipe closed).
 #include "phifd.hpp"
@@ -16,6 +23,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -28,6 +39,32 @@
 namespace {
 
 std::atomic<bool> running{true};
+
+constexpr std::uint32_t key_id = 1;  // the id of the --key-file key in every node's keyring
+
+// An owned C keyring (phifd_keyring_free wipes the key bytes).
+struct KeyringFree {
+  void operator()(phifd_keyring* k) const noexcept { phifd_keyring_free(k); }
+};
+using Keyring = std::unique_ptr<phifd_keyring, KeyringFree>;
+
+// A keyring holding the raw bytes of `path` as key `key_id` (which also signs). Throws with a
+// message naming the file when it cannot be read or has the wrong length.
+Keyring load_keyring(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("--key-file " + path + ": " + std::strerror(errno));
+  std::vector<std::uint8_t> key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  phifd_keyring* raw = nullptr;
+  if (phifd_keyring_new(&raw) != PHIFD_OK) throw std::runtime_error(std::string("keyring: ") + phifd_last_error_message());
+  Keyring ring(raw);
+  const phifd_status s = phifd_keyring_add_key(ring.get(), key_id, key.data(), key.size());
+  std::fill(key.begin(), key.end(), std::uint8_t{0});
+  if (s != PHIFD_OK) {
+    throw std::runtime_error("--key-file " + path + ": " + phifd_last_error_message() +
+                             " (make one with: head -c 32 /dev/urandom > " + path + ")");
+  }
+  return ring;
+}
 
 void on_signal(int) { running = false; }
 
@@ -50,10 +87,11 @@ struct Options {
   std::map<std::uint64_t, sockaddr_in> peers;
   std::string state_dir;
   std::chrono::milliseconds interval{100};
+  std::string key_file;  // empty: unauthenticated datagrams
 };
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100]\n";
+  std::cerr << "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n";
   std::exit(2);
 }
 
@@ -68,6 +106,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--peers") peers = value;
     else if (flag == "--state-dir") o.state_dir = value;
     else if (flag == "--interval-ms") o.interval = std::chrono::milliseconds(std::stoul(value));
+    else if (flag == "--key-file") o.key_file = value;
     else usage();
   }
   if (o.id == 0 || o.port == 0 || peers.empty() || o.state_dir.empty() || o.interval.count() <= 0) usage();
@@ -88,6 +127,7 @@ class Node {
  public:
   explicit Node(Options opts)
       : o_(std::move(opts)),
+        keyring_(o_.key_file.empty() ? Keyring() : load_keyring(o_.key_file)),
         incarnation_clock_(phifd::GenerationClock::open(o_.state_dir + "/node-" + std::to_string(o_.id) + ".incarnation")),
         incarnation_(incarnation_clock_.current()),
         term_(phifd::GenerationClock::in_memory(1)),
@@ -95,7 +135,8 @@ class Node {
                      .set_estimator(phifd::Estimator::Normal)
                      .set_heartbeat_interval(o_.interval)
                      .set_threshold(8.0)
-                     .set_suspect_threshold(3.0)) {
+                     .set_suspect_threshold(3.0)
+                     .set_membership(phifd::Membership::Fixed)) {  // only the peers added below
     const auto now = phifd::Clock::now();
     std::uint64_t lowest = o_.id;
     for (const auto& [peer, addr] : o_.peers) {
@@ -122,7 +163,7 @@ class Node {
   int run() {
     emit("{\"ev\":\"start\",\"node\":" + std::to_string(o_.id) + ",\"lang\":\"cpp\",\"pid\":" + std::to_string(getpid()) +
          ",\"generation\":" + std::to_string(incarnation_) + ",\"term\":" + std::to_string(term_.current()) +
-         ",\"t\":" + now_ns() + "}");
+         ",\"auth\":" + (keyring_ ? "true" : "false") + ",\"t\":" + now_ns() + "}");
     std::thread sender([this] { send_loop(); });
     std::thread receiver([this] { receive_loop(); });
     std::thread([] {  // exits the process's loops when stdin reaches end of file
@@ -173,9 +214,37 @@ class Node {
  private:
   static std::string now_ns() { return std::to_string(phifd_now_ns()); }
 
+  // Sends a datagram, signed when there is a keyring; a failed send is like a lost datagram.
   void send(const sockaddr_in& to, const phifd::Datagram& d) {
-    const auto bytes = d.encode();
-    (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // never waits
+    if (!keyring_) {
+      const auto bytes = d.encode();
+      (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // never waits
+      return;
+    }
+    const phifd_datagram raw = d.to_c();
+    std::uint8_t buf[PHIFD_AUTH_DATAGRAM_SIZE];
+    std::size_t n = 0;
+    if (phifd_datagram_encode_auth(keyring_.get(), &raw, buf, sizeof buf, &n) != PHIFD_OK) {
+      std::cerr << "node " << o_.id << ": sign: " << phifd_last_error_message() << "\n";
+      return;
+    }
+    (void)sendto(fd_, buf, n, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+
+  // Verifies (with a key) and decodes untrusted bytes; counts a refusal by class and returns
+  // nothing then. Nothing of a datagram that does not verify is parsed.
+  std::optional<phifd::Datagram> verify(const std::uint8_t* buf, std::size_t n) {
+    phifd_datagram raw{};
+    const phifd_status s = keyring_ ? phifd_datagram_decode_auth(keyring_.get(), buf, n, &raw)
+                                    : phifd_datagram_decode(buf, n, &raw);
+    if (s == PHIFD_OK) {
+      return phifd::Datagram{static_cast<phifd::DatagramKind>(raw.kind), raw.flags, raw.node, raw.generation,
+                             raw.term, raw.version, raw.send_ns};
+    }
+    if (s == PHIFD_ERR_AUTH) ++bad_mac_;
+    else if (s == PHIFD_ERR_UNKNOWN_KEY) ++unknown_key_;
+    else ++malformed_;
+    return std::nullopt;
   }
 
   // Every interval: a heartbeat to every peer.
@@ -204,17 +273,26 @@ class Node {
       const ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
       const auto arrival = phifd::Clock::now();
       if (n < 0) continue;  // timeout (to check `running`) or interrupted
-      try {
-        const phifd::Datagram d = phifd::Datagram::decode(buf, static_cast<std::size_t>(n));
-        if (d.kind == phifd::DatagramKind::Heartbeat) on_heartbeat(d, from, arrival);
-        else observe_term(d.term, d.node);
-      } catch (const phifd::MalformedError&) {
-        ++malformed_;
-      }
+      const std::optional<phifd::Datagram> d = verify(buf, static_cast<std::size_t>(n));
+      if (!d || d->node == o_.id || o_.peers.count(d->node) == 0) continue;
+      if (d->kind == phifd::DatagramKind::Heartbeat) on_heartbeat(*d, from, arrival);
+      else observe_term(d->term, d->node);
     }
   }
 
+  // An authentic heartbeat: recorded, and only if it counted as an arrival (a replay, a duplicate
+  // or an older incarnation changes nothing) it reaches the leader logic.
   void on_heartbeat(const phifd::Datagram& d, const sockaddr_in& from, phifd::Clock::time_point arrival) {
+    bool counted = false;
+    try {
+      counted = monitor_.heartbeat_version(d.node, d.generation, d.version, arrival);
+    } catch (const phifd::StaleGeneration&) {
+      // an old incarnation's heartbeat arriving late: not counted
+    }
+    if (!counted) {
+      if (keyring_) ++replayed_;
+      return;
+    }
     const phifd::Generation ours = term_.current();
     if (d.leader() && d.term < ours) {  // a stale leader: tell it the newer term
       send(from, phifd::Datagram{phifd::DatagramKind::StaleReply, 0, o_.id, incarnation_, ours, 0, phifd_now_ns()});
@@ -223,11 +301,6 @@ class Node {
       return;
     }
     observe_term(d.term, d.node);
-    try {
-      monitor_.heartbeat_version(d.node, d.generation, d.version, arrival);
-    } catch (const phifd::StaleGeneration&) {
-      // an old incarnation's heartbeat arriving late: ignored
-    }
     if (!d.leader()) return;
     std::lock_guard<std::mutex> lock(mu_);
     highest_leader_term_ = std::max(highest_leader_term_, d.term);
@@ -276,20 +349,28 @@ class Node {
                std::to_string(e.generation) + ",\"mean_ms\":" + fixed3(e.mean.count() / 1e6) +
                ",\"until_fail_ms\":" + fixed3(static_cast<double>(e.time_until_failure.count()) / 1e6) + "}";
     }
+    const phifd::Stats st = monitor_.stats();
+    const std::string rejected = "{\"malformed\":" + std::to_string(malformed_) + ",\"bad_mac\":" +
+                                 std::to_string(bad_mac_) + ",\"unknown_key\":" + std::to_string(unknown_key_) +
+                                 ",\"replayed\":" + std::to_string(replayed_) + ",\"unknown_node\":" +
+                                 std::to_string(st.rejected_unknown_node) + ",\"bad_generation\":" +
+                                 std::to_string(st.rejected_bad_generation) + "}";
     std::lock_guard<std::mutex> lock(mu_);
     emit("{\"ev\":\"view\",\"node\":" + std::to_string(o_.id) + ",\"t\":" + std::to_string(phifd::Clock::to_ns(now)) +
          ",\"term\":" + std::to_string(term_.current()) + ",\"leader\":" +
          (leader_ ? std::to_string(*leader_) : std::string("null")) + ",\"role\":\"" +
-         (leading_ ? "leader" : "follower") + "\",\"peers\":[" + peers + "]}");
+         (leading_ ? "leader" : "follower") + "\",\"peers\":[" + peers + "],\"rejected\":" + rejected + "}");
   }
 
   Options o_;
+  Keyring keyring_;  // null: unauthenticated datagrams; thread-safe
   phifd::GenerationClock incarnation_clock_;  // durable: held (and locked) while the node runs
   phifd::Generation incarnation_;
   phifd::GenerationClock term_;  // in memory; thread-safe
   phifd::Monitor monitor_;       // thread-safe
   int fd_ = -1;
-  std::atomic<std::uint64_t> malformed_{0};
+  // Refusals by class (the same classes as phifd_monitor_stats' rejected_* counters).
+  std::atomic<std::uint64_t> malformed_{0}, bad_mac_{0}, unknown_key_{0}, replayed_{0};
   std::mutex mu_;  // guards the fields below
   bool leading_ = false;
   std::optional<phifd::NodeId> leader_;
