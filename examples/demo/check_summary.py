@@ -98,6 +98,33 @@ def main(path):
           "leader: the old leader now follows node %s" % new)
     check(all(p != old for p in lc.get("stale_reply_sent_by", [])), "leader: stale replies come from the other nodes")
 
+    # Authentication: with a key (the default) every node ran with it, and the forged datagrams
+    # sent to each node were refused, each counted in its class, and acted on by none.
+    if s.get("auth") is True:
+        check(all(n.get("auth") is True for n in s["nodes"]), "auth: every node checked MACs")
+        fg = s.get("forgery") or {}
+        inj = fg.get("injected") or {}
+        want = {"malformed": inj.get("unsigned"), "bad_mac": inj.get("wrong_key"), "unknown_key": inj.get("unknown_key_id")}
+        check(all(isinstance(v, int) and v > 0 for v in want.values()), "forgery: datagrams of every kind injected (%s)" % inj)
+        counted = fg.get("counted") or {}
+        # Every node that was running then: all of them (the faults come later).
+        check(sorted(int(i) for i in counted) == ids, "forgery: injected at every node (%s)" % sorted(counted))
+        for nid, cnt in sorted(counted.items()):
+            check(cnt == want, "forgery: node %s counted %s (sent %s)" % (nid, cnt, want))
+        check(fg.get("accepted_by") == [], "forgery: no node acted on a forged datagram (%s)" % fg.get("accepted_by"))
+        forged_gen = fg.get("forged_generation")
+        check(isinstance(forged_gen, int) and all(forged_gen not in (n.get("incarnations") or []) for n in s["nodes"])
+              and forged_gen not in (r.get("restarted_generation_seen") or {}).values(),
+              "forgery: the forged incarnation %s appears nowhere" % forged_gen)
+        for n in s["nodes"]:
+            if len(n.get("incarnations") or []) != 1:
+                continue  # a restarted node's counters start afresh with its new process
+            rj = n.get("rejected") or {}
+            check(all((rj.get(k) or 0) >= (want[k] or 0) for k in want),
+                  "forgery: node %s's final counters include the forgeries (%s)" % (n["id"], rj))
+    else:
+        print("skip auth: the demo ran with --no-auth")
+
     check(s.get("false_convictions") == [], "no false convictions (%d)" % len(s.get("false_convictions") or []))
     codes = s.get("exit_codes") or {}
     check(sorted(int(i) for i in codes) == ids and all(c == 0 for c in codes.values()),

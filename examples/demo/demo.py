@@ -5,14 +5,21 @@ scripted run of failures.
 
     python3 examples/demo/demo.py [--nodes 5] [--short] [--duration-scale 1.0]
                                   [--langs c,cpp,python,go,rust] [--interval-ms 100]
-                                  [--json-summary FILE] [--no-tty]
+                                  [--json-summary FILE] [--no-tty] [--no-auth]
 
 The script builds nothing (`make demo` builds the library and the nodes
 first). A language whose node program is missing runs as the Rust node
 instead, and the script says so.
 
+The nodes sign their heartbeats: the script writes a random 32-byte key into its temporary
+directory and gives it to every node (--key-file), so each accepts only datagrams that verify
+under it (--no-auth: the unauthenticated 56-byte datagrams instead).
+
 The run (about a minute; --short about 10 s):
   1. start every node; wait until every node sees every other ALIVE and node 1 leads;
+     then send every node forged heartbeats in a peer's name (unsigned, signed with another key,
+     and under an unknown key id) and check each node refused and counted every one of them and
+     acted on none (skipped with --no-auth, where a forgery would be accepted);
   2. SIGKILL one node (not the leader) and measure how long each peer took to
      convict it (event time minus kill time, both CLOCK_MONOTONIC);
   3. SIGSTOP another node long enough to be suspected, SIGCONT it, and watch it
@@ -44,6 +51,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import forge
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_LANGS = ["c", "cpp", "python", "go", "rust"]
@@ -140,6 +149,8 @@ class Node:
         self.status = "starting"  # starting, running, killed, stopped, exited
         self.stderr_path = os.path.join(state_dir, "node-%d.stderr" % nid)
         self.exit_codes = []
+        self.auth = None  # whether the running incarnation checks MACs (its start line)
+        self.rejected = {}  # its monitor's rejection counters, from its latest view line
 
 
 class Cluster:
@@ -153,6 +164,15 @@ class Cluster:
         self.nodes = {}
         self.notes = []
         self.lock = threading.Lock()
+        self.key = None
+        self.key_file = None
+        if not args.no_auth:
+            # The cluster's shared key: 32 random bytes, readable by this user only.
+            self.key = os.urandom(32)
+            self.key_file = os.path.join(tmp, "cluster.key")
+            fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.key)
         langs = args.langs.split(",") if args.langs else DEFAULT_LANGS
         ports = free_udp_ports(args.nodes)
         for i in range(args.nodes):
@@ -174,6 +194,8 @@ class Cluster:
         peers = ",".join("%d:%d" % (p.id, p.port) for p in self.nodes.values() if p.id != nid)
         argv = argv + ["--id", str(nid), "--port", str(n.port), "--peers", peers,
                        "--state-dir", n.state_dir, "--interval-ms", str(self.args.interval_ms)]
+        if self.key_file is not None:
+            argv += ["--key-file", self.key_file]
         env = dict(os.environ)
         env.update(env_extra)
         err = open(n.stderr_path, "ab")
@@ -376,6 +398,7 @@ class Scenario:
             node.term = e.get("term")
             node.status = "running"
             node.incarnations.append((e.get("pid"), e.get("generation")))
+            node.auth = e.get("auth")
             self.d.say("node %d (%s) started: pid %s, incarnation %s" % (nid, node.lang, e.get("pid"), e.get("generation")))
         elif ev == "view":
             node.term = e.get("term")
@@ -383,6 +406,8 @@ class Scenario:
             node.leader = e.get("leader")
             node.view = {p.get("peer"): p for p in e.get("peers", []) if isinstance(p, dict)}
             node.view_t = t
+            if isinstance(e.get("rejected"), dict):
+                node.rejected = e["rejected"]
         elif ev == "state":
             p = e.get("peer")
             entry = node.view.setdefault(p, {"peer": p})
@@ -480,6 +505,7 @@ class Scenario:
         self.summary["formation_ms"] = (self.stable_ns - t_start) / 1e6
         if not ok:
             return
+        self.forgeries()
         # Let every monitor see a steady poll cadence first: the library's local pause guard
         # (which keeps a node that was itself stopped from convicting its peers) starts
         # judging after 8 polls.
@@ -663,6 +689,57 @@ class Scenario:
             "old_leader_follows": lv.leader, "old_leader_role": lv.role}
         self.hold(hold)
 
+    # Forged datagrams, sent to every node in a peer's name.
+    FORGED = (("malformed", "unsigned", 2), ("bad_mac", "wrong_key", 2), ("unknown_key", "unknown_key_id", 1))
+
+    def forgeries(self):
+        c = self.c
+        if c.key is None:
+            self.summary["forgery"] = {"skipped": "--no-auth: unauthenticated datagrams, a forgery would be accepted"}
+            self.d.say("forged datagrams: not tried (--no-auth)")
+            return
+        self.d.set_phase("1/6 forged heartbeats at every node")
+        targets = [x for x in self.live() if x.status == "running"]
+        ids = sorted(c.nodes)
+        before = {x.id: dict(x.rejected) for x in targets}
+        spoofed = {}
+        wrong_key = os.urandom(32)
+        now = time.monotonic_ns()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for x in targets:
+                # In the name of another node (the leader, or node 2 at the leader itself), with a
+                # far higher incarnation and term and the leader flag.
+                victim = ids[0] if x.id != ids[0] else ids[1]
+                spoofed[str(x.id)] = victim
+                wires = [forge.unsigned(victim, 1_000_000 + i, now) for i in range(2)]
+                wires += [forge.signed(wrong_key, forge.KEY_ID, victim, 2_000_000 + i, now) for i in range(2)]
+                wires += [forge.signed(c.key, forge.KEY_ID + 1000, victim, 3_000_000, now)]
+                for w in wires:
+                    tx.sendto(w, ("127.0.0.1", x.port))
+
+        def delta(x):
+            return {k: (x.rejected.get(k) or 0) - (before[x.id].get(k) or 0) for (k, _, _) in self.FORGED}
+
+        def all_counted():
+            return all(delta(x)[k] >= want for x in targets for (k, _, want) in self.FORGED)
+
+        self.wait_until(all_counted, 3)
+        counted = {str(x.id): delta(x) for x in targets}
+        accepted_by = sorted({nid for (t, nid, e) in self.events_since(now)
+                              if e.get("generation") == forge.FORGED_GENERATION or e.get("term") == forge.FORGED_TERM}
+                             | {x.id for x in targets for p in x.view.values()
+                                if p.get("generation") == forge.FORGED_GENERATION})
+        want = {k: n for (k, _, n) in self.FORGED}
+        exact = all(counted[str(x.id)] == want for x in targets)
+        self.expect("forged datagrams refused", exact and not accepted_by,
+                    "%d nodes each refused and counted %s; acted on by %s" % (
+                        len(targets), ", ".join("%d %s" % (n, name) for (_, name, n) in self.FORGED),
+                        ", ".join(map(str, accepted_by)) or "none"))
+        self.summary["forgery"] = {
+            "injected": {name: n for (_, name, n) in self.FORGED},
+            "expected_counts": want, "spoofed": spoofed, "counted": counted, "accepted_by": accepted_by,
+            "forged_generation": forge.FORGED_GENERATION, "forged_term": forge.FORGED_TERM}
+
     def false_convictions(self):
         """FAILED events about a node that was neither down nor stopped then
         (after the cluster formed; startup convictions are listed apart)."""
@@ -716,6 +793,21 @@ def print_summary(sc, cluster, out):
               "%.0f ms" % lc["elected_after_ms"] if lc["elected_after_ms"] is not None else "-",
               ", ".join(map(str, lc["stale_reply_sent_by"])) or "nobody",
               lc["step_down"].get("told_by") if lc["step_down"] else "-", lc["old_leader_follows"]))
+    if "forgery" in s:
+        fg = s["forgery"]
+        if "skipped" in fg:
+            w("  forged datagrams: not tried (%s)\n" % fg["skipped"])
+        else:
+            w("  forged datagrams (%s at every node): refused and counted\n" % ", ".join(
+                "%d %s" % (n, k.replace("_", " ")) for k, n in sorted(fg["injected"].items())))
+            for nid, cnt in sorted(fg["counted"].items(), key=lambda kv: int(kv[0])):
+                w("    node %s: %s\n" % (nid, ", ".join("%s %s" % (k, v) for k, v in sorted(cnt.items()))))
+            w("    acted on by: %s\n" % (", ".join(map(str, fg["accepted_by"])) or "none"))
+    w("  authenticated heartbeats: %s; rejections counted by each node at the end:\n" % (
+        "on (HMAC-SHA-256, a random key per run)" if s.get("auth") else "off (--no-auth)"))
+    for n in cluster.nodes.values():
+        r = n.rejected
+        w("    node %d: %s\n" % (n.id, ", ".join("%s %s" % (k, r[k]) for k in sorted(r)) if r else "-"))
     w("  false convictions: %d (startup convictions of not-yet-running nodes: %d)\n" % (
         len(s.get("false_convictions", [])), len(s.get("startup_convictions", []))))
     for e in sc.expectations:
@@ -735,6 +827,9 @@ def main(argv=None):
                                     "(default c,cpp,python,go,rust)")
     ap.add_argument("--interval-ms", type=int, default=100, help="heartbeat interval of the nodes (default 100)")
     ap.add_argument("--keep-state", action="store_true", help="keep the temporary state directory")
+    ap.add_argument("--no-auth", action="store_true",
+                    help="unauthenticated 56-byte heartbeats (default: every node gets a random shared key "
+                         "and accepts only signed datagrams)")
     args = ap.parse_args(argv)
     if args.nodes < 3:
         ap.error("--nodes must be at least 3")
@@ -774,6 +869,7 @@ def main(argv=None):
     try:
         cluster = Cluster(args, tmp)
         sc = Scenario(args, cluster, display)
+        sc.summary["auth"] = cluster.key is not None
         try:
             sc.run()
         finally:
@@ -802,7 +898,8 @@ def main(argv=None):
                 "short": args.short,
                 "duration_scale": args.duration_scale,
                 "nodes": [{"id": n.id, "lang": n.lang, "requested": n.requested,
-                           "incarnations": [g for (_, g) in n.incarnations]} for n in cluster.nodes.values()],
+                           "incarnations": [g for (_, g) in n.incarnations], "auth": n.auth,
+                           "rejected": n.rejected} for n in cluster.nodes.values()],
                 "fallbacks": cluster.notes,
                 "exit_codes": codes,
                 "expectations": sc.expectations,

@@ -4,7 +4,14 @@
 // server: one goroutine sends and polls, one receives, and the main goroutine waits for SIGTERM,
 // SIGINT or the end of stdin.
 //
-//	node --id 1 --port 7001 --peers 2:7002,3:7003 --state-dir /tmp/phifd [--interval-ms 100]
+//	node --id 1 --port 7001 --peers 2:7002,3:7003 --state-dir /tmp/phifd [--interval-ms 100] [--key-file PATH]
+//
+// With --key-file (a file whose raw bytes, 16 to 64 of them, are the cluster's shared key, key id
+// 1) every datagram sent is signed (the 68-byte authenticated format) and only datagrams that
+// verify under the key are accepted; without it the 56-byte unauthenticated format is used, which
+// is for a trusted, isolated network only. Every datagram goes through Monitor.Receive, which
+// counts each rejection; view lines carry the counters ("rejected"). Only the peers named in
+// --peers are monitored (fixed membership).
 //
 // It prints one JSON object per line on stdout (events "start", "state", "view", "leader",
 // "follow", "stale_reply_sent", "step_down"); times are phifd.NowNs() (CLOCK_MONOTONIC ns).
@@ -25,7 +32,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,8 +53,8 @@ type node struct {
 	monitor  *phifd.Monitor
 	incarn   uint64                 // this run's generation (durable incarnation)
 	term     *phifd.GenerationClock // cluster epoch, in memory
+	keyring  *phifd.Keyring         // nil: unauthenticated datagrams
 	out      sync.Mutex             // serialises stdout lines
-	bad      atomic.Uint64          // malformed datagrams received
 
 	mu            sync.Mutex
 	leading       bool
@@ -66,6 +72,7 @@ func main() {
 	peerList := flag.String("peers", "", "peers as ID:PORT,ID:PORT,... (required)")
 	stateDir := flag.String("state-dir", "", "directory of the durable incarnation file (required)")
 	intervalMs := flag.Int("interval-ms", 100, "heartbeat interval, ms")
+	flag.StringVar(&keyFile, "key-file", "", "shared key: the file's raw bytes (16 to 64); signs and verifies every datagram")
 	flag.Parse()
 	if !isSet("id") || !isSet("port") || *port <= 0 || *peerList == "" || *stateDir == "" || *intervalMs <= 0 {
 		flag.Usage()
@@ -77,6 +84,30 @@ func main() {
 	}
 }
 
+// keyFile is the --key-file path ("" without one).
+var keyFile string
+
+// keyID is the id of the --key-file key in every node's keyring.
+const keyID = 1
+
+// loadKeyring returns a keyring holding the raw bytes of path as key keyID (which also signs).
+func loadKeyring(path string) (*phifd.Keyring, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--key-file %s: %w", path, err)
+	}
+	defer clear(key)
+	k, err := phifd.NewKeyring()
+	if err != nil {
+		return nil, err
+	}
+	if err := k.AddKey(keyID, key); err != nil {
+		k.Close()
+		return nil, fmt.Errorf("--key-file %s: %w (make one with: head -c 32 /dev/urandom > %s)", path, err, path)
+	}
+	return k, nil
+}
+
 func isSet(name string) (set bool) {
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
@@ -84,6 +115,14 @@ func isSet(name string) (set bool) {
 
 func run(id uint64, port int, peerList, stateDir string, interval time.Duration) error {
 	n := &node{id: id, interval: interval, peers: map[uint64]*net.UDPAddr{}}
+	if keyFile != "" {
+		k, err := loadKeyring(keyFile)
+		if err != nil {
+			return err
+		}
+		defer k.Close() // wipes the key bytes
+		n.keyring = k
+	}
 	for _, p := range strings.Split(peerList, ",") {
 		pid, pport, ok := strings.Cut(p, ":")
 		peer, err1 := strconv.ParseUint(pid, 10, 64)
@@ -113,7 +152,7 @@ func run(id uint64, port int, peerList, stateDir string, interval time.Duration)
 
 	// 2. The monitor, with every peer registered now.
 	cfg := phifd.NewConfig().SetEstimator(phifd.EstimatorNormal).SetHeartbeatInterval(interval).
-		SetThreshold(8).SetSuspectThreshold(3)
+		SetThreshold(8).SetSuspectThreshold(3).SetMembership(phifd.MembershipFixed) // only the peers added below
 	if n.monitor, err = phifd.NewMonitor(cfg); err != nil {
 		return err
 	}
@@ -135,7 +174,7 @@ func run(id uint64, port int, peerList, stateDir string, interval time.Duration)
 
 	term, _ := n.term.Current()
 	n.emit(field{"ev", "start"}, field{"node", id}, field{"lang", "go"}, field{"pid", os.Getpid()},
-		field{"generation", n.incarn}, field{"term", term}, field{"t", now})
+		field{"generation", n.incarn}, field{"term", term}, field{"auth", n.keyring != nil}, field{"t", now})
 	if lowest == id { // 5. The lowest id leads from the start, with term 1.
 		n.leading, n.leader, n.hasLeader, n.leaderTerm, n.highestLeader = true, id, true, term, term
 		n.emit(field{"ev", "leader"}, field{"node", id}, field{"term", term}, field{"t", now})
@@ -150,10 +189,7 @@ func run(id uint64, port int, peerList, stateDir string, interval time.Duration)
 	}()
 	go n.receive()
 	n.tick(ctx) // returns when ctx is done
-	if bad := n.bad.Load(); bad > 0 {
-		fmt.Fprintf(os.Stderr, "node %d: ignored %d malformed datagrams\n", id, bad)
-	}
-	return nil // the deferred Closes end the receive goroutine (its socket closes)
+	return nil  // the deferred Closes end the receive goroutine (its socket closes)
 }
 
 // tick runs every interval until ctx is done: heartbeats to every peer, a poll of the monitor,
@@ -193,7 +229,7 @@ func (n *node) sendHeartbeats(seq uint64) {
 	n.mu.Unlock()
 	d := phifd.Datagram{Kind: phifd.DatagramHeartbeat, Leader: leading, Node: n.id,
 		Generation: n.incarn, Term: term, Version: seq, SendNs: phifd.NowNs()}
-	b, err := d.Encode()
+	b, err := n.encode(d)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "node: encode:", err)
 		return
@@ -201,6 +237,14 @@ func (n *node) sendHeartbeats(seq uint64) {
 	for _, addr := range n.peers {
 		n.conn.WriteToUDP(b, addr) // fire and forget: a lost heartbeat is what phi is for
 	}
+}
+
+// encode is the wire form of d: signed when the node has a keyring.
+func (n *node) encode(d phifd.Datagram) ([]byte, error) {
+	if n.keyring == nil {
+		return d.Encode()
+	}
+	return d.EncodeAuth(n.keyring)
 }
 
 // leaderFailed starts an election when the event says the current leader is FAILED: after id*2
@@ -263,6 +307,13 @@ func (n *node) view(now uint64) {
 		peers = append(peers, peerView{e.Node, e.State.String(), round(e.Phi, 2), e.Generation,
 			round(e.MeanNs/1e6, 1), round(float64(e.TimeUntilFailure)/1e6, 1)})
 	}
+	st, err := n.monitor.Stats()
+	if err != nil {
+		return
+	}
+	rejected := map[string]uint64{"malformed": st.RejectedMalformed, "bad_mac": st.RejectedBadMAC,
+		"unknown_key": st.RejectedUnknownKey, "replayed": st.RejectedReplayed,
+		"unknown_node": st.RejectedUnknownNode, "bad_generation": st.RejectedBadGeneration}
 	term, _ := n.term.Current()
 	n.mu.Lock()
 	var leader any // null when no leader is known
@@ -275,7 +326,7 @@ func (n *node) view(now uint64) {
 	}
 	n.mu.Unlock()
 	n.emit(field{"ev", "view"}, field{"node", n.id}, field{"t", now}, field{"term", term},
-		field{"leader", leader}, field{"role", role}, field{"peers", peers})
+		field{"leader", leader}, field{"role", role}, field{"peers", peers}, field{"rejected", rejected})
 }
 
 // receive handles datagrams until the socket is closed.
@@ -289,9 +340,11 @@ func (n *node) receive() {
 		} else if err != nil {
 			continue
 		}
-		d, err := phifd.DecodeDatagram(buf[:size])
+		// Verify (with a key), decode and record in one call; every refusal is counted in the
+		// monitor's stats. Only a heartbeat that counted as an arrival reaches the leader logic:
+		// a replay, a duplicate, an older incarnation or an unknown id changes nothing.
+		d, counted, err := n.monitor.Receive(buf[:size], now, n.keyring)
 		if err != nil {
-			n.bad.Add(1) // ErrMalformed: noise, a damaged or foreign datagram
 			continue
 		}
 		if _, known := n.peers[d.Node]; !known {
@@ -299,18 +352,21 @@ func (n *node) receive() {
 		}
 		switch d.Kind {
 		case phifd.DatagramHeartbeat:
-			n.onHeartbeat(d, now)
+			if counted {
+				n.onHeartbeat(d, now)
+			}
 		case phifd.DatagramStaleReply:
 			n.observe(d.Term, d.Node, now)
 		}
 	}
 }
 
+// onHeartbeat handles a heartbeat the monitor has verified (with a key) and counted.
 func (n *node) onHeartbeat(d phifd.Datagram, now uint64) {
 	ours, _ := n.term.Current()
 	if d.Leader && d.Term < ours { // a leader from an older term: tell it, and do not follow it
-		reply, err := phifd.Datagram{Kind: phifd.DatagramStaleReply, Node: n.id, Generation: n.incarn,
-			Term: ours, SendNs: phifd.NowNs()}.Encode()
+		reply, err := n.encode(phifd.Datagram{Kind: phifd.DatagramStaleReply, Node: n.id, Generation: n.incarn,
+			Term: ours, SendNs: phifd.NowNs()})
 		if err == nil {
 			n.conn.WriteToUDP(reply, n.peers[d.Node])
 			n.emit(field{"ev", "stale_reply_sent"}, field{"node", n.id}, field{"to", d.Node},
@@ -319,10 +375,6 @@ func (n *node) onHeartbeat(d phifd.Datagram, now uint64) {
 		return
 	}
 	n.observe(d.Term, d.Node, now)
-	_, err := n.monitor.HeartbeatVersion(d.Node, d.Generation, d.Version, now)
-	if err != nil && !errors.Is(err, phifd.ErrStaleGeneration) { // a stale incarnation is ignored
-		fmt.Fprintln(os.Stderr, "node: heartbeat:", err)
-	}
 	if d.Leader {
 		n.follow(d.Node, d.Term, now)
 	}
