@@ -14,8 +14,8 @@
  *    reads (CLOCK_MONOTONIC). Durations are std::chrono::nanoseconds; any coarser std::chrono
  *    duration (seconds, milliseconds, ...) converts implicitly. Every method that takes a time
  *    has an overload without it that uses Clock::now().
- *  - Thread safety is that of the C API: one Monitor or GenerationClock may be used by any number
- *    of threads at once (every method); destroying or move-assigning it must not race with other
+ *  - Thread safety is that of the C API: one Monitor, GenerationClock or Keyring may be used by any
+ *    number of threads at once (every method); destroying or move-assigning it must not race with other
  *    calls. A Config must not be modified from two threads at once.
  *  - A server's own generation (its term, epoch or incarnation) comes from a GenerationClock:
  *    durable in a file (GenerationClock::open) or in memory (GenerationClock::in_memory).
@@ -147,8 +147,9 @@ inline const char* version() noexcept { return phifd_version(); }
  * (which function, which argument, why) captured when the call failed, and `what()` is
  * "<status name>: <message>". Calls that fail with PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
  * PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED
- * or PHIFD_ERR_CAPACITY throw the subclasses InvalidArgument, UnknownNode, StaleGeneration, IoError,
- * CorruptError, LockedError, MalformedError and CapacityError,
+ * PHIFD_ERR_CAPACITY, PHIFD_ERR_AUTH or PHIFD_ERR_UNKNOWN_KEY throw the subclasses InvalidArgument,
+ * UnknownNode, StaleGeneration, IoError, CorruptError, LockedError, MalformedError, CapacityError,
+ * AuthError and UnknownKeyError,
  * so they can be caught separately; every other status throws Error itself.
  */
 class Error : public std::runtime_error {
@@ -246,6 +247,27 @@ class CapacityError : public Error {
   explicit CapacityError(const std::string& message) : Error(Status::Capacity, message) {}
 };
 
+/**
+ * An authenticated datagram's MAC does not verify (PHIFD_ERR_AUTH): forged, damaged or signed with
+ * another key under the same id; counted in Stats::rejected_bad_mac. Drop the datagram.
+ */
+class AuthError : public Error {
+ public:
+  /** An error with status Status::Auth. */
+  explicit AuthError(const std::string& message) : Error(Status::Auth, message) {}
+};
+
+/**
+ * An authenticated datagram names a key id the keyring does not hold (PHIFD_ERR_UNKNOWN_KEY),
+ * counted in Stats::rejected_unknown_key; also thrown by Keyring::remove_key and
+ * Keyring::set_signing_key for an id not in the ring, and by Keyring::signing_key for an empty ring.
+ */
+class UnknownKeyError : public Error {
+ public:
+  /** An error with status Status::UnknownKey. */
+  explicit UnknownKeyError(const std::string& message) : Error(Status::UnknownKey, message) {}
+};
+
 namespace detail {
 
 /** Throws the exception for a status with the given message. */
@@ -259,6 +281,8 @@ namespace detail {
     case Status::Locked: throw LockedError(message);
     case Status::Malformed: throw MalformedError(message);
     case Status::Capacity: throw CapacityError(message);
+    case Status::Auth: throw AuthError(message);
+    case Status::UnknownKey: throw UnknownKeyError(message);
     default: throw Error(s, message);
   }
 }
@@ -515,6 +539,12 @@ class Config {
 /** Size of an encoded heartbeat datagram, bytes (PHIFD_DATAGRAM_SIZE). */
 inline constexpr std::size_t datagram_size = PHIFD_DATAGRAM_SIZE;
 
+/** Size of an authenticated datagram, bytes (PHIFD_AUTH_DATAGRAM_SIZE; see Keyring). */
+inline constexpr std::size_t auth_datagram_size = PHIFD_AUTH_DATAGRAM_SIZE;
+
+class Keyring;
+struct Received;
+
 /** Datagram flag (Datagram::flags): the sender believes it is the leader. */
 inline constexpr std::uint32_t datagram_flag_leader = PHIFD_DATAGRAM_FLAG_LEADER;
 
@@ -583,6 +613,18 @@ struct Datagram {
 
   /** decode(bytes.data(), bytes.size()). */
   static Datagram decode(const std::array<std::uint8_t, datagram_size>& bytes) { return decode(bytes.data(), bytes.size()); }
+
+  /** The 68-byte authenticated wire form, signed with the keyring's signing key (see Keyring). */
+  std::array<std::uint8_t, auth_datagram_size> encode_auth(const Keyring& keyring) const;
+
+  /** Verifies and decodes an authenticated datagram with any key of `keyring` (see Keyring). */
+  static Datagram decode_auth(const void* data, std::size_t len, const Keyring& keyring);
+
+  /** decode_auth(bytes.data(), bytes.size(), keyring). */
+  static Datagram decode_auth(const std::vector<std::uint8_t>& bytes, const Keyring& keyring);
+
+  /** decode_auth(bytes.data(), bytes.size(), keyring). */
+  static Datagram decode_auth(const std::array<std::uint8_t, auth_datagram_size>& bytes, const Keyring& keyring);
 
   /** The C struct with the same fields. */
   phifd_datagram to_c() const noexcept {
@@ -740,6 +782,12 @@ class Monitor {
   bool heartbeat_version(NodeId node, Generation generation, std::uint64_t version) {
     return heartbeat_version(node, generation, version, Clock::now());
   }
+
+  /** Verifies and records one authenticated datagram received at `time` (see Keyring). */
+  Received receive(const void* data, std::size_t len, Clock::time_point time, const Keyring& keyring);
+
+  /** Records one unauthenticated 56-byte datagram received at `time` (see Keyring). */
+  Received receive(const void* data, std::size_t len, Clock::time_point time);
 
   /**
    * Records that peer `reporter` suspects `node` (suspicion spread by gossip). Distinct reporters
@@ -1185,6 +1233,239 @@ inline Generation parse_generation_file(const std::uint8_t* bytes, std::size_t l
 /** parse_generation_file(bytes.data(), bytes.size()). */
 inline Generation parse_generation_file(const std::vector<std::uint8_t>& bytes) {
   return parse_generation_file(bytes.data(), bytes.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authenticated heartbeats (see docs/security.md: threat model, format, rotation, replays).
+// ---------------------------------------------------------------------------------------------
+
+/** A key id: names one key of a Keyring for its whole life (never reuse an id for a new key). */
+using KeyId = std::uint32_t;
+
+/** Most keys a Keyring holds at once (PHIFD_KEYRING_MAX_KEYS). */
+inline constexpr std::size_t keyring_max_keys = PHIFD_KEYRING_MAX_KEYS;
+
+/** Shortest key accepted, bytes (PHIFD_KEY_MIN_LEN). */
+inline constexpr std::size_t key_min_len = PHIFD_KEY_MIN_LEN;
+
+/** Longest key accepted, bytes (PHIFD_KEY_MAX_LEN). */
+inline constexpr std::size_t key_max_len = PHIFD_KEY_MAX_LEN;
+
+namespace detail {
+
+/** Deleter calling phifd_keyring_free (which overwrites every key with zeros). */
+struct KeyringDeleter {
+  void operator()(phifd_keyring* k) const noexcept { phifd_keyring_free(k); }
+};
+
+}  // namespace detail
+
+/**
+ * A set of shared secret keys by id, one of them the signing key (a C phifd_keyring), for the
+ * authenticated 68-byte datagram: the fields, the key id and an HMAC-SHA-256 tag truncated to 16
+ * bytes. Datagram::encode_auth signs with the signing key; Datagram::decode_auth and
+ * Monitor::receive accept a datagram signed with any key in the ring, so keys rotate without
+ * downtime: add_key the new key on every node, then set_signing_key to it on every node, then
+ * remove_key the old one everywhere.
+ *
+ *     phifd::Keyring ring;
+ *     ring.add_key(1, key.data(), key.size());      // 16..64 random bytes; the first key signs
+ *     const auto wire = datagram.encode_auth(ring);  // std::array<std::uint8_t, 68>
+ *     // receiver, with the same key under the same id:
+ *     const phifd::Received r = monitor.receive(buf, n, phifd::Clock::now(), ring);
+ *
+ * Keys are key_min_len (16) to key_max_len (64) bytes of random data (use 32). The library copies
+ * them and overwrites its copy with zeros when a key is removed or the keyring destroyed; the
+ * caller's buffer is left as it is. No method returns key bytes. Move-only (RAII). Thread-safe:
+ * any number of threads may sign and verify with one keyring while another adds, removes or
+ * switches keys; destroying or move-assigning it must not race with other calls. Methods of a
+ * moved-from keyring throw Error(Status::NullArg).
+ */
+class Keyring {
+ public:
+  /** An empty keyring (no key, hence no signing key). Throws Error if the library cannot create one. */
+  Keyring() : handle_(create()) {}
+
+  Keyring(const Keyring&) = delete;             ///< Not copyable (owns the keys).
+  Keyring& operator=(const Keyring&) = delete;  ///< Not copyable (owns the keys).
+  Keyring(Keyring&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Keyring& operator=(Keyring&&) noexcept = default;  ///< Frees (and wipes) this keyring and takes over the source's.
+  ~Keyring() = default;                         ///< Frees the keyring, overwriting every key with zeros.
+
+  /**
+   * Adds the `len` bytes at `key` (copied) under `id`. The first key added becomes the signing key;
+   * later keys only verify until set_signing_key selects them. Throws (nothing changes)
+   * InvalidArgument when `len` is outside key_min_len..key_max_len, `id` is already in the ring,
+   * or the ring already holds keyring_max_keys keys; Error(Status::NullArg) for a null `key` with
+   * `len` > 0.
+   */
+  void add_key(KeyId id, const std::uint8_t* key, std::size_t len) {
+    detail::check(phifd_keyring_add_key(handle_.get(), id, key, len));
+  }
+
+  /** add_key(id, key.data(), key.size()). */
+  void add_key(KeyId id, const std::vector<std::uint8_t>& key) { add_key(id, key.data(), key.size()); }
+
+  /** add_key(id, key.data(), N). */
+  template <std::size_t N>
+  void add_key(KeyId id, const std::array<std::uint8_t, N>& key) {
+    add_key(id, key.data(), N);
+  }
+
+  /**
+   * Removes the key `id` (the library wipes its copy): datagrams signed with it throw
+   * UnknownKeyError from now on. Throws UnknownKeyError (no such id), InvalidArgument (it is the
+   * signing key: select another one first, so the node never stops signing).
+   */
+  void remove_key(KeyId id) { detail::check(phifd_keyring_remove_key(handle_.get(), id)); }
+
+  /** Makes the key `id` the one Datagram::encode_auth signs with. Throws UnknownKeyError if it is not in the ring. */
+  void set_signing_key(KeyId id) { detail::check(phifd_keyring_set_signing_key(handle_.get(), id)); }
+
+  /** The id of the signing key. Throws UnknownKeyError while the ring holds no key. */
+  KeyId signing_key() const {
+    std::uint32_t out = 0;
+    detail::check(phifd_keyring_get_signing_key(handle_.get(), &out));
+    return out;
+  }
+
+  /** The C handle (still owned by this object), or nullptr if moved from. */
+  phifd_keyring* native_handle() const noexcept { return handle_.get(); }
+
+ private:
+  static phifd_keyring* create() {
+    phifd_keyring* raw = nullptr;
+    detail::check(phifd_keyring_new(&raw));
+    return raw;
+  }
+
+  std::unique_ptr<phifd_keyring, detail::KeyringDeleter> handle_;
+};
+
+/** What Monitor::receive returns. Plain data. */
+struct Received {
+  Datagram datagram;     ///< The decoded (and, with a keyring, verified) datagram.
+  bool counted = false;  ///< True if it counted as an arrival; false for a stale reply and for a duplicate, replayed or older version.
+};
+
+/**
+ * Thrown by Monitor::receive for a heartbeat of an older generation (PHIFD_ERR_STALE_GENERATION;
+ * nothing changed): a StaleGeneration that also carries the (verified) datagram, so the caller can
+ * answer its sender. Catching StaleGeneration catches it too.
+ */
+class StaleDatagram : public StaleGeneration {
+ public:
+  /** The error for `datagram`, with the library's message. */
+  StaleDatagram(const std::string& message, const Datagram& datagram) : StaleGeneration(message), datagram_(datagram) {}
+
+  /** The datagram that carried the older generation. */
+  const Datagram& datagram() const noexcept { return datagram_; }
+
+ private:
+  Datagram datagram_;
+};
+
+namespace detail {
+
+/** The keyring's handle; throws Error(Status::NullArg) for a moved-from keyring (never "no keyring"). */
+inline const phifd_keyring* keyring_handle(const Keyring& keyring, const char* what) {
+  const phifd_keyring* k = keyring.native_handle();
+  if (k == nullptr) {
+    throw Error(Status::NullArg, std::string(what) + ": the keyring was moved from");
+  }
+  return k;
+}
+
+/** The Datagram with the fields of a C datagram. */
+inline Datagram from_c(const phifd_datagram& raw) noexcept {
+  Datagram d;
+  d.kind = static_cast<DatagramKind>(raw.kind);
+  d.flags = raw.flags;
+  d.node = raw.node;
+  d.generation = raw.generation;
+  d.term = raw.term;
+  d.version = raw.version;
+  d.send_ns = raw.send_ns;
+  return d;
+}
+
+/** phifd_monitor_receive with `keyring` (null: unauthenticated), mapped to Received or an exception. */
+inline Received receive(phifd_monitor* m, const phifd_keyring* keyring, const void* data, std::size_t len,
+                        Clock::time_point time) {
+  const std::uint64_t now = Clock::to_ns(time);
+  phifd_datagram raw{};
+  bool counted = false;
+  const phifd_status s =
+      phifd_monitor_receive(m, keyring, static_cast<const std::uint8_t*>(data), len, now, &raw, &counted);
+  if (s == PHIFD_ERR_STALE_GENERATION) {
+    throw StaleDatagram(phifd_last_error_message(), from_c(raw));
+  }
+  check(s);
+  return Received{from_c(raw), counted};
+}
+
+}  // namespace detail
+
+/**
+ * Throws InvalidArgument when the keyring holds no key, the kind is unknown, flag bits are
+ * undefined, or the generation or term exceeds max_generation; Error(Status::NullArg) for a
+ * moved-from keyring. Thread-safe; allocates nothing.
+ */
+inline std::array<std::uint8_t, auth_datagram_size> Datagram::encode_auth(const Keyring& keyring) const {
+  const phifd_keyring* k = detail::keyring_handle(keyring, "Datagram::encode_auth");
+  const phifd_datagram raw = to_c();
+  std::array<std::uint8_t, auth_datagram_size> out{};
+  std::size_t written = 0;
+  detail::check(phifd_datagram_encode_auth(k, &raw, out.data(), out.size(), &written));
+  return out;
+}
+
+/**
+ * Reads only `len` bytes at `data` (untrusted, e.g. straight from recvfrom). Checks, in this order:
+ * the length (exactly 68), magic and format version (MalformedError; a 56-byte unauthenticated
+ * datagram is malformed here), the key id (UnknownKeyError), the MAC, compared in constant time
+ * (AuthError), and only then the fields (MalformedError: unknown kind, undefined flags, a
+ * generation or term above max_generation). Nothing of an unverified datagram is returned. Also
+ * Error(Status::NullArg) for null `data` with `len` > 0 or a moved-from keyring. Thread-safe.
+ */
+inline Datagram Datagram::decode_auth(const void* data, std::size_t len, const Keyring& keyring) {
+  const phifd_keyring* k = detail::keyring_handle(keyring, "Datagram::decode_auth");
+  phifd_datagram raw{};
+  detail::check(phifd_datagram_decode_auth(k, static_cast<const std::uint8_t*>(data), len, &raw));
+  return detail::from_c(raw);
+}
+
+inline Datagram Datagram::decode_auth(const std::vector<std::uint8_t>& bytes, const Keyring& keyring) {
+  return decode_auth(bytes.data(), bytes.size(), keyring);
+}
+
+inline Datagram Datagram::decode_auth(const std::array<std::uint8_t, auth_datagram_size>& bytes,
+                                      const Keyring& keyring) {
+  return decode_auth(bytes.data(), bytes.size(), keyring);
+}
+
+/**
+ * Verifies the `len` untrusted bytes at `data` with any key of `keyring`, as Datagram::decode_auth
+ * does, and records a heartbeat as heartbeat_version(node, generation, version, time) would; a
+ * stale reply is decoded but not applied. `counted` is true only when the heartbeat's
+ * `(generation, version)` is newer than anything the node has shown, so a replayed, duplicated or
+ * reordered old datagram never counts (Stats::rejected_replayed grows instead). Throws, each refusal
+ * counted in Stats: MalformedError (rejected_malformed, or rejected_bad_generation for a generation
+ * beyond max_generation), UnknownKeyError (rejected_unknown_key), AuthError (rejected_bad_mac);
+ * then what heartbeat_version throws: StaleDatagram (a StaleGeneration carrying the datagram, for
+ * the answer), CapacityError, UnknownNode (fixed membership). Error(Status::NullArg) for a
+ * moved-from keyring. Thread-safe.
+ */
+inline Received Monitor::receive(const void* data, std::size_t len, Clock::time_point time, const Keyring& keyring) {
+  return detail::receive(handle_.get(), detail::keyring_handle(keyring, "Monitor::receive"), data, len, time);
+}
+
+/**
+ * As the keyring overload, for the unauthenticated 56-byte datagram (as Datagram::decode checks
+ * it). Only for a trusted, isolated network: anyone who can send a packet can forge one.
+ */
+inline Received Monitor::receive(const void* data, std::size_t len, Clock::time_point time) {
+  return detail::receive(handle_.get(), nullptr, data, len, time);
 }
 
 }  // namespace phifd
