@@ -19,8 +19,19 @@
  * Timestamps given to the library are explicit and steady: each node heartbeats every 1 s with a
  * deterministic jitter in [0, 40) ms, so windows hold realistic, non-constant intervals.
  *
- * Usage: bench [--nodes N] [--window W] [--runs R] [--smoke] [--auth-only]
+ *   - the plain loop (--plain-loop): 2,000,000 heartbeats to one node of a default monitor, timed
+ *     as a whole by the wall clock and by this thread's CPU clock, under four arrival patterns
+ *     (1 s +/- 10 ms alternating, 1 s +/- 10 ms random, the harness's jitter table, exactly 1 s),
+ *     and the same loop timed in slices as below: it shows what a whole-loop figure adds to the
+ *     per-slice median (time spent waiting for a CPU on a loaded machine);
+ *   - the machine's two-thread ceiling (--ceiling): increments per second of one thread and of two
+ *     threads on private counters on separate cache lines, and of two threads on one shared line,
+ *     both per wall-clock second and per CPU-second the threads got.
+ *
+ * Usage: bench [--nodes N] [--window W] [--runs R] [--smoke] [--auth-only] [--plain-loop] [--ceiling]
  *   --auth-only  only the datagram and authentication figures (seconds instead of minutes)
+ *   --plain-loop only the plain loop (about 15 s); --ceiling only the ceiling (about 10 s); both
+ *                together run both. A full run does both first.
  *   --nodes   size of the large monitor (default 100000)
  *   --window  window size (default 1000)
  *   --runs    repetitions of each timing (default 21, at least 15 is recommended)
@@ -34,6 +45,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +413,8 @@ typedef struct {
     int runs;
     int smoke;
     int auth_only;
+    int plain_only;   /* --plain-loop */
+    int ceiling_only; /* --ceiling */
 } options;
 
 /* Hot node or the 1,000-node monitor: heartbeat and phi, CALLS_PER_BATCH calls per run. */
@@ -646,8 +661,223 @@ static void bench_auth(const options *o) {
     phifd_keyring_free(k);
 }
 
+/* ----- the plain loop: 2,000,000 heartbeats to one node, timed as a whole ----------------------- */
+
+/* Arrival patterns of the plain loop: each interval is 1 s plus a jitter that depends on `k`. */
+typedef enum { PAT_ALTERNATE, PAT_RANDOM, PAT_TABLE, PAT_CONSTANT } pattern;
+
+static const char *pattern_name(pattern p) {
+    switch (p) {
+    case PAT_ALTERNATE: return "1 s +/- 10 ms alternating";
+    case PAT_RANDOM: return "1 s +/- 10 ms uniform random";
+    case PAT_TABLE: return "harness: 1 s + table [0, 40 ms)";
+    default: return "exactly 1 s";
+    }
+}
+
+static uint64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct {
+    double wall_ns;  /* whole loop, CLOCK_MONOTONIC, per heartbeat */
+    double cpu_ns;   /* whole loop, CLOCK_THREAD_CPUTIME_ID, per heartbeat */
+    double slice_median, slice_mean; /* slices of SLICE heartbeats (only when sliced) */
+} plain_result;
+
+/* One plain loop on a fresh monitor of the default configuration (phifd_config_new, nothing set):
+ * `count` heartbeats to node 1, generation 1, arrivals following `p`, nothing else in the loop
+ * (no poll, no drain). With `sliced`, the same loop also reads the clock every SLICE heartbeats,
+ * as the harness does, and the slices' median and mean are reported beside the whole-loop time. */
+static plain_result plain_loop(pattern p, uint64_t count, int sliced) {
+    phifd_config *cfg = NULL;
+    phifd_monitor *m = NULL;
+    check(phifd_config_new(&cfg), "phifd_config_new");
+    check(phifd_monitor_new(cfg, &m), "phifd_monitor_new");
+    phifd_config_free(cfg);
+    samples v;
+    samples_init(&v, sliced ? (size_t)(count / SLICE + 1) : 1);
+    uint64_t x = 0x9E3779B97F4A7C15ULL, t = T0_NS;
+    phifd_status bad = PHIFD_OK;
+    uint64_t w0 = now_ns(), c0 = cpu_ns(), s0 = w0;
+    for (uint64_t k = 0; k < count; k++) {
+        switch (p) {
+        case PAT_ALTERNATE: t += (k & 1) ? PERIOD_NS + 10000000ULL : PERIOD_NS - 10000000ULL; break;
+        case PAT_RANDOM:
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t += PERIOD_NS - 10000000ULL + (x >> 44) * 20000000ULL / (1ULL << 20);
+            break;
+        case PAT_TABLE: t = arrival(0, k); break;
+        default: t += PERIOD_NS; break;
+        }
+        bad |= phifd_heartbeat(m, 1, 1, t);
+        if (sliced && (k + 1) % SLICE == 0) {
+            uint64_t s1 = now_ns();
+            samples_add(&v, (double)(s1 - s0) / (double)SLICE);
+            s0 = s1;
+        }
+    }
+    uint64_t c1 = cpu_ns(), w1 = now_ns();
+    if (bad != PHIFD_OK) fail("phifd_heartbeat (plain loop)", bad);
+    plain_result r = {(double)(w1 - w0) / (double)count, (double)(c1 - c0) / (double)count, NAN, NAN};
+    if (sliced && v.n > 0) {
+        double sum = 0;
+        for (size_t i = 0; i < v.n; i++) sum += v.v[i];
+        r.slice_mean = sum / (double)v.n;
+        r.slice_median = samples_done(&v).median;
+    } else {
+        free(v.v);
+    }
+    phifd_node_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    check(phifd_node_get_info(m, 1, t, &info), "phifd_node_get_info (plain loop)");
+    if (count > 1000 && info.samples != 1000) {
+        fprintf(stderr, "FAIL: plain loop: the window holds %llu samples, expected 1000\n",
+                (unsigned long long)info.samples);
+        failures++;
+    }
+    phifd_monitor_free(m);
+    return r;
+}
+
+/* --plain-loop: the loop of issue 15 under each arrival pattern, timed as a whole (wall clock and
+ * this thread's CPU time) and, in a second pass, in slices like the harness. Each figure is the
+ * median over `runs` loops (loops run pattern after pattern, so load falls on all of them). */
+static void bench_plain_loop(const options *o) {
+    uint64_t count = o->smoke ? 20000 : 2000000;
+    int runs = o->smoke ? 1 : (o->runs < 5 ? o->runs : 5);
+    const pattern pats[4] = {PAT_ALTERNATE, PAT_RANDOM, PAT_TABLE, PAT_CONSTANT};
+    double wall[4][MAX_RUNS], cpu[4][MAX_RUNS], smed[4][MAX_RUNS], smean[4][MAX_RUNS];
+    plain_loop(PAT_ALTERNATE, count / 4, 0); /* warm-up: page faults, frequency, the allocator */
+    for (int r = 0; r < runs; r++) {
+        for (int i = 0; i < 4; i++) {
+            plain_result a = plain_loop(pats[i], count, 0);
+            plain_result b = plain_loop(pats[i], count, 1);
+            wall[i][r] = a.wall_ns;
+            cpu[i][r] = a.cpu_ns;
+            smed[i][r] = b.slice_median;
+            smean[i][r] = b.slice_mean;
+        }
+    }
+    printf("plain loop: %llu heartbeats to one node, default configuration, timed as a whole; median of %d loops\n",
+           (unsigned long long)count, runs);
+    printf("| arrivals | whole loop, wall ns/hb | whole loop, CPU ns/hb | slices of %llu: median ns/hb | slices: mean ns/hb |\n",
+           (unsigned long long)SLICE);
+    printf("|---|---:|---:|---:|---:|\n");
+    for (int i = 0; i < 4; i++) {
+        printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", pattern_name(pats[i]), summarize(wall[i], runs).median,
+               summarize(cpu[i], runs).median, summarize(smed[i], runs).median, summarize(smean[i], runs).median);
+    }
+    fflush(stdout);
+}
+
+/* ----- the machine's own two-thread ceiling ------------------------------------------------------ */
+
+/* Each thread increments its own counter (a volatile store per increment, so the loop really
+ * writes memory) until told to stop. Counters either sit on separate 64-byte cache lines (the
+ * ceiling: nothing shared is written) or side by side on one line (false sharing: every increment
+ * moves the line between cores, the cost a shared lock word or sequence counter puts on a
+ * heartbeat). */
+typedef struct {
+    _Alignas(64) volatile uint64_t count;
+    char pad[64 - sizeof(uint64_t)];
+} padded_counter;
+
+static padded_counter private_counters[2];
+static struct {
+    _Alignas(64) volatile uint64_t count[2];
+} shared_line;
+static atomic_int ceiling_go, ceiling_stop;
+static uint64_t ceiling_cpu[2]; /* CPU time each thread got, ns */
+
+typedef struct {
+    volatile uint64_t *counter;
+    uint64_t *cpu;
+} ceiling_arg;
+
+static void *ceiling_thread(void *arg) {
+    const ceiling_arg *a = (const ceiling_arg *)arg;
+    volatile uint64_t *c = a->counter;
+    while (!atomic_load_explicit(&ceiling_go, memory_order_acquire)) {
+    }
+    uint64_t c0 = cpu_ns();
+    while (!atomic_load_explicit(&ceiling_stop, memory_order_relaxed)) {
+        for (int i = 0; i < 1024; i++) *c = *c + 1;
+    }
+    *a->cpu = cpu_ns() - c0;
+    return NULL;
+}
+
+/* Increments per second of `threads` threads (1 or 2) on counters `c[0..threads)`, for `ms` ms;
+ * `*per_cpu_s` receives the increments per second of CPU time the threads actually got (with
+ * fewer idle CPUs than threads, the wall-clock rate falls but this one does not). */
+static double ceiling_rate(int threads, volatile uint64_t *c[2], int ms, double *per_cpu_s) {
+    pthread_t th[2];
+    ceiling_arg args[2] = {{c[0], &ceiling_cpu[0]}, {c[1], &ceiling_cpu[1]}};
+    atomic_store(&ceiling_go, 0);
+    atomic_store(&ceiling_stop, 0);
+    for (int i = 0; i < threads; i++) {
+        *c[i] = 0;
+        if (pthread_create(&th[i], NULL, ceiling_thread, &args[i]) != 0) {
+            fprintf(stderr, "FAIL: pthread_create\n");
+            failures++;
+            return NAN;
+        }
+    }
+    uint64_t t0 = now_ns();
+    atomic_store_explicit(&ceiling_go, 1, memory_order_release);
+    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&d, NULL);
+    atomic_store_explicit(&ceiling_stop, 1, memory_order_relaxed);
+    uint64_t total = 0;
+    for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+    uint64_t t1 = now_ns();
+    uint64_t cpu = 0;
+    for (int i = 0; i < threads; i++) {
+        total += *c[i];
+        cpu += ceiling_cpu[i];
+    }
+    *per_cpu_s = cpu ? (double)total / ((double)cpu / 1e9) : NAN;
+    return (double)total / ((double)(t1 - t0) / 1e9);
+}
+
+/* --ceiling: 1 thread vs 2 threads on private, line-separated counters, and 2 threads on one line,
+ * rounds of 300 ms each, the three in turn within a round; medians over rounds, and the ratios of
+ * each round's figures (so a change of load between rounds does not enter a ratio). */
+static void bench_ceiling(const options *o) {
+    int rounds = o->smoke ? 1 : (o->runs < 9 ? o->runs : 9), ms = o->smoke ? 20 : 300;
+    double one[MAX_RUNS], two[MAX_RUNS], same[MAX_RUNS], r_two[MAX_RUNS], r_same[MAX_RUNS];
+    double cpu_one[MAX_RUNS], cpu_two[MAX_RUNS], cpu_same[MAX_RUNS];
+    volatile uint64_t *priv[2] = {&private_counters[0].count, &private_counters[1].count};
+    volatile uint64_t *shared[2] = {&shared_line.count[0], &shared_line.count[1]};
+    for (int r = 0; r < rounds; r++) {
+        one[r] = ceiling_rate(1, priv, ms, &cpu_one[r]);
+        two[r] = ceiling_rate(2, priv, ms, &cpu_two[r]);
+        same[r] = ceiling_rate(2, shared, ms, &cpu_same[r]);
+        r_two[r] = two[r] / one[r];
+        r_same[r] = same[r] / one[r];
+    }
+    double lo = summarize(r_two, rounds).p10, hi = summarize(r_two, rounds).p90;
+    printf("two-thread ceiling of this machine (%d rounds of %d ms; median, ratios per round):\n", rounds, ms);
+    printf("| counters | threads | Mincrements/s (wall) | / 1 thread | Mincrements per CPU-second |\n"
+           "|---|---:|---:|---:|---:|\n");
+    printf("| private, own cache line | 1 | %.0f | 1.00x | %.0f |\n", summarize(one, rounds).median / 1e6,
+           summarize(cpu_one, rounds).median / 1e6);
+    printf("| private, own cache line | 2 | %.0f | %.2fx (p10 %.2fx, p90 %.2fx) | %.0f |\n",
+           summarize(two, rounds).median / 1e6, summarize(r_two, rounds).median, lo, hi,
+           summarize(cpu_two, rounds).median / 1e6);
+    printf("| private, one shared cache line | 2 | %.0f | %.2fx | %.0f |\n", summarize(same, rounds).median / 1e6,
+           summarize(r_same, rounds).median, summarize(cpu_same, rounds).median / 1e6);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv) {
-    options o = {100000, 1000, 21, 0, 0};
+    options o = {100000, 1000, 21, 0, 0, 0, 0};
     if (argc == 4 && strcmp(argv[1], "--memory-only") == 0) {
         uint64_t n, w;
         if (!parse_u64(argv[2], &n) || !parse_u64(argv[3], &w) || n == 0 || w == 0) return 2;
@@ -664,6 +894,10 @@ int main(int argc, char **argv) {
         uint64_t v;
         if (strcmp(argv[a], "--auth-only") == 0) {
             o.auth_only = 1;
+        } else if (strcmp(argv[a], "--plain-loop") == 0) {
+            o.plain_only = 1;
+        } else if (strcmp(argv[a], "--ceiling") == 0) {
+            o.ceiling_only = 1;
         } else if (strcmp(argv[a], "--smoke") == 0) {
             o.smoke = 1;
             o.big_nodes = 2000;
@@ -680,7 +914,7 @@ int main(int argc, char **argv) {
             o.runs = (int)v;
             a++;
         } else {
-            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only]\n", argv[0],
+            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only] [--plain-loop] [--ceiling]\n", argv[0],
                     MAX_RUNS);
             return 2;
         }
@@ -702,6 +936,15 @@ int main(int argc, char **argv) {
     double rss[3], heap[3];
     uint64_t mid_nodes = o.smoke ? 100 : 1000;
     uint64_t t_start = now_ns();
+    if (o.plain_only || o.ceiling_only) {
+        if (o.plain_only) bench_plain_loop(&o);
+        if (o.ceiling_only) bench_ceiling(&o);
+        print_load("at end");
+        free(events_buf);
+        return failures ? 1 : 0;
+    }
+    bench_ceiling(&o);
+    bench_plain_loop(&o);
     bench_auth(&o);
     if (o.auth_only) {
         print_load("at end");
