@@ -12,8 +12,12 @@
 //
 // Prints Markdown tables: ns per heartbeat and per phi query at windows of 100 and 1,000 samples,
 // on one hot node and on 10,000 nodes (the pure-Go detectors in a map[uint64]*T, one per node, as
-// an application keeps them); every implementation is timed once per round in rotating order, the
-// figures are medians over rounds and the ratios are between medians of this same run. Then phi on
+// an application keeps them); every implementation is timed once per round in rotating order, in
+// slices of 1,000 consecutive calls (a batch of 1,000 records is one slice), the figures are
+// medians over all slices of all rounds and the ratios are between medians of this same run.
+// Two floors are timed beside the binding (rawc.go): phifd_heartbeat / phifd_phi called straight
+// through cgo on a monitor made with the C API (what the binding adds is the difference), and a
+// cgo call to an empty C function (what any cgo binding pays). Then phi on
 // the steady heartbeat of the Rust benchmark against the Akka model's exact value. Exit status 1
 // if a phifd call fails or phifd's phi differs from the exact value; timings are never judged.
 package main
@@ -66,11 +70,18 @@ func fail(format string, a ...any) {
 // subject is one implementation holding n nodes; k is the next heartbeat round.
 type subject interface {
 	name() string
-	// hb makes calls heartbeats continuing the rounds and returns ns per heartbeat.
-	hb(calls uint64) float64
-	// phi makes calls phi queries after the last round and returns ns per query.
-	phi(calls uint64) float64
+	// hb makes calls heartbeats continuing the rounds and returns ns per heartbeat of each
+	// slice of consecutive calls (each slice timed on its own).
+	hb(calls uint64) []float64
+	// phi makes calls phi queries after the last round and returns ns per query of each slice.
+	phi(calls uint64) []float64
 }
+
+// slice is the number of consecutive calls timed together: tens of microseconds, so that on a
+// shared machine most slices run without being preempted, and the median over slices is the
+// cost of the call rather than of the wait for a CPU (a whole-round figure includes that wait:
+// on a machine loaded beyond its CPU count it can be several times the call's cost).
+const slice = 1000
 
 var sink float64
 
@@ -86,39 +97,46 @@ func newMonitor(window uint64) *phifd.Monitor {
 }
 
 type phifdSingle struct {
-	m    *phifd.Monitor
-	n, k uint64
+	m       *phifd.Monitor
+	n, k, i uint64 // nodes, next round, next node
 }
 
 func (s *phifdSingle) name() string { return "phifd (cgo, single calls)" }
-func (s *phifdSingle) hb(calls uint64) float64 {
-	start := time.Now()
-	var done uint64
-	for done < calls {
-		for i := uint64(0); i < s.n; i++ {
-			if err := s.m.Heartbeat(i, 1, arrival(i, s.k)); err != nil {
+func (s *phifdSingle) hb(calls uint64) []float64 {
+	var out []float64
+	for c := uint64(0); c < calls; {
+		end := min(c+slice, calls)
+		start := time.Now()
+		for ; c < end; c++ {
+			if err := s.m.Heartbeat(s.i, 1, arrival(s.i, s.k)); err != nil {
 				fail("Heartbeat: %v", err)
 			}
+			if s.i++; s.i == s.n {
+				s.i, s.k = 0, s.k+1
+			}
 		}
-		s.k++
-		done += s.n
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(slice))
 	}
-	return float64(time.Since(start).Nanoseconds()) / float64(done)
+	return out
 }
-func (s *phifdSingle) phi(calls uint64) float64 {
+func (s *phifdSingle) phi(calls uint64) []float64 {
 	base := t0 + (s.k-1)*period + 40*ms
 	acc := 0.0
-	start := time.Now()
-	for c := uint64(0); c < calls; c++ {
-		v, err := s.m.Phi(c%s.n, base+queryOffset(c))
-		if err != nil {
-			fail("Phi: %v", err)
+	var out []float64
+	for c := uint64(0); c < calls; {
+		end := min(c+slice, calls)
+		start := time.Now()
+		for ; c < end; c++ {
+			v, err := s.m.Phi(c%s.n, base+queryOffset(c))
+			if err != nil {
+				fail("Phi: %v", err)
+			}
+			acc += v
 		}
-		acc += v
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(slice))
 	}
-	ns := float64(time.Since(start).Nanoseconds()) / float64(calls)
 	sink += acc
-	return ns
+	return out
 }
 
 type phifdBatch struct {
@@ -129,9 +147,11 @@ type phifdBatch struct {
 }
 
 func (s *phifdBatch) name() string { return "phifd (cgo, batches of 1,000)" }
-func (s *phifdBatch) hb(calls uint64) float64 {
-	// The records of each batch are built outside the timed call (an application receives them).
-	var total, elapsed int64
+func (s *phifdBatch) hb(calls uint64) []float64 {
+	// The records of each batch are built outside the timed call (an application receives them);
+	// each batch is one timed slice.
+	var out []float64
+	var total int64
 	for uint64(total) < calls {
 		s.nodes, s.times = s.nodes[:0], s.times[:0]
 		for len(s.nodes) < batch {
@@ -148,12 +168,12 @@ func (s *phifdBatch) hb(calls uint64) float64 {
 		if err := s.m.HeartbeatBatch(s.nodes, s.gens[:len(s.nodes)], s.times, nil); err != nil {
 			fail("HeartbeatBatch: %v", err)
 		}
-		elapsed += time.Since(start).Nanoseconds()
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(len(s.nodes)))
 		total += int64(len(s.nodes))
 	}
-	return float64(elapsed) / float64(total)
+	return out
 }
-func (s *phifdBatch) phi(calls uint64) float64 {
+func (s *phifdBatch) phi(calls uint64) []float64 {
 	nodes := make([]uint64, batch)
 	for c := range nodes {
 		nodes[c] = uint64(c) % s.n
@@ -166,15 +186,16 @@ func (s *phifdBatch) phi(calls uint64) float64 {
 	if reps == 0 {
 		reps = 1
 	}
-	start := time.Now()
+	var out []float64
 	for r := uint64(0); r < reps; r++ {
+		start := time.Now()
 		if err := s.m.PhiBatch(nodes, base+queryOffset(r), s.out); err != nil {
 			fail("PhiBatch: %v", err)
 		}
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(batch))
 	}
-	ns := float64(time.Since(start).Nanoseconds()) / float64(reps*batch)
 	sink += s.out[0]
-	return ns
+	return out
 }
 
 // detector is what the pure-Go subjects hold per node.
@@ -188,6 +209,7 @@ type pureGo struct {
 	one   detector
 	many  map[uint64]detector
 	n, k  uint64
+	i     uint64 // next node
 }
 
 func newPureGo(label string, n uint64, make func() detector) *pureGo {
@@ -215,28 +237,35 @@ func (p *pureGo) get(i uint64) detector {
 	return p.many[i]
 }
 func (p *pureGo) name() string { return p.label }
-func (p *pureGo) hb(calls uint64) float64 {
-	start := time.Now()
-	var done uint64
-	for done < calls {
-		for i := uint64(0); i < p.n; i++ {
-			p.get(i).Heartbeat(arrival(i, p.k))
+func (p *pureGo) hb(calls uint64) []float64 {
+	var out []float64
+	for c := uint64(0); c < calls; {
+		end := min(c+slice, calls)
+		start := time.Now()
+		for ; c < end; c++ {
+			p.get(p.i).Heartbeat(arrival(p.i, p.k))
+			if p.i++; p.i == p.n {
+				p.i, p.k = 0, p.k+1
+			}
 		}
-		p.k++
-		done += p.n
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(slice))
 	}
-	return float64(time.Since(start).Nanoseconds()) / float64(done)
+	return out
 }
-func (p *pureGo) phi(calls uint64) float64 {
+func (p *pureGo) phi(calls uint64) []float64 {
 	base := t0 + (p.k-1)*period + 40*ms
 	acc := 0.0
-	start := time.Now()
-	for c := uint64(0); c < calls; c++ {
-		acc += p.get(c % p.n).Phi(base + queryOffset(c))
+	var out []float64
+	for c := uint64(0); c < calls; {
+		end := min(c+slice, calls)
+		start := time.Now()
+		for ; c < end; c++ {
+			acc += p.get(c % p.n).Phi(base + queryOffset(c))
+		}
+		out = append(out, float64(time.Since(start).Nanoseconds())/float64(slice))
 	}
-	ns := float64(time.Since(start).Nanoseconds()) / float64(calls)
 	sink += acc
-	return ns
+	return out
 }
 
 func median(v []float64) float64 {
@@ -258,9 +287,13 @@ func bench(window, n uint64, rounds int, calls uint64) []result {
 	m1, m2 := newMonitor(window), newMonitor(window)
 	defer m1.Close()
 	defer m2.Close()
+	raw := newRawC(window, n)
+	defer raw.close()
 	subjects := []subject{
 		&phifdSingle{m: m1, n: n},
 		&phifdBatch{m: m2, n: n},
+		raw,
+		cgoNoop{},
 		newPureGo("Akka port, pure Go (single goroutine)", n, func() detector { return newAkka(int(window)) }),
 		newPureGo("Akka port, pure Go (sync.Mutex)", n, func() detector { return &lockedAkka{d: newAkka(int(window))} }),
 	}
@@ -286,11 +319,11 @@ func bench(window, n uint64, rounds int, calls uint64) []result {
 	for r := 0; r < rounds; r++ {
 		for j := range subjects {
 			idx := (j + r) % len(subjects)
-			hb[idx] = append(hb[idx], subjects[idx].hb(calls))
+			hb[idx] = append(hb[idx], subjects[idx].hb(calls)...)
 		}
 		for j := range subjects {
 			idx := (j + r) % len(subjects)
-			ph[idx] = append(ph[idx], subjects[idx].phi(calls))
+			ph[idx] = append(ph[idx], subjects[idx].phi(calls)...)
 		}
 	}
 	out := make([]result, len(subjects))
@@ -392,7 +425,7 @@ func main() {
 	fmt.Printf("phifd %s via cgo, %s, GOMAXPROCS %d, load average at start: %s\n", phifd.Version(), runtime.Version(),
 		runtime.GOMAXPROCS(0), loadavg())
 	fmt.Printf("%d rounds per figure, implementations timed in rotating order\n\n", *rounds)
-	fmt.Println("### Go: ns per operation (median over rounds) and ratio to phifd single calls")
+	fmt.Println("### Go: ns per operation (median over slices of 1,000 calls) and ratio to phifd single calls")
 	fmt.Println()
 	fmt.Println("| implementation | window | nodes | heartbeat ns | phi ns | heartbeat / phifd single | phi / phifd single |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
