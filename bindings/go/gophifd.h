@@ -77,6 +77,9 @@ gophifd_u64_res gophifd_snapshot(const phifd_monitor *m, uint64_t now, phifd_sna
 		size_t cap);
 gophifd_u64_res gophifd_prometheus(const phifd_monitor *m, uint64_t now, char *buf, size_t cap);
 
+/* Does nothing (the cost of a bare cgo call, for the overhead benchmarks). */
+void gophifd_noop(void);
+
 gophifd_encode_res gophifd_datagram_encode(phifd_datagram d);
 gophifd_decode_res gophifd_datagram_decode(const uint8_t *buf, size_t len);
 

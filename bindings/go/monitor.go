@@ -16,11 +16,14 @@ import (
 //
 // All methods are safe for concurrent use by any number of goroutines; operations on different
 // nodes do not wait for each other. Close frees the native monitor; afterwards every method
-// returns ErrClosed. A read lock guards the handle during each call, so Close waits for calls in
-// progress and can never free the monitor under them.
+// returns ErrClosed. Close waits for calls in progress and can never free the monitor under
+// them: the per-record methods (Heartbeat, HeartbeatVersion, Phi, NodeInfo and the batches)
+// register each call in a callGuard (two atomic additions on a counter chosen by the node id, so
+// goroutines on different nodes rarely write the same cache line); the others hold a read lock.
 type Monitor struct {
-	mu  sync.RWMutex
-	ptr *C.phifd_monitor // nil once closed
+	mu    sync.RWMutex     // read: the other methods; write: Close
+	guard callGuard        // the per-record methods
+	ptr   *C.phifd_monitor // nil once closed; written only by Close, after guard.close
 }
 
 // NewMonitor creates a monitor with the settings of cfg (nil for all defaults). cfg is copied;
@@ -56,6 +59,7 @@ func (m *Monitor) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ptr != nil {
+		m.guard.close()
 		C.phifd_monitor_free(m.ptr)
 		m.ptr = nil
 		runtime.SetFinalizer(m, nil)
@@ -73,13 +77,16 @@ func (m *Monitor) Close() error {
 // exceeds MaxGeneration; ErrCapacity for a new node when Config.SetMaxNodes nodes are
 // monitored; ErrUnknownNode for an unregistered node under MembershipFixed; ErrClosed.
 func (m *Monitor) Heartbeat(node, generation, now uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	g := m.guard.enter(node)
+	if g == nil {
 		return ErrClosed
 	}
 	r := C.gophifd_heartbeat(m.ptr, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
+	leave(g)
 	runtime.KeepAlive(m)
+	if r.status == C.PHIFD_OK {
+		return nil
+	}
 	return errorFrom(r.status, r.msg)
 }
 
@@ -95,18 +102,18 @@ func (m *Monitor) Heartbeat(node, generation, now uint64) error {
 //
 // Errors: ErrStaleGeneration when generation is lower than the node's current one; ErrClosed.
 func (m *Monitor) HeartbeatVersion(node, generation, version, now uint64) (counted bool, err error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	g := m.guard.enter(node)
+	if g == nil {
 		return false, ErrClosed
 	}
 	r := C.gophifd_heartbeat_version(m.ptr, C.uint64_t(node), C.uint64_t(generation),
 		C.uint64_t(version), C.uint64_t(now))
+	leave(g)
 	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
-		return false, err
+	if r.status == C.PHIFD_OK {
+		return bool(r.counted), nil
 	}
-	return bool(r.counted), nil
+	return false, errorFrom(r.status, r.msg)
 }
 
 // ReportSuspect records that peer reporter suspects node (suspicion spread by gossip).
@@ -195,29 +202,29 @@ func (m *Monitor) Remove(node uint64) error {
 // for every finite time, non-decreasing in now until the next heartbeat. A time before the last
 // arrival counts as zero silence. Read-only. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) Phi(node, now uint64) (float64, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	g := m.guard.enter(node)
+	if g == nil {
 		return 0, ErrClosed
 	}
 	r := C.gophifd_phi(m.ptr, C.uint64_t(node), C.uint64_t(now))
+	leave(g)
 	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
-		return 0, err
+	if r.status == C.PHIFD_OK {
+		return float64(r.phi), nil
 	}
-	return float64(r.phi), nil
+	return 0, errorFrom(r.status, r.msg)
 }
 
 // NodeInfo returns node's state, phi, generation and statistics as of now (monotonic ns).
 // Read-only: the state is the one the silence implies at now; events come from Heartbeat and
 // Poll. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	g := m.guard.enter(node)
+	if g == nil {
 		return NodeInfo{}, ErrClosed
 	}
 	r := C.gophifd_info(m.ptr, C.uint64_t(node), C.uint64_t(now))
+	leave(g)
 	runtime.KeepAlive(m)
 	if err := errorFrom(r.status, r.msg); err != nil {
 		return NodeInfo{}, err
@@ -362,14 +369,14 @@ func (m *Monitor) HeartbeatBatch(nodes, generations, times []uint64, statuses []
 		return invalidArg(fmt.Sprintf("HeartbeatBatch: lengths differ: nodes %d, generations %d, times %d, statuses %d",
 			n, len(generations), len(times), len(statuses)))
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	if n == 0 {
+		return m.closedErr()
+	}
+	g := m.guard.enter(nodes[0])
+	if g == nil {
 		return ErrClosed
 	}
-	if n == 0 {
-		return nil
-	}
+	defer leave(g)
 	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
 	var st *C.phifd_status
 	if statuses != nil {
@@ -396,14 +403,14 @@ func (m *Monitor) PhiBatch(nodes []uint64, now uint64, out []float64) error {
 	if len(out) != n {
 		return invalidArg(fmt.Sprintf("PhiBatch: len(out) %d != len(nodes) %d", len(out), n))
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	if n == 0 {
+		return m.closedErr()
+	}
+	g := m.guard.enter(nodes[0])
+	if g == nil {
 		return ErrClosed
 	}
-	if n == 0 {
-		return nil
-	}
+	defer leave(g)
 	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
 	r := C.gophifd_phi_batch(m.ptr, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
 		C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil)
@@ -411,4 +418,14 @@ func (m *Monitor) PhiBatch(nodes []uint64, now uint64, out []float64) error {
 	runtime.KeepAlive(nodes)
 	runtime.KeepAlive(out)
 	return errorFrom(r.status, r.msg)
+}
+
+// closedErr is ErrClosed once the monitor is closed, else nil (for calls with nothing to do).
+func (m *Monitor) closedErr() error {
+	g := m.guard.enter(0)
+	if g == nil {
+		return ErrClosed
+	}
+	leave(g)
+	return nil
 }
