@@ -528,9 +528,12 @@ impl Monitor {
     /// phi of `node` at `now_ns`. Never NaN, never negative, finite for every
     /// estimator, non-decreasing in `now_ns` between arrivals.
     pub fn phi(&self, node: u64, now_ns: u64) -> Result<f64> {
-        let shard = self.shard(node).lock();
-        match shard.get(node) {
-            Some(n) => Ok(n.phi(now_ns, &self.settings)),
+        let mut shard = self.shard(node).lock();
+        match shard.get_mut(node) {
+            Some(n) => {
+                n.freshen(&self.settings);
+                Ok(n.phi(now_ns, &self.settings))
+            }
             None => Err(Error::unknown_node(node)),
         }
     }
@@ -539,8 +542,9 @@ impl Monitor {
     /// the one silence implies at `now_ns`; transitions are queued by polls and heartbeats.
     pub fn info(&self, node: u64, now_ns: u64) -> Result<NodeInfo> {
         let ctx = self.ctx();
-        let shard = self.shard(node).lock();
-        let n = shard.get(node).ok_or_else(|| Error::unknown_node(node))?;
+        let mut shard = self.shard(node).lock();
+        let n = shard.get_mut(node).ok_or_else(|| Error::unknown_node(node))?;
+        n.freshen(&self.settings);
         let w = n.window();
         Ok(NodeInfo {
                 node,
@@ -568,9 +572,12 @@ impl Monitor {
             return Err(Error::invalid(format!("phi must be finite and >= 0, got {phi}")));
         }
         let y = self.settings.estimator.y_for_phi(phi);
-        let shard = self.shard(node).lock();
-        match shard.get(node) {
-            Some(n) => Ok(n.silence_for_y(y, &self.settings)),
+        let mut shard = self.shard(node).lock();
+        match shard.get_mut(node) {
+            Some(n) => {
+                n.freshen(&self.settings);
+                Ok(n.silence_for_y(y, &self.settings))
+            }
             None => Err(Error::unknown_node(node)),
         }
     }
@@ -657,8 +664,9 @@ impl Monitor {
     /// Calls `f` with each node (under its shard's lock, a chunk at a time).
     pub fn for_each_node(&self, mut f: impl FnMut(&Node)) {
         for shard in self.shards.iter() {
-            let s = shard.0.lock();
-            for n in &s.nodes {
+            let mut s = shard.0.lock();
+            for n in &mut s.nodes {
+                n.freshen(&self.settings);
                 f(n);
             }
         }

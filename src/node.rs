@@ -121,11 +121,11 @@ pub struct Node {
     pub(crate) version: u64,
     /// Last arrival, or the registration time before the first heartbeat.
     pub(crate) last_ns: u64,
-    /// Effective mean and sd (ns) of the current window; cached at each change.
+    /// Effective mean and sd (ns) of the window; valid only while `stale` is false.
     pub(crate) mean: f64,
     pub(crate) sd: f64,
     /// Silence at which phi reaches the suspect threshold and the threshold, ns, before local
-    /// health and confirmations; cached at each change of the window.
+    /// health and confirmations; valid only while `stale` is false.
     pub(crate) suspect_base_ns: u64,
     pub(crate) fail_base_ns: u64,
     /// Smoothed time per heartbeat version, ns (see [`Node::heartbeat_interval_ns`]).
@@ -136,6 +136,11 @@ pub struct Node {
     pub(crate) has_arrival: bool,
     /// Heartbeats still needed to leave recovery (0: not recovering).
     pub(crate) recovery_left: u8,
+    /// The window changed since `mean`, `sd` and the deadlines were computed. They are
+    /// recomputed when first needed ([`Node::freshen`]), not on every heartbeat: a heartbeat
+    /// that arrives well before every deadline decides so from the window's integer sums with
+    /// multiplications only (see [`Node::surely_before_deadlines`]).
+    pub(crate) stale: bool,
 }
 
 /// Weight of a new sample in the per-version interval average (1/16: the
@@ -162,6 +167,7 @@ impl Node {
             state: State::Unknown,
             has_arrival: false,
             recovery_left: 0,
+            stale: false,
         }
     }
 
@@ -195,9 +201,15 @@ impl Node {
         &self.window
     }
 
-    /// Effective mean (ns, including the acceptable pause) and sd (ns, floored).
-    pub fn effective_mean_sd(&self) -> (f64, f64) {
-        (self.mean, self.sd)
+    /// Effective mean (ns, including the acceptable pause) and sd (ns, floored) of the current
+    /// window under settings `s` (the settings the node is monitored with).
+    #[inline]
+    pub fn effective_mean_sd(&self, s: &Settings) -> (f64, f64) {
+        if self.stale {
+            s.effective(&self.window)
+        } else {
+            (self.mean, self.sd)
+        }
     }
 
     /// The sender's own heartbeat interval, ns: the time between counted
@@ -215,12 +227,89 @@ impl Node {
         self.reports.as_ref().map_or(0, |r| r.reporters.len() as u32)
     }
 
-    fn refresh(&mut self, s: &Settings) {
-        let (m, sd) = s.effective(&self.window);
-        self.mean = m;
-        self.sd = sd;
-        self.suspect_base_ns = self.silence_for_y(s.y_suspect, s);
-        self.fail_base_ns = self.silence_for_y(s.y_fail, s);
+    /// Marks the statistics out of date after a change of the window (no arithmetic here).
+    #[inline]
+    fn refresh(&mut self) {
+        self.stale = true;
+    }
+
+    /// Recomputes the cached mean, sd and deadlines if the window changed since they were
+    /// computed. The values are exactly those an eager recomputation would give: the same
+    /// functions of the same window.
+    #[inline]
+    pub(crate) fn freshen(&mut self, s: &Settings) {
+        if self.stale {
+            let (m, sd) = s.effective(&self.window);
+            self.mean = m;
+            self.sd = sd;
+            self.suspect_base_ns = to_ns(s.estimator.elapsed_for_y(s.y_suspect, m, sd));
+            self.fail_base_ns = to_ns(s.estimator.elapsed_for_y(s.y_fail, m, sd));
+            self.stale = false;
+        }
+    }
+
+    /// The unscaled suspect deadline (silence, ns) of the current window.
+    #[inline]
+    fn suspect_base(&self, s: &Settings) -> u64 {
+        if self.stale {
+            self.silence_for_y(s.y_suspect, s)
+        } else {
+            self.suspect_base_ns
+        }
+    }
+
+    /// The unscaled failure deadline (silence, ns) of the current window.
+    #[inline]
+    fn fail_base(&self, s: &Settings) -> u64 {
+        if self.stale {
+            self.silence_for_y(s.y_fail, s)
+        } else {
+            self.fail_base_ns
+        }
+    }
+
+    /// True only if a silence of `elapsed_ns` is certainly shorter than every deadline of the
+    /// node (suspect and failure, unscaled and as scaled by `c`), decided from the window's
+    /// integer sums with multiplications only: no division, no square root. `false` means
+    /// "compute the deadlines and compare exactly" (it is never a wrong "true").
+    ///
+    /// Why it is sound: each deadline is the ceiling of `mean_eff + y * sd` (location-scale
+    /// models) or `y * mean_eff` (exponential), where `mean_eff >= Σx·1000/n + pause` and
+    /// `sd >= min_sd`, each up to a few roundings of relative size 2^-53; the test below
+    /// compares `elapsed * n` against `n` times that lower bound shrunk by a margin of 2^-30,
+    /// which covers every rounding involved. Scaling by the local-health stretch (>= 1) never
+    /// shortens a deadline; confirmations can, so a node with reports never takes this path.
+    #[inline]
+    fn surely_before_deadlines(&self, elapsed_ns: u64, c: &Ctx<'_>) -> bool {
+        let s = c.s;
+        // Written as `>=` tests so that NaN also answers "no".
+        let y = s.y_suspect.min(s.y_fail);
+        let usable = c.stretch >= 1.0 && y >= 0.0;
+        if !usable || !self.has_arrival || self.reports.is_some() || self.window.is_empty() {
+            return false;
+        }
+        let n = f64::from(self.window.len());
+        let a = u64_to_f64(self.window.sum()) * 1_000.0;
+        let pause = u64_to_f64(s.acceptable_pause_ns);
+        let bound_times_n = match s.estimator {
+            crate::estimator::Estimator::Exponential => y * (a + pause * n),
+            _ => a + (pause + y * u64_to_f64(s.min_std_deviation_ns)) * n,
+        };
+        u64_to_f64(elapsed_ns) * n < bound_times_n * (1.0 - 1.0 / 1_073_741_824.0)
+    }
+
+    /// Whether an interval of `interval_ns` is a burst: shorter than `burst_fraction` of the
+    /// window's mean. Exactly `interval < burst_fraction * mean`; the division behind the mean
+    /// is skipped when a comparison of products with a 2^-30 margin already says "no".
+    #[inline]
+    fn is_burst(&self, interval_ns: u64, s: &Settings) -> bool {
+        let x = u64_to_f64(interval_ns);
+        let n = f64::from(self.window.len());
+        let a = u64_to_f64(self.window.sum()) * 1_000.0;
+        if x * n >= s.burst_fraction * a * (1.0 + 1.0 / 1_073_741_824.0) {
+            return false;
+        }
+        x < s.burst_fraction * self.window.mean_ns()
     }
 
     /// phi at `now_ns` (the model's value: local health and confirmations
@@ -229,13 +318,15 @@ impl Node {
     /// counts as zero silence.
     pub fn phi(&self, now_ns: u64, s: &Settings) -> f64 {
         let elapsed = u64_to_f64(now_ns.saturating_sub(self.last_ns));
-        s.estimator.phi(elapsed, self.mean, self.sd)
+        let (mean, sd) = self.effective_mean_sd(s);
+        s.estimator.phi(elapsed, mean, sd)
     }
 
     /// Silence (ns after the last arrival) at which phi reaches the level whose
     /// standardised value is `y`, rounded up to whole nanoseconds.
     pub fn silence_for_y(&self, y: f64, s: &Settings) -> u64 {
-        to_ns(s.estimator.elapsed_for_y(y, self.mean, self.sd))
+        let (mean, sd) = self.effective_mean_sd(s);
+        to_ns(s.estimator.elapsed_for_y(y, mean, sd))
     }
 
     /// The factor confirmations apply to deadlines: Lifeguard's
@@ -264,13 +355,13 @@ impl Node {
     /// after registration, the first-heartbeat timeout), after local health and
     /// confirmations.
     pub fn fail_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.fail_base_ns } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival { self.fail_base(c.s) } else { c.s.first_heartbeat_timeout_ns };
         self.scaled(base, c)
     }
 
     /// Silence after which the node is SUSPECT (nodes without a heartbeat skip SUSPECT).
     pub fn suspect_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.suspect_base_ns } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival { self.suspect_base(c.s) } else { c.s.first_heartbeat_timeout_ns };
         self.scaled(base, c)
     }
 
@@ -307,6 +398,12 @@ impl Node {
         if self.state == State::Failed {
             return;
         }
+        if self.stale {
+            if self.surely_before_deadlines(now_ns.saturating_sub(self.last_ns), c) {
+                return;
+            }
+            self.freshen(c.s);
+        }
         let fail_after = self.fail_after_ns(c);
         if self.has_arrival && self.state == State::Alive {
             let suspect_after = self.suspect_after_ns(c);
@@ -330,6 +427,7 @@ impl Node {
             return;
         }
         self.state = to;
+        self.freshen(s);
         out.push(Event { node: self.id, kind, from, to, phi: self.phi(at_ns, s), generation: self.generation, time_ns: at_ns });
     }
 
@@ -357,7 +455,7 @@ impl Node {
             self.generation = generation;
             self.version = version.unwrap_or(0);
             s.seed(&mut self.window);
-            self.refresh(s);
+            self.refresh();
             self.per_version_ns = s.heartbeat_interval_ns as f64;
             self.reports = None;
             self.last_ns = now_ns;
@@ -389,13 +487,18 @@ impl Node {
             // later arrival already counted; never learn a negative interval.
             return Arrival::Accepted;
         }
-        // Catch up with transitions that silence caused since the last poll.
-        self.evaluate(now_ns, c, out);
         let interval = now_ns - self.last_ns;
-        if self.learns(interval, now_ns, c) {
+        // Catch up with transitions that silence caused since the last poll. When the interval is
+        // certainly below every deadline there is none, and it is below the failure deadline.
+        let early = self.stale && self.surely_before_deadlines(interval, c);
+        if !early {
+            self.evaluate(now_ns, c, out);
+        }
+        if self.learns(interval, now_ns, early, c) {
             self.window.push(ns_to_sample(interval));
-            self.refresh(s);
-            let per_version = interval as f64 / steps as f64;
+            self.refresh();
+            // Dividing by one is exact: skip the division in the common case of consecutive versions.
+            let per_version = if steps == 1 { interval as f64 } else { interval as f64 / steps as f64 };
             self.per_version_ns += (per_version - self.per_version_ns) * PER_VERSION_ALPHA;
         }
         self.last_ns = now_ns;
@@ -428,17 +531,17 @@ impl Node {
     /// and one shorter than `burst_fraction` of the mean (a burst delivered
     /// after a pause somewhere: near-zero intervals would drag the mean down
     /// and inflate the variance).
-    fn learns(&self, interval: u64, now_ns: u64, c: &Ctx<'_>) -> bool {
+    /// `early`: the interval is already known to be below every deadline.
+    fn learns(&self, interval: u64, now_ns: u64, early: bool, c: &Ctx<'_>) -> bool {
         let s = c.s;
         let below_threshold = match s.estimator {
             crate::estimator::Estimator::Exponential => true,
-            _ => interval < self.fail_base_ns,
+            _ => early || interval < self.fail_base(s),
         };
         let within_max = s.max_interval_ns.is_none_or(|m| interval <= m);
         let p = &c.pause;
         let spans_pause = p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns;
-        let burst = (interval as f64) < s.burst_fraction * self.window.mean_ns();
-        below_threshold && within_max && !spans_pause && !burst
+        below_threshold && within_max && !spans_pause && !self.is_burst(interval, s)
     }
 
     /// Bytes this node occupies on the heap (its samples and reports).
@@ -473,5 +576,120 @@ pub(crate) fn u64_to_f64(x: u64) -> f64 {
     match i64::try_from(x) {
         Ok(v) => v as f64,
         Err(_) => x as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::estimator::Estimator;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn settings(est: Estimator, window: u64, min_sd: u64, pause: u64) -> Settings {
+        let mut c = Config::new();
+        c.set_estimator(est);
+        c.set_window(window).unwrap();
+        c.set_min_std_deviation_ns(min_sd).unwrap();
+        c.set_acceptable_pause_ns(pause).unwrap();
+        c.resolve().unwrap()
+    }
+
+    /// The lazy statistics (and the division-free early test) must give bit for bit what an
+    /// eager recomputation after every change gives: same events (phi bits included), same
+    /// windows, same phi and deadlines. The eager twin is freshened after every call, so it
+    /// never takes the early path. Intervals are drawn around the mean, far past it, as bursts,
+    /// and exactly at the eager twin's deadlines and one nanosecond either side of them.
+    #[test]
+    fn lazy_statistics_equal_eager_ones_bit_for_bit() {
+        let configs = [
+            settings(Estimator::Akka, 1000, 100_000_000, 0),
+            settings(Estimator::Akka, 5, 1_000_000, 0),
+            settings(Estimator::Normal, 50, 10_000_000, 250_000_000),
+            settings(Estimator::Exponential, 20, 100_000_000, 30_000_000),
+        ];
+        for (ci, s) in configs.iter().enumerate() {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (ci as u64 + 1));
+            let mut lazy = Node::registered(1, 1, 0, s);
+            let mut eager = lazy.clone();
+            let (mut ev_l, mut ev_e) = (Vec::new(), Vec::new());
+            let mut t = 0u64;
+            let mut early_seen = 0u32;
+            for step in 0..20_000u32 {
+                let stretch = if step % 997 < 50 { 2.0 } else { 1.0 };
+                let c = Ctx { s, stretch, pause: Pause::default() };
+                let r = rng.next();
+                let suspect = eager.suspect_after_ns(&c);
+                let fail = eager.fail_after_ns(&c);
+                let interval = match r % 10 {
+                    0 => suspect.saturating_add(r / 10 % 3).saturating_sub(1),
+                    1 => fail.saturating_add(r / 10 % 3).saturating_sub(1),
+                    2 => r / 10 % 300_000_000,               // bursts
+                    3 => 1_000_000_000 + r / 10 % 4_000_000_000, // long silences
+                    _ => 900_000_000 + r / 10 % 200_000_000,
+                };
+                t += interval.max(1);
+                if r.is_multiple_of(7) {
+                    // A poll between heartbeats.
+                    let q = t - interval.max(1) / 2;
+                    lazy.evaluate(q, &c, &mut ev_l);
+                    eager.evaluate(q, &c, &mut ev_e);
+                    eager.freshen(s);
+                }
+                if r.is_multiple_of(101) {
+                    lazy.report_suspect(r, s);
+                    eager.report_suspect(r, s);
+                }
+                if lazy.stale && lazy.surely_before_deadlines(interval, &c) {
+                    early_seen += 1;
+                }
+                let gen = if r % 5000 == 3 { lazy.generation + 1 } else { lazy.generation };
+                let a = lazy.arrive(gen, None, t, &c, &mut ev_l);
+                let b = eager.arrive(gen, None, t, &c, &mut ev_e);
+                eager.freshen(s);
+                assert_eq!(a, b);
+                assert_eq!(lazy.window.samples_oldest_first(), eager.window.samples_oldest_first(), "step {step}");
+                assert_eq!(lazy.state, eager.state, "config {ci} step {step}");
+                let q = t + r % 3_000_000_000;
+                assert_eq!(lazy.phi(q, s).to_bits(), eager.phi(q, s).to_bits());
+                assert_eq!(lazy.fail_after_ns(&c), eager.fail_after_ns(&c));
+                assert_eq!(lazy.suspect_after_ns(&c), eager.suspect_after_ns(&c));
+                assert_eq!(lazy.per_version_ns.to_bits(), eager.per_version_ns.to_bits());
+            }
+            assert_eq!(ev_l.len(), ev_e.len(), "config {ci}");
+            for (x, y) in ev_l.iter().zip(&ev_e) {
+                assert_eq!((x.kind, x.from, x.to, x.time_ns, x.phi.to_bits()), (y.kind, y.from, y.to, y.time_ns, y.phi.to_bits()));
+            }
+            assert!(ev_l.len() > 100, "the stream must cross deadlines (config {ci}: {} events)", ev_l.len());
+            assert!(early_seen > 1000, "the early path must be exercised (config {ci}: {early_seen})");
+        }
+    }
+
+    #[test]
+    fn early_test_never_claims_a_silence_at_or_past_a_deadline() {
+        let s = settings(Estimator::Akka, 10, 1_000_000, 0);
+        let c = Ctx { s: &s, stretch: 1.0, pause: Pause::default() };
+        let mut n = Node::registered(1, 1, 0, &s);
+        let mut out = Vec::new();
+        let mut t = 0;
+        for i in 0..30u64 {
+            t += 1_000_000_000 + (i % 3) * 1_000_000;
+            n.arrive(1, None, t, &c, &mut out);
+        }
+        assert!(n.stale);
+        let d = n.suspect_base(&s);
+        assert!(!n.surely_before_deadlines(d, &c));
+        assert!(!n.surely_before_deadlines(d + 1, &c));
+        // Far below the deadline (half of it) the early test must answer yes.
+        assert!(n.surely_before_deadlines(d / 2, &c));
     }
 }
