@@ -35,14 +35,17 @@ pub struct Window {
     head: u32,
     capacity: u32,
     sum: u64,
-    sum_sq: u128,
+    /// The sum of squares (a `u128`) as two 64-bit halves: a `u128` field would align the
+    /// window, and every node record holding it, to 16 bytes (16 bytes of padding a node).
+    sum_sq_lo: u64,
+    sum_sq_hi: u64,
 }
 
 impl Window {
     /// An empty window that keeps at most `capacity` samples (`1..=MAX_WINDOW`,
     /// enforced by the configuration; out-of-range values are clamped here).
     pub fn new(capacity: u32) -> Self {
-        Window { samples: Vec::new(), head: 0, capacity: capacity.clamp(1, MAX_WINDOW), sum: 0, sum_sq: 0 }
+        Window { samples: Vec::new(), head: 0, capacity: capacity.clamp(1, MAX_WINDOW), sum: 0, sum_sq_lo: 0, sum_sq_hi: 0 }
     }
 
     /// Empties the window, keeping its allocation.
@@ -50,13 +53,20 @@ impl Window {
         self.samples.clear();
         self.head = 0;
         self.sum = 0;
-        self.sum_sq = 0;
+        self.set_sum_sq(0);
+    }
+
+    #[inline]
+    fn set_sum_sq(&mut self, q: u128) {
+        self.sum_sq_lo = q as u64; // the low half, by design
+        self.sum_sq_hi = (q >> 64) as u64;
     }
 
     /// Appends a sample in microseconds, evicting the oldest when full. O(1)
     /// amortised; the allocation grows geometrically but never past `capacity`.
     pub fn push(&mut self, sample_us: u32) {
         let x = u64::from(sample_us);
+        let mut q = self.sum_sq();
         if self.samples.len() < self.capacity as usize {
             if self.samples.len() == self.samples.capacity() {
                 let len = self.samples.len();
@@ -70,10 +80,10 @@ impl Window {
             self.head = if self.head + 1 == self.capacity { 0 } else { self.head + 1 };
             // Both subtractions are exact: `old` was added before.
             self.sum -= old;
-            self.sum_sq -= u128::from(old) * u128::from(old);
+            q -= u128::from(old) * u128::from(old);
         }
         self.sum += x;
-        self.sum_sq += u128::from(x) * u128::from(x);
+        self.set_sum_sq(q + u128::from(x) * u128::from(x));
     }
 
     /// Number of samples held.
@@ -103,7 +113,7 @@ impl Window {
     /// Exact sum of squares of the samples (microseconds squared).
     #[inline]
     pub fn sum_sq(&self) -> u128 {
-        self.sum_sq
+        (u128::from(self.sum_sq_hi) << 64) | u128::from(self.sum_sq_lo)
     }
 
     /// Mean interval in nanoseconds (0 when empty).
@@ -129,15 +139,15 @@ impl Window {
         // arithmetic when everything fits (it does for intervals up to about an hour at the
         // default window), exactly the same integer as the 128-bit path, which covers the rest.
         let n = len as u64;
-        let num64 = u64::try_from(self.sum_sq)
-            .ok()
+        let num64 = (self.sum_sq_hi == 0)
+            .then_some(self.sum_sq_lo)
             .and_then(|q| n.checked_mul(q))
             .and_then(|a| self.sum.checked_mul(self.sum).map(|b| a.saturating_sub(b)));
         let numf = match num64 {
             Some(x) => crate::node::u64_to_f64(x),
             None => {
                 let s = u128::from(self.sum);
-                (u128::from(n) * self.sum_sq).saturating_sub(s * s) as f64
+                (u128::from(n) * self.sum_sq()).saturating_sub(s * s) as f64
             }
         };
         numf / (nf * nf) * 1_000_000.0
@@ -221,5 +231,15 @@ mod tests {
         assert_eq!(ns_to_sample(1_499), 1);
         assert_eq!(ns_to_sample(1_500), 2);
         assert_eq!(ns_to_sample(u64::MAX), u32::MAX);
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    #[test]
+    fn node_record_is_not_padded_to_16_bytes() {
+        // The sums are stored as 64-bit halves so that no field needs 16-byte alignment.
+        assert_eq!(std::mem::align_of::<super::Window>(), 8);
+        assert!(std::mem::size_of::<crate::node::Node>() <= 144, "{}", std::mem::size_of::<crate::node::Node>());
     }
 }
