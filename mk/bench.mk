@@ -9,6 +9,12 @@
 #   make bench-go-peers      bindings/go/bench (its own Go module): phifd via cgo against pure-Go
 #   make test-bench          the C harness in --smoke mode and the Rust bench crate's --quick run
 #                            (tiny sizes, functional checks only; no timing is ever judged)
+#   make bench-plain-loop    the C harness's plain loop only (2,000,000 heartbeats to one node timed
+#                            as a whole, wall and CPU clock, beside slice medians), about 15 s
+#   make bench-ceiling       the C harness's two-thread ceiling of this machine only, about 10 s
+#   make bench-before        the C harness of commit BENCH_BEFORE (default e374e77, before the
+#                            lock-light core work) built in a clone under build/bench/before and run
+#                            on the hot-node and 1,000-node rows, for the "before" column
 # Options: BENCH_ARGS (C harness), BENCH_RUST_ARGS, BENCH_PY_ARGS, BENCH_GO_ARGS.
 BENCH_DIR := $(BUILD)/bench
 BENCH_BIN := $(BENCH_DIR)/bench
@@ -20,7 +26,10 @@ BENCH_PY_VENV := $(BUILD)/py-bench-venv
 BENCH_PY_ARGS ?=
 BENCH_GO_ARGS ?=
 
-.PHONY: bench-c bench-rust bench-python-peers bench-go-peers test-bench
+.PHONY: bench-c bench-rust bench-python-peers bench-go-peers test-bench bench-plain-loop bench-ceiling \
+  bench-before bench-load
+BENCH_BEFORE ?= e374e77
+BENCH_BEFORE_DIR := $(BENCH_DIR)/before
 
 $(BENCH_BIN): benches/c/bench.c include/phifd.h $(RELEASE)/libphifd.a
 	@mkdir -p $(BENCH_DIR)
@@ -59,5 +68,28 @@ test-bench: lib
 	cd bench && CARGO_TARGET_DIR=$(BENCH_RUST_TARGET) $(CARGO) build --release --locked --quiet
 	$(BENCH_RUST_BIN) --quick > $(BENCH_DIR)/rust-quick.txt && tail -1 $(BENCH_DIR)/rust-quick.txt
 
-bench: bench-c bench-rust bench-python-peers bench-go-peers
+bench-plain-loop: lib
+	@$(MAKE) --no-print-directory -W $(RELEASE)/libphifd.a $(BENCH_BIN)
+	./$(BENCH_BIN) --plain-loop
+
+bench-ceiling: lib
+	@$(MAKE) --no-print-directory -W $(RELEASE)/libphifd.a $(BENCH_BIN)
+	./$(BENCH_BIN) --ceiling
+
+# A fresh clone of this repository at BENCH_BEFORE (never the working tree), its own library and
+# its own C harness; only the single-thread rows of 1 and 1,000 nodes (--nodes 1000), 7 runs.
+bench-before:
+	@rm -rf $(BENCH_BEFORE_DIR) && git clone --quiet $(CURDIR) $(BENCH_BEFORE_DIR)
+	git -C $(BENCH_BEFORE_DIR) checkout --quiet $(BENCH_BEFORE)
+	cd $(BENCH_BEFORE_DIR) && $(CARGO) rustc --quiet -p phifd --release --lib --crate-type staticlib
+	cc -std=c11 -O2 -I$(BENCH_BEFORE_DIR)/include $(BENCH_BEFORE_DIR)/benches/c/bench.c \
+	  $(BENCH_BEFORE_DIR)/target/release/libphifd.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc \
+	  -o $(BENCH_BEFORE_DIR)/bench-c
+	cd $(BENCH_BEFORE_DIR) && ./bench-c --nodes 1000 --runs 7 | grep -E '^\| phifd_(heartbeat|phi),|^load|^phifd'
+
+# The load of the (possibly shared) machine, printed at the start of `make bench`.
+bench-load:
+	@echo "make bench at commit $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- src || echo ' (src modified)'), $$(nproc) CPUs; uptime:$$(uptime)"
+
+bench: bench-load bench-c bench-rust bench-python-peers bench-go-peers
 TEST_TARGETS += test-bench
