@@ -202,6 +202,8 @@ static phifd_monitor *make_monitor(phifd_estimator e, uint64_t window) {
     check(phifd_config_set_estimator(cfg, e), "phifd_config_set_estimator");
     check(phifd_config_set_window(cfg, window), "phifd_config_set_window");
     check(phifd_config_set_heartbeat_interval_ns(cfg, PERIOD_NS), "phifd_config_set_heartbeat_interval_ns");
+    /* Room for --nodes up to 2^22 (the default bound, 65,536, would refuse the large monitor). */
+    check(phifd_config_set_max_nodes(cfg, 1ULL << 22), "phifd_config_set_max_nodes");
     check(phifd_monitor_new(cfg, &m), "phifd_monitor_new");
     phifd_config_free(cfg);
     return m;
@@ -903,7 +905,8 @@ int main(int argc, char **argv) {
             o.big_nodes = 2000;
             o.window = 50;
             o.runs = 3;
-        } else if (a + 1 < argc && strcmp(argv[a], "--nodes") == 0 && parse_u64(argv[a + 1], &v) && v >= 200) {
+        } else if (a + 1 < argc && strcmp(argv[a], "--nodes") == 0 && parse_u64(argv[a + 1], &v) && v >= 200 &&
+                   v <= (1ULL << 22)) {
             o.big_nodes = v;
             a++;
         } else if (a + 1 < argc && strcmp(argv[a], "--window") == 0 && parse_u64(argv[a + 1], &v) && v >= 4) {
@@ -914,7 +917,7 @@ int main(int argc, char **argv) {
             o.runs = (int)v;
             a++;
         } else {
-            fprintf(stderr, "usage: %s [--nodes N>=200] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only] [--plain-loop] [--ceiling]\n", argv[0],
+            fprintf(stderr, "usage: %s [--nodes 200..4194304] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only] [--plain-loop] [--ceiling]\n", argv[0],
                     MAX_RUNS);
             return 2;
         }
