@@ -45,12 +45,12 @@ use std::time::{Duration, Instant};
 use phi_accrual_failure_detector::{Clock, Detector, SyncState, UnsyncState};
 use phifd::ffi::config::{
     phifd_config, phifd_config_free, phifd_config_new, phifd_config_set_acceptable_pause_ns,
-    phifd_config_set_heartbeat_interval_ns, phifd_config_set_max_nodes,
-    phifd_config_set_min_std_deviation_ns, phifd_config_set_window,
+    phifd_config_set_heartbeat_interval_ns, phifd_config_set_max_nodes, phifd_config_set_min_std_deviation_ns,
+    phifd_config_set_window,
 };
 use phifd::ffi::monitor::{
-    phifd_event, phifd_heartbeat, phifd_monitor, phifd_monitor_free, phifd_monitor_new,
-    phifd_monitor_poll, phifd_node_get_info, phifd_node_info, phifd_phi,
+    phifd_event, phifd_heartbeat, phifd_monitor, phifd_monitor_free, phifd_monitor_new, phifd_monitor_poll,
+    phifd_node_get_info, phifd_node_info, phifd_phi,
 };
 use phifd::ffi::PHIFD_OK;
 
@@ -123,8 +123,7 @@ impl Jitter {
     /// Arrival of node `i` in round `k` (ns): a steady 1 s period plus the jitter.
     #[inline(always)]
     fn arrival(&self, i: u64, k: u64) -> u64 {
-        T0 + k * PERIOD
-            + self.0[((i.wrapping_mul(31)).wrapping_add(k)) as usize & (JITTER_TABLE - 1)]
+        T0 + k * PERIOD + self.0[((i.wrapping_mul(31)).wrapping_add(k)) as usize & (JITTER_TABLE - 1)]
     }
 }
 
@@ -218,24 +217,18 @@ struct PhiDet {
 
 impl PhiDet {
     fn new() -> PhiDet {
-        PhiDet {
-            w: phi_detector::PingWindow::new(Duration::from_secs(1)),
-            last: 0,
-        }
+        PhiDet { w: phi_detector::PingWindow::new(Duration::from_secs(1)), last: 0 }
     }
     #[inline(always)]
     fn heartbeat(&mut self, t: u64) {
         if self.last != 0 {
-            self.w
-                .add_ping(Duration::from_nanos(t.saturating_sub(self.last)));
+            self.w.add_ping(Duration::from_nanos(t.saturating_sub(self.last)));
         }
         self.last = t;
     }
     #[inline(always)]
     fn phi(&self, t: u64) -> f64 {
-        self.w
-            .normal_dist()
-            .phi(Duration::from_nanos(t.saturating_sub(self.last)))
+        self.w.normal_dist().phi(Duration::from_nanos(t.saturating_sub(self.last)))
     }
 }
 
@@ -251,14 +244,7 @@ struct MinNode {
 
 impl MinNode {
     fn new(window: usize) -> MinNode {
-        MinNode {
-            ring: vec![0u32; window].into_boxed_slice(),
-            len: 0,
-            head: 0,
-            sum: 0,
-            sum_sq: 0,
-            last: 0,
-        }
+        MinNode { ring: vec![0u32; window].into_boxed_slice(), len: 0, head: 0, sum: 0, sum_sq: 0, last: 0 }
     }
     /// Stores one interval, updates the two sums, keeps the arrival. Nothing else.
     #[inline(always)]
@@ -268,11 +254,7 @@ impl MinNode {
         let h = self.head as usize;
         let old = u64::from(self.ring[h]);
         self.ring[h] = x as u32;
-        self.head = if h + 1 == self.ring.len() {
-            0
-        } else {
-            self.head + 1
-        };
+        self.head = if h + 1 == self.ring.len() { 0 } else { self.head + 1 };
         if (self.len as usize) < self.ring.len() {
             self.len += 1;
         } else {
@@ -313,14 +295,8 @@ fn c_monitor(window: u64) -> *mut phifd_monitor {
     unsafe {
         check(phifd_config_new(&mut cfg), "phifd_config_new");
         check(phifd_config_set_window(cfg, window), "set_window");
-        check(
-            phifd_config_set_heartbeat_interval_ns(cfg, PERIOD),
-            "set_interval",
-        );
-        check(
-            phifd_config_set_min_std_deviation_ns(cfg, 100 * MS),
-            "set_min_sd",
-        );
+        check(phifd_config_set_heartbeat_interval_ns(cfg, PERIOD), "set_interval");
+        check(phifd_config_set_min_std_deviation_ns(cfg, 100 * MS), "set_min_sd");
         check(phifd_config_set_acceptable_pause_ns(cfg, 0), "set_pause");
         check(phifd_config_set_max_nodes(cfg, MAX_NODES), "set_max_nodes");
         check(phifd_monitor_new(cfg, &mut m), "phifd_monitor_new");
@@ -349,10 +325,7 @@ unsafe impl Sync for SendPtr {}
 fn samples_of(m: *mut phifd_monitor, node: u64, t: u64) -> u32 {
     let mut info: phifd_node_info = unsafe { std::mem::zeroed() };
     info.size = std::mem::size_of::<phifd_node_info>() as u32;
-    check(
-        unsafe { phifd_node_get_info(m, node, t, &mut info) },
-        "phifd_node_get_info",
-    );
+    check(unsafe { phifd_node_get_info(m, node, t, &mut info) }, "phifd_node_get_info");
     info.samples as u32
 }
 
@@ -413,10 +386,7 @@ fn drain_c(m: *mut phifd_monitor, t: u64) {
     let mut buf = [phifd_event::default(); 256];
     loop {
         let mut got = 0usize;
-        check(
-            unsafe { phifd_monitor_poll(m, t, buf.as_mut_ptr(), buf.len(), &mut got) },
-            "poll (drain)",
-        );
+        check(unsafe { phifd_monitor_poll(m, t, buf.as_mut_ptr(), buf.len(), &mut got) }, "poll (drain)");
         if got < buf.len() {
             break;
         }
@@ -622,14 +592,7 @@ struct PeerRow {
     bytes: Vec<f64>,
 }
 
-fn bench_peers(
-    j: &Jitter,
-    window: usize,
-    n: u64,
-    rounds: usize,
-    calls: u64,
-    sum: &mut f64,
-) -> PeerRow {
+fn bench_peers(j: &Jitter, window: usize, n: u64, rounds: usize, calls: u64, sum: &mut f64) -> PeerRow {
     let (mut subjects, bytes) = build_all(j, n, window);
     // phifd must really hold full windows (checked through the C ABI subject's own monitor).
     let k = subjects.len();
@@ -681,29 +644,16 @@ fn print_peers(rows: &[PeerRow]) {
         for (i, name) in NAMES.iter().enumerate() {
             println!(
                 "| {name} | {} | {} | {:.1} | {:.1} | {:.2}x | {:.2}x |",
-                r.window,
-                r.nodes,
-                r.hb[i],
-                r.phi[i],
-                r.hb[i] / r.hb[1],
-                r.phi[i] / r.phi[1]
+                r.window, r.nodes, r.hb[i], r.phi[i], r.hb[i] / r.hb[1], r.phi[i] / r.phi[1]
             );
         }
     }
-    println!(
-        "\n### Memory per monitored node, full windows (bytes requested from the allocator)\n"
-    );
+    println!("\n### Memory per monitored node, full windows (bytes requested from the allocator)\n");
     println!("| implementation | window | nodes | bytes/node | bytes/sample (window part) |");
     println!("|---|---:|---:|---:|---:|");
     for r in rows.iter().filter(|r| r.nodes > 1) {
         for (i, name) in NAMES.iter().enumerate() {
-            println!(
-                "| {name} | {} | {} | {:.1} | {:.2} |",
-                r.window,
-                r.nodes,
-                r.bytes[i],
-                r.bytes[i] / r.window as f64
-            );
+            println!("| {name} | {} | {} | {:.1} | {:.2} |", r.window, r.nodes, r.bytes[i], r.bytes[i] / r.window as f64);
         }
     }
 }
@@ -835,10 +785,7 @@ fn print_correctness(rows: &[CorrRow]) {
         // phifd must match its model; the peers' errors are reported, not judged.
         for g in &r.got[..2] {
             if rel_err(*g, r.expected_akka) > 1e-9 {
-                fail(&format!(
-                    "phifd phi {g} differs from the exact {}",
-                    r.expected_akka
-                ));
+                fail(&format!("phifd phi {g} differs from the exact {}", r.expected_akka));
             }
         }
     }
@@ -900,14 +847,7 @@ struct ScaleRow {
 /// `t*per .. (t+1)*per` round-robin, continuing their rounds. Hot node (`hot`): every thread
 /// heartbeats node 0, taking its timestamps from one shared atomic clock (1 ms steps) so that
 /// arrivals stay in order; the 1-thread figure pays that atomic too.
-fn throughput(
-    threads: usize,
-    per: u64,
-    window: u64,
-    hot: bool,
-    dur: Duration,
-    j: &Arc<Jitter>,
-) -> f64 {
+fn throughput(threads: usize, per: u64, window: u64, hot: bool, dur: Duration, j: &Arc<Jitter>) -> f64 {
     let m = SendPtr(fill_node_major(threads as u64 * per, window, j));
     let barrier = Arc::new(Barrier::new(threads));
     let stop = Arc::new(AtomicBool::new(false));
@@ -962,14 +902,7 @@ struct Latency {
 
 /// Latency of single `phifd_heartbeat` calls (round-robin over all `n` nodes of `m`, starting at
 /// round `k`), each timed on its own, optionally while another thread polls `m` without pause.
-fn heartbeat_latency(
-    m: SendPtr,
-    n: u64,
-    k: u64,
-    calls: u64,
-    with_poller: bool,
-    j: &Jitter,
-) -> Latency {
+fn heartbeat_latency(m: SendPtr, n: u64, k: u64, calls: u64, with_poller: bool, j: &Jitter) -> Latency {
     let stop = Arc::new(AtomicBool::new(false));
     let polls = Arc::new(AtomicU64::new(0));
     let poller = if with_poller {
@@ -1060,11 +993,7 @@ fn scale(j: &Arc<Jitter>, quick: bool, million: bool) {
             fail("scale: window not full");
         }
         let poll_t = T0 + window * PERIOD + 600 * MS;
-        let poll = if n >= big {
-            Some(time_polls(m, n, poll_t, polls))
-        } else {
-            None
-        };
+        let poll = if n >= big { Some(time_polls(m, n, poll_t, polls)) } else { None };
         eprintln!("  scale: {n} nodes filled in {fill_s:.1} s");
         if n == big {
             let calls = if quick { 20_000 } else { 400_000 };
@@ -1076,11 +1005,7 @@ fn scale(j: &Arc<Jitter>, quick: bool, million: bool) {
             let contended = heartbeat_latency(SendPtr(m), n, k2, calls, true, j);
             lat_rows.push((n, alone, contended));
         }
-        rows.push(ScaleRow {
-            nodes: n,
-            bytes_total: total,
-            poll_ns_per_node: poll,
-        });
+        rows.push(ScaleRow { nodes: n, bytes_total: total, poll_ns_per_node: poll });
         unsafe { phifd_monitor_free(m) };
     }
 
@@ -1102,37 +1027,20 @@ fn scale(j: &Arc<Jitter>, quick: bool, million: bool) {
             r.bytes_total as f64 / 1048576.0,
             r.bytes_total as f64 / r.nodes as f64,
             4 * window + 256,
-            r.poll_ns_per_node
-                .map_or("-".to_string(), |p| format!("{p:.2}"))
+            r.poll_ns_per_node.map_or("-".to_string(), |p| format!("{p:.2}"))
         );
     }
     println!("\n### Contention: phifd_heartbeat throughput, window {window} (Mcalls/s, {} ms per figure)\n", dur.as_millis());
     println!("| workload | 1 thread | 2 threads | 2 threads / 1 thread |");
     println!("|---|---:|---:|---:|");
-    println!(
-        "| distinct nodes ({per} per thread) | {:.2} | {:.2} | {:.2}x |",
-        one / 1e6,
-        two / 1e6,
-        two / one
-    );
-    println!(
-        "| one hot node | {:.2} | {:.2} | {:.2}x |",
-        hot1 / 1e6,
-        hot2 / 1e6,
-        hot2 / hot1
-    );
+    println!("| distinct nodes ({per} per thread) | {:.2} | {:.2} | {:.2}x |", one / 1e6, two / 1e6, two / one);
+    println!("| one hot node | {:.2} | {:.2} | {:.2}x |", hot1 / 1e6, hot2 / 1e6, hot2 / hot1);
     println!("\n### Head-of-line blocking: phifd_heartbeat latency (ns, each call timed alone; timer overhead {:.0} ns included)\n", timer_overhead());
     println!("| nodes | other thread | p50 | p99 | p99.9 | max | polls during the run |");
     println!("|---:|---|---:|---:|---:|---:|---:|");
     for (n, a, c) in &lat_rows {
-        println!(
-            "| {n} | idle | {:.0} | {:.0} | {:.0} | {:.0} | - |",
-            a.p50, a.p99, a.p999, a.max
-        );
-        println!(
-            "| {n} | polling all {n} nodes without pause | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
-            c.p50, c.p99, c.p999, c.max, c.polls
-        );
+        println!("| {n} | idle | {:.0} | {:.0} | {:.0} | {:.0} | - |", a.p50, a.p99, a.p999, a.max);
+        println!("| {n} | polling all {n} nodes without pause | {:.0} | {:.0} | {:.0} | {:.0} | {} |", c.p50, c.p99, c.p999, c.max, c.polls);
     }
 }
 
@@ -1141,11 +1049,7 @@ fn scale(j: &Arc<Jitter>, quick: bool, million: bool) {
 fn profile(what: &str) {
     let j = Jitter::new();
     let n = if what.ends_with("-many") { 10_000 } else { 1 };
-    let mut r = Runner {
-        s: PhifdC(c_monitor(1000)),
-        n,
-        k: 0,
-    };
+    let mut r = Runner { s: PhifdC(c_monitor(1000)), n, k: 0 };
     r.fill(&j, 1002);
     let mut sum = 0.0;
     let end = Instant::now() + Duration::from_secs(5);
@@ -1162,9 +1066,7 @@ fn profile(what: &str) {
 // ----- main --------------------------------------------------------------------------------------
 
 fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 fn main() {
@@ -1202,23 +1104,15 @@ fn main() {
     let start = Instant::now();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
         .unwrap_or_default();
     println!(
         "phifd {} (Rust bench), {} CPUs, \"{cpu}\", load average at start: {}",
         phifd::VERSION,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         load()
     );
-    println!(
-        "{rounds} rounds per figure; every implementation timed once per round, in rotating order"
-    );
+    println!("{rounds} rounds per figure; every implementation timed once per round, in rotating order");
 
     let j = Arc::new(Jitter::new());
     let mut sum = 0.0;
@@ -1229,10 +1123,7 @@ fn main() {
         check_phifd_full(w as u64, if quick { 10 } else { 100 }, &j);
         for &n in &[1u64, many] {
             rows.push(bench_peers(&j, w, n, rounds, calls, &mut sum));
-            eprintln!(
-                "  peers: window {w}, {n} nodes done ({:.0} s)",
-                start.elapsed().as_secs_f64()
-            );
+            eprintln!("  peers: window {w}, {n} nodes done ({:.0} s)", start.elapsed().as_secs_f64());
         }
     }
     print_peers(&rows);
@@ -1240,15 +1131,11 @@ fn main() {
     if !skip_scale {
         scale(&j, quick, million && !quick);
     }
-    println!(
-        "\nload average at end: {}; total {:.0} s; checksum {:.6e}",
-        load(),
-        start.elapsed().as_secs_f64(),
-        sum
-    );
+    println!("\nload average at end: {}; total {:.0} s; checksum {:.6e}", load(), start.elapsed().as_secs_f64(), sum);
     let f = FAILURES.load(Ordering::Relaxed);
     if f > 0 {
         eprintln!("{f} functional failure(s)");
         std::process::exit(1);
     }
 }
+
