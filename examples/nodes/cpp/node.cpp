@@ -7,9 +7,10 @@
 // With --key-file (a file whose raw bytes, 16 to 64 of them, are the cluster's shared key, key id
 // 1) every datagram sent is signed (the 68-byte authenticated format) and only datagrams that
 // verify under the key are accepted; without it the 56-byte unauthenticated format is used, which
-// is for a trusted, isolated network only. Rejections are counted by class and printed in the view
-// lines ("rejected"). Only the peers named in --peers are monitored (fixed membership).
-// The keyring is used through the C API (phifd.h) until phifd.hpp wraps it.
+// is for a trusted, isolated network only. Every datagram goes through Monitor::receive, which
+// counts each rejection in the monitor's stats; the view lines carry the counters ("rejected").
+// Only the peers named in --peers are monitored (fixed membership): a heartbeat from any other id
+// is refused and counted.
 //
 // Exits 0 on SIGTERM/SIGINT or when stdin reaches end of file (the orchestrator's pipe closed).
 #include "phifd.hpp"
@@ -20,14 +21,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
-#include <memory>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -42,27 +43,22 @@ std::atomic<bool> running{true};
 
 constexpr std::uint32_t key_id = 1;  // the id of the --key-file key in every node's keyring
 
-// An owned C keyring (phifd_keyring_free wipes the key bytes).
-struct KeyringFree {
-  void operator()(phifd_keyring* k) const noexcept { phifd_keyring_free(k); }
-};
-using Keyring = std::unique_ptr<phifd_keyring, KeyringFree>;
-
-// A keyring holding the raw bytes of `path` as key `key_id` (which also signs). Throws with a
-// message naming the file when it cannot be read or has the wrong length.
-Keyring load_keyring(const std::string& path) {
+// A keyring holding the raw bytes of `path` as key `key_id` (which also signs); none for an empty
+// path. Throws with a message naming the file when it cannot be read or has the wrong length.
+std::optional<phifd::Keyring> load_keyring(const std::string& path) {
+  if (path.empty()) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("--key-file " + path + ": " + std::strerror(errno));
   std::vector<std::uint8_t> key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  phifd_keyring* raw = nullptr;
-  if (phifd_keyring_new(&raw) != PHIFD_OK) throw std::runtime_error(std::string("keyring: ") + phifd_last_error_message());
-  Keyring ring(raw);
-  const phifd_status s = phifd_keyring_add_key(ring.get(), key_id, key.data(), key.size());
-  std::fill(key.begin(), key.end(), std::uint8_t{0});
-  if (s != PHIFD_OK) {
-    throw std::runtime_error("--key-file " + path + ": " + phifd_last_error_message() +
-                             " (make one with: head -c 32 /dev/urandom > " + path + ")");
+  std::optional<phifd::Keyring> ring(std::in_place);
+  try {
+    ring->add_key(key_id, key);
+  } catch (const phifd::Error& e) {
+    std::fill(key.begin(), key.end(), std::uint8_t{0});
+    throw std::runtime_error("--key-file " + path + ": " + e.what() + " (make one with: head -c 32 /dev/urandom > " +
+                             path + ")");
   }
+  std::fill(key.begin(), key.end(), std::uint8_t{0});  // the keyring holds its own copy
   return ring;
 }
 
@@ -127,7 +123,7 @@ class Node {
  public:
   explicit Node(Options opts)
       : o_(std::move(opts)),
-        keyring_(o_.key_file.empty() ? Keyring() : load_keyring(o_.key_file)),
+        keyring_(load_keyring(o_.key_file)),
         incarnation_clock_(phifd::GenerationClock::open(o_.state_dir + "/node-" + std::to_string(o_.id) + ".incarnation")),
         incarnation_(incarnation_clock_.current()),
         term_(phifd::GenerationClock::in_memory(1)),
@@ -216,35 +212,30 @@ class Node {
 
   // Sends a datagram, signed when there is a keyring; a failed send is like a lost datagram.
   void send(const sockaddr_in& to, const phifd::Datagram& d) {
-    if (!keyring_) {
-      const auto bytes = d.encode();
-      (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // never waits
-      return;
+    try {
+      if (keyring_) {
+        const auto bytes = d.encode_auth(*keyring_);
+        (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // never waits
+      } else {
+        const auto bytes = d.encode();
+        (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      }
+    } catch (const phifd::Error& e) {  // a field out of range: a bug here, not a network event
+      std::cerr << "node " << o_.id << ": encode: " << e.what() << "\n";
     }
-    const phifd_datagram raw = d.to_c();
-    std::uint8_t buf[PHIFD_AUTH_DATAGRAM_SIZE];
-    std::size_t n = 0;
-    if (phifd_datagram_encode_auth(keyring_.get(), &raw, buf, sizeof buf, &n) != PHIFD_OK) {
-      std::cerr << "node " << o_.id << ": sign: " << phifd_last_error_message() << "\n";
-      return;
-    }
-    (void)sendto(fd_, buf, n, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   }
 
-  // Verifies (with a key) and decodes untrusted bytes; counts a refusal by class and returns
-  // nothing then. Nothing of a datagram that does not verify is parsed.
-  std::optional<phifd::Datagram> verify(const std::uint8_t* buf, std::size_t n) {
-    phifd_datagram raw{};
-    const phifd_status s = keyring_ ? phifd_datagram_decode_auth(keyring_.get(), buf, n, &raw)
-                                    : phifd_datagram_decode(buf, n, &raw);
-    if (s == PHIFD_OK) {
-      return phifd::Datagram{static_cast<phifd::DatagramKind>(raw.kind), raw.flags, raw.node, raw.generation,
-                             raw.term, raw.version, raw.send_ns};
+  // Verifies (with a key), decodes and records untrusted bytes in one call; every refusal is
+  // counted in the monitor's stats and gives nothing. Nothing of a datagram that does not verify
+  // is parsed.
+  std::optional<phifd::Received> receive(const std::uint8_t* buf, std::size_t n, phifd::Clock::time_point arrival) {
+    try {
+      return keyring_ ? monitor_.receive(buf, n, arrival, *keyring_) : monitor_.receive(buf, n, arrival);
+    } catch (const phifd::Error&) {
+      // malformed, bad MAC, unknown key, unknown node, bad generation, over capacity, or an older
+      // incarnation's heartbeat arriving late (StaleDatagram): counted by the monitor, ignored here
+      return std::nullopt;
     }
-    if (s == PHIFD_ERR_AUTH) ++bad_mac_;
-    else if (s == PHIFD_ERR_UNKNOWN_KEY) ++unknown_key_;
-    else ++malformed_;
-    return std::nullopt;
   }
 
   // Every interval: a heartbeat to every peer.
@@ -273,26 +264,21 @@ class Node {
       const ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
       const auto arrival = phifd::Clock::now();
       if (n < 0) continue;  // timeout (to check `running`) or interrupted
-      const std::optional<phifd::Datagram> d = verify(buf, static_cast<std::size_t>(n));
-      if (!d || d->node == o_.id || o_.peers.count(d->node) == 0) continue;
-      if (d->kind == phifd::DatagramKind::Heartbeat) on_heartbeat(*d, from, arrival);
-      else observe_term(d->term, d->node);
+      // Only a heartbeat that counted as an arrival goes on to the leader logic: a replay, a
+      // duplicate, an older incarnation or an unknown id changes nothing.
+      const std::optional<phifd::Received> r = receive(buf, static_cast<std::size_t>(n), arrival);
+      if (!r) continue;
+      const phifd::Datagram& d = r->datagram;
+      if (d.kind == phifd::DatagramKind::Heartbeat && r->counted) {
+        on_heartbeat(d, from);
+      } else if (d.kind == phifd::DatagramKind::StaleReply && d.node != o_.id) {
+        observe_term(d.term, d.node);
+      }
     }
   }
 
-  // An authentic heartbeat: recorded, and only if it counted as an arrival (a replay, a duplicate
-  // or an older incarnation changes nothing) it reaches the leader logic.
-  void on_heartbeat(const phifd::Datagram& d, const sockaddr_in& from, phifd::Clock::time_point arrival) {
-    bool counted = false;
-    try {
-      counted = monitor_.heartbeat_version(d.node, d.generation, d.version, arrival);
-    } catch (const phifd::StaleGeneration&) {
-      // an old incarnation's heartbeat arriving late: not counted
-    }
-    if (!counted) {
-      if (keyring_) ++replayed_;
-      return;
-    }
+  // A heartbeat that Monitor::receive has verified (with a key) and counted as an arrival.
+  void on_heartbeat(const phifd::Datagram& d, const sockaddr_in& from) {
     const phifd::Generation ours = term_.current();
     if (d.leader() && d.term < ours) {  // a stale leader: tell it the newer term
       send(from, phifd::Datagram{phifd::DatagramKind::StaleReply, 0, o_.id, incarnation_, ours, 0, phifd_now_ns()});
@@ -350,9 +336,10 @@ class Node {
                ",\"until_fail_ms\":" + fixed3(static_cast<double>(e.time_until_failure.count()) / 1e6) + "}";
     }
     const phifd::Stats st = monitor_.stats();
-    const std::string rejected = "{\"malformed\":" + std::to_string(malformed_) + ",\"bad_mac\":" +
-                                 std::to_string(bad_mac_) + ",\"unknown_key\":" + std::to_string(unknown_key_) +
-                                 ",\"replayed\":" + std::to_string(replayed_) + ",\"unknown_node\":" +
+    const std::string rejected = "{\"malformed\":" + std::to_string(st.rejected_malformed) + ",\"bad_mac\":" +
+                                 std::to_string(st.rejected_bad_mac) + ",\"unknown_key\":" +
+                                 std::to_string(st.rejected_unknown_key) + ",\"replayed\":" +
+                                 std::to_string(st.rejected_replayed) + ",\"unknown_node\":" +
                                  std::to_string(st.rejected_unknown_node) + ",\"bad_generation\":" +
                                  std::to_string(st.rejected_bad_generation) + "}";
     std::lock_guard<std::mutex> lock(mu_);
@@ -363,14 +350,12 @@ class Node {
   }
 
   Options o_;
-  Keyring keyring_;  // null: unauthenticated datagrams; thread-safe
+  std::optional<phifd::Keyring> keyring_;  // none: unauthenticated datagrams; thread-safe
   phifd::GenerationClock incarnation_clock_;  // durable: held (and locked) while the node runs
   phifd::Generation incarnation_;
   phifd::GenerationClock term_;  // in memory; thread-safe
-  phifd::Monitor monitor_;       // thread-safe
+  phifd::Monitor monitor_;       // thread-safe; counts every refused datagram (Stats::rejected_*)
   int fd_ = -1;
-  // Refusals by class (the same classes as phifd_monitor_stats' rejected_* counters).
-  std::atomic<std::uint64_t> malformed_{0}, bad_mac_{0}, unknown_key_{0}, replayed_{0};
   std::mutex mu_;  // guards the fields below
   bool leading_ = false;
   std::optional<phifd::NodeId> leader_;
