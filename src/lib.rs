@@ -48,6 +48,7 @@ pub mod generation;
 pub mod monitor;
 pub mod node;
 pub mod prometheus;
+pub mod replay;
 pub mod window;
 pub mod wire;
 

@@ -12,8 +12,7 @@
 //! To add a detector: implement [`Detector`] and add it to [`build`] (and to
 //! [`NAMES`]); `eval`, `tune`, the tables and the charts pick it up.
 
-use phifd::config::Settings;
-use phifd::window::{ns_to_sample, Window};
+use phifd::replay::Replayer;
 use phifd::{Config, Estimator};
 
 /// A failure detector replayed on one heartbeat stream at many levels at once.
@@ -104,82 +103,61 @@ fn ceil_ns(e: f64) -> u64 {
     }
 }
 
-/// The library configuration of a phi estimator at one threshold.
-pub fn phi_config(est: Estimator, threshold: f64, p: &Params) -> Result<Config, String> {
+/// The library configuration of a phi estimator with the parameters `p` (the thresholds of a
+/// sweep are given to the replayer separately). Errors: a setting the library refuses.
+pub fn phi_config(est: Estimator, p: &Params) -> Result<Config, String> {
     let mut c = Config::new();
     c.set_estimator(est);
-    c.set_threshold(threshold).map_err(|e| e.to_string())?;
     c.set_window(u64::from(p.window)).map_err(|e| e.to_string())?;
     c.set_heartbeat_interval_ns(p.interval_ns).map_err(|e| e.to_string())?;
     if let Some(sd) = p.min_sd_ns {
         c.set_min_std_deviation_ns(sd).map_err(|e| e.to_string())?;
     }
     c.set_acceptable_pause_ns(p.acceptable_pause_ns).map_err(|e| e.to_string())?;
-    c.resolve().map_err(|e| e.to_string())?;
     Ok(c)
 }
 
-struct PhiLevel {
-    window: Window,
-    mean: f64,
-    sd: f64,
-}
-
-/// One of phifd's estimators with the library's own state and learning
-/// rules (`phifd::node`): seed history, window, effective mean and sd
-/// (acceptable pause, sd floor), and an interval is learned only if it ended
-/// before the level's deadline (normal models), is within the max interval,
-/// and is not a burst (shorter than `burst_fraction` of the window mean).
-/// Not modelled: the monitor's local-pause guard and local health (they react
-/// to the monitor's own scheduling, which a trace does not record).
-///
-/// The learning rule depends on the threshold, so each level keeps its own
-/// window, except for the exponential model whose rule does not.
+/// One of phifd's estimators, replayed by the library itself ([`phifd::replay::Replayer`]):
+/// the library's node code learns each arrival (seed history, window, effective mean and sd,
+/// Akka's, Cassandra's and the burst learning rules) and gives each threshold's deadline.
+/// Not modelled: the monitor's local-pause guard and local health (they react to the monitor's
+/// own scheduling, which a trace does not record).
 pub struct PhiDetector {
-    est: Estimator,
     levels: Vec<f64>,
-    settings: Vec<Settings>,
-    states: Vec<PhiLevel>,
-    last: Option<u64>,
+    replay: Replayer,
 }
 
 impl PhiDetector {
     /// A detector for `est` at the thresholds of `p.phi_levels` (default
     /// [`PHI_LEVELS`]); thresholds the library rejects for these settings
-    /// (timing rule) are left out.
+    /// (timing rule) are left out. Errors: no threshold is accepted.
     pub fn new(est: Estimator, p: &Params) -> Result<PhiDetector, String> {
         let want = p.phi_levels.clone().unwrap_or_else(|| PHI_LEVELS.to_vec());
+        let cfg = phi_config(est, p)?;
         let mut levels = Vec::new();
-        let mut settings = Vec::new();
         let mut last_err = String::new();
         for &v in &want {
-            match phi_config(est, v, p).and_then(|c| c.resolve().map_err(|e| e.to_string())) {
-                Ok(s) => {
-                    levels.push(v);
-                    settings.push(s);
-                }
-                Err(e) => last_err = e,
+            match Replayer::new(&cfg, &[v]) {
+                Ok(_) => levels.push(v),
+                Err(e) => last_err = e.to_string(),
             }
         }
         if levels.is_empty() {
             return Err(format!("{}: no threshold accepted: {last_err}", est.name()));
         }
-        let n_states = if est == Estimator::Exponential { 1 } else { levels.len() };
-        let mut d = PhiDetector { est, levels, settings, states: Vec::new(), last: None };
-        d.states = (0..n_states).map(|_| PhiLevel { window: Window::new(1), mean: 0.0, sd: 0.0 }).collect();
-        d.reset();
-        Ok(d)
+        let replay = Replayer::new(&cfg, &levels).map_err(|e| e.to_string())?;
+        Ok(PhiDetector { levels, replay })
     }
 
-    /// The resolved library settings of level `k`.
-    pub fn settings(&self, k: usize) -> &Settings {
-        &self.settings[k]
+    /// The library's replayer behind this detector (its thresholds are [`Detector::levels`]).
+    pub fn replayer(&self) -> &Replayer {
+        &self.replay
     }
 }
 
 impl Detector for PhiDetector {
     fn name(&self) -> String {
-        self.est.name().to_string()
+        self.replay.estimator().name().to_string()
     }
     fn param_name(&self) -> &'static str {
         "phi"
@@ -188,41 +166,12 @@ impl Detector for PhiDetector {
         &self.levels
     }
     fn reset(&mut self) {
-        self.last = None;
-        for (i, st) in self.states.iter_mut().enumerate() {
-            let s = &self.settings[i];
-            st.window = s.seed_window();
-            let (m, sd) = s.effective(&st.window);
-            st.mean = m;
-            st.sd = sd;
-        }
+        self.replay.reset();
     }
     fn arrive(&mut self, now: u64, _seq: u64, deadlines: &mut [u64]) {
-        let shared = self.states.len() == 1 && self.levels.len() > 1;
-        if let Some(last) = self.last {
-            let interval = now.saturating_sub(last);
-            for (i, st) in self.states.iter_mut().enumerate() {
-                let s = &self.settings[i];
-                let below = match self.est {
-                    Estimator::Exponential => true,
-                    e => interval < ceil_ns(e.elapsed_for_y(s.y_fail, st.mean, st.sd)),
-                };
-                let within = s.max_interval_ns.is_none_or(|m| interval <= m);
-                let burst = (interval as f64) < s.burst_fraction * st.window.mean_ns();
-                if below && within && !burst {
-                    st.window.push(ns_to_sample(interval));
-                    let (m, sd) = s.effective(&st.window);
-                    st.mean = m;
-                    st.sd = sd;
-                }
-            }
-        }
-        self.last = Some(now);
-        for (k, d) in deadlines.iter_mut().enumerate() {
-            let st = if shared { &self.states[0] } else { &self.states[k] };
-            let s = &self.settings[k];
-            *d = now.saturating_add(ceil_ns(self.est.elapsed_for_y(s.y_fail, st.mean, st.sd)));
-        }
+        // The slice has one slot per level (the trait's contract), so this cannot fail; if it
+        // ever did, every level would keep its previous deadline.
+        let _ = self.replay.arrive(now, deadlines);
     }
 }
 

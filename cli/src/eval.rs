@@ -299,15 +299,11 @@ pub fn phi_series(
     to_ns: u64,
     points: usize,
 ) -> Result<(Vec<PhiPoint>, Vec<u64>, Vec<u64>), String> {
-    let mut q = p.clone();
-    q.phi_levels = Some(vec![threshold]);
-    let mut det = crate::detect::PhiDetector::new(est, &q)?;
-    let settings = det.settings(0).clone();
+    let cfg = crate::detect::phi_config(est, p)?;
+    // The library's own replay: phi and deadlines are the node code's, not a copy of it.
+    let mut r = phifd::replay::Replayer::new(&cfg, &[threshold]).map_err(|e| e.to_string())?;
+    let phi_at = |r: &phifd::replay::Replayer, t: u64| r.phi(0, t).unwrap_or(f64::NAN);
     let mut dl = [0u64; 1];
-    // The (mean, sd) after each arrival, recovered from the deadline's inverse is
-    // not possible in general, so phi is computed from a twin window here.
-    let mut w = settings.seed_window();
-    let (mut mean, mut sd) = settings.effective(&w);
     let mut last: Option<u64> = None;
     let mut out = Vec::new();
     let mut arrivals = Vec::new();
@@ -315,44 +311,37 @@ pub fn phi_series(
     let mut prev_deadline = u64::MAX;
     let step = (to_ns.saturating_sub(from_ns) / points.max(1) as u64).max(1);
     let mut next_sample = from_ns;
-    for (i, &t) in s.recv.iter().enumerate() {
+    for &t in &s.recv {
         if t > to_ns {
             break;
         }
-        if let Some(l) = last {
+        if last.is_some() {
             while next_sample < t && next_sample <= to_ns {
                 if next_sample >= from_ns {
-                    out.push(PhiPoint { t_ns: next_sample, phi: est.phi(next_sample.saturating_sub(l) as f64, mean, sd) });
+                    out.push(PhiPoint { t_ns: next_sample, phi: phi_at(&r, next_sample) });
                 }
                 next_sample += step;
             }
             if t >= from_ns {
-                out.push(PhiPoint { t_ns: t, phi: est.phi((t - l) as f64, mean, sd) });
+                // phi just before the arrival, on the history learned so far.
+                out.push(PhiPoint { t_ns: t, phi: phi_at(&r, t) });
                 arrivals.push(t);
                 if t >= prev_deadline && prev_deadline >= from_ns {
                     suspicions.push(prev_deadline);
                 }
             }
-            let interval = t - l;
-            let below = est == phifd::Estimator::Exponential || t < prev_deadline;
-            let within = settings.max_interval_ns.is_none_or(|m| interval <= m);
-            let burst = (interval as f64) < settings.burst_fraction * w.mean_ns();
-            if below && within && !burst {
-                w.push(phifd::window::ns_to_sample(interval));
-                (mean, sd) = settings.effective(&w);
-            }
         }
-        det.arrive(t, s.seq[i], &mut dl);
+        r.arrive(t, &mut dl).map_err(|e| e.to_string())?;
         prev_deadline = dl[0];
         last = Some(t);
         if t >= from_ns {
-            out.push(PhiPoint { t_ns: t, phi: est.phi(0.0, mean, sd) });
+            out.push(PhiPoint { t_ns: t, phi: phi_at(&r, t) });
         }
     }
     if let Some(l) = last {
         while next_sample <= to_ns {
             if next_sample >= from_ns && next_sample >= l {
-                out.push(PhiPoint { t_ns: next_sample, phi: est.phi((next_sample - l) as f64, mean, sd) });
+                out.push(PhiPoint { t_ns: next_sample, phi: phi_at(&r, next_sample) });
             }
             next_sample += step;
         }
