@@ -6,8 +6,8 @@
 //! time will you start suspecting if nothing else arrives?* — once for each
 //! level of its sweep (phi threshold, safety margin, timeout). All detectors
 //! here suspect at a deadline fixed at the last arrival and trust again at
-//! the next arrival, so that answer is all the metrics need, and one pass over
-//! a trace evaluates every level at once.
+//! the next arrival whose new deadline is still ahead, so that answer is all the
+//! metrics need, and one pass over a trace evaluates every level at once.
 //!
 //! To add a detector: implement [`Detector`] and add it to [`build`] (and to
 //! [`NAMES`]); `eval`, `tune`, the tables and the charts pick it up.
@@ -32,8 +32,18 @@ pub trait Detector: Send {
     /// between calls) and writes into `deadlines[k]` the absolute time, ns,
     /// at which level `k` suspects if nothing else arrives
     /// (`deadlines.len() == levels().len()`). An arrival at or after the
-    /// previous deadline was a wrong suspicion (the caller counts it).
+    /// previous deadline ends a wrong suspicion that began at that deadline; the
+    /// detector trusts again only if the new deadline is after `now_ns` (else the
+    /// suspicion goes on). The caller counts both.
     fn arrive(&mut self, now_ns: u64, seq: u64, deadlines: &mut [u64]);
+    /// Whether heartbeat `seq`, if it arrived now, would be stale: older than (or equal to) one
+    /// already received. A stale heartbeat is ignored entirely, as Chen–Toueg–Aguilera's
+    /// detector ignores it: it neither ends a suspicion nor moves a deadline, and the caller
+    /// does not pass it to [`arrive`](Self::arrive). Default: never (detectors that do not use
+    /// sequence numbers count every arrival, as the library does without versions).
+    fn is_stale(&self, _seq: u64) -> bool {
+        false
+    }
 }
 
 /// Detector names [`build`] knows, in report order.
@@ -202,7 +212,8 @@ impl ChenWindow {
         self.sum_s = 0;
         self.base = None;
     }
-    /// Adds arrival `seq` at `now` ns.
+    /// Adds arrival `seq` at `now` ns. Callers push only fresh heartbeats (`seq` above every
+    /// one pushed before), so the newest entry carries the highest sequence number.
     pub fn push(&mut self, now: u64, seq: u64) {
         let base = *self.base.get_or_insert(now);
         let x = (i128::from(now) - i128::from(base), i128::from(seq));
@@ -215,6 +226,10 @@ impl ChenWindow {
         self.a.push_back(x);
         self.sum_a += x.0;
         self.sum_s += x.1;
+    }
+    /// The highest sequence number in the window (the newest one pushed), if any.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.a.back().and_then(|l| u64::try_from(l.1).ok())
     }
     /// The sender's interval estimated over the window, or `None` with fewer
     /// than two distinct sequence numbers.
@@ -232,11 +247,22 @@ impl ChenWindow {
     }
 }
 
-/// Chen, Toueg and Aguilera's detector: suspect at `EA + α`.
+/// Chen, Toueg and Aguilera's detector (NFD-E): after each fresh heartbeat `ℓ`, suspect at
+/// `τ = EA_{ℓ+1} + α`, the expected arrival of the next heartbeat plus the safety margin.
+/// Stale heartbeats (a sequence number not above the highest received) are ignored. A
+/// heartbeat that arrives after its successor's freshness point (`τ <= now`) does not restore
+/// trust: the suspicion goes on until a heartbeat arrives before its own `τ`.
 pub struct Chen {
     w: ChenWindow,
     levels: Vec<f64>,
     nominal: f64,
+}
+
+/// Writes `ea + α` (ns, rounded up) for every margin `α` (ms).
+fn write_deadlines(ea: f64, alphas_ms: &[f64], deadlines: &mut [u64]) {
+    for (d, a) in deadlines.iter_mut().zip(alphas_ms) {
+        *d = ceil_ns(ea + a * 1e6);
+    }
 }
 
 impl Chen {
@@ -259,18 +285,21 @@ impl Detector for Chen {
     fn reset(&mut self) {
         self.w.clear();
     }
+    fn is_stale(&self, seq: u64) -> bool {
+        self.w.last_seq().is_some_and(|l| seq <= l)
+    }
     fn arrive(&mut self, now: u64, seq: u64, deadlines: &mut [u64]) {
-        self.w.push(now, seq);
-        let eta = self.w.eta().unwrap_or(self.nominal);
-        let ea = self.w.expected_next(eta).max(now as f64);
-        for (d, a) in deadlines.iter_mut().zip(&self.levels) {
-            *d = ceil_ns(ea + a * 1e6);
+        if !self.is_stale(seq) {
+            self.w.push(now, seq);
         }
+        let eta = self.w.eta().unwrap_or(self.nominal);
+        write_deadlines(self.w.expected_next(eta), &self.levels, deadlines);
     }
 }
 
 /// 2W-FD (Tomsic, Sens, Garcia, Arantes, Sopena, 2015): Chen's estimate over
-/// a short and a long window, suspect at `max(EA_short, EA_long) + α`.
+/// a short and a long window, suspect at `max(EA_short, EA_long) + α`; stale
+/// heartbeats ignored and late ones handled as in [`Chen`].
 pub struct TwoWindow {
     short: ChenWindow,
     long: ChenWindow,
@@ -299,14 +328,16 @@ impl Detector for TwoWindow {
         self.short.clear();
         self.long.clear();
     }
+    fn is_stale(&self, seq: u64) -> bool {
+        self.long.last_seq().is_some_and(|l| seq <= l)
+    }
     fn arrive(&mut self, now: u64, seq: u64, deadlines: &mut [u64]) {
-        self.short.push(now, seq);
-        self.long.push(now, seq);
-        let eta = self.long.eta().unwrap_or(self.nominal);
-        let ea = self.short.expected_next(eta).max(self.long.expected_next(eta)).max(now as f64);
-        for (d, a) in deadlines.iter_mut().zip(&self.levels) {
-            *d = ceil_ns(ea + a * 1e6);
+        if !self.is_stale(seq) {
+            self.short.push(now, seq);
+            self.long.push(now, seq);
         }
+        let eta = self.long.eta().unwrap_or(self.nominal);
+        write_deadlines(self.short.expected_next(eta).max(self.long.expected_next(eta)), &self.levels, deadlines);
     }
 }
 

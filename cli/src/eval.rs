@@ -5,7 +5,12 @@
 //! the first to the last arrival of each stream, after `warmup_ns`):
 //! - a *mistake* (wrong S-transition) happens when an arrival comes at or
 //!   after the deadline set at the previous arrival; it lasts from the
-//!   deadline to that arrival (T_M);
+//!   deadline to the first arrival after which the new deadline is still
+//!   ahead (T_M; for the phi estimators and the timeout, always that
+//!   arrival; for Chen and 2W-FD a heartbeat later than its successor's
+//!   freshness point does not restore trust), or to the end of the stream;
+//! - heartbeats a detector calls stale (Chen, 2W-FD: a sequence number not
+//!   above the highest received) are ignored by it;
 //! - λ_M = mistakes / observed time; T_MR = time between consecutive
 //!   mistakes of a stream; P_A = 1 − (time in mistakes) / (observed time);
 //! - T_D is measured by crash injection: the sender is made to crash at
@@ -151,26 +156,45 @@ fn replay_stream(det: &mut dyn Detector, s: &Stream, opt: &EvalOptions, acc: &mu
     let end = *s.recv.last().unwrap_or(&start);
     let observed = end.saturating_sub(warm) as f64;
     let mut dl = vec![u64::MAX; k];
+    // The last counted S-transition of each level (for T_MR), and the suspicion in progress:
+    // its start and whether it is counted (it began after the warm-up).
     let mut last_s: Vec<Option<u64>> = vec![None; k];
+    let mut open: Vec<Option<(u64, bool)>> = vec![None; k];
     for (i, &t) in s.recv.iter().enumerate() {
-        if i > 0 {
+        let seq = s.seq[i];
+        if !det.is_stale(seq) {
             for j in 0..k {
                 let d = dl[j];
-                if t >= d && d >= warm {
-                    let a = &mut acc[j];
-                    a.mistakes += 1;
-                    let dur = (t - d) as f64;
-                    a.mistake_ns += dur;
-                    a.tm.push(dur);
-                    if let Some(p) = last_s[j] {
-                        a.tmr_sum += (d - p) as f64;
-                        a.tmr_n += 1;
+                if open[j].is_none() && t >= d {
+                    // Suspected from the deadline on: a wrong S-transition at d.
+                    let counted = d >= warm;
+                    if counted {
+                        let a = &mut acc[j];
+                        a.mistakes += 1;
+                        if let Some(p) = last_s[j] {
+                            a.tmr_sum += (d - p) as f64;
+                            a.tmr_n += 1;
+                        }
+                        last_s[j] = Some(d);
                     }
-                    last_s[j] = Some(d);
+                    open[j] = Some((d, counted));
+                }
+            }
+            det.arrive(t, seq, &mut dl);
+            for j in 0..k {
+                // Trusted again only if the new deadline is still ahead.
+                if let Some((d, counted)) = open[j] {
+                    if dl[j] > t {
+                        if counted {
+                            let dur = (t - d) as f64;
+                            acc[j].mistake_ns += dur;
+                            acc[j].tm.push(dur);
+                        }
+                        open[j] = None;
+                    }
                 }
             }
         }
-        det.arrive(t, s.seq[i], &mut dl);
         while ci < crashes.len() && crashes[ci].0 == i {
             let (_, c, marked) = crashes[ci];
             for j in 0..k {
@@ -178,6 +202,14 @@ fn replay_stream(det: &mut dyn Detector, s: &Stream, opt: &EvalOptions, acc: &mu
                 if marked { acc[j].td_marked.push(td) } else { acc[j].td.push(td) }
             }
             ci += 1;
+        }
+    }
+    // A suspicion still in progress at the last arrival lasts to the end of the observed period.
+    for j in 0..k {
+        if let Some((d, true)) = open[j] {
+            let dur = end.saturating_sub(d) as f64;
+            acc[j].mistake_ns += dur;
+            acc[j].tm.push(dur);
         }
     }
     for a in acc.iter_mut() {

@@ -1,7 +1,7 @@
 //! Metric code on hand-built traces: every expected value is derived by hand
 //! in the comments, independently of the code under test.
 
-use phifd_cli::detect::{Chen, Detector, Params, PhiDetector, Timeout};
+use phifd_cli::detect::{Chen, Detector, Params, PhiDetector, Timeout, TwoWindow};
 use phifd_cli::eval::{evaluate, EvalOptions};
 use phifd_cli::trace::Stream;
 
@@ -73,6 +73,78 @@ fn chen_detector_with_a_lost_heartbeat() {
     assert_eq!(r.levels[0].mistakes, 1);
     assert!(close(r.levels[0].t_m_mean, 0.05));
     assert_eq!(r.levels[1].mistakes, 0);
+}
+
+#[test]
+fn chen_ignores_a_reordered_heartbeat() {
+    // Window 1000, α = 10 ms. Arrivals (ms, seq): (0,0) (100,1) (200,2) (400,4), then seq 3,
+    // overtaken by seq 4, at 404.8 ms, then (505,5) and (600,6).
+    // Seq 0: one arrival, η = the nominal 100 ms, EA_1 = 0 + 100·(1 − 0) = 100 → deadline 110.
+    // Seq 1, 2 arrive in time; after seq 2, EA_3 = 100 + 100·(3 − 1) = 300 → deadline 310, and
+    // nothing arrives until 400: one real mistake, 310 → 400 ms (T_M 90 ms).
+    // After seq 4: A = {0,100,200,400}, s = {0,1,2,4}; η = (400-0)/(4-0) = 100;
+    // EA_5 = mean(A) + η·(4+1 − mean(s)) = 175 + 100·(5 − 1.75) = 500 → deadline 510 ms.
+    // Seq 3 is stale and ignored: the deadline stays 510 ms. (Pushed as the newest arrival, as
+    // before, it gave A = {..,404.8}, s = {..,3}: η = 404.8/3 = 134.93, EA = 220.96 +
+    // 134.93·(4 − 2) = 490.83, deadline 500.83 ms, and seq 5 at 505 was a second mistake.)
+    // Seq 5 at 505 < 510: in time. After it: A = {0,100,200,400,505}, s = {0,1,2,4,5}:
+    // η = 505/5 = 101, EA_6 = 241 + 101·(6 − 2.4) = 604.6 → deadline 614.6 > 600: in time.
+    // 2W-FD (short window of 1 arrival, EA_short = last + η): 300, 500, 606 → deadlines 310,
+    // 510, 616: the same single mistake.
+    let recv: Vec<u64> = [0u64, 100_000, 200_000, 400_000, 404_800, 505_000, 600_000].iter().map(|x| x * 1_000).collect();
+    let seq = vec![0, 1, 2, 4, 3, 5, 6];
+    let mut d = Chen::new(&Params::new(100 * MS), vec![10.0]);
+    let mut dl = [0u64];
+    for i in 0..4 {
+        assert!(!d.is_stale(seq[i]));
+        d.arrive(recv[i], seq[i], &mut dl);
+    }
+    assert_eq!(dl[0], 510 * MS);
+    assert!(d.is_stale(3) && d.is_stale(4) && !d.is_stale(5));
+    d.arrive(404_800_000, 3, &mut dl);
+    assert_eq!(dl[0], 510 * MS, "a stale heartbeat must not move the deadline");
+    d.arrive(505 * MS, 5, &mut dl);
+    assert!(dl[0].abs_diff(614_600_000) <= 1, "{}", dl[0]);
+    let s = Stream { node: 0, send: recv.clone(), recv, seq, sent: 7, crash_ns: None };
+    for mut det in [Box::new(Chen::new(&Params::new(100 * MS), vec![10.0])) as Box<dyn Detector>, Box::new(TwoWindow::new(&Params::new(100 * MS), vec![10.0]))] {
+        let r = evaluate(det.as_mut(), &[s.clone()], &opts(0));
+        assert_eq!(r.levels[0].mistakes, 1, "{}", r.name);
+        assert!(close(r.levels[0].t_m_mean, 0.09), "{}: {}", r.name, r.levels[0].t_m_mean);
+    }
+}
+
+#[test]
+fn chen_late_heartbeat_does_not_restore_trust() {
+    // Window 1000, α = 10 ms. Seq 0..99 arrive every 100 ms (0 .. 9900 ms); the sender pauses,
+    // seq 100 arrives at 12000 ms and seq 101 at 12100 ms.
+    // After seq 99: η = 9900/99 = 100, mean(A) = 4950, mean(s) = 49.5,
+    // EA_100 = 4950 + 100·(100 − 49.5) = 10000 → deadline 10010 ms. Seq 100 at 12000 ≥ 10010:
+    // suspected from 10010 ms.
+    // After seq 100: η = 12000/100 = 120, Σ A = 495000 + 12000 = 507000 over n = 101,
+    // mean(s) = 5050/101 = 50; EA_101 = 507000/101 + 120·(101 − 50) = 5019.80 + 6120
+    // = 11139.80 → deadline 11149.80 ms, already past at 12000: the suspicion goes on
+    // (with max(EA, now) + α it would have been 12010 and trust restored at once).
+    // After seq 101: η = 12100/101 = 119.80, mean(A) = 519100/102 = 5089.22, mean(s) = 50.5,
+    // EA_102 = 5089.22 + 119.80·(102 − 50.5) = 11259.02 → deadline 11269.02 < 12100: still
+    // suspected to the end of the trace (12100 ms).
+    // So: one mistake, T_M = 12100 − 10010 = 2.09 s, observed 12.1 s, P_A = 1 − 2.09/12.1.
+    // (The old rule made two: 10010 → 12000 and 12010 → 12100.)
+    let mut recv: Vec<u64> = (0..100u64).map(|i| i * 100 * MS).collect();
+    recv.push(12_000 * MS);
+    recv.push(12_100 * MS);
+    let s = Stream::from_arrivals(recv.clone());
+    let mut d = Chen::new(&Params::new(100 * MS), vec![10.0]);
+    let mut dl = [0u64];
+    for (i, &t) in recv.iter().enumerate().take(101) {
+        d.arrive(t, i as u64, &mut dl);
+    }
+    let want = 1_125_120.0 / 101.0 * 1e6 + 10e6; // (507000 + 120·51·101)/101 ms + α, in ns
+    assert!((dl[0] as f64 - want).abs() < 1_000.0, "{} vs {want}", dl[0]);
+    let r = evaluate(&mut d, &[s], &opts(0));
+    let l = &r.levels[0];
+    assert_eq!(l.mistakes, 1);
+    assert!(close(l.t_m_mean, 2.09), "{}", l.t_m_mean);
+    assert!(close(l.p_a, 1.0 - 2.09 / 12.1), "{}", l.p_a);
 }
 
 #[test]
