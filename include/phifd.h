@@ -765,14 +765,15 @@ phifd_status phifd_config_set_estimator(struct phifd_config *cfg, phifd_estimato
 
 /**
  * Sets the conviction threshold: a node is FAILED when its phi is at or above it. Default 8.
- * Must be finite, > 0 and <= 1e6. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
- * `PHIFD_ERR_INVALID_ARG` (NaN, infinite, <= 0, too large).
+ * Must be finite, at least `DBL_MIN` (2.2e-308: a subnormal level is refused) and <= 1e6. Errors:
+ * `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (NaN, infinite, <= 0,
+ * subnormal, too large).
  */
 phifd_status phifd_config_set_threshold(struct phifd_config *cfg, double threshold);
 
 /**
  * Sets the suspicion threshold: a node is SUSPECT when its phi is at or above it (and below the
- * threshold). Default threshold / 2. Must be finite and > 0; `phifd_monitor_new` checks that it is
+ * threshold). Default threshold / 2. Must be finite and >= `DBL_MIN`; `phifd_monitor_new` checks that it is
  * below the threshold. Errors as `phifd_config_set_threshold`.
  */
 phifd_status phifd_config_set_suspect_threshold(struct phifd_config *cfg, double threshold);

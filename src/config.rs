@@ -115,6 +115,14 @@ fn check_phi(name: &str, v: f64) -> Result<f64> {
     if !v.is_finite() || v <= 0.0 {
         return Err(Error::invalid(format!("{name} must be a finite number > 0, got {v:?}")));
     }
+    // A subnormal level is refused: the default suspect threshold (threshold / 2) of the
+    // smallest ones rounds to 0, and "phi >= 0" would hold for every node (a fuzz finding).
+    if v < f64::MIN_POSITIVE {
+        return Err(Error::invalid(format!(
+            "{name} must be at least {:e} (the smallest normal double), got {v:e}",
+            f64::MIN_POSITIVE
+        )));
+    }
     if v > 1e6 {
         return Err(Error::invalid(format!("{name} must be at most 1e6, got {v:?}")));
     }
@@ -520,4 +528,20 @@ mod tests {
         let want = 1e9 + lo * 250e6;
         assert!((s.first_heartbeat_timeout_ns as f64 - want).abs() < 2.0);
     }
+
+    #[test]
+    fn subnormal_phi_levels_are_refused() {
+        // 5e-324 / 2 rounds to 0.0 in IEEE-754 double arithmetic: a default suspect threshold of
+        // 0 would make every node suspect by definition while the state machine said ALIVE.
+        assert_eq!(5e-324_f64 / 2.0, 0.0);
+        let mut c = Config::new();
+        for v in [5e-324, 1e-310, f64::MIN_POSITIVE / 2.0] {
+            let e = c.set_threshold(v).err().map(|e| e.status);
+            assert_eq!(e, Some(crate::error::Status::InvalidArg), "threshold {v:e}");
+            let e = c.set_suspect_threshold(v).err().map(|e| e.status);
+            assert_eq!(e, Some(crate::error::Status::InvalidArg), "suspect threshold {v:e}");
+        }
+        assert!(c.set_threshold(f64::MIN_POSITIVE).is_ok());
+    }
+
 }

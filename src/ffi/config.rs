@@ -94,15 +94,16 @@ pub unsafe extern "C" fn phifd_config_set_estimator(cfg: *mut phifd_config, esti
 }
 
 /// Sets the conviction threshold: a node is FAILED when its phi is at or above it. Default 8.
-/// Must be finite, > 0 and <= 1e6. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
-/// `PHIFD_ERR_INVALID_ARG` (NaN, infinite, <= 0, too large).
+/// Must be finite, at least `DBL_MIN` (2.2e-308: a subnormal level is refused) and <= 1e6. Errors:
+/// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (NaN, infinite, <= 0,
+/// subnormal, too large).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
     with_config("phifd_config_set_threshold", cfg, |c| c.set_threshold(threshold).map(drop))
 }
 
 /// Sets the suspicion threshold: a node is SUSPECT when its phi is at or above it (and below the
-/// threshold). Default threshold / 2. Must be finite and > 0; `phifd_monitor_new` checks that it is
+/// threshold). Default threshold / 2. Must be finite and >= `DBL_MIN`; `phifd_monitor_new` checks that it is
 /// below the threshold. Errors as `phifd_config_set_threshold`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_suspect_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
