@@ -431,14 +431,14 @@ impl Settings {
     /// The history a node starts with (and restarts with): Akka's bootstrap
     /// `est - est/4`, `est + est/4` for the normal models, one interval `est`
     /// for the exponential model, where `est` is the heartbeat interval.
-    pub fn seed_window(&self) -> crate::window::Window {
+    pub(crate) fn seed_window(&self) -> crate::window::Window {
         let mut w = crate::window::Window::new(self.window);
         self.seed(&mut w);
         w
     }
 
     /// Clears `w` and fills it with the seed history.
-    pub fn seed(&self, w: &mut crate::window::Window) {
+    pub(crate) fn seed(&self, w: &mut crate::window::Window) {
         use crate::window::ns_to_sample;
         w.clear();
         let est = self.heartbeat_interval_ns;
@@ -454,7 +454,7 @@ impl Settings {
     /// The effective `(mean, sd)` in ns for a window: mean plus the acceptable
     /// pause, and the sd floored at the minimum.
     #[inline]
-    pub fn effective(&self, w: &crate::window::Window) -> (f64, f64) {
+    pub(crate) fn effective(&self, w: &crate::window::Window) -> (f64, f64) {
         let mean = w.mean_ns() + self.acceptable_pause_ns as f64;
         let min_sd = self.min_std_deviation_ns as f64;
         let var = w.variance_ns2();

@@ -46,10 +46,10 @@ pub mod error;
 pub mod estimator;
 pub mod generation;
 pub mod monitor;
-pub mod node;
+pub(crate) mod node;
 pub mod prometheus;
 pub mod replay;
-pub mod window;
+pub(crate) mod window;
 pub mod wire;
 
 #[allow(unsafe_code)]

@@ -140,7 +140,7 @@ pub struct NodeInfo {
     pub fail_after_ns: u64,
     /// Highest heartbeat version seen in the current generation.
     pub version: u64,
-    /// The sender's own heartbeat interval estimate, ns (see [`Node::heartbeat_interval_ns`]).
+    /// The sender's own heartbeat interval estimate, ns (smoothed time between counted arrivals per heartbeat version).
     pub heartbeat_interval_ns: f64,
     /// Distinct peers currently reporting the node as suspect.
     pub confirmations: u32,

@@ -243,3 +243,82 @@ mod layout_tests {
         assert!(std::mem::size_of::<crate::node::Node>() <= 144, "{}", std::mem::size_of::<crate::node::Node>());
     }
 }
+
+/// What docs/numerics.md promises about the window statistics, checked against values derived
+/// independently of the code: the mean and variance come from exact integer sums through
+/// correctly rounded IEEE-754 operations only (so they are the same bits on every platform);
+/// here they are compared with the exact rationals computed in integer arithmetic (mean within
+/// half an ulp, variance within one ulp, two when the integer numerator exceeds 2^53).
+#[cfg(test)]
+mod exact_rounding_tests {
+    use super::Window;
+
+/// Checks `|v - p/q| <= half_ulps/2 · ulp(v)` exactly, in integer arithmetic.
+    fn within_half_ulps(v: f64, p: u128, q: u128, half_ulps: i128) -> bool {
+        assert!(v.is_finite() && v > 0.0 && q > 0);
+        let bits = v.to_bits();
+        let raw_exp = ((bits >> 52) & 0x7ff) as i32;
+        assert!(raw_exp > 0, "subnormal {v}");
+        let m = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52)); // v = m · 2^e
+        let e = raw_exp - 1075;
+        let (p, q) = (i128::try_from(p).unwrap(), i128::try_from(q).unwrap());
+        if e >= 0 {
+            let scale = 1i128 << e;
+            let diff = (m * scale * q - p).abs();
+            2 * diff <= half_ulps * scale * q
+        } else {
+            let scaled_p = p.checked_mul(1i128 << (-e)).expect("fits in 128 bits");
+            let diff = (m * q - scaled_p).abs();
+            2 * diff <= half_ulps * q
+        }
+    }
+    
+    fn xorshift(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+    
+    #[test]
+    fn window_statistics_are_correctly_rounded_from_the_exact_sums() {
+        let mut rng = 0x2545_F491_4F6C_DD1D_u64;
+        for round in 0..400 {
+            let n = 1 + (xorshift(&mut rng) % 1000) as u32;
+            // Intervals from 1 µs to the largest sample, in different bands per round.
+            let band = [1_000u64, 100_000, 10_000_000, u64::from(u32::MAX)][round % 4];
+            let mut w = Window::new(n);
+            let (mut sum, mut sum_sq) = (0u128, 0u128);
+            let count = n + (xorshift(&mut rng) % 3) as u32 * n / 2; // sometimes wrapped around
+            let mut kept = std::collections::VecDeque::new();
+            for _ in 0..count {
+                let x = 1 + (xorshift(&mut rng) % band) as u32;
+                w.push(x);
+                kept.push_back(u128::from(x));
+                if kept.len() > n as usize {
+                    kept.pop_front();
+                }
+            }
+            for &x in &kept {
+                sum += x;
+                sum_sq += x * x;
+            }
+            let k = kept.len() as u128;
+            // mean (ns) = 1000 · Σx / k: correctly rounded (half an ulp).
+            assert!(within_half_ulps(w.mean_ns(), 1000 * sum, k, 1), "round {round}: mean {} vs {}/{k}", w.mean_ns(), 1000 * sum);
+            // variance (ns²) = 10^6 · (kΣx² − (Σx)²) / k²: within one ulp while the integer
+            // numerator is below 2^53 (it is exact in a double), within two beyond.
+            let num = k * sum_sq - sum * sum;
+            let half_ulps = if num < 1 << 53 { 2 } else { 4 };
+            if num > 0 {
+                assert!(
+                    within_half_ulps(w.variance_ns2(), num * 1_000_000, k * k, half_ulps),
+                    "round {round}: variance {} vs {num}·10^6/{k}²",
+                    w.variance_ns2()
+                );
+            } else {
+                assert_eq!(w.variance_ns2(), 0.0, "round {round}: equal samples have no variance");
+            }
+        }
+    }
+}

@@ -3,14 +3,14 @@
 //!
 //! - the window statistics (mean, variance) come from exact integer sums through
 //!   correctly rounded IEEE-754 operations only, so they are the same bits on
-//!   every platform; here they are checked against the exact rationals computed
-//!   in integer arithmetic (mean within half an ulp, variance within one ulp);
+//!   every platform: checked against the exact rationals computed in integer
+//!   arithmetic by the unit test `window::exact_rounding_tests` (the window is
+//!   internal to the crate);
 //! - phi's transcendental part (`exp`, `ln`, `ln_1p` of the platform's libm) is
 //!   promised to within a stated number of ulps of the true value; the
 //!   references below were computed with mpmath at 60 significant digits.
 
 use phifd::estimator::{akka_phi, normal_phi};
-use phifd::window::Window;
 
 /// Distance in units in the last place between two finite, non-negative f64.
 fn ulps(a: f64, b: f64) -> u64 {
@@ -40,75 +40,6 @@ const REFERENCE: &[(f64, &str, &str)] = &[
     (20.0, "259.0479725656516623001568", "88.56009534307559192031733"),
     (40.0, "1989.124316810577088758464", "349.4370064593458420860509"),
 ];
-
-/// Checks `|v - p/q| <= half_ulps/2 · ulp(v)` exactly, in integer arithmetic.
-fn within_half_ulps(v: f64, p: u128, q: u128, half_ulps: i128) -> bool {
-    assert!(v.is_finite() && v > 0.0 && q > 0);
-    let bits = v.to_bits();
-    let raw_exp = ((bits >> 52) & 0x7ff) as i32;
-    assert!(raw_exp > 0, "subnormal {v}");
-    let m = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52)); // v = m · 2^e
-    let e = raw_exp - 1075;
-    let (p, q) = (i128::try_from(p).unwrap(), i128::try_from(q).unwrap());
-    if e >= 0 {
-        let scale = 1i128 << e;
-        let diff = (m * scale * q - p).abs();
-        2 * diff <= half_ulps * scale * q
-    } else {
-        let scaled_p = p.checked_mul(1i128 << (-e)).expect("fits in 128 bits");
-        let diff = (m * q - scaled_p).abs();
-        2 * diff <= half_ulps * q
-    }
-}
-
-fn xorshift(s: &mut u64) -> u64 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    *s
-}
-
-#[test]
-fn window_statistics_are_correctly_rounded_from_the_exact_sums() {
-    let mut rng = 0x2545_F491_4F6C_DD1D_u64;
-    for round in 0..400 {
-        let n = 1 + (xorshift(&mut rng) % 1000) as u32;
-        // Intervals from 1 µs to the largest sample, in different bands per round.
-        let band = [1_000u64, 100_000, 10_000_000, u64::from(u32::MAX)][round % 4];
-        let mut w = Window::new(n);
-        let (mut sum, mut sum_sq) = (0u128, 0u128);
-        let count = n + (xorshift(&mut rng) % 3) as u32 * n / 2; // sometimes wrapped around
-        let mut kept = std::collections::VecDeque::new();
-        for _ in 0..count {
-            let x = 1 + (xorshift(&mut rng) % band) as u32;
-            w.push(x);
-            kept.push_back(u128::from(x));
-            if kept.len() > n as usize {
-                kept.pop_front();
-            }
-        }
-        for &x in &kept {
-            sum += x;
-            sum_sq += x * x;
-        }
-        let k = kept.len() as u128;
-        // mean (ns) = 1000 · Σx / k: correctly rounded (half an ulp).
-        assert!(within_half_ulps(w.mean_ns(), 1000 * sum, k, 1), "round {round}: mean {} vs {}/{k}", w.mean_ns(), 1000 * sum);
-        // variance (ns²) = 10^6 · (kΣx² − (Σx)²) / k²: within one ulp while the integer
-        // numerator is below 2^53 (it is exact in a double), within two beyond.
-        let num = k * sum_sq - sum * sum;
-        let half_ulps = if num < 1 << 53 { 2 } else { 4 };
-        if num > 0 {
-            assert!(
-                within_half_ulps(w.variance_ns2(), num * 1_000_000, k * k, half_ulps),
-                "round {round}: variance {} vs {num}·10^6/{k}²",
-                w.variance_ns2()
-            );
-        } else {
-            assert_eq!(w.variance_ns2(), 0.0, "round {round}: equal samples have no variance");
-        }
-    }
-}
 
 /// Relative distance in ulps for phi ≥ 0.05; absolute error for smaller phi,
 /// where a relative bound says nothing useful (phi ≈ 0 means "no suspicion").
