@@ -182,9 +182,9 @@ fn replay_stream(det: &mut dyn Detector, s: &Stream, opt: &EvalOptions, acc: &mu
             }
             det.arrive(t, seq, &mut dl);
             for j in 0..k {
-                // Trusted again only if the new deadline is still ahead.
-                if let Some((d, counted)) = open[j] {
-                    if dl[j] > t {
+                match open[j] {
+                    // Trusted again only if the new deadline is still ahead.
+                    Some((d, counted)) if dl[j] > t => {
                         if counted {
                             let dur = (t - d) as f64;
                             acc[j].mistake_ns += dur;
@@ -192,6 +192,23 @@ fn replay_stream(det: &mut dyn Detector, s: &Stream, opt: &EvalOptions, acc: &mu
                         }
                         open[j] = None;
                     }
+                    // Trusted, but the new deadline is already past (a heartbeat later than its
+                    // successor's freshness point): suspected from now on, not from that
+                    // deadline (no suspicion starts in the past).
+                    None if dl[j] <= t => {
+                        let counted = t >= warm;
+                        if counted {
+                            let a = &mut acc[j];
+                            a.mistakes += 1;
+                            if let Some(p) = last_s[j] {
+                                a.tmr_sum += (t - p) as f64;
+                                a.tmr_n += 1;
+                            }
+                            last_s[j] = Some(t);
+                        }
+                        open[j] = Some((t, counted));
+                    }
+                    _ => {}
                 }
             }
         }

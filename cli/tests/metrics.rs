@@ -147,6 +147,49 @@ fn chen_late_heartbeat_does_not_restore_trust() {
     assert!(close(l.p_a, 1.0 - 2.09 / 12.1), "{}", l.p_a);
 }
 
+/// A detector that answers a fixed list of deadlines, one per arrival (ms after time 0).
+struct Scripted {
+    deadlines_ms: Vec<u64>,
+    next: usize,
+}
+
+impl Detector for Scripted {
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+    fn param_name(&self) -> &'static str {
+        "none"
+    }
+    fn levels(&self) -> &[f64] {
+        &[0.0]
+    }
+    fn reset(&mut self) {
+        self.next = 0;
+    }
+    fn arrive(&mut self, _now: u64, _seq: u64, deadlines: &mut [u64]) {
+        deadlines[0] = self.deadlines_ms[self.next] * MS;
+        self.next += 1;
+    }
+}
+
+#[test]
+fn a_deadline_already_past_starts_a_suspicion_now_not_in_the_past() {
+    // Arrivals at 0, 100, 200, 300 ms; deadlines set after them: 150, 90, 250, 400 ms.
+    // 100 < 150: trusted, but the new deadline (90) is already past, so suspected from 100
+    // (not from 90). 200: new deadline 250 > 200, trusted again: a mistake 100 → 200 (100 ms).
+    // 300 ≥ 250: suspected from 250; new deadline 400 > 300: trusted at 300 (50 ms).
+    // Two mistakes, E[T_M] = 75 ms, T_MR = 250 − 100 = 150 ms, observed 0.3 s,
+    // P_A = 1 − 0.15/0.3 = 0.5.
+    let s = Stream::from_arrivals(vec![0, 100 * MS, 200 * MS, 300 * MS]);
+    let mut d = Scripted { deadlines_ms: vec![150, 90, 250, 400], next: 0 };
+    let r = evaluate(&mut d, &[s], &opts(0));
+    let l = &r.levels[0];
+    assert_eq!(l.mistakes, 2);
+    assert!(close(l.t_m_mean, 0.075), "{}", l.t_m_mean);
+    assert!(close(l.t_mr_mean, 0.15), "{}", l.t_mr_mean);
+    assert!(close(l.p_a, 0.5), "{}", l.p_a);
+}
+
 #[test]
 fn phi_replay_matches_the_library_monitor() {
     // The same arrivals through phifd::Monitor (the library's own state
