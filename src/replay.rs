@@ -149,10 +149,16 @@ impl Replayer {
                 self.thresholds.len()
             )));
         }
+        let shared = self.lanes.len() < self.thresholds.len();
         for l in &mut self.lanes {
             let ctx = Ctx { s: &l.settings, stretch: 1.0, pause: Pause::default() };
             l.node.arrive(GENERATION, None, now_ns, &ctx, &mut self.events);
-            l.node.freshen(&l.settings);
+            if shared {
+                // Several thresholds read this state: compute its mean and sd once. A lane of one
+                // threshold is left for the node's lazy path (as in a monitor, the next arrival
+                // is then often decided without recomputing them).
+                l.node.freshen(&l.settings);
+            }
         }
         self.events.clear();
         for ((d, &lane), &y) in deadlines_out.iter_mut().zip(&self.lane_of).zip(&self.ys) {
