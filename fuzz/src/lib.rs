@@ -25,10 +25,37 @@ use phifd::ffi::monitor::*;
 use phifd::ffi::wire::*;
 use phifd::ffi::*;
 
-/// The untouched nodes are checked every this many steps (and after the last step); the touched
-/// node after every step. Checking all of them after every step made `monitor_ops` spend most of
-/// its time re-checking nodes nothing had changed.
-const OTHERS_EVERY: u32 = 8;
+/// How much `monitor_ops` checks after each step. Both modes check the same properties; they
+/// differ only in how often the expensive ones run (see [`Checks::Sampled`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checks {
+    /// Every property after every step on every node, phi read at all five later times and the
+    /// inverse query at both levels. The stable seed replay (`fuzz/tests/seeds.rs`) uses this.
+    Full,
+    /// What the fuzz target runs, for throughput. After every step the touched node gets every
+    /// check except two, which run on a deterministic sample: the later phi readings rotate
+    /// (`UINT64_MAX` every step, one of `t+1`, `t+Δ`, `t+1 s` in turn), and the inverse query
+    /// (`phifd_node_time_until_phi` against `phifd_phi`, the costliest check: a bisection per
+    /// level) runs every [`INVERSE_EVERY`]th step. Every [`OTHERS_EVERY`]th step
+    /// [`OTHERS_PER_SCAN`] untouched nodes get the same checks (the next ones in id order each
+    /// time, wrapping round), the inverse query on the first of them; after the last step every
+    /// node gets every check.
+    Sampled,
+}
+
+/// In [`Checks::Sampled`], the untouched nodes are checked every this many steps (and after the
+/// last step). A call changes only the node it names, plus every node through a poll or the
+/// local-health score, and a change persists until the next check.
+pub const OTHERS_EVERY: u32 = 8;
+
+/// In [`Checks::Sampled`], how many untouched nodes each of those checks visits, in turn.
+pub const OTHERS_PER_SCAN: usize = 3;
+
+/// In [`Checks::Sampled`], the inverse query is checked on the touched node every this many steps.
+pub const INVERSE_EVERY: u32 = 4;
+
+/// Most calls in one `monitor_ops` input (the rest of a longer input is ignored).
+pub const MAX_STEPS: u32 = 300;
 
 /// Relative slack for comparing phi with a threshold across the forward/inverse computation
 /// (the deadline is the inverse of phi rounded up to a whole nanosecond).
@@ -172,11 +199,16 @@ struct Harness {
     /// registrations, polls): a stored FAILED was decided at or before it.
     horizon: u64,
     clock: u64,
+    checks: Checks,
+    /// The current step, from 1.
+    step: u32,
 }
 
 impl Harness {
-    /// Checks every invariant for `node` at time `q`. See [`monitor_ops`].
-    fn check_node(&self, node: u64, q: u64, extra: u64) {
+    /// Checks every invariant for `node` at time `q` (see [`monitor_ops`]), with phi read again at
+    /// the `later` times and, with `inverse`, the inverse query checked; `health` is the monitor's
+    /// effective local-health score (read once per step: no check changes it).
+    fn check_node(&self, node: u64, q: u64, later: &[u64], inverse: bool, health: u32) {
         let m = self.m as *const phifd_monitor;
         let model = self.nodes.get(&node);
         let (st, phi) = phi_of(m, node, q);
@@ -188,7 +220,7 @@ impl Harness {
         check_phi_value(phi, "phifd_phi");
 
         // Non-decreasing in time with no arrival in between (the calls below are read-only).
-        for later in [q.saturating_add(1), q.saturating_add(extra), q.saturating_add(1_000_000_000), u64::MAX] {
+        for &later in later {
             let (st2, phi2) = phi_of(m, node, later);
             assert_eq!(st2, PHIFD_OK);
             check_phi_value(phi2, "phifd_phi (later)");
@@ -217,7 +249,6 @@ impl Harness {
 
         let thr = self.cfg.threshold;
         let sthr = self.cfg.suspect.unwrap_or(thr / 2.0);
-        let health = local_health(m);
         let reported_now = model.reported == Some((info.generation, info.last_arrival_ns, info.has_arrival));
 
         // FAILED => phi at or above the threshold, for a node that has heartbeated (a node never
@@ -237,6 +268,9 @@ impl Harness {
         }
 
         // The inverse query agrees with phi: at the returned silence phi has reached the level.
+        if !inverse {
+            return;
+        }
         for level in [thr, sthr] {
             let mut tu = 0u64;
             // SAFETY: live monitor, writable u64.
@@ -252,15 +286,32 @@ impl Harness {
         }
     }
 
-    /// Checks the touched node; with `others`, also up to six other nodes (every
-    /// [`OTHERS_EVERY`]th step and after the last one: a call can change only the node it names,
-    /// plus every node through a poll or the clock, and both persist until the next check).
-    fn check_all(&self, touched: u64, extra: u64, others: bool) {
+    /// The checks after a step that named `touched` (see [`Checks`] for which run when); `extra`
+    /// is an input-chosen later offset for the monotonicity check; `last` after the last step.
+    fn check_all(&self, touched: u64, extra: u64, last: bool) {
         let q = self.clock;
-        self.check_node(touched, q, extra);
-        if others {
-            for &n in self.nodes.keys().filter(|&&n| n != touched).take(6) {
-                self.check_node(n, q, extra);
+        let health = local_health(self.m);
+        let all_later = [q.saturating_add(1), q.saturating_add(extra), q.saturating_add(1_000_000_000), u64::MAX];
+        let full = self.checks == Checks::Full || last;
+        if full {
+            self.check_node(touched, q, &all_later, true, health);
+            for &n in self.nodes.keys().filter(|&&n| n != touched) {
+                self.check_node(n, q, &all_later, true, health);
+            }
+        } else {
+            let step = self.step;
+            let later = [all_later[(step % 3) as usize], u64::MAX];
+            self.check_node(touched, q, &later, step % INVERSE_EVERY == 0, health);
+            if step % OTHERS_EVERY == 0 {
+                // OTHERS_PER_SCAN untouched nodes, the window moving along the node list from scan
+                // to scan so every node comes round; the inverse query on the first of them.
+                let others = self.nodes.len() - usize::from(self.nodes.contains_key(&touched));
+                let start = (step / OTHERS_EVERY) as usize * OTHERS_PER_SCAN % others.max(1);
+                let mut ring = self.nodes.keys().filter(|&&n| n != touched).cycle().skip(start);
+                for i in 0..OTHERS_PER_SCAN.min(others) {
+                    let Some(&n) = ring.next() else { break };
+                    self.check_node(n, q, &later, i == 0, health);
+                }
             }
         }
         let mut count = u64::MAX;
@@ -382,7 +433,8 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
     assert!(st == PHIFD_OK || st == PHIFD_ERR_INVALID_ARG, "config setter {which}: status {st}");
 }
 
-/// Runs an arbitrary program of C ABI calls on one monitor and checks, after every step:
+/// Runs an arbitrary program of up to [`MAX_STEPS`] C ABI calls on one monitor and checks, after
+/// every step (how often the costlier checks run: [`Checks::Sampled`], the fuzz target's mode):
 ///
 /// * every status is one the header documents for that call, and `PHIFD_ERR_UNKNOWN_NODE` /
 ///   `PHIFD_ERR_STALE_GENERATION` appear exactly when the harness's own model of membership and
@@ -400,6 +452,16 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
 /// * every polled event is well formed (documented kind and states, finite phi, a state change
 ///   changes the state, a restart ends ALIVE) and no more than `cap` are written.
 pub fn monitor_ops(data: &[u8]) {
+    monitor_ops_with(data, Checks::Sampled);
+}
+
+/// [`monitor_ops`] with every check after every step ([`Checks::Full`]): the seed replay's mode.
+pub fn monitor_ops_full(data: &[u8]) {
+    monitor_ops_with(data, Checks::Full);
+}
+
+/// [`monitor_ops`] with the given checking mode.
+pub fn monitor_ops_with(data: &[u8], checks: Checks) {
     let mut inp = Input::new(data);
     let mut cfg_model = ConfigModel::default();
     let mut cfg: *mut phifd_config = ptr::null_mut();
@@ -426,10 +488,9 @@ pub fn monitor_ops(data: &[u8]) {
         1 => u64::MAX - 1_000_000_000_000,
         _ => 1_000_000_000,
     };
-    let mut h = Harness { m, cfg: cfg_model, nodes: BTreeMap::new(), horizon: 0, clock: start };
-    let mut steps = 0;
-    while !inp.done() && steps < 300 {
-        steps += 1;
+    let mut h = Harness { m, cfg: cfg_model, nodes: BTreeMap::new(), horizon: 0, clock: start, checks, step: 0 };
+    while !inp.done() && h.step < MAX_STEPS {
+        h.step += 1;
         let op = inp.u8() % 16;
         let node = h.pick_node(&mut inp);
         // SAFETY (all calls below): `h.m` is live and used from this thread only; every
@@ -476,7 +537,7 @@ pub fn monitor_ops(data: &[u8]) {
                 let t = h.pick_time(&mut inp);
                 h.see(t);
                 let cap = usize::from(inp.u8() % 5);
-                let mut events = vec![phifd_event::default(); cap];
+                let mut events = [phifd_event::default(); 4];
                 let buf = if cap == 0 { ptr::null_mut() } else { events.as_mut_ptr() };
                 let mut written = usize::MAX;
                 let st = unsafe { phifd_monitor_poll(h.m, t, buf, cap, &mut written) };
@@ -534,33 +595,35 @@ pub fn monitor_ops(data: &[u8]) {
             }
             12 => {
                 let n = usize::from(inp.u8() % 4);
-                let mut nodes = Vec::new();
-                let mut gens = Vec::new();
-                let mut times = Vec::new();
-                for _ in 0..n {
+                let (mut nodes, mut gens, mut times) = ([0u64; 3], [0u64; 3], [0u64; 3]);
+                for i in 0..n {
                     let id = h.pick_node(&mut inp);
-                    nodes.push(id);
-                    gens.push(h.pick_generation(&mut inp, id));
+                    nodes[i] = id;
+                    gens[i] = h.pick_generation(&mut inp, id);
                     let t = h.pick_time(&mut inp);
                     h.see(t);
-                    times.push(t);
+                    times[i] = t;
                 }
-                let mut statuses = vec![u32::MAX; n];
+                let mut statuses = [u32::MAX; 3];
                 let st = unsafe {
                     phifd_heartbeat_batch(h.m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), n, statuses.as_mut_ptr())
                 };
                 for i in 0..n {
                     h.arrival(nodes[i], gens[i], statuses[i]);
                 }
-                let first_bad = statuses.iter().copied().find(|&s| s != PHIFD_OK).unwrap_or(PHIFD_OK);
+                assert!(statuses[n..].iter().all(|&s| s == u32::MAX), "batch wrote past n = {n}");
+                let first_bad = statuses[..n].iter().copied().find(|&s| s != PHIFD_OK).unwrap_or(PHIFD_OK);
                 assert_eq!(st, first_bad, "batch status");
             }
             13 => {
                 let n = usize::from(inp.u8() % 4);
-                let ids: Vec<u64> = (0..n).map(|_| h.pick_node(&mut inp)).collect();
+                let mut ids = [0u64; 3];
+                for id in ids.iter_mut().take(n) {
+                    *id = h.pick_node(&mut inp);
+                }
                 let t = h.pick_time(&mut inp);
-                let mut phis = vec![-1.0; n];
-                let mut statuses = vec![u32::MAX; n];
+                let mut phis = [-1.0f64; 3];
+                let mut statuses = [u32::MAX; 3];
                 let st = unsafe { phifd_phi_batch(h.m, ids.as_ptr(), n, t, phis.as_mut_ptr(), statuses.as_mut_ptr()) };
                 let mut all = true;
                 for i in 0..n {
@@ -579,14 +642,13 @@ pub fn monitor_ops(data: &[u8]) {
             14 => {
                 let t = h.pick_time(&mut inp);
                 let cap = usize::from(inp.u8() % 4);
-                let mut entries = vec![phifd_snapshot_entry::default(); cap];
+                let mut entries = [phifd_snapshot_entry::default(); 3];
                 let buf = if cap == 0 { ptr::null_mut() } else { entries.as_mut_ptr() };
                 let mut total = usize::MAX;
                 let st = unsafe { phifd_monitor_snapshot(h.m, t, buf, cap, &mut total) };
                 assert_eq!(st, PHIFD_OK);
                 assert_eq!(total, h.nodes.len(), "snapshot total");
-                let ids: Vec<u64> = h.nodes.keys().copied().take(cap).collect();
-                for (e, id) in entries.iter().zip(ids) {
+                for (e, &id) in entries.iter().zip(h.nodes.keys()).take(cap) {
                     assert_eq!(e.node, id, "snapshot order");
                     check_phi_value(e.phi, "snapshot");
                     assert!(e.state <= PHIFD_STATE_FAILED);
@@ -619,7 +681,7 @@ pub fn monitor_ops(data: &[u8]) {
             }
         }
         let extra = u64::from(inp.u16()) * 1_000_000;
-        h.check_all(node, extra, steps % OTHERS_EVERY == 0 || inp.done() || steps == 300);
+        h.check_all(node, extra, inp.done() || h.step == MAX_STEPS);
     }
     // SAFETY: not used afterwards; freeing twice is documented as ignored.
     unsafe {

@@ -37,8 +37,12 @@ fn random_inputs(count: usize, max_len: usize, f: fn(&[u8])) {
     }
 }
 
+/// The seeds and the pseudo-random stream run with every check after every step
+/// (`Checks::Full`), and again in the fuzz target's sampled mode, which must agree.
 #[test]
 fn monitor_ops_seeds() {
+    assert!(replay("monitor_ops", phifd_fuzz::monitor_ops_full) >= 3);
+    random_inputs(300, 600, phifd_fuzz::monitor_ops_full);
     assert!(replay("monitor_ops", phifd_fuzz::monitor_ops) >= 3);
     random_inputs(300, 600, phifd_fuzz::monitor_ops);
 }
