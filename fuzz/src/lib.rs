@@ -391,7 +391,7 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
             1 => {
                 let v = inp.edgy_f64();
                 let st = phifd_config_set_threshold(cfg, v);
-                assert_eq!(st == PHIFD_OK, v.is_finite() && v > 0.0 && v <= 1e6, "threshold {v}: status {st}");
+                assert_eq!(st == PHIFD_OK, v.is_finite() && v >= f64::MIN_POSITIVE && v <= 1e6, "threshold {v}: status {st}");
                 if st == PHIFD_OK {
                     model.threshold = v;
                 }
@@ -400,7 +400,7 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
             2 => {
                 let v = inp.edgy_f64();
                 let st = phifd_config_set_suspect_threshold(cfg, v);
-                assert!(st != PHIFD_OK || (v.is_finite() && v > 0.0), "suspect threshold {v} accepted");
+                assert!(st != PHIFD_OK || (v.is_finite() && v >= f64::MIN_POSITIVE), "suspect threshold {v} accepted");
                 if st == PHIFD_OK {
                     model.suspect = Some(v);
                 }
