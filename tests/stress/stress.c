@@ -317,6 +317,14 @@ int main(void) {
     }
     phifd_config_free(cfg);
 
+    /* Every stable node exists before any reader starts: the readers expect them present. */
+    for (uint64_t n = 1; n <= STABLE_NODES; n++) {
+        if (phifd_heartbeat(mon, n, 1, phifd_now_ns()) != PHIFD_OK) {
+            fprintf(stderr, "stress: first heartbeat of node %llu: %s\n", (unsigned long long)n, phifd_last_error_message());
+            return 1;
+        }
+    }
+
     pthread_t th[HEARTBEATERS + READERS + 3];
     int nt = 0;
     for (int i = 0; i < HEARTBEATERS; i++) pthread_create(&th[nt++], NULL, heartbeater, (void *)(uintptr_t)i);
