@@ -45,7 +45,8 @@ expect_files "$DEV" /usr/include/phifd.h /usr/include/phifd.hpp "$L/libphifd.so 
   "$L/cmake/phifd/phifdConfig.cmake" "$L/cmake/phifd/phifdConfigVersion.cmake"
 expect_files "$TOOLS" /usr/bin/phifd
 for d in "$RUNTIME" "$DEV" "$TOOLS"; do
-  dpkg-deb -c "$d" | grep -q "/usr/share/doc/$(dpkg-deb -f "$d" Package)/copyright" || fail "$(basename "$d") has no copyright file"
+  pkg=$(dpkg-deb -f "$d" Package)
+  dpkg-deb -c "$d" | grep "/usr/share/doc/$pkg/copyright" >/dev/null || fail "$(basename "$d") has no copyright file"
 done
 ok "file lists of libphifd$MAJOR, libphifd-dev and phifd-tools (each with its copyright file)"
 
@@ -70,10 +71,10 @@ R="$TMP/root"
 for d in "$RUNTIME" "$DEV" "$TOOLS"; do dpkg-deb -x "$d" "$R"; done
 SONAME=$(readelf -d "$R$L/libphifd.so.$UPSTREAM" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$SONAME" = "libphifd.so.$MAJOR" ] || fail "SONAME is '$SONAME', want libphifd.so.$MAJOR"
-if readelf -S "$R/usr/bin/phifd" | grep -q '\.debug_info'; then fail "/usr/bin/phifd is not stripped"; fi
+if readelf -S "$R/usr/bin/phifd" | grep '\.debug_info' >/dev/null; then fail "/usr/bin/phifd is not stripped"; fi
 ldd "$R/usr/bin/phifd" >"$TMP/ldd.txt" 2>&1 || fail "ldd /usr/bin/phifd: $(cat "$TMP/ldd.txt")"
 if grep -q 'not found' "$TMP/ldd.txt"; then fail "the tool misses libraries: $(cat "$TMP/ldd.txt")"; fi
-"$R/usr/bin/phifd" --help | grep -q 'simulate' || fail "the packaged phifd --help does not list simulate"
+"$R/usr/bin/phifd" --help | grep 'simulate' >/dev/null || fail "the packaged phifd --help does not list simulate"
 ok "phifd-tools: ldd finds every library, phifd --help runs"
 
 grep -q 'rpath' <(grep '^Libs' "$R$L/pkgconfig/phifd.pc") && fail "the packaged phifd.pc has an rpath (libdir $L is a system directory)"
@@ -87,17 +88,17 @@ cp "$ROOT/examples/quickstart/quickstart.c" "$ROOT/examples/quickstart/quickstar
 cc -std=c11 -Wall -Wextra -Werror "$W/quickstart.c" $("${PC[@]}" --cflags --libs phifd) -o "$W/c_shared"
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Wextra -Werror "$W/quickstart.c" $("${PC[@]}" --cflags --libs phifd-static) -o "$W/c_static"
-readelf -d "$W/c_shared" | grep -q "NEEDED.*\[libphifd.so.$MAJOR\]" || fail "the shared build does not need libphifd.so.$MAJOR"
-if readelf -d "$W/c_static" | grep -q 'NEEDED.*libphifd'; then fail "the phifd-static build needs libphifd.so"; fi
+readelf -d "$W/c_shared" | grep "NEEDED.*\[libphifd.so.$MAJOR\]" >/dev/null || fail "the shared build does not need libphifd.so.$MAJOR"
+if readelf -d "$W/c_static" | grep 'NEEDED.*libphifd' >/dev/null; then fail "the phifd-static build needs libphifd.so"; fi
 # Installed, the loader finds /usr/lib/<multiarch>; extracted, it has to be told.
-LD_LIBRARY_PATH="$R$L" "$W/c_shared" | grep -q 'SUSPECT -> FAILED' || fail "C program (shared) against the extracted tree"
-"$W/c_static" | grep -q 'SUSPECT -> FAILED' || fail "C program (phifd-static) against the extracted tree"
+LD_LIBRARY_PATH="$R$L" "$W/c_shared" | grep 'SUSPECT -> FAILED' >/dev/null || fail "C program (shared) against the extracted tree"
+"$W/c_static" | grep 'SUSPECT -> FAILED' >/dev/null || fail "C program (phifd-static) against the extracted tree"
 ok "C program builds with pkg-config phifd and phifd-static against the extracted libphifd-dev and runs"
 
 cmake -S "$W" -B "$W/build" -DCMAKE_PREFIX_PATH="$R/usr" >"$W/cmake.log" 2>&1 || { cat "$W/cmake.log" >&2; fail "find_package(phifd) in the extracted tree"; }
 grep -qF "phifd $UPSTREAM: $R$L/libphifd.so.$UPSTREAM" "$W/cmake.log" || fail "CMake found another phifd: $(grep 'phifd ' "$W/cmake.log")"
 cmake --build "$W/build" -j2 >>"$W/cmake.log" 2>&1 || { cat "$W/cmake.log" >&2; fail "cmake --build against the extracted tree"; }
-"$W/build/quickstart_cpp_shared" | grep -q 'PHIFD_ERR_STALE_GENERATION' || fail "CMake C++ program (phifd::phifd) against the extracted tree"
-"$W/build/quickstart_c_static" | grep -q 'SUSPECT -> FAILED' || fail "CMake C program (phifd::phifd_static) against the extracted tree"
+"$W/build/quickstart_cpp_shared" | grep 'PHIFD_ERR_STALE_GENERATION' >/dev/null || fail "CMake C++ program (phifd::phifd) against the extracted tree"
+"$W/build/quickstart_c_static" | grep 'SUSPECT -> FAILED' >/dev/null || fail "CMake C program (phifd::phifd_static) against the extracted tree"
 ok "CMake find_package(phifd) in the extracted tree: both targets build and run"
 echo "test-deb: all checks passed"

@@ -23,7 +23,7 @@ unset LD_LIBRARY_PATH PKG_CONFIG_PATH PKG_CONFIG_LIBDIR CMAKE_PREFIX_PATH
 fail() { echo "test-install: FAIL: $*" >&2; exit 1; }
 ok() { echo "test-install: ok: $*"; }
 # needs_lib PROGRAM: 0 when the program has libphifd.so.MAJOR as a NEEDED entry.
-needs_lib() { readelf -d "$1" | grep -q "NEEDED.*\[libphifd.so.$MAJOR\]"; }
+needs_lib() { readelf -d "$1" | grep "NEEDED.*\[libphifd.so.$MAJOR\]" >/dev/null; }
 # run_quickstart PROGRAM EXPECTED: runs with a clean environment and checks one line of output.
 run_quickstart() {
   env -u LD_LIBRARY_PATH "./$1" >"$1.out" 2>&1 || fail "$1 failed: $(cat "$1.out")"
@@ -69,8 +69,8 @@ export PKG_CONFIG_LIBDIR="$LIB/pkgconfig"
 [ "$(pkg-config --modversion phifd-static)" = "$VERSION" ] || fail "pkg-config --modversion phifd-static is not $VERSION"
 [ "$(pkg-config --variable=prefix phifd)" = "$PREFIX" ] || fail "pkg-config prefix is not $PREFIX"
 [ "$(pkg-config --variable=libdir phifd)" = "$LIB" ] || fail "pkg-config libdir is not $LIB"
-pkg-config --libs phifd | grep -qF -- "-Wl,-rpath,$LIB" || fail "phifd.pc has no rpath for the non-system libdir $LIB: $(pkg-config --libs phifd)"
-pkg-config --static --libs phifd | grep -q -- '-lpthread -ldl -lm' || fail "Libs.private missing from --static"
+pkg-config --libs phifd | grep -F -- "-Wl,-rpath,$LIB" >/dev/null || fail "phifd.pc has no rpath for the non-system libdir $LIB: $(pkg-config --libs phifd)"
+pkg-config --static --libs phifd | grep -- '-lpthread -ldl -lm' >/dev/null || fail "Libs.private missing from --static"
 [ "$(pkg-config --libs phifd-static | awk '{print $1}')" = "$LIB/libphifd.a" ] \
   || fail "phifd-static's Libs does not start with the archive's full path: $(pkg-config --libs phifd-static)"
 ok "pkg-config phifd and phifd-static $VERSION"
@@ -90,7 +90,7 @@ $CC -std=c11 "${CWARN[@]}" quickstart.c $(pkg-config --cflags --libs phifd-stati
 $CXX -std=c++17 "${CWARN[@]}" quickstart.cpp $(pkg-config --cflags --static --libs phifd-static) -o cpp_static
 for p in c_shared cpp_shared; do
   needs_lib $p || fail "$p does not need libphifd.so.$MAJOR"
-  readelf -d $p | grep -E '\((RPATH|RUNPATH)\)' | grep -qF "$LIB" || fail "$p has no RUNPATH naming $LIB"
+  readelf -d $p | grep -E '\((RPATH|RUNPATH)\)' | grep -F "$LIB" >/dev/null || fail "$p has no RUNPATH naming $LIB"
 done
 for p in c_static cpp_static; do
   if needs_lib $p; then fail "$p (phifd-static) still needs libphifd.so"; fi
