@@ -276,7 +276,10 @@ impl Harness {
             // SAFETY: live monitor, writable u64.
             let st = unsafe { phifd_node_time_until_phi(m, node, level, &mut tu) };
             assert_eq!(st, PHIFD_OK);
-            if let Some(at) = info.silence_origin_ns.checked_add(tu) {
+            // UINT64_MAX is the documented "never within the clock" (a level phi does not reach
+            // before the 64-bit range ends: a one-hour run found phi 28,462 at the end of the
+            // clock for a level of 1e6), so only a finite answer is checked.
+            if let Some(at) = info.silence_origin_ns.checked_add(tu).filter(|_| tu != u64::MAX) {
                 let (_, p) = phi_of(m, node, at);
                 assert!(p >= level * (1.0 - REL), "phi {p} at time_until_phi({level}) = {tu} is below it");
             }

@@ -399,7 +399,9 @@ pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64,
 
 /// The inverse query: writes to `*out_ns` the silence after the node's last arrival (ns) at which
 /// its phi first reaches `phi`, on its current history. With `phi` = the threshold this is "how
-/// long until this node is declared dead"; 0 if phi is already there at zero silence.
+/// long until this node is declared dead"; 0 if phi is already there at zero silence;
+/// `UINT64_MAX` if phi does not reach `phi` within the 64-bit nanosecond range (about 584 years of
+/// silence): read it as "never".
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
 /// `PHIFD_ERR_INVALID_ARG` (`phi` NaN, infinite or negative).
 #[no_mangle]
