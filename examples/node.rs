@@ -88,7 +88,9 @@ fn parse_args() -> Result<Options, String> {
             "--peers" => {
                 let mut list = Vec::new();
                 for item in value.split(',').filter(|s| !s.is_empty()) {
-                    let (i, p) = item.split_once(':').ok_or_else(|| format!("--peers: {item} is not ID:PORT"))?;
+                    let (i, p) = item
+                        .split_once(':')
+                        .ok_or_else(|| format!("--peers: {item} is not ID:PORT"))?;
                     let i = i.parse::<u64>().map_err(|e| format!("--peers: id {i}: {e}"))?;
                     let p = p.parse::<u16>().map_err(|e| format!("--peers: port {p}: {e}"))?;
                     list.push((i, p));
@@ -97,7 +99,9 @@ fn parse_args() -> Result<Options, String> {
             }
             "--state-dir" => state_dir = Some(PathBuf::from(value)),
             "--interval-ms" => {
-                interval_ms = value.parse::<u64>().map_err(|e| format!("--interval-ms {value}: {e}"))?;
+                interval_ms = value
+                    .parse::<u64>()
+                    .map_err(|e| format!("--interval-ms {value}: {e}"))?;
                 if interval_ms == 0 {
                     return Err("--interval-ms must be > 0".into());
                 }
@@ -129,7 +133,11 @@ fn load_keyring(path: &std::path::Path) -> Result<Keyring, String> {
     let added = ring.add_key(KEY_ID, &key);
     key.fill(0);
     added.map_err(|e| {
-        format!("--key-file {}: {e} (make one with: head -c 32 /dev/urandom > {})", path.display(), path.display())
+        format!(
+            "--key-file {}: {e} (make one with: head -c 32 /dev/urandom > {})",
+            path.display(),
+            path.display()
+        )
     })?;
     Ok(ring)
 }
@@ -210,7 +218,9 @@ impl NodeState {
     /// reaches the leader logic: a replay, a duplicate, an older incarnation or
     /// an unknown id changes nothing.
     fn on_datagram(&self, bytes: &[u8], now: u64) {
-        let Ok(r) = phifd::auth::receive(&self.monitor, self.keyring.as_ref(), bytes, now) else { return };
+        let Ok(r) = phifd::auth::receive(&self.monitor, self.keyring.as_ref(), bytes, now) else {
+            return;
+        };
         let d = &r.datagram;
         let p = d.node;
         if p == self.id || !self.peers.contains_key(&p) {
@@ -294,7 +304,14 @@ impl NodeState {
     /// One interval's work: heartbeats, events, leader choice, and every 5th time a view.
     fn tick(&self, seq: u64, events: &mut Vec<phifd::Event>) {
         let leading = self.leadership().leading;
-        let hb = Datagram::heartbeat(self.id, self.incarnation, self.term.current(), seq, phifd::now_ns(), leading);
+        let hb = Datagram::heartbeat(
+            self.id,
+            self.incarnation,
+            self.term.current(),
+            seq,
+            phifd::now_ns(),
+            leading,
+        );
         for addr in self.peers.values() {
             self.send(addr, &hb);
         }
@@ -337,7 +354,9 @@ impl NodeState {
     /// and this node has the lowest id among the nodes it sees ALIVE.
     fn maybe_lead(&self, now: u64) {
         let mut l = self.leadership();
-        let Some((deadline, failed_term)) = l.election else { return };
+        let Some((deadline, failed_term)) = l.election else {
+            return;
+        };
         if now < deadline {
             return;
         }
@@ -363,7 +382,12 @@ impl NodeState {
                 l.leader_term = term;
                 l.highest_leader_term = term;
                 l.election = None;
-                emit(&format!(r#"{{"ev":"leader","node":{},"term":{},"t":{}}}"#, self.id, term, phifd::now_ns()));
+                emit(&format!(
+                    r#"{{"ev":"leader","node":{},"term":{},"t":{}}}"#,
+                    self.id,
+                    term,
+                    phifd::now_ns()
+                ));
             }
             Err(e) => eprintln!("node {}: cannot advance the term: {e}", self.id),
         }
@@ -434,8 +458,11 @@ fn run(o: Options) -> Result<(), String> {
     }
 
     let socket = UdpSocket::bind(("127.0.0.1", o.port)).map_err(|e| format!("bind 127.0.0.1:{}: {e}", o.port))?;
-    let peers: BTreeMap<u64, SocketAddr> =
-        o.peers.iter().map(|&(p, port)| (p, SocketAddr::from(([127, 0, 0, 1], port)))).collect();
+    let peers: BTreeMap<u64, SocketAddr> = o
+        .peers
+        .iter()
+        .map(|&(p, port)| (p, SocketAddr::from(([127, 0, 0, 1], port))))
+        .collect();
     let lowest = peers.keys().copied().chain([o.id]).min().unwrap_or(o.id);
     let leading = lowest == o.id;
     let node = Arc::new(NodeState {

@@ -13,7 +13,10 @@ fn main() -> Result<(), phifd::Error> {
         t += 100_000_000;
     }
     println!("phi after 100 ms: {:.2}", monitor.phi(42, t)?);
-    println!("declared dead after {} ms of silence", monitor.time_until_phi(42, 8.0)? / 1_000_000);
+    println!(
+        "declared dead after {} ms of silence",
+        monitor.time_until_phi(42, 8.0)? / 1_000_000
+    );
 
     // Poll regularly: transitions come out as events.
     let mut events = Vec::new();

@@ -67,7 +67,12 @@ struct Slot {
 }
 
 impl Slot {
-    const EMPTY: Slot = Slot { used: false, id: 0, len: 0, key: [0; MAX_KEY_LEN] };
+    const EMPTY: Slot = Slot {
+        used: false,
+        id: 0,
+        len: 0,
+        key: [0; MAX_KEY_LEN],
+    };
 
     fn key(&self) -> &[u8] {
         self.key.get(..self.len).unwrap_or(&[])
@@ -130,7 +135,10 @@ impl Default for Keyring {
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Ids only: key bytes are never formatted.
-        f.debug_struct("Keyring").field("key_ids", &self.key_ids()).field("signing", &self.signing_key_id()).finish()
+        f.debug_struct("Keyring")
+            .field("key_ids", &self.key_ids())
+            .field("signing", &self.signing_key_id())
+            .finish()
     }
 }
 
@@ -156,10 +164,16 @@ impl std::fmt::Display for AuthFailure {
             ),
             AuthFailure::Malformed(d) => write!(f, "{d}"),
             AuthFailure::UnknownKey(id) => {
-                write!(f, "key id {id} is not in the keyring (not yet added, or already removed by a rotation)")
+                write!(
+                    f,
+                    "key id {id} is not in the keyring (not yet added, or already removed by a rotation)"
+                )
             }
             AuthFailure::BadMac(id) => {
-                write!(f, "the MAC does not verify with key {id} (forged, damaged, or signed with another key of that id)")
+                write!(
+                    f,
+                    "the MAC does not verify with key {id} (forged, damaged, or signed with another key of that id)"
+                )
             }
         }
     }
@@ -195,7 +209,12 @@ impl From<AuthFailure> for Error {
 impl Keyring {
     /// An empty keyring (no keys, no signing key).
     pub fn new() -> Keyring {
-        Keyring { ring: RwLock::new(Ring { slots: [Slot::EMPTY; MAX_KEYS], signing: None }) }
+        Keyring {
+            ring: RwLock::new(Ring {
+                slots: [Slot::EMPTY; MAX_KEYS],
+                signing: None,
+            }),
+        }
     }
 
     /// Adds `key` (copied) under `id`. The first key added becomes the signing key; later ones
@@ -207,10 +226,14 @@ impl Keyring {
         check_key_len(id, key.len())?;
         let mut ring = self.ring.write();
         if ring.find(id).is_some() {
-            return Err(Error::invalid(format!("key id {id} is already in the keyring: remove it first or use a new id")));
+            return Err(Error::invalid(format!(
+                "key id {id} is already in the keyring: remove it first or use a new id"
+            )));
         }
         let Some(slot) = ring.slots.iter_mut().find(|s| !s.used) else {
-            return Err(Error::invalid(format!("the keyring already holds {MAX_KEYS} keys: remove an old one first")));
+            return Err(Error::invalid(format!(
+                "the keyring already holds {MAX_KEYS} keys: remove an old one first"
+            )));
         };
         slot.key.iter_mut().zip(key.iter()).for_each(|(d, &s)| *d = s);
         slot.len = key.len();
@@ -232,7 +255,11 @@ impl Keyring {
                 "key {id} is the signing key: set another signing key first (rotation: add, switch, then remove)"
             )));
         }
-        let slot = ring.slots.iter_mut().find(|s| s.used && s.id == id).ok_or_else(|| unknown_key(id))?;
+        let slot = ring
+            .slots
+            .iter_mut()
+            .find(|s| s.used && s.id == id)
+            .ok_or_else(|| unknown_key(id))?;
         slot.clear();
         Ok(())
     }
@@ -373,7 +400,10 @@ mod tests {
     }
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     /// The crate is used correctly: RFC 4231 test cases 2 and 6 for HMAC-SHA-256, and case 5
@@ -394,8 +424,12 @@ mod tests {
         );
         let mut m = HmacSha256::new_from_slice(&[0x0c; 20]).unwrap();
         m.update(b"Test With Truncation");
-        m.clone().verify_truncated_left(&hex("a3b6167473100ee06e0c796c2955552b")).unwrap();
-        assert!(m.verify_truncated_left(&hex("a3b6167473100ee06e0c796c2955552c")).is_err());
+        m.clone()
+            .verify_truncated_left(&hex("a3b6167473100ee06e0c796c2955552b"))
+            .unwrap();
+        assert!(m
+            .verify_truncated_left(&hex("a3b6167473100ee06e0c796c2955552c"))
+            .is_err());
     }
 
     #[test]
@@ -419,7 +453,10 @@ mod tests {
     fn every_failure_has_its_class() {
         let k = ring_with(&[(1, K1)]);
         let good = k.sign(&Datagram::heartbeat(1, 1, 1, 1, 1, false)).unwrap();
-        assert_eq!(k.verify(&good[..67]), Err(AuthFailure::Malformed(Defect::WrongAuthLength(67))));
+        assert_eq!(
+            k.verify(&good[..67]),
+            Err(AuthFailure::Malformed(Defect::WrongAuthLength(67)))
+        );
         assert_eq!(k.verify(&[]), Err(AuthFailure::Malformed(Defect::WrongAuthLength(0))));
         let v1 = Datagram::heartbeat(1, 1, 1, 1, 1, false).encode();
         assert_eq!(k.verify(&v1), Err(AuthFailure::Malformed(Defect::WrongAuthLength(56))));
@@ -442,7 +479,11 @@ mod tests {
         b[52..].copy_from_slice(&m.finalize().into_bytes()[..16]);
         assert_eq!(k.verify(&b), Err(AuthFailure::Malformed(Defect::UnknownKind(9))));
         b[5] = 0;
-        assert_eq!(k.verify(&b), Err(AuthFailure::BadMac(1)), "the tag covers the kind byte");
+        assert_eq!(
+            k.verify(&b),
+            Err(AuthFailure::BadMac(1)),
+            "the tag covers the kind byte"
+        );
         assert_eq!(Error::from(AuthFailure::BadMac(1)).status, Status::Auth);
         assert_eq!(Error::from(AuthFailure::UnknownKey(1)).status, Status::UnknownKey);
     }
@@ -473,7 +514,10 @@ mod tests {
     #[test]
     fn keys_are_checked_and_rotation_works() {
         let k = Keyring::new();
-        assert_eq!(k.sign(&Datagram::heartbeat(1, 1, 1, 1, 1, false)).unwrap_err().status, Status::InvalidArg);
+        assert_eq!(
+            k.sign(&Datagram::heartbeat(1, 1, 1, 1, 1, false)).unwrap_err().status,
+            Status::InvalidArg
+        );
         assert_eq!(k.add_key(1, &[0; 15]).unwrap_err().status, Status::InvalidArg);
         assert_eq!(k.add_key(1, &[0; 65]).unwrap_err().status, Status::InvalidArg);
         assert!(k.key_ids().is_empty());
@@ -490,7 +534,11 @@ mod tests {
         assert_eq!(u32::from_le_bytes(new[48..52].try_into().unwrap()), 2);
         assert!(k.verify(&old).is_ok(), "old key still accepted while the new one signs");
         assert!(k.verify(&new).is_ok());
-        assert_eq!(k.remove_key(2).unwrap_err().status, Status::InvalidArg, "the signing key");
+        assert_eq!(
+            k.remove_key(2).unwrap_err().status,
+            Status::InvalidArg,
+            "the signing key"
+        );
         k.remove_key(1).unwrap();
         assert_eq!(k.remove_key(1).unwrap_err().status, Status::UnknownKey);
         assert_eq!(k.verify(&old), Err(AuthFailure::UnknownKey(1)));
@@ -516,7 +564,10 @@ mod tests {
         }
         k.add_key(99, K1).unwrap();
         assert_eq!(k.key_ids().len(), MAX_KEYS);
-        assert!(!format!("{k:?}").contains("0123456789abcdef"), "Debug never shows key bytes");
+        assert!(
+            !format!("{k:?}").contains("0123456789abcdef"),
+            "Debug never shows key bytes"
+        );
     }
 
     #[test]
@@ -566,12 +617,22 @@ mod tests {
         assert_eq!(receive(&m, Some(&k), &hb(2, 9), t + 2).unwrap().applied, Ok(false));
         let stale = receive(&m, Some(&k), &hb(1, 99), t + 3).unwrap();
         assert_eq!(stale.applied.unwrap_err().status, Status::StaleGeneration);
-        assert_eq!(m.info(9, t + 4).unwrap().last_arrival_ns, Some(t), "no replay moved the arrival");
+        assert_eq!(
+            m.info(9, t + 4).unwrap().last_arrival_ns,
+            Some(t),
+            "no replay moved the arrival"
+        );
         // A newer one counts.
         assert_eq!(receive(&m, Some(&k), &hb(2, 11), t + 5).unwrap().applied, Ok(true));
         // A stale reply is decoded but never applied.
-        let reply = Datagram { kind: Kind::StaleReply, ..Datagram::heartbeat(9, 2, 0, 12, 0, false) };
-        assert_eq!(receive(&m, Some(&k), &k.sign(&reply).unwrap(), t + 6).unwrap().applied, Ok(false));
+        let reply = Datagram {
+            kind: Kind::StaleReply,
+            ..Datagram::heartbeat(9, 2, 0, 12, 0, false)
+        };
+        assert_eq!(
+            receive(&m, Some(&k), &k.sign(&reply).unwrap(), t + 6).unwrap().applied,
+            Ok(false)
+        );
         assert_eq!(m.info(9, t + 7).unwrap().last_arrival_ns, Some(t + 5));
         // Forged, unknown key, malformed, unauthenticated with a keyring.
         let mut forged = hb(2, 50);
@@ -579,14 +640,29 @@ mod tests {
         assert_eq!(receive(&m, Some(&k), &forged, t).unwrap_err().status, Status::Auth);
         let other = ring_with(&[(4, K1)]);
         let foreign = other.sign(&Datagram::heartbeat(9, 2, 0, 51, 0, false)).unwrap();
-        assert_eq!(receive(&m, Some(&k), &foreign, t).unwrap_err().status, Status::UnknownKey);
-        assert_eq!(receive(&m, Some(&k), &first[..60], t).unwrap_err().status, Status::Malformed);
+        assert_eq!(
+            receive(&m, Some(&k), &foreign, t).unwrap_err().status,
+            Status::UnknownKey
+        );
+        assert_eq!(
+            receive(&m, Some(&k), &first[..60], t).unwrap_err().status,
+            Status::Malformed
+        );
         let plain = Datagram::heartbeat(9, 2, 0, 52, 0, false).encode();
         assert_eq!(receive(&m, Some(&k), &plain, t).unwrap_err().status, Status::Malformed);
-        assert_eq!(m.info(9, t + 8).unwrap().last_arrival_ns, Some(t + 5), "no rejected datagram counted");
+        assert_eq!(
+            m.info(9, t + 8).unwrap().last_arrival_ns,
+            Some(t + 5),
+            "no rejected datagram counted"
+        );
         let s = m.stats();
         assert_eq!(
-            (s.rejected_bad_mac, s.rejected_unknown_key, s.rejected_malformed, s.rejected_replayed),
+            (
+                s.rejected_bad_mac,
+                s.rejected_unknown_key,
+                s.rejected_malformed,
+                s.rejected_replayed
+            ),
             (1, 1, 2, 3)
         );
     }
@@ -597,7 +673,11 @@ mod tests {
         let k = ring_with(&[(1, K1)]);
         let plain = Datagram::heartbeat(3, 1, 0, 1, 0, false).encode();
         assert_eq!(receive(&m, None, &plain, 10).unwrap().applied, Ok(true));
-        assert_eq!(receive(&m, None, &plain, 11).unwrap().applied, Ok(false), "replay not counted");
+        assert_eq!(
+            receive(&m, None, &plain, 11).unwrap().applied,
+            Ok(false),
+            "replay not counted"
+        );
         let signed = k.sign(&Datagram::heartbeat(3, 1, 0, 2, 0, false)).unwrap();
         assert_eq!(receive(&m, None, &signed, 12).unwrap_err().status, Status::Malformed);
         assert_eq!(m.stats().rejected_malformed, 1);

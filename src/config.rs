@@ -169,7 +169,9 @@ impl Config {
     /// Sets how many inter-arrival intervals each node keeps (1..=1,048,576).
     pub fn set_window(&mut self, n: u64) -> Result<&mut Self> {
         if n == 0 || n > u64::from(MAX_WINDOW) {
-            return Err(Error::invalid(format!("window must be in 1..={MAX_WINDOW} samples, got {n}")));
+            return Err(Error::invalid(format!(
+                "window must be in 1..={MAX_WINDOW} samples, got {n}"
+            )));
         }
         self.window = n as u32;
         Ok(self)
@@ -179,7 +181,9 @@ impl Config {
     pub fn set_heartbeat_interval_ns(&mut self, ns: u64) -> Result<&mut Self> {
         let ns = check_duration("heartbeat_interval_ns", ns, false)?;
         if ns < 1_000 {
-            return Err(Error::invalid(format!("heartbeat_interval_ns must be at least 1000 ns (1 µs), got {ns}")));
+            return Err(Error::invalid(format!(
+                "heartbeat_interval_ns must be at least 1000 ns (1 µs), got {ns}"
+            )));
         }
         self.heartbeat_interval_ns = ns;
         Ok(self)
@@ -220,7 +224,9 @@ impl Config {
     /// Sets how many consecutive heartbeats a FAILED node must deliver to be ALIVE again (1..=255).
     pub fn set_recovery_heartbeats(&mut self, n: u32) -> Result<&mut Self> {
         if n == 0 || n > 255 {
-            return Err(Error::invalid(format!("recovery_heartbeats must be in 1..=255, got {n}")));
+            return Err(Error::invalid(format!(
+                "recovery_heartbeats must be in 1..=255, got {n}"
+            )));
         }
         self.recovery_heartbeats = n;
         Ok(self)
@@ -263,7 +269,9 @@ impl Config {
     /// Lifeguard's formula) after which conviction needs the minimum silence (1..=64).
     pub fn set_confirmations_expected(&mut self, k: u32) -> Result<&mut Self> {
         if k == 0 || k > 64 {
-            return Err(Error::invalid(format!("confirmations_expected must be in 1..=64, got {k}")));
+            return Err(Error::invalid(format!(
+                "confirmations_expected must be in 1..=64, got {k}"
+            )));
         }
         self.confirmations_expected = k;
         Ok(self)
@@ -273,7 +281,9 @@ impl Config {
     /// confirmations to the silence needed with none.
     pub fn set_confirmation_min_ratio(&mut self, r: f64) -> Result<&mut Self> {
         if !r.is_finite() || r <= 0.0 || r > 1.0 {
-            return Err(Error::invalid(format!("confirmation_min_ratio must be in (0, 1], got {r:?}")));
+            return Err(Error::invalid(format!(
+                "confirmation_min_ratio must be in (0, 1], got {r:?}"
+            )));
         }
         self.confirmation_min_ratio = r;
         Ok(self)
@@ -283,7 +293,9 @@ impl Config {
     /// registration of a new id is refused with `Capacity` and counted; known nodes are unaffected.
     pub fn set_max_nodes(&mut self, n: u64) -> Result<&mut Self> {
         if n == 0 || n > MAX_MAX_NODES {
-            return Err(Error::invalid(format!("max_nodes must be in 1..={MAX_MAX_NODES}, got {n}")));
+            return Err(Error::invalid(format!(
+                "max_nodes must be in 1..={MAX_MAX_NODES}, got {n}"
+            )));
         }
         self.max_nodes = n;
         Ok(self)
@@ -475,7 +487,11 @@ mod tests {
             assert!(e.message.contains("threshold"), "{e}");
         }
         assert!(c.set_window(0).unwrap_err().message.contains("window"));
-        assert!(c.set_min_std_deviation_ns(0).unwrap_err().message.contains("min_std_deviation_ns"));
+        assert!(c
+            .set_min_std_deviation_ns(0)
+            .unwrap_err()
+            .message
+            .contains("min_std_deviation_ns"));
         assert!(c.set_heartbeat_interval_ns(0).is_err());
         assert!(c.set_acceptable_pause_ns(0).is_ok());
         // A rejected value leaves the previous one in place.
@@ -523,7 +539,11 @@ mod tests {
         let (mut lo, mut hi) = (0.0, 100.0);
         for _ in 0..200 {
             let mid: f64 = (lo + hi) / 2.0;
-            if mid * (1.5976 + 0.070566 * mid * mid) < target_z { lo = mid } else { hi = mid }
+            if mid * (1.5976 + 0.070566 * mid * mid) < target_z {
+                lo = mid
+            } else {
+                hi = mid
+            }
         }
         let want = 1e9 + lo * 250e6;
         assert!((s.first_heartbeat_timeout_ns as f64 - want).abs() < 2.0);
@@ -543,5 +563,4 @@ mod tests {
         }
         assert!(c.set_threshold(f64::MIN_POSITIVE).is_ok());
     }
-
 }

@@ -43,17 +43,17 @@ impl Status {
     /// Every status, in code order.
     pub fn all() -> [Status; 15] {
         [
-        Status::Ok,
-        Status::NullArg,
-        Status::InvalidArg,
-        Status::UnknownNode,
-        Status::StaleGeneration,
-        Status::InvalidHandle,
-        Status::Internal,
-        Status::BufferTooSmall,
-        Status::Io,
-        Status::Corrupt,
-        Status::Locked,
+            Status::Ok,
+            Status::NullArg,
+            Status::InvalidArg,
+            Status::UnknownNode,
+            Status::StaleGeneration,
+            Status::InvalidHandle,
+            Status::Internal,
+            Status::BufferTooSmall,
+            Status::Io,
+            Status::Corrupt,
+            Status::Locked,
             Status::Malformed,
             Status::Capacity,
             Status::Auth,
@@ -100,7 +100,10 @@ pub struct Error {
 impl Error {
     /// A new error.
     pub fn new(status: Status, message: impl Into<String>) -> Self {
-        Error { status, message: message.into() }
+        Error {
+            status,
+            message: message.into(),
+        }
     }
 
     /// `InvalidArg` naming a setting.

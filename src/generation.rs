@@ -150,7 +150,8 @@ impl Durable {
         let mut f = owner_only(OpenOptions::new().write(true).create(true).truncate(true))
             .open(&tmp)
             .map_err(|e| io_error("cannot create", &tmp, &e))?;
-        f.write_all(&encode(generation)).map_err(|e| io_error("cannot write", &tmp, &e))?;
+        f.write_all(&encode(generation))
+            .map_err(|e| io_error("cannot write", &tmp, &e))?;
         f.sync_all().map_err(|e| io_error("cannot fsync", &tmp, &e))?;
         drop(f);
         std::fs::rename(&tmp, &self.path).map_err(|e| io_error("cannot rename over", &self.path, &e))?;
@@ -221,10 +222,10 @@ impl GenerationClock {
                 return Err(Error::new(
                     Status::Locked,
                     format!(
-                        "{} is held by another live process (lock {}); close it there, or give this process its own file",
-                        shown(given, &path),
-                        lock_path.display()
-                    ),
+                    "{} is held by another live process (lock {}); close it there, or give this process its own file",
+                    shown(given, &path),
+                    lock_path.display()
+                ),
                 ))
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", &lock_path, &e)),
@@ -237,16 +238,24 @@ impl GenerationClock {
         let next = next_generation(stored)?;
         let durable = Durable { path, dir, _lock: lock };
         durable.store(next)?;
-        Ok(GenerationClock { value: Mutex::new(next), durable: Some(durable) })
+        Ok(GenerationClock {
+            value: Mutex::new(next),
+            durable: Some(durable),
+        })
     }
 
     /// An in-memory clock starting at `start` (for tests, and for callers who
     /// persist the generation elsewhere). `start` must be at most [`MAX_GENERATION`].
     pub fn in_memory(start: u64) -> Result<GenerationClock> {
         if start > MAX_GENERATION {
-            return Err(Error::invalid(format!("start {start} is beyond the sane bound {MAX_GENERATION}")));
+            return Err(Error::invalid(format!(
+                "start {start} is beyond the sane bound {MAX_GENERATION}"
+            )));
         }
-        Ok(GenerationClock { value: Mutex::new(start), durable: None })
+        Ok(GenerationClock {
+            value: Mutex::new(start),
+            durable: None,
+        })
     }
 
     /// The current generation.
@@ -273,7 +282,9 @@ impl GenerationClock {
     /// (`InvalidArg`): it is damage or an attack, not a term.
     pub fn observe(&self, remote: u64) -> Result<bool> {
         if remote > MAX_GENERATION {
-            return Err(Error::invalid(format!("remote generation {remote} is beyond the sane bound {MAX_GENERATION}")));
+            return Err(Error::invalid(format!(
+                "remote generation {remote} is beyond the sane bound {MAX_GENERATION}"
+            )));
         }
         let mut v = self.value.lock();
         if remote <= *v {
@@ -306,7 +317,10 @@ fn resolve(given: &Path) -> Result<(PathBuf, PathBuf)> {
         let Some(name) = p.file_name().map(|n| n.to_os_string()) else {
             return Err(Error::new(
                 Status::Io,
-                format!("{} names a directory, not a generation file: pass the path of a file in it", given.display()),
+                format!(
+                    "{} names a directory, not a generation file: pass the path of a file in it",
+                    given.display()
+                ),
             ));
         };
         let parent = match p.parent() {
@@ -333,7 +347,10 @@ fn resolve(given: &Path) -> Result<(PathBuf, PathBuf)> {
             Ok(m) if !m.is_file() => {
                 return Err(Error::new(
                     Status::Io,
-                    format!("{} is not a regular file (a FIFO, socket or device): pass the path of a plain file", shown(given, &file)),
+                    format!(
+                        "{} is not a regular file (a FIFO, socket or device): pass the path of a plain file",
+                        shown(given, &file)
+                    ),
                 ))
             }
             Ok(_) => return Ok((dir, file)),
@@ -343,7 +360,10 @@ fn resolve(given: &Path) -> Result<(PathBuf, PathBuf)> {
     }
     Err(Error::new(
         Status::Io,
-        format!("{}: more than {MAX_SYMLINKS} levels of symbolic links (a loop?)", given.display()),
+        format!(
+            "{}: more than {MAX_SYMLINKS} levels of symbolic links (a loop?)",
+            given.display()
+        ),
     ))
 }
 
@@ -361,7 +381,9 @@ fn shown(given: &Path, resolved: &Path) -> String {
 fn read_stored(f: File, given: &Path, path: &Path) -> Result<u64> {
     let mut bytes = Vec::with_capacity(FILE_SIZE + 1);
     let limit = FILE_SIZE as u64 + 1;
-    (&f).take(limit).read_to_end(&mut bytes).map_err(|e| io_error("cannot read", path, &e))?;
+    (&f).take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error("cannot read", path, &e))?;
     let damage = if bytes.len() > FILE_SIZE {
         let size = f.metadata().map(|m| m.len()).unwrap_or(0).max(limit);
         Damage::TrailingBytes(usize::try_from(size).unwrap_or(usize::MAX))
@@ -376,7 +398,9 @@ fn read_stored(f: File, given: &Path, path: &Path) -> Result<u64> {
 
 fn next_generation(g: u64) -> Result<u64> {
     if g >= MAX_GENERATION {
-        return Err(Error::invalid(format!("generation {g} has reached the sane bound {MAX_GENERATION}")));
+        return Err(Error::invalid(format!(
+            "generation {g} has reached the sane bound {MAX_GENERATION}"
+        )));
     }
     Ok(g + 1)
 }
@@ -416,7 +440,10 @@ mod tests {
         b[24] ^= 0x80;
         assert_eq!(parse(&b), Err(Damage::ChecksumMismatch));
         // A well-formed file whose value is beyond the bound.
-        assert_eq!(parse(&encode(MAX_GENERATION + 1)), Err(Damage::FromTheFuture(MAX_GENERATION + 1)));
+        assert_eq!(
+            parse(&encode(MAX_GENERATION + 1)),
+            Err(Damage::FromTheFuture(MAX_GENERATION + 1))
+        );
         assert_eq!(parse(&[0xff; 32]), Err(Damage::BadMagic));
     }
 

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 use crate::config::{Config, Membership, Settings};
-use crate::generation::MAX_GENERATION;
 use crate::error::{Error, Result, Status};
+use crate::generation::MAX_GENERATION;
 use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
 
 /// Number of shards (a power of two). 64 makes two threads on distinct nodes
@@ -150,7 +150,9 @@ impl NodeInfo {
     /// Time left at `now_ns` before the node is FAILED if no heartbeat arrives,
     /// ns (0 once the deadline has passed). Ignores a grace period after a local pause.
     pub fn time_until_failure_ns(&self, now_ns: u64) -> u64 {
-        self.silence_origin_ns.saturating_add(self.fail_after_ns).saturating_sub(now_ns)
+        self.silence_origin_ns
+            .saturating_add(self.fail_after_ns)
+            .saturating_sub(now_ns)
     }
 }
 
@@ -246,7 +248,10 @@ pub struct Monitor {
 
 impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Monitor").field("settings", &self.settings).field("nodes", &self.node_count()).finish()
+        f.debug_struct("Monitor")
+            .field("settings", &self.settings)
+            .field("nodes", &self.node_count())
+            .finish()
     }
 }
 
@@ -258,7 +263,10 @@ impl Monitor {
         Ok(Monitor {
             settings,
             shards,
-            events: Mutex::new(EventQueue { events: VecDeque::new(), dropped: 0 }),
+            events: Mutex::new(EventQueue {
+                events: VecDeque::new(),
+                dropped: 0,
+            }),
             count: AtomicUsize::new(0),
             stale: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
@@ -320,7 +328,11 @@ impl Monitor {
     /// Takes one of the `max_nodes` places for a new node, or refuses (counted).
     fn reserve_place(&self, node: u64) -> Result<()> {
         let max = usize::try_from(self.settings.max_nodes).unwrap_or(usize::MAX);
-        if self.count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| (c < max).then_some(c + 1)).is_err() {
+        if self
+            .count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| (c < max).then_some(c + 1))
+            .is_err()
+        {
             self.note_rejection(Rejection::OverCapacity);
             return Err(Error::new(
                 Status::Capacity,
@@ -421,7 +433,9 @@ impl Monitor {
     pub fn set_local_health(&self, score: u32) -> Result<()> {
         let max = self.settings.max_local_health;
         if score > max {
-            return Err(Error::invalid(format!("local health score {score} exceeds max_local_health {max}")));
+            return Err(Error::invalid(format!(
+                "local health score {score} exceeds max_local_health {max}"
+            )));
         }
         self.host_health.store(score, Ordering::Relaxed);
         Ok(())
@@ -443,7 +457,11 @@ impl Monitor {
     }
 
     fn ctx(&self) -> Ctx<'_> {
-        Ctx { s: &self.settings, stretch: 1.0 + f64::from(self.local_health()), pause: self.pause() }
+        Ctx {
+            s: &self.settings,
+            stretch: 1.0 + f64::from(self.local_health()),
+            pause: self.pause(),
+        }
     }
 
     /// Notices pauses of this process: a gap since the last call of any kind
@@ -474,19 +492,29 @@ impl Monitor {
                 let h = self.self_health.load(Ordering::Relaxed);
                 self.self_health.store((h + 1).min(max_health), Ordering::Relaxed);
                 // Publish the grace period first so a reader never sees a pause without it.
-                self.grace_until.fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
+                self.grace_until
+                    .fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
                 self.pause_end.store(now_ns, Ordering::Release);
                 self.pause_start.store(last, Ordering::Release);
             }
         }
         if from_poll {
-            let last_poll = self.last_poll.swap(now_ns.max(self.last_poll.load(Ordering::Relaxed)), Ordering::AcqRel);
+            let last_poll = self
+                .last_poll
+                .swap(now_ns.max(self.last_poll.load(Ordering::Relaxed)), Ordering::AcqRel);
             let pgap = now_ns.saturating_sub(last_poll);
             if last_poll != 0 && pgap > 0 && !paused {
                 if polls > CADENCE_POLLS {
                     let h = self.self_health.load(Ordering::Relaxed);
                     let late = usual > 0 && pgap > usual.saturating_mul(2);
-                    self.self_health.store(if late { (h + 1).min(max_health) } else { h.saturating_sub(1) }, Ordering::Relaxed);
+                    self.self_health.store(
+                        if late {
+                            (h + 1).min(max_health)
+                        } else {
+                            h.saturating_sub(1)
+                        },
+                        Ordering::Relaxed,
+                    );
                 }
                 // Exponential average of the poll gap, weight 1/8.
                 let next = if usual == 0 { pgap } else { usual - usual / 8 + pgap / 8 };
@@ -547,20 +575,20 @@ impl Monitor {
         n.freshen(&self.settings);
         let w = n.window();
         Ok(NodeInfo {
-                node,
-                state: n.state_at(now_ns, &ctx),
-                phi: n.phi(now_ns, &self.settings),
-                generation: n.generation(),
-                last_arrival_ns: n.last_arrival_ns(),
-                silence_origin_ns: n.last_ns,
-                samples: w.len(),
-                mean_ns: w.mean_ns(),
-                sd_ns: w.variance_ns2().sqrt(),
-                suspect_after_ns: n.suspect_after_ns(&ctx),
-                fail_after_ns: n.fail_after_ns(&ctx),
-                version: n.version(),
-                heartbeat_interval_ns: n.heartbeat_interval_ns(),
-                confirmations: n.confirmations(),
+            node,
+            state: n.state_at(now_ns, &ctx),
+            phi: n.phi(now_ns, &self.settings),
+            generation: n.generation(),
+            last_arrival_ns: n.last_arrival_ns(),
+            silence_origin_ns: n.last_ns,
+            samples: w.len(),
+            mean_ns: w.mean_ns(),
+            sd_ns: w.variance_ns2().sqrt(),
+            suspect_after_ns: n.suspect_after_ns(&ctx),
+            fail_after_ns: n.fail_after_ns(&ctx),
+            version: n.version(),
+            heartbeat_interval_ns: n.heartbeat_interval_ns(),
+            confirmations: n.confirmations(),
         })
     }
 

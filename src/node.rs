@@ -355,13 +355,21 @@ impl Node {
     /// after registration, the first-heartbeat timeout), after local health and
     /// confirmations.
     pub fn fail_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.fail_base(c.s) } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival {
+            self.fail_base(c.s)
+        } else {
+            c.s.first_heartbeat_timeout_ns
+        };
         self.scaled(base, c)
     }
 
     /// Silence after which the node is SUSPECT (nodes without a heartbeat skip SUSPECT).
     pub fn suspect_after_ns(&self, c: &Ctx<'_>) -> u64 {
-        let base = if self.has_arrival { self.suspect_base(c.s) } else { c.s.first_heartbeat_timeout_ns };
+        let base = if self.has_arrival {
+            self.suspect_base(c.s)
+        } else {
+            c.s.first_heartbeat_timeout_ns
+        };
         self.scaled(base, c)
     }
 
@@ -382,10 +390,16 @@ impl Node {
             return State::Failed;
         }
         // A deadline beyond the end of the clock never comes.
-        let fail_at = self.last_ns.checked_add(self.fail_after_ns(c)).map(|d| Self::conviction_at(d, &c.pause));
+        let fail_at = self
+            .last_ns
+            .checked_add(self.fail_after_ns(c))
+            .map(|d| Self::conviction_at(d, &c.pause));
         if fail_at.is_some_and(|f| now_ns >= f) {
             State::Failed
-        } else if self.has_arrival && self.state == State::Alive && now_ns.saturating_sub(self.last_ns) >= self.suspect_after_ns(c) {
+        } else if self.has_arrival
+            && self.state == State::Alive
+            && now_ns.saturating_sub(self.last_ns) >= self.suspect_after_ns(c)
+        {
             State::Suspect
         } else {
             self.state
@@ -414,7 +428,11 @@ impl Node {
             }
         }
         // A deadline beyond the end of the clock never comes.
-        if let Some(fail_at) = self.last_ns.checked_add(fail_after).map(|d| Self::conviction_at(d, &c.pause)) {
+        if let Some(fail_at) = self
+            .last_ns
+            .checked_add(fail_after)
+            .map(|d| Self::conviction_at(d, &c.pause))
+        {
             if now_ns >= fail_at {
                 self.transition(EventKind::StateChanged, State::Failed, fail_at, c.s, out);
             }
@@ -428,7 +446,15 @@ impl Node {
         }
         self.state = to;
         self.freshen(s);
-        out.push(Event { node: self.id, kind, from, to, phi: self.phi(at_ns, s), generation: self.generation, time_ns: at_ns });
+        out.push(Event {
+            node: self.id,
+            kind,
+            from,
+            to,
+            phi: self.phi(at_ns, s),
+            generation: self.generation,
+            time_ns: at_ns,
+        });
     }
 
     /// Records a peer's report that it suspects this node. Duplicate reports
@@ -444,7 +470,14 @@ impl Node {
 
     /// Records an arrival of `generation` (and heartbeat `version`, if the
     /// sender numbers its heartbeats) at `now_ns`, pushing transitions.
-    pub fn arrive(&mut self, generation: u64, version: Option<u64>, now_ns: u64, c: &Ctx<'_>, out: &mut Vec<Event>) -> Arrival {
+    pub fn arrive(
+        &mut self,
+        generation: u64,
+        version: Option<u64>,
+        now_ns: u64,
+        c: &Ctx<'_>,
+        out: &mut Vec<Event>,
+    ) -> Arrival {
         let s = c.s;
         if generation < self.generation {
             return Arrival::Stale(self.generation);
@@ -498,7 +531,11 @@ impl Node {
             self.window.push(ns_to_sample(interval));
             self.refresh();
             // Dividing by one is exact: skip the division in the common case of consecutive versions.
-            let per_version = if steps == 1 { interval as f64 } else { interval as f64 / steps as f64 };
+            let per_version = if steps == 1 {
+                interval as f64
+            } else {
+                interval as f64 / steps as f64
+            };
             self.per_version_ns += (per_version - self.per_version_ns) * PER_VERSION_ALPHA;
         }
         self.last_ns = now_ns;
@@ -626,14 +663,18 @@ mod tests {
             let mut early_seen = 0u32;
             for step in 0..20_000u32 {
                 let stretch = if step % 997 < 50 { 2.0 } else { 1.0 };
-                let c = Ctx { s, stretch, pause: Pause::default() };
+                let c = Ctx {
+                    s,
+                    stretch,
+                    pause: Pause::default(),
+                };
                 let r = rng.next();
                 let suspect = eager.suspect_after_ns(&c);
                 let fail = eager.fail_after_ns(&c);
                 let interval = match r % 10 {
                     0 => suspect.saturating_add(r / 10 % 3).saturating_sub(1),
                     1 => fail.saturating_add(r / 10 % 3).saturating_sub(1),
-                    2 => r / 10 % 300_000_000,               // bursts
+                    2 => r / 10 % 300_000_000,                   // bursts
                     3 => 1_000_000_000 + r / 10 % 4_000_000_000, // long silences
                     _ => 900_000_000 + r / 10 % 200_000_000,
                 };
@@ -652,12 +693,20 @@ mod tests {
                 if lazy.stale && lazy.surely_before_deadlines(interval, &c) {
                     early_seen += 1;
                 }
-                let gen = if r % 5000 == 3 { lazy.generation + 1 } else { lazy.generation };
+                let gen = if r % 5000 == 3 {
+                    lazy.generation + 1
+                } else {
+                    lazy.generation
+                };
                 let a = lazy.arrive(gen, None, t, &c, &mut ev_l);
                 let b = eager.arrive(gen, None, t, &c, &mut ev_e);
                 eager.freshen(s);
                 assert_eq!(a, b);
-                assert_eq!(lazy.window.samples_oldest_first(), eager.window.samples_oldest_first(), "step {step}");
+                assert_eq!(
+                    lazy.window.samples_oldest_first(),
+                    eager.window.samples_oldest_first(),
+                    "step {step}"
+                );
                 assert_eq!(lazy.state, eager.state, "config {ci} step {step}");
                 let q = t + r % 3_000_000_000;
                 assert_eq!(lazy.phi(q, s).to_bits(), eager.phi(q, s).to_bits());
@@ -667,17 +716,31 @@ mod tests {
             }
             assert_eq!(ev_l.len(), ev_e.len(), "config {ci}");
             for (x, y) in ev_l.iter().zip(&ev_e) {
-                assert_eq!((x.kind, x.from, x.to, x.time_ns, x.phi.to_bits()), (y.kind, y.from, y.to, y.time_ns, y.phi.to_bits()));
+                assert_eq!(
+                    (x.kind, x.from, x.to, x.time_ns, x.phi.to_bits()),
+                    (y.kind, y.from, y.to, y.time_ns, y.phi.to_bits())
+                );
             }
-            assert!(ev_l.len() > 100, "the stream must cross deadlines (config {ci}: {} events)", ev_l.len());
-            assert!(early_seen > 1000, "the early path must be exercised (config {ci}: {early_seen})");
+            assert!(
+                ev_l.len() > 100,
+                "the stream must cross deadlines (config {ci}: {} events)",
+                ev_l.len()
+            );
+            assert!(
+                early_seen > 1000,
+                "the early path must be exercised (config {ci}: {early_seen})"
+            );
         }
     }
 
     #[test]
     fn early_test_never_claims_a_silence_at_or_past_a_deadline() {
         let s = settings(Estimator::Akka, 10, 1_000_000, 0);
-        let c = Ctx { s: &s, stretch: 1.0, pause: Pause::default() };
+        let c = Ctx {
+            s: &s,
+            stretch: 1.0,
+            pause: Pause::default(),
+        };
         let mut n = Node::registered(1, 1, 0, &s);
         let mut out = Vec::new();
         let mut t = 0;

@@ -82,7 +82,9 @@ impl Replayer {
     /// threshold.
     pub fn new(config: &Config, thresholds: &[f64]) -> Result<Replayer> {
         if thresholds.is_empty() {
-            return Err(Error::invalid("replay: thresholds is empty; give at least one phi threshold"));
+            return Err(Error::invalid(
+                "replay: thresholds is empty; give at least one phi threshold",
+            ));
         }
         let mut all = Vec::with_capacity(thresholds.len());
         for &t in thresholds {
@@ -102,8 +104,21 @@ impl Replayer {
         } else {
             (all, (0..thresholds.len()).collect())
         };
-        let lanes = lanes.into_iter().map(|settings| Lane { node: Node::registered(NODE_ID, GENERATION, 0, &settings), settings }).collect();
-        Ok(Replayer { estimator, thresholds: thresholds.to_vec(), ys, lanes, lane_of, events: Vec::new() })
+        let lanes = lanes
+            .into_iter()
+            .map(|settings| Lane {
+                node: Node::registered(NODE_ID, GENERATION, 0, &settings),
+                settings,
+            })
+            .collect();
+        Ok(Replayer {
+            estimator,
+            thresholds: thresholds.to_vec(),
+            ys,
+            lanes,
+            lane_of,
+            events: Vec::new(),
+        })
     }
 
     /// The estimator replayed.
@@ -151,7 +166,11 @@ impl Replayer {
         }
         let shared = self.lanes.len() < self.thresholds.len();
         for l in &mut self.lanes {
-            let ctx = Ctx { s: &l.settings, stretch: 1.0, pause: Pause::default() };
+            let ctx = Ctx {
+                s: &l.settings,
+                stretch: 1.0,
+                pause: Pause::default(),
+            };
             l.node.arrive(GENERATION, None, now_ns, &ctx, &mut self.events);
             if shared {
                 // Several thresholds read this state: compute its mean and sd once. A lane of one
@@ -171,7 +190,10 @@ impl Replayer {
 
     fn lane(&self, k: usize) -> Result<&Lane> {
         self.lane_of.get(k).and_then(|&i| self.lanes.get(i)).ok_or_else(|| {
-            Error::invalid(format!("replay: threshold index {k} out of range (there are {} thresholds)", self.thresholds.len()))
+            Error::invalid(format!(
+                "replay: threshold index {k} out of range (there are {} thresholds)",
+                self.thresholds.len()
+            ))
         })
     }
 

@@ -45,7 +45,14 @@ impl Window {
     /// An empty window that keeps at most `capacity` samples (`1..=MAX_WINDOW`,
     /// enforced by the configuration; out-of-range values are clamped here).
     pub fn new(capacity: u32) -> Self {
-        Window { samples: Vec::new(), head: 0, capacity: capacity.clamp(1, MAX_WINDOW), sum: 0, sum_sq_lo: 0, sum_sq_hi: 0 }
+        Window {
+            samples: Vec::new(),
+            head: 0,
+            capacity: capacity.clamp(1, MAX_WINDOW),
+            sum: 0,
+            sum_sq_lo: 0,
+            sum_sq_hi: 0,
+        }
     }
 
     /// Empties the window, keeping its allocation.
@@ -77,7 +84,11 @@ impl Window {
         } else if let Some(slot) = self.samples.get_mut(self.head as usize) {
             let old = u64::from(*slot);
             *slot = sample_us;
-            self.head = if self.head + 1 == self.capacity { 0 } else { self.head + 1 };
+            self.head = if self.head + 1 == self.capacity {
+                0
+            } else {
+                self.head + 1
+            };
             // Both subtractions are exact: `old` was added before.
             self.sum -= old;
             q -= u128::from(old) * u128::from(old);
@@ -240,7 +251,11 @@ mod layout_tests {
     fn node_record_is_not_padded_to_16_bytes() {
         // The sums are stored as 64-bit halves so that no field needs 16-byte alignment.
         assert_eq!(std::mem::align_of::<super::Window>(), 8);
-        assert!(std::mem::size_of::<crate::node::Node>() <= 144, "{}", std::mem::size_of::<crate::node::Node>());
+        assert!(
+            std::mem::size_of::<crate::node::Node>() <= 144,
+            "{}",
+            std::mem::size_of::<crate::node::Node>()
+        );
     }
 }
 
@@ -253,7 +268,7 @@ mod layout_tests {
 mod exact_rounding_tests {
     use super::Window;
 
-/// Checks `|v - p/q| <= half_ulps/2 · ulp(v)` exactly, in integer arithmetic.
+    /// Checks `|v - p/q| <= half_ulps/2 · ulp(v)` exactly, in integer arithmetic.
     fn within_half_ulps(v: f64, p: u128, q: u128, half_ulps: i128) -> bool {
         assert!(v.is_finite() && v > 0.0 && q > 0);
         let bits = v.to_bits();
@@ -272,14 +287,14 @@ mod exact_rounding_tests {
             2 * diff <= half_ulps * q
         }
     }
-    
+
     fn xorshift(s: &mut u64) -> u64 {
         *s ^= *s << 13;
         *s ^= *s >> 7;
         *s ^= *s << 17;
         *s
     }
-    
+
     #[test]
     fn window_statistics_are_correctly_rounded_from_the_exact_sums() {
         let mut rng = 0x2545_F491_4F6C_DD1D_u64;
@@ -305,7 +320,12 @@ mod exact_rounding_tests {
             }
             let k = kept.len() as u128;
             // mean (ns) = 1000 · Σx / k: correctly rounded (half an ulp).
-            assert!(within_half_ulps(w.mean_ns(), 1000 * sum, k, 1), "round {round}: mean {} vs {}/{k}", w.mean_ns(), 1000 * sum);
+            assert!(
+                within_half_ulps(w.mean_ns(), 1000 * sum, k, 1),
+                "round {round}: mean {} vs {}/{k}",
+                w.mean_ns(),
+                1000 * sum
+            );
             // variance (ns²) = 10^6 · (kΣx² − (Σx)²) / k²: within one ulp while the integer
             // numerator is below 2^53 (it is exact in a double), within two beyond.
             let num = k * sum_sq - sum * sum;

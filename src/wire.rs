@@ -122,7 +122,10 @@ impl std::fmt::Display for Defect {
         match self {
             Defect::WrongLength(n) => write!(f, "wrong length: {n} bytes, expected {DATAGRAM_SIZE}"),
             Defect::WrongAuthLength(n) => {
-                write!(f, "wrong length: {n} bytes, expected {AUTH_DATAGRAM_SIZE} (an authenticated datagram)")
+                write!(
+                    f,
+                    "wrong length: {n} bytes, expected {AUTH_DATAGRAM_SIZE} (an authenticated datagram)"
+                )
             }
             Defect::BadMagic => write!(f, "bad magic (not a phifd heartbeat)"),
             Defect::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
@@ -130,7 +133,10 @@ impl std::fmt::Display for Defect {
             Defect::UnknownFlags(x) => write!(f, "undefined flag bits 0x{x:04x}"),
             Defect::ChecksumMismatch => write!(f, "checksum mismatch"),
             Defect::BeyondBound(field, v) => {
-                write!(f, "{field} {v} exceeds the largest valid generation {MAX_GENERATION} (2^48)")
+                write!(
+                    f,
+                    "{field} {v} exceeds the largest valid generation {MAX_GENERATION} (2^48)"
+                )
             }
         }
     }
@@ -139,7 +145,15 @@ impl std::fmt::Display for Defect {
 impl Datagram {
     /// A heartbeat.
     pub fn heartbeat(node: u64, generation: u64, term: u64, version: u64, send_ns: u64, leader: bool) -> Datagram {
-        Datagram { kind: Kind::Heartbeat, flags: if leader { FLAG_LEADER } else { 0 }, node, generation, term, version, send_ns }
+        Datagram {
+            kind: Kind::Heartbeat,
+            flags: if leader { FLAG_LEADER } else { 0 },
+            node,
+            generation,
+            term,
+            version,
+            send_ns,
+        }
     }
 
     /// Encodes to the 56-byte wire form. Undefined flag bits are cleared.

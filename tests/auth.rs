@@ -30,7 +30,10 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 #[test]
@@ -54,7 +57,11 @@ fn mac_matches_python_hmac() {
         .args(["-c", script, &hex(KEY2), &hex(&signed[..52])])
         .output()
         .expect("python3 is a prerequisite of the tests (README): install it");
-    assert!(out.status.success(), "python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tag = String::from_utf8(out.stdout).unwrap();
     assert_eq!(tag.trim(), hex(&signed[52..]), "tag differs from Python's HMAC-SHA-256");
 }
@@ -99,7 +106,9 @@ fn run_sender(id: u64, port: u16) {
             Err(mpsc::TryRecvError::Empty) => {}
         }
         version += 1;
-        let bytes = ring.sign(&Datagram::heartbeat(id, 1, 0, version, phifd::now_ns(), false)).unwrap();
+        let bytes = ring
+            .sign(&Datagram::heartbeat(id, 1, 0, version, phifd::now_ns(), false))
+            .unwrap();
         let _ = sock.send_to(&bytes, ("127.0.0.1", port));
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -113,7 +122,12 @@ struct Sender {
 impl Sender {
     fn spawn(id: u64, port: u16) -> Sender {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "rotation_across_processes", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "rotation_across_processes",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("PHIFD_AUTH_SENDER", id.to_string())
             .env("PHIFD_AUTH_PORT", port.to_string())
             .stdin(Stdio::piped())
@@ -131,7 +145,10 @@ impl Sender {
         let mut line = String::new();
         loop {
             line.clear();
-            assert!(self.acks.read_line(&mut line).unwrap() > 0, "sender exited before acknowledging {cmd:?}");
+            assert!(
+                self.acks.read_line(&mut line).unwrap() > 0,
+                "sender exited before acknowledging {cmd:?}"
+            );
             // libtest's "test ... " prefix may share the first line.
             if line.trim_end().ends_with(&format!("OK {cmd}")) {
                 return;
@@ -176,7 +193,11 @@ impl Receiver {
         let start = Instant::now();
         let mut buf = [0u8; 256];
         while !done(&self.tally) {
-            assert!(start.elapsed() < STEP_TIMEOUT, "timed out waiting for {what}: {:?}", self.tally);
+            assert!(
+                start.elapsed() < STEP_TIMEOUT,
+                "timed out waiting for {what}: {:?}",
+                self.tally
+            );
             let Ok(n) = self.sock.recv(&mut buf) else { continue };
             let bytes = &buf[..n];
             match receive(&self.monitor, Some(&self.ring), bytes, phifd::now_ns()) {
@@ -190,7 +211,11 @@ impl Receiver {
                 Err(e) => self.tally.other_errors.push(e.to_string()),
             }
         }
-        assert!(self.tally.other_errors.is_empty(), "unexpected rejections: {:?}", self.tally.other_errors);
+        assert!(
+            self.tally.other_errors.is_empty(),
+            "unexpected rejections: {:?}",
+            self.tally.other_errors
+        );
     }
 
     fn count(&self, node: u64, key: u32) -> u64 {
@@ -210,7 +235,12 @@ fn rotation_across_processes() {
     let port = sock.local_addr().unwrap().port();
     let ring = Keyring::new();
     ring.add_key(1, KEY1).unwrap();
-    let mut rx = Receiver { sock, monitor: Monitor::new(&Config::new()).unwrap(), ring, tally: Tally::default() };
+    let mut rx = Receiver {
+        sock,
+        monitor: Monitor::new(&Config::new()).unwrap(),
+        ring,
+        tally: Tally::default(),
+    };
     let mut s1 = Sender::spawn(1, port);
     let mut s2 = Sender::spawn(2, port);
 
@@ -243,8 +273,15 @@ fn rotation_across_processes() {
         t.unknown_key >= 5 && t.counted.get(&(1, 2)).is_some_and(|&n| n >= node1_now + 5)
     });
     let info = rx.monitor.info(2, phifd::now_ns()).unwrap();
-    assert!(info.last_arrival_ns.unwrap() < before + 20_000_000, "node 2 kept arriving with a removed key: {info:?}");
-    assert_eq!(rx.count(2, 1), node2_key1, "no arrival counted with key 1 after its removal");
+    assert!(
+        info.last_arrival_ns.unwrap() < before + 20_000_000,
+        "node 2 kept arriving with a removed key: {info:?}"
+    );
+    assert_eq!(
+        rx.count(2, 1),
+        node2_key1,
+        "no arrival counted with key 1 after its removal"
+    );
     let stats = rx.monitor.stats();
     assert_eq!(stats.rejected_unknown_key, rx.tally.unknown_key);
     assert_eq!(stats.rejected_bad_mac, 0);

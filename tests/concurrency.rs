@@ -48,7 +48,10 @@ fn xorshift(s: &mut u64) -> u64 {
 }
 
 fn check_info(m: M, node: u64, now: u64) -> Option<phifd_node_info> {
-    let mut info = phifd_node_info { size: std::mem::size_of::<phifd_node_info>() as u32, ..Default::default() };
+    let mut info = phifd_node_info {
+        size: std::mem::size_of::<phifd_node_info>() as u32,
+        ..Default::default()
+    };
     // SAFETY: live monitor; writable struct of the declared size.
     let st = unsafe { phifd_node_get_info(m.p(), node, now, &mut info) };
     match st {
@@ -110,7 +113,10 @@ fn many_threads_one_monitor() {
                         version += 1;
                         let mut counted = false;
                         let st = unsafe { phifd_heartbeat_version(m.p(), node, 0, version, t, &mut counted) };
-                        assert!(st == PHIFD_OK || st == PHIFD_ERR_STALE_GENERATION, "heartbeat_version: {st}");
+                        assert!(
+                            st == PHIFD_OK || st == PHIFD_ERR_STALE_GENERATION,
+                            "heartbeat_version: {st}"
+                        );
                     }
                     4 => {
                         let mut phi = -1.0;
@@ -164,12 +170,19 @@ fn many_threads_one_monitor() {
                         let st = unsafe { phifd_node_report_suspect(m.p(), node, reporter) };
                         assert!(st == PHIFD_OK || st == PHIFD_ERR_UNKNOWN_NODE, "report_suspect: {st}");
                         let st = unsafe { phifd_node_report_suspect(m.p(), node, node) };
-                        assert!(st == PHIFD_ERR_INVALID_ARG || st == PHIFD_ERR_UNKNOWN_NODE, "self report: {st}");
+                        assert!(
+                            st == PHIFD_ERR_INVALID_ARG || st == PHIFD_ERR_UNKNOWN_NODE,
+                            "self report: {st}"
+                        );
                     }
                     _ => {
                         let score = ((r >> 24) % 9) as u32; // 8 is above the default maximum 7
                         let st = unsafe { phifd_monitor_set_local_health(m.p(), score) };
-                        assert_eq!(st, if score <= 7 { PHIFD_OK } else { PHIFD_ERR_INVALID_ARG }, "health {score}");
+                        assert_eq!(
+                            st,
+                            if score <= 7 { PHIFD_OK } else { PHIFD_ERR_INVALID_ARG },
+                            "health {score}"
+                        );
                         let mut h = u32::MAX;
                         assert_eq!(unsafe { phifd_monitor_get_local_health(m.p(), &mut h) }, PHIFD_OK);
                         assert!(h <= 7, "effective health {h}");
@@ -179,7 +192,10 @@ fn many_threads_one_monitor() {
             ops
         }));
     }
-    let total: u64 = handles.into_iter().map(|h| h.join().expect("a worker thread panicked")).sum();
+    let total: u64 = handles
+        .into_iter()
+        .map(|h| h.join().expect("a worker thread panicked"))
+        .sum();
     assert!(total >= threads * 256, "the threads ran ({total} operations)");
 
     // After the race: every node that exists answers consistently, the count matches, the queue
@@ -199,12 +215,18 @@ fn many_threads_one_monitor() {
         let mut events = vec![phifd_event::default(); 1024];
         loop {
             let mut written = 0usize;
-            assert_eq!(phifd_monitor_poll(m.p(), now, events.as_mut_ptr(), events.len(), &mut written), PHIFD_OK);
+            assert_eq!(
+                phifd_monitor_poll(m.p(), now, events.as_mut_ptr(), events.len(), &mut written),
+                PHIFD_OK
+            );
             if written < events.len() {
                 break;
             }
         }
-        let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+        let mut stats = phifd_monitor_stats {
+            size: std::mem::size_of::<phifd_monitor_stats>() as u32,
+            ..Default::default()
+        };
         assert_eq!(phifd_monitor_get_stats(m.p(), &mut stats), PHIFD_OK);
         assert_eq!(stats.pending_events, 0, "queue drained");
         assert_eq!(stats.nodes, present);
@@ -250,7 +272,10 @@ fn readers_never_see_torn_state() {
             thread::spawn(move || {
                 let mut n = 0u64;
                 while Instant::now() < deadline && n < 500_000 {
-                    let mut info = phifd_node_info { size: std::mem::size_of::<phifd_node_info>() as u32, ..Default::default() };
+                    let mut info = phifd_node_info {
+                        size: std::mem::size_of::<phifd_node_info>() as u32,
+                        ..Default::default()
+                    };
                     // SAFETY: live monitor, writable struct. Query time u64::MAX: the longest
                     // silence; phi must stay finite.
                     assert_eq!(unsafe { phifd_node_get_info(m.p(), 1, u64::MAX, &mut info) }, PHIFD_OK);
@@ -259,7 +284,11 @@ fn readers_never_see_torn_state() {
                     assert_eq!(info.has_arrival, 1);
                     assert!(info.mean_ns > 0.0 && info.sd_ns >= 0.0 && info.samples >= 2);
                     // The mean of intervals between 1.00 s and 1.06 s (and the 0.75/1.25 s seed).
-                    assert!(info.mean_ns >= 0.75e9 && info.mean_ns <= 1.25e9, "mean {}", info.mean_ns);
+                    assert!(
+                        info.mean_ns >= 0.75e9 && info.mean_ns <= 1.25e9,
+                        "mean {}",
+                        info.mean_ns
+                    );
                     n += 1;
                 }
                 n
@@ -298,7 +327,13 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     cfg.set_window(50).unwrap();
     let m = Arc::new(Monitor::new(&cfg).unwrap());
     // Interval pattern of the watched node 100: irregular, with silences long enough to convict.
-    let gap = |i: u64| if i % 97 == 96 { 20 * SEC } else { SEC + (i * 7919 % 13) * 10_000_000 };
+    let gap = |i: u64| {
+        if i % 97 == 96 {
+            20 * SEC
+        } else {
+            SEC + (i * 7919 % 13) * 10_000_000
+        }
+    };
     // The single-threaded replay: every (samples, mean bits, sd bits) that ever existed.
     let mut seen_states = HashSet::new();
     {
@@ -383,7 +418,10 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     watched.join().expect("watched writer panicked");
     churn.join().expect("churn panicked");
     for r in reader.join().expect("reader panicked") {
-        assert!(seen_states.contains(&r), "a read (samples, mean, sd) = {r:?} matches no window state that existed");
+        assert!(
+            seen_states.contains(&r),
+            "a read (samples, mean, sd) = {r:?} matches no window state that existed"
+        );
     }
     let mut events = poller.join().expect("poller panicked");
     m.poll(0, &mut events, usize::MAX); // drain what heartbeats queued after the last poll
@@ -393,7 +431,11 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     assert_eq!(m.info(1, 0).unwrap().version, 2 * K, "the highest version sent wins");
     for w in 0..2 {
         let inf = m.info(10 + w, 0).unwrap();
-        assert_eq!(inf.version, K - 1, "each counted unversioned heartbeat after the first advances the version by one");
+        assert_eq!(
+            inf.version,
+            K - 1,
+            "each counted unversioned heartbeat after the first advances the version by one"
+        );
         assert_eq!(inf.samples, 50, "window full");
     }
     assert!(m.phi(500, 0).is_err(), "the churned node was removed last");
@@ -416,15 +458,27 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     }
     for node in [1u64, 10, 11, 100] {
         // At query time 0 (before every arrival) silence is zero: the stored state itself.
-        let fin = snap.iter().find(|i| i.node == node).unwrap_or_else(|| panic!("node {node} missing")).state;
+        let fin = snap
+            .iter()
+            .find(|i| i.node == node)
+            .unwrap_or_else(|| panic!("node {node} missing"))
+            .state;
         for st in [State::Unknown, State::Alive, State::Suspect, State::Failed] {
             let want = i64::from(st == fin) - i64::from(st == State::Unknown);
             let got = flow.get(&(node, st)).copied().unwrap_or(0);
-            assert_eq!(got, want, "node {node}, state {st:?}: events in minus out (final state {fin:?})");
+            assert_eq!(
+                got, want,
+                "node {node}, state {st:?}: events in minus out (final state {fin:?})"
+            );
         }
     }
     // The private nodes were convicted during their silences and came back: many events each.
     for w in 0..2 {
-        assert!(counted.get(&(10 + w)).copied().unwrap_or(0) >= 3, "node {}: {:?}", 10 + w, counted.get(&(10 + w)));
+        assert!(
+            counted.get(&(10 + w)).copied().unwrap_or(0) >= 3,
+            "node {}: {:?}",
+            10 + w,
+            counted.get(&(10 + w))
+        );
     }
 }

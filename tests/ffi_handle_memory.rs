@@ -34,7 +34,10 @@ fn vm_rss_kb() -> u64 {
 /// that accumulates: 2 million create/free cycles (release build; 100,000 in a debug build) may
 /// grow the resident set by at most 8 MB, whatever the allocator does with the monitors.
 #[test]
-#[cfg_attr(miri, ignore = "millions of iterations; the handle paths are covered by the tests above")]
+#[cfg_attr(
+    miri,
+    ignore = "millions of iterations; the handle paths are covered by the tests above"
+)]
 fn create_and_free_keeps_memory_flat() {
     #[cfg(not(miri))]
     {
@@ -64,7 +67,14 @@ fn create_and_free_keeps_memory_flat() {
             "create_and_free_keeps_memory_flat: {cycles} cycles in {:.2} s, VmRSS {before} kB -> {after} kB (+{grown} kB)",
             start.elapsed().as_secs_f64()
         );
-        assert_eq!(node_count(first).0, PHIFD_ERR_INVALID_HANDLE, "the first stale handle is still refused");
-        assert!(grown <= BOUND_KB, "VmRSS grew by {grown} kB over {cycles} create/free cycles (bound {BOUND_KB} kB)");
+        assert_eq!(
+            node_count(first).0,
+            PHIFD_ERR_INVALID_HANDLE,
+            "the first stale handle is still refused"
+        );
+        assert!(
+            grown <= BOUND_KB,
+            "VmRSS grew by {grown} kB over {cycles} create/free cycles (bound {BOUND_KB} kB)"
+        );
     }
 }

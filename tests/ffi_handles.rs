@@ -13,7 +13,9 @@ use phifd::ffi::*;
 
 fn last_error() -> String {
     // SAFETY: the library returns a valid NUL-terminated string, never NULL.
-    unsafe { CStr::from_ptr(phifd_last_error_message()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(phifd_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn new_monitor() -> *mut phifd_monitor {
@@ -67,11 +69,18 @@ fn stale_handle_is_rejected_after_its_slot_is_reused_many_times() {
         assert_eq!(node_count(stale), (PHIFD_ERR_INVALID_HANDLE, u64::MAX), "round {i}");
         // SAFETY: the stale handle must not free the live one.
         unsafe { phifd_monitor_free(stale) };
-        assert_eq!(node_count(m), (PHIFD_OK, 1), "round {i}: freeing a stale handle freed a live monitor");
+        assert_eq!(
+            node_count(m),
+            (PHIFD_OK, 1),
+            "round {i}: freeing a stale handle freed a live monitor"
+        );
         // SAFETY: freed once.
         unsafe { phifd_monitor_free(m) };
     }
-    assert!(!seen_same_value, "a new monitor got the same handle value as a freed one");
+    assert!(
+        !seen_same_value,
+        "a new monitor got the same handle value as a freed one"
+    );
 }
 
 #[test]
@@ -119,7 +128,14 @@ fn foreign_values_are_rejected_without_being_read() {
     // Values a confused caller could pass: small integers, a pointer to its own data, the address
     // of a function, all-ones. None of them may be dereferenced as a monitor.
     let local = [0x5048_4946_444D_4F4Eu64, 0x1000];
-    let values: [usize; 6] = [1, 8, 0x1000, local.as_ptr().addr(), new_monitor as fn() -> *mut phifd_monitor as usize, usize::MAX];
+    let values: [usize; 6] = [
+        1,
+        8,
+        0x1000,
+        local.as_ptr().addr(),
+        new_monitor as fn() -> *mut phifd_monitor as usize,
+        usize::MAX,
+    ];
     for v in values {
         let p = ptr::without_provenance_mut::<phifd_monitor>(v);
         assert_eq!(node_count(p).0, PHIFD_ERR_INVALID_HANDLE, "value {v:#x}");

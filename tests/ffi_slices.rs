@@ -22,7 +22,9 @@ const HUGE: [usize; 3] = [usize::MAX, 1 << 63, isize::MAX as usize];
 
 fn last_error() -> String {
     // SAFETY: the library returns a valid NUL-terminated string, never NULL.
-    unsafe { CStr::from_ptr(phifd_last_error_message()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(phifd_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn new_monitor() -> *mut phifd_monitor {
@@ -34,7 +36,15 @@ fn new_monitor() -> *mut phifd_monitor {
 
 /// A valid encoded heartbeat (56 bytes) in a buffer of exactly that size.
 fn datagram_bytes() -> [u8; PHIFD_DATAGRAM_SIZE] {
-    let d = phifd_datagram { kind: PHIFD_DATAGRAM_HEARTBEAT, flags: 0, node: 7, generation: 3, term: 2, version: 9, send_ns: 5 };
+    let d = phifd_datagram {
+        kind: PHIFD_DATAGRAM_HEARTBEAT,
+        flags: 0,
+        node: 7,
+        generation: 3,
+        term: 2,
+        version: 9,
+        send_ns: 5,
+    };
     let mut buf = [0u8; PHIFD_DATAGRAM_SIZE];
     let mut written = 0usize;
     // SAFETY: valid datagram, 56 writable bytes, writable `written`.
@@ -65,15 +75,24 @@ fn datagram_decode_accepts_the_true_length() {
     let buf = datagram_bytes();
     let mut out = phifd_datagram::default();
     // SAFETY: 56 readable bytes.
-    assert_eq!(unsafe { phifd_datagram_decode(buf.as_ptr(), buf.len(), &mut out) }, PHIFD_OK);
-    assert_eq!((out.node, out.generation, out.term, out.version, out.send_ns), (7, 3, 2, 9, 5));
+    assert_eq!(
+        unsafe { phifd_datagram_decode(buf.as_ptr(), buf.len(), &mut out) },
+        PHIFD_OK
+    );
+    assert_eq!(
+        (out.node, out.generation, out.term, out.version, out.send_ns),
+        (7, 3, 2, 9, 5)
+    );
 }
 
 #[test]
 fn datagram_decode_rejects_impossible_lengths_without_reading() {
     let buf = datagram_bytes();
     for len in HUGE {
-        let mut out = phifd_datagram { node: 99, ..Default::default() };
+        let mut out = phifd_datagram {
+            node: 99,
+            ..Default::default()
+        };
         // SAFETY: the library must not read past the 56 bytes whatever `len` claims.
         let st = unsafe { phifd_datagram_decode(buf.as_ptr(), len, &mut out) };
         assert_ne!(st, PHIFD_OK, "len {len}");
@@ -94,10 +113,16 @@ fn datagram_decode_rejects_impossible_lengths_without_reading() {
 fn datagram_decode_null_buffer() {
     let mut out = phifd_datagram::default();
     // SAFETY: NULL with a length is the case under test.
-    assert_eq!(unsafe { phifd_datagram_decode(ptr::null(), 56, &mut out) }, PHIFD_ERR_NULL_ARG);
+    assert_eq!(
+        unsafe { phifd_datagram_decode(ptr::null(), 56, &mut out) },
+        PHIFD_ERR_NULL_ARG
+    );
     assert!(last_error().contains("`buf`"), "{}", last_error());
     // SAFETY: NULL with length 0 is an empty input: malformed, not a NULL error.
-    assert_eq!(unsafe { phifd_datagram_decode(ptr::null(), 0, &mut out) }, PHIFD_ERR_MALFORMED);
+    assert_eq!(
+        unsafe { phifd_datagram_decode(ptr::null(), 0, &mut out) },
+        PHIFD_ERR_MALFORMED
+    );
 }
 
 #[test]
@@ -119,7 +144,12 @@ fn generation_parse_accepts_the_true_length() {
     let file = generation_file();
     let mut g = 0u64;
     // SAFETY: 32 readable bytes.
-    assert_eq!(unsafe { phifd_generation_parse(file.as_ptr(), file.len(), &mut g) }, PHIFD_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { phifd_generation_parse(file.as_ptr(), file.len(), &mut g) },
+        PHIFD_OK,
+        "{}",
+        last_error()
+    );
     assert_eq!(g, 41);
 }
 
@@ -143,9 +173,15 @@ fn generation_parse_rejects_impossible_lengths_without_reading() {
     // One byte too many is "too long" too, and still nothing past byte 32 is needed.
     let mut g = 5u64;
     // SAFETY: as above.
-    assert_eq!(unsafe { phifd_generation_parse(file.as_ptr(), 33, &mut g) }, PHIFD_ERR_CORRUPT);
+    assert_eq!(
+        unsafe { phifd_generation_parse(file.as_ptr(), 33, &mut g) },
+        PHIFD_ERR_CORRUPT
+    );
     // SAFETY: NULL with a length.
-    assert_eq!(unsafe { phifd_generation_parse(ptr::null(), 32, &mut g) }, PHIFD_ERR_NULL_ARG);
+    assert_eq!(
+        unsafe { phifd_generation_parse(ptr::null(), 32, &mut g) },
+        PHIFD_ERR_NULL_ARG
+    );
     assert!(last_error().contains("`bytes`"), "{}", last_error());
 }
 
@@ -158,7 +194,16 @@ fn heartbeat_batch_rejects_impossible_counts() {
     for count in HUGE {
         let mut statuses = [1234u32; 3];
         // SAFETY: three elements per array; the count lies.
-        let st = unsafe { phifd_heartbeat_batch(m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), count, statuses.as_mut_ptr()) };
+        let st = unsafe {
+            phifd_heartbeat_batch(
+                m,
+                nodes.as_ptr(),
+                gens.as_ptr(),
+                times.as_ptr(),
+                count,
+                statuses.as_mut_ptr(),
+            )
+        };
         assert_eq!(st, PHIFD_ERR_INVALID_ARG, "count {count}: {}", last_error());
         assert!(last_error().contains("`count`"), "{}", last_error());
         assert_eq!(statuses, [1234; 3], "statuses written although the call was refused");
@@ -179,7 +224,11 @@ fn heartbeat_batch_rejects_misaligned_arrays() {
     let odd = storage.as_ptr().cast::<u8>().wrapping_add(1).cast::<u64>();
     let good = [5u64, 6, 7];
     let times = [10u64, 20, 30];
-    for (which, (n, g, t)) in [("nodes", (odd, good.as_ptr(), times.as_ptr())), ("generations", (good.as_ptr(), odd, times.as_ptr())), ("times_ns", (good.as_ptr(), good.as_ptr(), odd))] {
+    for (which, (n, g, t)) in [
+        ("nodes", (odd, good.as_ptr(), times.as_ptr())),
+        ("generations", (good.as_ptr(), odd, times.as_ptr())),
+        ("times_ns", (good.as_ptr(), good.as_ptr(), odd)),
+    ] {
         // SAFETY: every array holds 24 readable bytes; one is misaligned.
         let st = unsafe { phifd_heartbeat_batch(m, n, g, t, 3, ptr::null_mut()) };
         assert_eq!(st, PHIFD_ERR_INVALID_ARG, "{which}: {}", last_error());
@@ -208,7 +257,16 @@ fn heartbeat_batch_valid_and_null() {
     let times = [10u64, 20, 30];
     let mut statuses = [77u32; 3];
     // SAFETY: three valid elements per array.
-    let st = unsafe { phifd_heartbeat_batch(m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), 3, statuses.as_mut_ptr()) };
+    let st = unsafe {
+        phifd_heartbeat_batch(
+            m,
+            nodes.as_ptr(),
+            gens.as_ptr(),
+            times.as_ptr(),
+            3,
+            statuses.as_mut_ptr(),
+        )
+    };
     // Record 2 goes back from generation 1 to 0 for node 1: stale.
     assert_eq!(st, PHIFD_ERR_STALE_GENERATION);
     assert_eq!(statuses, [PHIFD_OK, PHIFD_OK, PHIFD_ERR_STALE_GENERATION]);
@@ -217,7 +275,10 @@ fn heartbeat_batch_valid_and_null() {
     assert_eq!(st, PHIFD_ERR_NULL_ARG);
     assert!(last_error().contains("`nodes`"), "{}", last_error());
     // SAFETY: count 0: the arrays may be NULL.
-    assert_eq!(unsafe { phifd_heartbeat_batch(m, ptr::null(), ptr::null(), ptr::null(), 0, ptr::null_mut()) }, PHIFD_OK);
+    assert_eq!(
+        unsafe { phifd_heartbeat_batch(m, ptr::null(), ptr::null(), ptr::null(), 0, ptr::null_mut()) },
+        PHIFD_OK
+    );
     // SAFETY: live monitor, freed once.
     unsafe { phifd_monitor_free(m) };
 }
@@ -241,7 +302,11 @@ fn phi_batch_rejects_impossible_counts_and_misalignment() {
     // SAFETY: 16 writable bytes at a misaligned address.
     let st = unsafe { phifd_phi_batch(m, nodes.as_ptr(), 2, 200, odd, ptr::null_mut()) };
     assert_eq!(st, PHIFD_ERR_INVALID_ARG, "{}", last_error());
-    assert!(last_error().contains("`out_phi`") && last_error().contains("aligned"), "{}", last_error());
+    assert!(
+        last_error().contains("`out_phi`") && last_error().contains("aligned"),
+        "{}",
+        last_error()
+    );
     // The valid call: node 4 known (phi finite, >= 0), node 5 unknown (NaN, UNKNOWN_NODE).
     let mut statuses = [0u32; 2];
     // SAFETY: two elements everywhere.
@@ -271,12 +336,22 @@ fn poll_and_snapshot_reject_impossible_capacity_and_misalignment() {
     // SAFETY: one event of storage (95 bytes) at an odd address.
     let st = unsafe { phifd_monitor_poll(m, 200, odd, 1, &mut written) };
     assert_eq!(st, PHIFD_ERR_INVALID_ARG, "{}", last_error());
-    assert!(last_error().contains("`events`") && last_error().contains("aligned"), "{}", last_error());
+    assert!(
+        last_error().contains("`events`") && last_error().contains("aligned"),
+        "{}",
+        last_error()
+    );
     // Nothing was consumed by the refused polls: the UNKNOWN -> ALIVE event is still there.
     // SAFETY: two events of storage.
-    assert_eq!(unsafe { phifd_monitor_poll(m, 200, events.as_mut_ptr(), 2, &mut written) }, PHIFD_OK);
+    assert_eq!(
+        unsafe { phifd_monitor_poll(m, 200, events.as_mut_ptr(), 2, &mut written) },
+        PHIFD_OK
+    );
     assert_eq!(written, 1);
-    assert_eq!((events[0].node, events[0].from, events[0].to), (4, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE));
+    assert_eq!(
+        (events[0].node, events[0].from, events[0].to),
+        (4, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE)
+    );
 
     let mut entries = [phifd_snapshot_entry::default(); 1];
     let mut total = 55usize;
@@ -287,7 +362,10 @@ fn poll_and_snapshot_reject_impossible_capacity_and_misalignment() {
         assert_eq!(total, 55);
     }
     // SAFETY: one entry.
-    assert_eq!(unsafe { phifd_monitor_snapshot(m, 200, entries.as_mut_ptr(), 1, &mut total) }, PHIFD_OK);
+    assert_eq!(
+        unsafe { phifd_monitor_snapshot(m, 200, entries.as_mut_ptr(), 1, &mut total) },
+        PHIFD_OK
+    );
     assert_eq!((total, entries[0].node, entries[0].generation), (1, 4, 1));
 
     let mut text = [0u8; 8];
@@ -312,7 +390,11 @@ fn misaligned_single_out_parameters_are_refused() {
     // SAFETY: 8 writable bytes at a misaligned address.
     let st = unsafe { phifd_phi(m, 4, 200, odd.cast::<f64>()) };
     assert_eq!(st, PHIFD_ERR_INVALID_ARG, "{}", last_error());
-    assert!(last_error().contains("`out`") && last_error().contains("aligned"), "{}", last_error());
+    assert!(
+        last_error().contains("`out`") && last_error().contains("aligned"),
+        "{}",
+        last_error()
+    );
     // SAFETY: as above.
     let st = unsafe { phifd_monitor_node_count(m, odd.cast::<u64>()) };
     assert_eq!(st, PHIFD_ERR_INVALID_ARG, "{}", last_error());

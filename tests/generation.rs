@@ -66,8 +66,16 @@ fn damaged_files_are_errors_never_resets() {
         let e = GenerationClock::open(&p).unwrap_err();
         assert_eq!(e.status, Status::Corrupt, "{name}: {e}");
         assert!(e.message.contains(want), "{name}: {}", e.message);
-        assert!(e.message.contains(p.to_str().unwrap()), "{name}: the path is named: {}", e.message);
-        assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}: the damaged file is left alone");
+        assert!(
+            e.message.contains(p.to_str().unwrap()),
+            "{name}: the path is named: {}",
+            e.message
+        );
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            bytes,
+            "{name}: the damaged file is left alone"
+        );
     }
 }
 
@@ -83,7 +91,6 @@ fn io_errors_carry_path_and_os_text() {
     assert!(GenerationClock::open("").is_err());
 }
 
-
 #[test]
 fn a_huge_file_is_reported_with_its_real_size() {
     let d = temp_dir("huge");
@@ -93,13 +100,25 @@ fn a_huge_file_is_reported_with_its_real_size() {
     drop(f);
     let e = GenerationClock::open(&p).unwrap_err();
     assert_eq!(e.status, Status::Corrupt, "{e}");
-    assert!(e.message.contains("too long: 10000000 bytes, expected 32"), "{}", e.message);
-    assert_eq!(std::fs::metadata(&p).unwrap().len(), 10_000_000, "the damaged file is left alone");
+    assert!(
+        e.message.contains("too long: 10000000 bytes, expected 32"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().len(),
+        10_000_000,
+        "the damaged file is left alone"
+    );
     // Just past the limit of what is read (33 bytes), and well past it.
     for size in [33u64, 4096, 4097, 1 << 20] {
         std::fs::File::create(&p).unwrap().set_len(size).unwrap();
         let e = GenerationClock::open(&p).unwrap_err();
-        assert!(e.message.contains(&format!("too long: {size} bytes")), "{size}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("too long: {size} bytes")),
+            "{size}: {}",
+            e.message
+        );
     }
 }
 
@@ -113,7 +132,11 @@ fn a_directory_or_special_file_is_refused_without_a_stray_lock_file() {
         let e = GenerationClock::open(&spelling).unwrap_err();
         assert_eq!(e.status, Status::Io, "{}: {e}", spelling.display());
         assert!(e.message.contains("directory"), "{}", e.message);
-        assert!(e.message.contains("pass the path of a file"), "the message says what to do: {}", e.message);
+        assert!(
+            e.message.contains("pass the path of a file"),
+            "the message says what to do: {}",
+            e.message
+        );
     }
     let fifo = d.join("fifo");
     let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
@@ -122,10 +145,21 @@ fn a_directory_or_special_file_is_refused_without_a_stray_lock_file() {
     let e = GenerationClock::open(&fifo).unwrap_err(); // must not block on the FIFO either
     assert_eq!(e.status, Status::Io, "{e}");
     assert!(e.message.contains("not a regular file"), "{}", e.message);
-    let mut left: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut left: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     left.sort();
-    assert_eq!(left, ["fifo", "state"], "no lock file was created next to the directory or the FIFO");
-    assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 1, "nothing was created inside the directory");
+    assert_eq!(
+        left,
+        ["fifo", "state"],
+        "no lock file was created next to the directory or the FIFO"
+    );
+    assert_eq!(
+        std::fs::read_dir(&sub).unwrap().count(),
+        1,
+        "nothing was created inside the directory"
+    );
 }
 
 #[test]
@@ -135,6 +169,10 @@ fn a_symlink_loop_is_an_error_naming_the_path() {
     std::os::unix::fs::symlink("a", d.join("b")).unwrap();
     let e = GenerationClock::open(d.join("a")).unwrap_err();
     assert_eq!(e.status, Status::Io, "{e}");
-    assert!(e.message.contains("symbolic links") && e.message.contains(d.join("a").to_str().unwrap()), "{}", e.message);
+    assert!(
+        e.message.contains("symbolic links") && e.message.contains(d.join("a").to_str().unwrap()),
+        "{}",
+        e.message
+    );
     assert!(!d.join("a.lock").exists() && !d.join("b.lock").exists());
 }

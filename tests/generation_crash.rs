@@ -59,13 +59,19 @@ fn sigkill_at_random_moments_never_reuses_a_generation() {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         // Wait for the first (new incarnation) line, then let it run a random while.
-        let mut numbers = lines.by_ref().map_while(Result::ok).filter_map(|l| l.trim().parse::<u64>().ok());
+        let mut numbers = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .filter_map(|l| l.trim().parse::<u64>().ok());
         let first: u64 = numbers.next().expect("child printed its generation");
         // Wait for one durable advance too, so every kill lands in the middle of the loop.
         let second: u64 = numbers.next().expect("child advanced once");
         assert!(second > first);
         advances += 1;
-        assert!(first > max_reported, "restart {kills}: incarnation {first} <= previously reported {max_reported}");
+        assert!(
+            first > max_reported,
+            "restart {kills}: incarnation {first} <= previously reported {max_reported}"
+        );
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
@@ -83,7 +89,10 @@ fn sigkill_at_random_moments_never_reuses_a_generation() {
         kills += 1;
     }
     assert!(started.elapsed() < Duration::from_secs(120));
-    assert!(advances >= 200, "every child advanced at least once before it was killed ({advances} advances)");
+    assert!(
+        advances >= 200,
+        "every child advanced at least once before it was killed ({advances} advances)"
+    );
     eprintln!("crash test: 200 SIGKILLs, {advances} durable advances, final generation {max_reported}");
     let c = GenerationClock::open(&path).unwrap();
     assert!(c.current() > max_reported);

@@ -84,12 +84,18 @@ impl Holder {
 }
 
 fn number(line: &str, word: &str) -> u64 {
-    line.strip_prefix(word).and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("expected `{word}<n>`, got `{line}`"))
+    line.strip_prefix(word)
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("expected `{word}<n>`, got `{line}`"))
 }
 
 fn assert_symlink(p: &Path) {
     let m = std::fs::symlink_metadata(p).unwrap();
-    assert!(m.file_type().is_symlink(), "{} was replaced by a regular file", p.display());
+    assert!(
+        m.file_type().is_symlink(),
+        "{} was replaced by a regular file",
+        p.display()
+    );
 }
 
 #[test]
@@ -118,7 +124,11 @@ fn a_symlink_names_the_same_clock_in_another_process() {
 
     // The other way round: held here through the real name, refused in the other process.
     let c = GenerationClock::open(&g).unwrap();
-    assert_eq!(c.current(), 3, "a new incarnation after the one handed out through the symlink");
+    assert_eq!(
+        c.current(),
+        3,
+        "a new incarnation after the one handed out through the symlink"
+    );
     let mut second = Holder::spawn(&g2);
     assert_eq!(second.next(), "error Locked");
     second.finish();
@@ -141,6 +151,13 @@ fn a_symlink_names_the_same_clock_in_another_process() {
     assert_symlink(&abs);
     let c = GenerationClock::open(&abs).unwrap();
     assert_eq!(c.current(), 6);
-    assert_eq!(c.path(), Some(std::fs::canonicalize(&g).unwrap().as_path()), "the clock reports the file it writes");
-    assert!(!d.join("g2.lock").exists() && !d.join("abs.lock").exists(), "one lock file, next to the real file");
+    assert_eq!(
+        c.path(),
+        Some(std::fs::canonicalize(&g).unwrap().as_path()),
+        "the clock reports the file it writes"
+    );
+    assert!(
+        !d.join("g2.lock").exists() && !d.join("abs.lock").exists(),
+        "one lock file, next to the real file"
+    );
 }

@@ -65,7 +65,10 @@ fn run_node(id: u64, ports: &[u16], dir: &str) {
             match f[0] {
                 "HB" if term < clock.current() => {
                     // A stale leader: answer with our generation so it learns and steps down.
-                    out(format!("REJECTED_STALE from={from} term={term} current={}", clock.current()));
+                    out(format!(
+                        "REJECTED_STALE from={from} term={term} current={}",
+                        clock.current()
+                    ));
                     send(from, format!("STALE {id} {}", clock.current()));
                 }
                 "HB" => {
@@ -114,7 +117,11 @@ fn run_node(id: u64, ports: &[u16], dir: &str) {
 #[test]
 fn lf_node() {
     let Ok(id) = std::env::var("PHIFD_LF_NODE") else { return };
-    let ports: Vec<u16> = std::env::var("PHIFD_LF_PORTS").unwrap().split(',').map(|p| p.parse().unwrap()).collect();
+    let ports: Vec<u16> = std::env::var("PHIFD_LF_PORTS")
+        .unwrap()
+        .split(',')
+        .map(|p| p.parse().unwrap())
+        .collect();
     run_node(id.parse().unwrap(), &ports, &std::env::var("PHIFD_LF_DIR").unwrap());
 }
 
@@ -137,7 +144,12 @@ impl Cluster {
     fn wait_for(&self, node: usize, prefix: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(l) = self.lines[node - 1].lock().unwrap().iter().find(|l| l.starts_with(prefix)) {
+            if let Some(l) = self.lines[node - 1]
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with(prefix))
+            {
                 return l.clone();
             }
             if Instant::now() > deadline {
@@ -169,7 +181,10 @@ fn frozen_leader_is_replaced_and_steps_down_when_resumed() {
     let ports = free_ports(3);
     let ports_s = ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
     let exe = std::env::current_exe().unwrap();
-    let mut cluster = Cluster { children: Vec::new(), lines: Vec::new() };
+    let mut cluster = Cluster {
+        children: Vec::new(),
+        lines: Vec::new(),
+    };
     for id in 1..=3 {
         let mut child = Command::new(&exe)
             .args(["--exact", "lf_node", "--nocapture", "--test-threads=1"])
@@ -209,9 +224,16 @@ fn frozen_leader_is_replaced_and_steps_down_when_resumed() {
 
     cluster.signal(1, "-CONT");
     let down = cluster.wait_for(1, "STEPPED_DOWN term=2", t);
-    assert!(down.contains("told_by="), "the old leader learned it from a reply: {down}");
+    assert!(
+        down.contains("told_by="),
+        "the old leader learned it from a reply: {down}"
+    );
     let rejected = [2, 3].iter().any(|&n| {
-        cluster.lines[n - 1].lock().unwrap().iter().any(|l| l.starts_with("REJECTED_STALE from=1 term=1"))
+        cluster.lines[n - 1]
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("REJECTED_STALE from=1 term=1"))
     });
     assert!(rejected, "a follower rejected the old leader's term-1 heartbeat");
     // Node 3 never elected itself: node 2's heartbeats arrived before its later election time.

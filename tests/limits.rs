@@ -16,7 +16,9 @@ const BOUND: u64 = 281_474_976_710_656;
 
 fn last_error() -> String {
     // SAFETY: the library returns a valid NUL-terminated string.
-    unsafe { std::ffi::CStr::from_ptr(phifd_last_error_message()) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(phifd_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
@@ -26,9 +28,16 @@ fn forged_huge_generation_is_refused_and_a_real_restart_still_counts() {
     let e = m.heartbeat(7, u64::MAX, 2 * S).unwrap_err();
     assert_eq!(e.status, Status::InvalidArg);
     assert!(e.message.contains("281474976710656"), "{e}");
-    assert_eq!(m.info(7, 2 * S).unwrap().generation, 3, "the forged generation changed nothing");
+    assert_eq!(
+        m.info(7, 2 * S).unwrap().generation,
+        3,
+        "the forged generation changed nothing"
+    );
     // The versioned path and registration share the bound.
-    assert_eq!(m.heartbeat_version(7, BOUND + 1, 1, 2 * S).unwrap_err().status, Status::InvalidArg);
+    assert_eq!(
+        m.heartbeat_version(7, BOUND + 1, 1, 2 * S).unwrap_err().status,
+        Status::InvalidArg
+    );
     assert_eq!(m.add_node(8, u64::MAX, 2 * S).unwrap_err().status, Status::InvalidArg);
     assert!(m.info(8, 2 * S).is_err(), "a refused registration adds nothing");
     // The bound itself is valid.
@@ -115,7 +124,11 @@ fn measuring_child(test: &str) -> bool {
         .env(CHILD, "1")
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "the measuring child of {test} failed:\n{text}");
     assert!(text.contains("1 passed"), "the child did not run {test}:\n{text}");
     for line in text.lines().filter(|l| l.contains(" B per node")) {
@@ -148,7 +161,10 @@ fn a_flood_of_random_ids_costs_nothing_beyond_the_bound() {
     let at_bound = rss_kb();
     let per_node_bytes = (at_bound.saturating_sub(before) * 1024) as f64 / BOUND_NODES as f64;
     for i in BOUND_NODES..FLOOD {
-        assert_eq!(m.heartbeat(random_id(i), 1, 2 * S).unwrap_err().status, Status::Capacity);
+        assert_eq!(
+            m.heartbeat(random_id(i), 1, 2 * S).unwrap_err().status,
+            Status::Capacity
+        );
     }
     let after = rss_kb();
     let s = m.stats();
@@ -161,10 +177,16 @@ fn a_flood_of_random_ids_costs_nothing_beyond_the_bound() {
     );
     // 990,000 more ids admitted would cost about 4 GB; refused, they must cost nothing (1 MiB of slack
     // for the allocator and the test harness).
-    assert!(after <= at_bound + 1024, "RSS grew from {at_bound} kB to {after} kB during the refused flood");
+    assert!(
+        after <= at_bound + 1024,
+        "RSS grew from {at_bound} kB to {after} kB during the refused flood"
+    );
     // Nodes admitted by a flood carry one arrival (the seed history), so they cost far less than
     // a full window; the measurement must still see them.
-    assert!(per_node_bytes > 100.0, "the measurement must see the admitted nodes ({per_node_bytes} B per node)");
+    assert!(
+        per_node_bytes > 100.0,
+        "the measurement must see the admitted nodes ({per_node_bytes} B per node)"
+    );
 }
 
 /// What `max_nodes`' default is reasoned from: a node whose default 1000-sample window is full.
@@ -194,7 +216,11 @@ fn a_node_with_a_full_default_window_costs_about_4_kb() {
 fn datagram_generation_and_term_share_the_bound() {
     let ok = Datagram::heartbeat(1, BOUND, BOUND, 1, 0, false);
     assert_eq!(Datagram::decode(&ok.encode()), Ok(ok));
-    for (g, t, field) in [(BOUND + 1, 0, "generation"), (u64::MAX, 1, "generation"), (1, u64::MAX, "term")] {
+    for (g, t, field) in [
+        (BOUND + 1, 0, "generation"),
+        (u64::MAX, 1, "generation"),
+        (1, u64::MAX, "term"),
+    ] {
         let bytes = Datagram::heartbeat(1, g, t, 1, 0, false).encode();
         let e = Datagram::decode(&bytes).unwrap_err();
         assert!(matches!(e, Defect::BeyondBound(f, _) if f == field), "{e:?}");
@@ -205,7 +231,10 @@ fn datagram_generation_and_term_share_the_bound() {
 #[test]
 fn c_abi_bounds_membership_capacity_and_counters() {
     assert_eq!(PHIFD_MAX_GENERATION, BOUND);
-    assert_eq!((PHIFD_ERR_CAPACITY, PHIFD_ERR_AUTH, PHIFD_ERR_UNKNOWN_KEY), (12, 13, 14));
+    assert_eq!(
+        (PHIFD_ERR_CAPACITY, PHIFD_ERR_AUTH, PHIFD_ERR_UNKNOWN_KEY),
+        (12, 13, 14)
+    );
     unsafe {
         let mut cfg = std::ptr::null_mut();
         assert_eq!(phifd_config_new(&mut cfg), PHIFD_OK);
@@ -226,7 +255,11 @@ fn c_abi_bounds_membership_capacity_and_counters() {
         assert!(last_error().contains("281474976710656"), "{}", last_error());
         assert_eq!(phifd_heartbeat(m, 1, 3, S), PHIFD_OK);
         assert_eq!(phifd_heartbeat(m, 1, u64::MAX, 2 * S), PHIFD_ERR_INVALID_ARG);
-        assert_eq!(phifd_heartbeat(m, 1, 4, 3 * S), PHIFD_OK, "the real restart is accepted");
+        assert_eq!(
+            phifd_heartbeat(m, 1, 4, 3 * S),
+            PHIFD_OK,
+            "the real restart is accepted"
+        );
         assert_eq!(phifd_heartbeat(m, 9, 0, 3 * S), PHIFD_ERR_UNKNOWN_NODE);
         assert_eq!(phifd_node_add(m, 2, 0, 3 * S), PHIFD_OK);
         assert_eq!(phifd_node_add(m, 3, 0, 3 * S), PHIFD_ERR_CAPACITY);
@@ -235,38 +268,69 @@ fn c_abi_bounds_membership_capacity_and_counters() {
         let gens = [4u64, 0, BOUND + 1, 0];
         let times = [4 * S; 4];
         let mut st = [99u32; 4];
-        assert_eq!(phifd_heartbeat_batch(m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), 4, st.as_mut_ptr()), PHIFD_ERR_INVALID_ARG);
+        assert_eq!(
+            phifd_heartbeat_batch(m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), 4, st.as_mut_ptr()),
+            PHIFD_ERR_INVALID_ARG
+        );
         assert_eq!(st, [PHIFD_OK, PHIFD_OK, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE]);
 
-        let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+        let mut stats = phifd_monitor_stats {
+            size: std::mem::size_of::<phifd_monitor_stats>() as u32,
+            ..Default::default()
+        };
         assert_eq!(phifd_monitor_get_stats(m, &mut stats), PHIFD_OK);
         assert_eq!(stats.size, 144);
         assert_eq!(stats.nodes, 2);
         assert_eq!(stats.rejected_bad_generation, 3);
         assert_eq!(stats.rejected_unknown_node, 2);
         assert_eq!(stats.rejected_over_capacity, 1);
-        assert_eq!((stats.rejected_malformed, stats.rejected_bad_mac, stats.rejected_unknown_key, stats.rejected_replayed), (0, 0, 0, 0));
+        assert_eq!(
+            (
+                stats.rejected_malformed,
+                stats.rejected_bad_mac,
+                stats.rejected_unknown_key,
+                stats.rejected_replayed
+            ),
+            (0, 0, 0, 0)
+        );
         // An older caller (version 2, 88 bytes) gets exactly its 88 bytes.
-        let mut old = phifd_monitor_stats { size: 88, ..Default::default() };
+        let mut old = phifd_monitor_stats {
+            size: 88,
+            ..Default::default()
+        };
         old.rejected_bad_generation = 77;
         assert_eq!(phifd_monitor_get_stats(m, &mut old), PHIFD_OK);
         assert_eq!((old.size, old.rejected_bad_generation), (88, 77));
         phifd_monitor_free(m);
 
         // Datagram encode refuses (nothing written), decode reports MALFORMED.
-        let mut d = phifd_datagram { kind: PHIFD_DATAGRAM_HEARTBEAT, node: 1, generation: u64::MAX, ..Default::default() };
+        let mut d = phifd_datagram {
+            kind: PHIFD_DATAGRAM_HEARTBEAT,
+            node: 1,
+            generation: u64::MAX,
+            ..Default::default()
+        };
         let mut buf = [0xAAu8; 56];
         let mut written = 0usize;
-        assert_eq!(phifd_datagram_encode(&d, buf.as_mut_ptr(), 56, &mut written), PHIFD_ERR_INVALID_ARG);
+        assert_eq!(
+            phifd_datagram_encode(&d, buf.as_mut_ptr(), 56, &mut written),
+            PHIFD_ERR_INVALID_ARG
+        );
         assert!(last_error().contains("281474976710656"), "{}", last_error());
         assert!(buf.iter().all(|&b| b == 0xAA) && written == 0);
         d.generation = 1;
         d.term = BOUND + 1;
-        assert_eq!(phifd_datagram_encode(&d, buf.as_mut_ptr(), 56, &mut written), PHIFD_ERR_INVALID_ARG);
+        assert_eq!(
+            phifd_datagram_encode(&d, buf.as_mut_ptr(), 56, &mut written),
+            PHIFD_ERR_INVALID_ARG
+        );
         assert!(last_error().contains("term"), "{}", last_error());
         let forged = Datagram::heartbeat(1, u64::MAX, 0, 1, 0, false).encode();
         let mut out = phifd_datagram::default();
-        assert_eq!(phifd_datagram_decode(forged.as_ptr(), forged.len(), &mut out), PHIFD_ERR_MALFORMED);
+        assert_eq!(
+            phifd_datagram_decode(forged.as_ptr(), forged.len(), &mut out),
+            PHIFD_ERR_MALFORMED
+        );
         assert!(last_error().contains("generation"), "{}", last_error());
         let name = std::ffi::CStr::from_ptr(phifd_status_name(PHIFD_ERR_CAPACITY));
         assert_eq!(name.to_str().unwrap(), "PHIFD_ERR_CAPACITY");

@@ -72,15 +72,30 @@ fn run(heartbeats: u64) {
     assert_eq!(long.samples, WINDOW as u32);
     assert_eq!(short.samples, WINDOW as u32);
     assert_eq!(long.last_arrival_ns, short.last_arrival_ns);
-    assert_eq!(long.mean_ns.to_bits(), short.mean_ns.to_bits(), "mean drifted: {} vs {}", long.mean_ns, short.mean_ns);
-    assert_eq!(long.sd_ns.to_bits(), short.sd_ns.to_bits(), "sd drifted: {} vs {}", long.sd_ns, short.sd_ns);
+    assert_eq!(
+        long.mean_ns.to_bits(),
+        short.mean_ns.to_bits(),
+        "mean drifted: {} vs {}",
+        long.mean_ns,
+        short.mean_ns
+    );
+    assert_eq!(
+        long.sd_ns.to_bits(),
+        short.sd_ns.to_bits(),
+        "sd drifted: {} vs {}",
+        long.sd_ns,
+        short.sd_ns
+    );
     for q in [last - BASE_NS / 2, last, last + BASE_NS, last + 3 * BASE_NS] {
         let (a, b) = (m.phi(NODE, q).unwrap(), fresh.phi(NODE, q).unwrap());
         assert_eq!(a.to_bits(), b.to_bits(), "phi at {q}: {a} vs {b}");
     }
     assert_eq!(long.suspect_after_ns, short.suspect_after_ns);
     assert_eq!(long.fail_after_ns, short.fail_after_ns);
-    assert_eq!(m.time_until_phi(NODE, 8.0).unwrap(), fresh.time_until_phi(NODE, 8.0).unwrap());
+    assert_eq!(
+        m.time_until_phi(NODE, 8.0).unwrap(),
+        fresh.time_until_phi(NODE, 8.0).unwrap()
+    );
 
     // 2. The window recomputed here, in exact integers (microseconds).
     let xs: Vec<u128> = arrivals.windows(2).map(|w| u128::from((w[1] - w[0]) / 1_000)).collect();
@@ -90,15 +105,32 @@ fn run(heartbeats: u64) {
     // sum * 1000 < 2^53 and cnt are exact doubles, so IEEE division rounds the exact mean correctly.
     assert!(sum * 1_000 < (1u128 << 53));
     let mean = (sum * 1_000) as f64 / cnt as f64;
-    assert_eq!(long.mean_ns.to_bits(), mean.to_bits(), "mean {} vs exact {}", long.mean_ns, mean);
+    assert_eq!(
+        long.mean_ns.to_bits(),
+        mean.to_bits(),
+        "mean {} vs exact {}",
+        long.mean_ns,
+        mean
+    );
     let var_us2 = (cnt * sum_sq - sum * sum) as f64 / (cnt * cnt) as f64;
     let sd = var_us2.sqrt() * 1_000.0;
-    assert!(sd > 1e6, "the jitter gives a standard deviation of tens of ms, got {sd}");
-    assert!(((long.sd_ns - sd) / sd).abs() < 1e-12, "sd {} vs exact {}", long.sd_ns, sd);
+    assert!(
+        sd > 1e6,
+        "the jitter gives a standard deviation of tens of ms, got {sd}"
+    );
+    assert!(
+        ((long.sd_ns - sd) / sd).abs() < 1e-12,
+        "sd {} vs exact {}",
+        long.sd_ns,
+        sd
+    );
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "release only: `make test-long-run` runs it with --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "release only: `make test-long-run` runs it with --release"
+)]
 fn ten_million_heartbeats() {
     run(10_000_000);
 }

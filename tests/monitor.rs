@@ -66,8 +66,16 @@ fn phi_invariants_on_random_histories() {
             assert_eq!(after.state, State::Failed);
             assert_ne!(before.state, State::Failed);
             let threshold = m.settings().threshold;
-            assert!(after.phi >= threshold * (1.0 - 1e-9), "{est:?}: phi {} at the deadline", after.phi);
-            assert!(before.phi <= threshold * (1.0 + 1e-9), "{est:?}: phi {} before the deadline", before.phi);
+            assert!(
+                after.phi >= threshold * (1.0 - 1e-9),
+                "{est:?}: phi {} at the deadline",
+                after.phi
+            );
+            assert!(
+                before.phi <= threshold * (1.0 + 1e-9),
+                "{est:?}: phi {} before the deadline",
+                before.phi
+            );
         }
     }
 }

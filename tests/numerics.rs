@@ -21,7 +21,11 @@ fn ulps(a: f64, b: f64) -> u64 {
 /// (y, Akka's phi, the exact normal tail's phi), computed with mpmath at 60 digits:
 /// akka = ln(1 + e^z)/ln 10 with z = y(1.5976 + 0.070566 y²); normal = -log10(erfc(y/√2)/2).
 const REFERENCE: &[(f64, &str, &str)] = &[
-    (-5.0, "2.176892222423143005718193e-8", "0.0000001244912137388291749043218"),
+    (
+        -5.0,
+        "2.176892222423143005718193e-8",
+        "0.0000001244912137388291749043218",
+    ),
     (-3.0, "0.0005352745494572883673844841", "0.0005866493137900666910232816"),
     (-1.0, "0.07503303214093988621586562", "0.07502601295781802323798172"),
     (-0.5, "0.1601435906038064194784149", "0.1602313922778490173285748"),
@@ -52,7 +56,11 @@ fn phi_is_within_the_documented_ulps_of_the_true_value() {
         assert!(ulps(a, akka) <= 4, "akka y={y}: {a} vs {akka}: {} ulps", ulps(a, akka));
         worst_akka = worst_akka.max(ulps(a, akka));
         if normal >= 0.05 {
-            assert!(ulps(n, normal) <= 128, "normal y={y}: {n} vs {normal}: {} ulps", ulps(n, normal));
+            assert!(
+                ulps(n, normal) <= 128,
+                "normal y={y}: {n} vs {normal}: {} ulps",
+                ulps(n, normal)
+            );
             worst_normal = worst_normal.max(ulps(n, normal));
         } else {
             assert!((n - normal).abs() <= 1e-16, "normal y={y}: {n} vs {normal}");

@@ -78,16 +78,31 @@ fn replayed_deadlines_equal_the_monitors_on_random_histories() {
                 }
                 t += interval;
             }
-            let before: Vec<(f64, f64)> = (0..thresholds.len()).map(|k| r.effective_mean_sd_ns(k).unwrap()).collect();
+            let before: Vec<(f64, f64)> = (0..thresholds.len())
+                .map(|k| r.effective_mean_sd_ns(k).unwrap())
+                .collect();
             r.arrive(t, &mut d).unwrap();
             for (k, m) in monitors.iter().enumerate() {
                 m.heartbeat(1, 1, t).unwrap();
                 let info = m.info(1, t).unwrap();
                 assert_eq!(info.last_arrival_ns, Some(t));
-                assert_eq!(d[k], t + info.fail_after_ns, "case {ci} step {step} threshold {}", thresholds[k]);
-                assert_eq!(d[k], t + m.time_until_phi(1, thresholds[k]).unwrap(), "case {ci} step {step}");
+                assert_eq!(
+                    d[k],
+                    t + info.fail_after_ns,
+                    "case {ci} step {step} threshold {}",
+                    thresholds[k]
+                );
+                assert_eq!(
+                    d[k],
+                    t + m.time_until_phi(1, thresholds[k]).unwrap(),
+                    "case {ci} step {step}"
+                );
                 let q = t + xorshift(&mut rng) % (2_000 * MS);
-                assert_eq!(r.phi(k, q).unwrap().to_bits(), m.phi(1, q).unwrap().to_bits(), "case {ci} step {step}");
+                assert_eq!(
+                    r.phi(k, q).unwrap().to_bits(),
+                    m.phi(1, q).unwrap().to_bits(),
+                    "case {ci} step {step}"
+                );
                 let (mean, _) = r.effective_mean_sd_ns(k).unwrap();
                 assert_eq!(mean, (info.mean_ns + m.settings().acceptable_pause_ns as f64).max(1.0));
                 if r.effective_mean_sd_ns(k).unwrap() != before[k] {

@@ -8,7 +8,11 @@ const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
 
 fn failures(events: &[phifd::Event]) -> Vec<(u64, u64)> {
-    events.iter().filter(|e| e.kind == EventKind::StateChanged && e.to == State::Failed).map(|e| (e.node, e.time_ns)).collect()
+    events
+        .iter()
+        .filter(|e| e.kind == EventKind::StateChanged && e.to == State::Failed)
+        .map(|e| (e.node, e.time_ns))
+        .collect()
 }
 
 /// Peers 1..=20 heartbeat every 100 ms; peer 21 crashes at 5 s (normal operation); peer 22
@@ -44,7 +48,10 @@ fn a_ten_second_monitor_pause_convicts_no_healthy_peer() {
     let (node, at) = f[0];
     assert_eq!(node, 21);
     let deadline = 4_900 * MS + s.steady_timeout_ns;
-    assert!(at.abs_diff(deadline) < 40 * MS, "convicted at {at}, normal deadline about {deadline}");
+    assert!(
+        at.abs_diff(deadline) < 40 * MS,
+        "convicted at {at}, normal deadline about {deadline}"
+    );
 
     // The pause: no call at all from 10 s to 20 s. Then 100 queued heartbeats per live peer,
     // drained at 20.000 s .. 20.010 s.
@@ -62,13 +69,23 @@ fn a_ten_second_monitor_pause_convicts_no_healthy_peer() {
     }
     let stats = m.stats();
     assert_eq!(stats.pauses_detected, 1);
-    assert_eq!(stats.last_pause.start_ns, 9_950 * MS, "the pause starts at the last call before it");
-    assert_eq!(stats.last_pause.end_ns, resume, "the pause ends with the first call after it");
+    assert_eq!(
+        stats.last_pause.start_ns,
+        9_950 * MS,
+        "the pause starts at the last call before it"
+    );
+    assert_eq!(
+        stats.last_pause.end_ns, resume,
+        "the pause ends with the first call after it"
+    );
     assert_eq!(stats.last_pause.grace_until_ns, resume + s.pause_grace_ns);
     let f = failures(&events);
     assert_eq!(f.len(), 2, "only the two crashed peers are convicted: {f:?}");
     assert_eq!(f[1].0, 22);
-    assert_eq!(f[1].1, stats.last_pause.grace_until_ns, "peer 22 is convicted when the grace period ends");
+    assert_eq!(
+        f[1].1, stats.last_pause.grace_until_ns,
+        "peer 22 is convicted when the grace period ends"
+    );
     // Neither the 10 s gap nor the burst was learned: the mean is still 100 ms.
     for node in 1..=20 {
         let info = m.info(node, 30 * S).unwrap();
@@ -91,7 +108,10 @@ fn local_health_stretches_conviction_and_late_polls_raise_it() {
     assert_eq!(m.info(1, 4 * S).unwrap().fail_after_ns, base);
     m.set_local_health(3).unwrap();
     assert_eq!(m.local_health(), 3);
-    assert_eq!(m.info(1, 4 * S).unwrap().fail_after_ns, (base as f64 * 4.0).ceil() as u64);
+    assert_eq!(
+        m.info(1, 4 * S).unwrap().fail_after_ns,
+        (base as f64 * 4.0).ceil() as u64
+    );
     assert!(m.set_local_health(8).is_err(), "default max is 7");
     m.set_local_health(0).unwrap();
 
@@ -120,7 +140,10 @@ fn fifty_relays_of_one_version_count_once_and_old_versions_are_ignored() {
     for relay in 0..49u64 {
         assert!(!m.heartbeat_version(7, 1, 10, S + relay * MS).unwrap());
     }
-    assert!(!m.heartbeat_version(7, 1, 9, S + 60 * MS).unwrap(), "an old version arriving late");
+    assert!(
+        !m.heartbeat_version(7, 1, 9, S + 60 * MS).unwrap(),
+        "an old version arriving late"
+    );
     let info = m.info(7, 2 * S).unwrap();
     assert_eq!(info.version, 10);
     assert_eq!(info.last_arrival_ns, Some(S), "duplicates do not refresh the arrival");
@@ -128,7 +151,10 @@ fn fifty_relays_of_one_version_count_once_and_old_versions_are_ignored() {
     assert!(m.heartbeat_version(7, 1, 11, 2 * S).unwrap());
     // A new generation with a lower version is a restart, counted.
     assert!(m.heartbeat_version(7, 2, 1, 3 * S).unwrap());
-    assert_eq!(m.heartbeat_version(7, 1, 100, 4 * S).unwrap_err().status, phifd::Status::StaleGeneration);
+    assert_eq!(
+        m.heartbeat_version(7, 1, 100, 4 * S).unwrap_err().status,
+        phifd::Status::StaleGeneration
+    );
 }
 
 #[test]
@@ -153,7 +179,11 @@ fn version_jumps_keep_the_per_heartbeat_interval() {
     }
     let info = m.info(3, t).unwrap();
     // Tolerance 5 %: the smoothing weight is 1/16 and the jitter is under 5 ms per observation.
-    assert!((info.heartbeat_interval_ns - 1e8).abs() < 5e6, "per-heartbeat {}", info.heartbeat_interval_ns);
+    assert!(
+        (info.heartbeat_interval_ns - 1e8).abs() < 5e6,
+        "per-heartbeat {}",
+        info.heartbeat_interval_ns
+    );
     // The window learns the gaps between observations (about 500 ms), which silence is judged by.
     assert!((info.mean_ns - 5e8).abs() < 5e7, "observation gap {}", info.mean_ns);
     assert_eq!(info.state, State::Alive);

@@ -103,8 +103,16 @@ fn replay(path: &std::path::Path, bits: &mut Vec<String>) {
                         "state" => assert_eq!(info.state.name(), want.as_str().unwrap(), "{ctx}"),
                         "generation" => assert_eq!(info.generation, want.as_u64().unwrap(), "{ctx}"),
                         "samples" => assert_eq!(u64::from(info.samples), want.as_u64().unwrap(), "{ctx}"),
-                        "mean_ns" => assert!(close(info.mean_ns, want.as_f64().unwrap(), tol), "{ctx}: mean {}", info.mean_ns),
-                        "sd_ns" => assert!(close(info.sd_ns, want.as_f64().unwrap(), tol), "{ctx}: sd {}", info.sd_ns),
+                        "mean_ns" => assert!(
+                            close(info.mean_ns, want.as_f64().unwrap(), tol),
+                            "{ctx}: mean {}",
+                            info.mean_ns
+                        ),
+                        "sd_ns" => assert!(
+                            close(info.sd_ns, want.as_f64().unwrap(), tol),
+                            "{ctx}: sd {}",
+                            info.sd_ns
+                        ),
                         other => panic!("{ctx}: unknown info field {other}"),
                     }
                 }
@@ -162,5 +170,8 @@ fn all_vectors_pass() {
         std::fs::write(&golden, &text).unwrap();
     }
     let committed = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert_eq!(committed, text, "tests/vectors/phi_bits.txt is stale; rerun with PHIFD_UPDATE_GOLDEN=1 if the change is deliberate");
+    assert_eq!(
+        committed, text,
+        "tests/vectors/phi_bits.txt is stale; rerun with PHIFD_UPDATE_GOLDEN=1 if the change is deliberate"
+    );
 }

@@ -47,7 +47,16 @@ pub trait Detector: Send {
 }
 
 /// Detector names [`build`] knows, in report order.
-pub const NAMES: &[&str] = &["akka", "normal", "exponential", "chen", "2w-fd", "timeout", "seqtail", "seqtail-flat"];
+pub const NAMES: &[&str] = &[
+    "akka",
+    "normal",
+    "exponential",
+    "chen",
+    "2w-fd",
+    "timeout",
+    "seqtail",
+    "seqtail-flat",
+];
 
 /// Parameters shared by the detectors.
 #[derive(Debug, Clone)]
@@ -70,16 +79,29 @@ pub struct Params {
 impl Params {
     /// Defaults for a given nominal interval.
     pub fn new(interval_ns: u64) -> Params {
-        Params { interval_ns, window: 1000, min_sd_ns: None, acceptable_pause_ns: 0, short_window: 1, phi_levels: None }
+        Params {
+            interval_ns,
+            window: 1000,
+            min_sd_ns: None,
+            acceptable_pause_ns: 0,
+            short_window: 1,
+            phi_levels: None,
+        }
     }
 }
 
 /// The default phi thresholds of a sweep.
-pub const PHI_LEVELS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0];
+pub const PHI_LEVELS: &[f64] = &[
+    0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0,
+];
 /// Safety margins of Chen and 2W-FD, in heartbeat intervals.
-pub const MARGIN_LEVELS: &[f64] = &[0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0];
+pub const MARGIN_LEVELS: &[f64] = &[
+    0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0,
+];
 /// Fixed timeouts, in heartbeat intervals.
-pub const TIMEOUT_LEVELS: &[f64] = &[1.05, 1.1, 1.2, 1.35, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0];
+pub const TIMEOUT_LEVELS: &[f64] = &[
+    1.05, 1.1, 1.2, 1.35, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0,
+];
 
 /// Builds the detector called `name` (one of [`NAMES`]).
 ///
@@ -94,8 +116,24 @@ pub fn build(name: &str, p: &Params) -> Result<Box<dyn Detector>, String> {
         "chen" => Box::new(Chen::new(p, ms(MARGIN_LEVELS))),
         "2w-fd" => Box::new(TwoWindow::new(p, ms(MARGIN_LEVELS))),
         "timeout" => Box::new(Timeout::new(ms(TIMEOUT_LEVELS))),
-        "seqtail" => Box::new(crate::seqtail::SeqTail::new("seqtail", p.interval_ns, p.window, p.phi_levels.clone().unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()), true)),
-        "seqtail-flat" => Box::new(crate::seqtail::SeqTail::new("seqtail-flat", p.interval_ns, p.window, p.phi_levels.clone().unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()), false)),
+        "seqtail" => Box::new(crate::seqtail::SeqTail::new(
+            "seqtail",
+            p.interval_ns,
+            p.window,
+            p.phi_levels
+                .clone()
+                .unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()),
+            true,
+        )),
+        "seqtail-flat" => Box::new(crate::seqtail::SeqTail::new(
+            "seqtail-flat",
+            p.interval_ns,
+            p.window,
+            p.phi_levels
+                .clone()
+                .unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()),
+            false,
+        )),
         other => return Err(format!("unknown detector {other:?} (known: {})", NAMES.join(", "))),
     })
 }
@@ -109,7 +147,11 @@ fn ceil_ns(e: f64) -> u64 {
         u64::MAX
     } else {
         let t = e as u64;
-        if (t as f64) < e { t + 1 } else { t }
+        if (t as f64) < e {
+            t + 1
+        } else {
+            t
+        }
     }
 }
 
@@ -123,7 +165,8 @@ pub fn phi_config(est: Estimator, p: &Params) -> Result<Config, String> {
     if let Some(sd) = p.min_sd_ns {
         c.set_min_std_deviation_ns(sd).map_err(|e| e.to_string())?;
     }
-    c.set_acceptable_pause_ns(p.acceptable_pause_ns).map_err(|e| e.to_string())?;
+    c.set_acceptable_pause_ns(p.acceptable_pause_ns)
+        .map_err(|e| e.to_string())?;
     Ok(c)
 }
 
@@ -203,7 +246,13 @@ pub struct ChenWindow {
 impl ChenWindow {
     /// An empty window of `n` arrivals (at least 1).
     pub fn new(n: u32) -> ChenWindow {
-        ChenWindow { cap: n.max(1) as usize, a: Default::default(), sum_a: 0, sum_s: 0, base: None }
+        ChenWindow {
+            cap: n.max(1) as usize,
+            a: Default::default(),
+            sum_a: 0,
+            sum_s: 0,
+            base: None,
+        }
     }
     /// Forgets everything.
     pub fn clear(&mut self) {
@@ -268,7 +317,11 @@ fn write_deadlines(ea: f64, alphas_ms: &[f64], deadlines: &mut [u64]) {
 impl Chen {
     /// Window `p.window`; `alphas_ms` the safety margins of the sweep.
     pub fn new(p: &Params, alphas_ms: Vec<f64>) -> Chen {
-        Chen { w: ChenWindow::new(p.window), levels: alphas_ms, nominal: p.interval_ns as f64 }
+        Chen {
+            w: ChenWindow::new(p.window),
+            levels: alphas_ms,
+            nominal: p.interval_ns as f64,
+        }
     }
 }
 
@@ -310,7 +363,12 @@ pub struct TwoWindow {
 impl TwoWindow {
     /// Short window `p.short_window`, long window `p.window`.
     pub fn new(p: &Params, alphas_ms: Vec<f64>) -> TwoWindow {
-        TwoWindow { short: ChenWindow::new(p.short_window), long: ChenWindow::new(p.window), levels: alphas_ms, nominal: p.interval_ns as f64 }
+        TwoWindow {
+            short: ChenWindow::new(p.short_window),
+            long: ChenWindow::new(p.window),
+            levels: alphas_ms,
+            nominal: p.interval_ns as f64,
+        }
     }
 }
 
@@ -337,7 +395,11 @@ impl Detector for TwoWindow {
             self.long.push(now, seq);
         }
         let eta = self.long.eta().unwrap_or(self.nominal);
-        write_deadlines(self.short.expected_next(eta).max(self.long.expected_next(eta)), &self.levels, deadlines);
+        write_deadlines(
+            self.short.expected_next(eta).max(self.long.expected_next(eta)),
+            &self.levels,
+            deadlines,
+        );
     }
 }
 

@@ -39,7 +39,12 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { crashes: 1000, seed: 1, warmup_ns: 0, threads: std::thread::available_parallelism().map_or(1, |n| n.get()) }
+        EvalOptions {
+            crashes: 1000,
+            seed: 1,
+            warmup_ns: 0,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
     }
 }
 
@@ -216,7 +221,11 @@ fn replay_stream(det: &mut dyn Detector, s: &Stream, opt: &EvalOptions, acc: &mu
             let (_, c, marked) = crashes[ci];
             for j in 0..k {
                 let td = dl[j].saturating_sub(c) as f64;
-                if marked { acc[j].td_marked.push(td) } else { acc[j].td.push(td) }
+                if marked {
+                    acc[j].td_marked.push(td)
+                } else {
+                    acc[j].td.push(td)
+                }
             }
             ci += 1;
         }
@@ -248,9 +257,21 @@ pub fn evaluate(det: &mut dyn Detector, streams: &[Stream], opt: &EvalOptions) -
             let obs = a.observed_ns / 1e9;
             a.tm.sort_unstable_by(f64::total_cmp);
             a.td.sort_unstable_by(f64::total_cmp);
-            let t_m_mean = if a.mistakes > 0 { a.mistake_ns / a.mistakes as f64 / 1e9 } else { f64::NAN };
-            let t_mr_mean = if a.tmr_n > 0 { a.tmr_sum / a.tmr_n as f64 / 1e9 } else { f64::NAN };
-            let td_mean = if a.td.is_empty() { f64::NAN } else { a.td.iter().sum::<f64>() / a.td.len() as f64 / 1e9 };
+            let t_m_mean = if a.mistakes > 0 {
+                a.mistake_ns / a.mistakes as f64 / 1e9
+            } else {
+                f64::NAN
+            };
+            let t_mr_mean = if a.tmr_n > 0 {
+                a.tmr_sum / a.tmr_n as f64 / 1e9
+            } else {
+                f64::NAN
+            };
+            let td_mean = if a.td.is_empty() {
+                f64::NAN
+            } else {
+                a.td.iter().sum::<f64>() / a.td.len() as f64 / 1e9
+            };
             LevelResult {
                 level,
                 observed_s: obs,
@@ -259,15 +280,32 @@ pub fn evaluate(det: &mut dyn Detector, streams: &[Stream], opt: &EvalOptions) -
                 t_mr_mean,
                 t_m_mean,
                 t_m_p99: percentile(&a.tm, 99.0) / 1e9,
-                p_a: if obs > 0.0 { 1.0 - a.mistake_ns / 1e9 / obs } else { f64::NAN },
-                p_a_identity: if a.mistakes == 0 { 1.0 } else { 1.0 - t_m_mean / t_mr_mean },
+                p_a: if obs > 0.0 {
+                    1.0 - a.mistake_ns / 1e9 / obs
+                } else {
+                    f64::NAN
+                },
+                p_a_identity: if a.mistakes == 0 {
+                    1.0
+                } else {
+                    1.0 - t_m_mean / t_mr_mean
+                },
                 crashes: a.td.len(),
-                t_d: [td_mean, percentile(&a.td, 50.0) / 1e9, percentile(&a.td, 99.0) / 1e9, a.td.last().map_or(f64::NAN, |x| x / 1e9)],
+                t_d: [
+                    td_mean,
+                    percentile(&a.td, 50.0) / 1e9,
+                    percentile(&a.td, 99.0) / 1e9,
+                    a.td.last().map_or(f64::NAN, |x| x / 1e9),
+                ],
                 t_d_marked: a.td_marked.iter().map(|x| x / 1e9).collect(),
             }
         })
         .collect();
-    DetectorResult { name: det.name(), param: det.param_name().to_string(), levels: rows }
+    DetectorResult {
+        name: det.name(),
+        param: det.param_name().to_string(),
+        levels: rows,
+    }
 }
 
 /// Evaluates several detectors, in parallel on `opt.threads` threads; results
@@ -297,8 +335,12 @@ pub fn evaluate_all(dets: Vec<Box<dyn Detector>>, streams: &[Stream], opt: &Eval
 /// The Pareto frontier of a detector: `(T_D mean, λ_M, level)` with λ_M
 /// strictly decreasing as T_D grows (dominated levels dropped).
 pub fn frontier(r: &DetectorResult) -> Vec<(f64, f64, f64)> {
-    let mut pts: Vec<(f64, f64, f64)> =
-        r.levels.iter().filter(|l| l.t_d[0].is_finite() && l.lambda_m.is_finite()).map(|l| (l.t_d[0], l.lambda_m, l.level)).collect();
+    let mut pts: Vec<(f64, f64, f64)> = r
+        .levels
+        .iter()
+        .filter(|l| l.t_d[0].is_finite() && l.lambda_m.is_finite())
+        .map(|l| (l.t_d[0], l.lambda_m, l.level))
+        .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<(f64, f64, f64)> = Vec::new();
     for p in pts {
@@ -367,13 +409,19 @@ pub fn phi_series(
         if last.is_some() {
             while next_sample < t && next_sample <= to_ns {
                 if next_sample >= from_ns {
-                    out.push(PhiPoint { t_ns: next_sample, phi: phi_at(&r, next_sample) });
+                    out.push(PhiPoint {
+                        t_ns: next_sample,
+                        phi: phi_at(&r, next_sample),
+                    });
                 }
                 next_sample += step;
             }
             if t >= from_ns {
                 // phi just before the arrival, on the history learned so far.
-                out.push(PhiPoint { t_ns: t, phi: phi_at(&r, t) });
+                out.push(PhiPoint {
+                    t_ns: t,
+                    phi: phi_at(&r, t),
+                });
                 arrivals.push(t);
                 if t >= prev_deadline && prev_deadline >= from_ns {
                     suspicions.push(prev_deadline);
@@ -384,13 +432,19 @@ pub fn phi_series(
         prev_deadline = dl[0];
         last = Some(t);
         if t >= from_ns {
-            out.push(PhiPoint { t_ns: t, phi: phi_at(&r, t) });
+            out.push(PhiPoint {
+                t_ns: t,
+                phi: phi_at(&r, t),
+            });
         }
     }
     if let Some(l) = last {
         while next_sample <= to_ns {
             if next_sample >= from_ns && next_sample >= l {
-                out.push(PhiPoint { t_ns: next_sample, phi: phi_at(&r, next_sample) });
+                out.push(PhiPoint {
+                    t_ns: next_sample,
+                    phi: phi_at(&r, next_sample),
+                });
             }
             next_sample += step;
         }

@@ -27,7 +27,10 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let v: f64 = num.trim().parse().map_err(|_| format!("bad duration {s:?} (examples: 100ms, 1.5s, 2h)"))?;
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad duration {s:?} (examples: 100ms, 1.5s, 2h)"))?;
     let mult = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -64,6 +67,10 @@ pub fn guess_interval(streams: &[trace::Stream]) -> Option<u64> {
     }
     let mid = v.len() / 2;
     let m = *v.select_nth_unstable(mid).1;
-    let r = if m >= 10_000_000 { (m + 500_000) / 1_000_000 * 1_000_000 } else { ((m + 500) / 1_000 * 1_000).max(1_000) };
+    let r = if m >= 10_000_000 {
+        (m + 500_000) / 1_000_000 * 1_000_000
+    } else {
+        ((m + 500) / 1_000 * 1_000).max(1_000)
+    };
     Some(r.max(1_000))
 }

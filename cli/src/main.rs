@@ -14,11 +14,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "phifd", version, about = "Simulate, record, evaluate and tune phi-accrual failure detectors on heartbeat traces",
+#[command(
+    name = "phifd",
+    version,
+    about = "Simulate, record, evaluate and tune phi-accrual failure detectors on heartbeat traces",
     long_about = "Simulate, record, evaluate and tune phi-accrual failure detectors on heartbeat traces.\n\n\
 Traces are CSV files `seq,send_ns,recv_ns` (optional `node` column, `#crash,<node>,<time_ns>` markers); see docs/trace-format.md. \
 Files ending in .gz are read and written gzip-compressed; `-` is standard input/output. \
-Durations take units: 250us, 100ms, 1.5s, 10m, 2h, 7d (a bare number is seconds).")]
+Durations take units: 250us, 100ms, 1.5s, 10m, 2h, 7d (a bare number is seconds)."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -186,7 +190,9 @@ impl KeyArgs {
     fn keyring(&self) -> Result<Option<phifd::auth::Keyring>, String> {
         match &self.key_file {
             None => Ok(None),
-            Some(p) => record::read_key_file(p).and_then(|k| record::keyring(self.key_id, &k)).map(Some),
+            Some(p) => record::read_key_file(p)
+                .and_then(|k| record::keyring(self.key_id, &k))
+                .map(Some),
         }
     }
 }
@@ -236,7 +242,11 @@ struct EvalArgs {
     #[command(flatten)]
     replay: ReplayArgs,
     /// Detectors, comma-separated: akka, normal, exponential, chen, 2w-fd, timeout.
-    #[arg(long, default_value = "akka,normal,exponential,chen,2w-fd,timeout", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "akka,normal,exponential,chen,2w-fd,timeout",
+        value_delimiter = ','
+    )]
     detectors: Vec<String>,
     /// Window length of the phi estimators and of Chen's (and 2W-FD's long) window.
     #[arg(long, default_value_t = 1000)]
@@ -295,7 +305,11 @@ struct TuneArgs {
     #[command(flatten)]
     replay: ReplayArgs,
     /// Upper bound on the mistake rate lambda_M (1/s); the recommendation minimises mean T_D.
-    #[arg(long, required_unless_present = "max_detection_time", conflicts_with = "max_detection_time")]
+    #[arg(
+        long,
+        required_unless_present = "max_detection_time",
+        conflicts_with = "max_detection_time"
+    )]
     max_mistake_rate: Option<f64>,
     /// Upper bound on the mean detection time T_D; the recommendation minimises lambda_M.
     #[arg(long, value_parser = parse_duration)]
@@ -336,7 +350,12 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Stream>, String> {
 }
 
 fn eval_opts(r: &ReplayArgs) -> EvalOptions {
-    let mut o = EvalOptions { crashes: r.crashes, seed: r.seed, warmup_ns: r.warmup, ..EvalOptions::default() };
+    let mut o = EvalOptions {
+        crashes: r.crashes,
+        seed: r.seed,
+        warmup_ns: r.warmup,
+        ..EvalOptions::default()
+    };
     if let Some(t) = r.threads {
         o.threads = t.max(1);
     }
@@ -356,10 +375,18 @@ fn simulate(a: SimArgs) -> Result<(), String> {
         m.send_sd_ns = s as f64;
     }
     let patch = |d: &mut Delay| {
-        if let Some(v) = a.delay_base { d.base_ns = v as f64 }
-        if let Some(v) = a.delay_mean { d.excess_mean_ns = v as f64 }
-        if let Some(v) = a.delay_sd { d.excess_sd_ns = v as f64 }
-        if let Some(v) = a.delay_rho { d.rho = v.clamp(0.0, 0.999) }
+        if let Some(v) = a.delay_base {
+            d.base_ns = v as f64
+        }
+        if let Some(v) = a.delay_mean {
+            d.excess_mean_ns = v as f64
+        }
+        if let Some(v) = a.delay_sd {
+            d.excess_sd_ns = v as f64
+        }
+        if let Some(v) = a.delay_rho {
+            d.rho = v.clamp(0.0, 0.999)
+        }
     };
     patch(&mut m.delay);
     if let Some(p) = a.loss {
@@ -369,23 +396,43 @@ fn simulate(a: SimArgs) -> Result<(), String> {
         m.loss = Loss::Independent(p);
     }
     if let Some(s) = m.sender_stalls.as_mut() {
-        if let Some(v) = a.stall_every { s.every_ns = v as f64 }
-        if let Some(v) = a.stall_mean { s.mean_ns = v as f64 }
+        if let Some(v) = a.stall_every {
+            s.every_ns = v as f64
+        }
+        if let Some(v) = a.stall_mean {
+            s.mean_ns = v as f64
+        }
     } else if a.stall_every.is_some() || a.stall_mean.is_some() {
-        m.sender_stalls = Some(Pauses { every_ns: a.stall_every.unwrap_or(30_000_000_000) as f64, mean_ns: a.stall_mean.unwrap_or(400_000_000) as f64, max_ns: 3e9 });
+        m.sender_stalls = Some(Pauses {
+            every_ns: a.stall_every.unwrap_or(30_000_000_000) as f64,
+            mean_ns: a.stall_mean.unwrap_or(400_000_000) as f64,
+            max_ns: 3e9,
+        });
     }
     if let Some(s) = m.monitor_pauses.as_mut() {
-        if let Some(v) = a.pause_every { s.every_ns = v as f64 }
-        if let Some(v) = a.pause_mean { s.mean_ns = v as f64 }
+        if let Some(v) = a.pause_every {
+            s.every_ns = v as f64
+        }
+        if let Some(v) = a.pause_mean {
+            s.mean_ns = v as f64
+        }
     } else if a.pause_every.is_some() || a.pause_mean.is_some() {
-        m.monitor_pauses = Some(Pauses { every_ns: a.pause_every.unwrap_or(30_000_000_000) as f64, mean_ns: a.pause_mean.unwrap_or(500_000_000) as f64, max_ns: 3e9 });
+        m.monitor_pauses = Some(Pauses {
+            every_ns: a.pause_every.unwrap_or(30_000_000_000) as f64,
+            mean_ns: a.pause_mean.unwrap_or(500_000_000) as f64,
+            max_ns: 3e9,
+        });
     }
     if let (Some(f), Some(sh)) = (a.shift_at, m.shift.as_mut()) {
         sh.0 = f.clamp(0.0, 1.0);
     }
     if let Loss::GilbertElliott { p_gb, p_bg, .. } = &mut m.loss {
-        if let Some(v) = a.p_gb { *p_gb = v }
-        if let Some(v) = a.p_bg { *p_bg = v }
+        if let Some(v) = a.p_gb {
+            *p_gb = v
+        }
+        if let Some(v) = a.p_bg {
+            *p_bg = v
+        }
     }
     if let Some(c) = a.crash_at {
         m.crash_at = Some(c.clamp(0.0, 1.0));
@@ -395,7 +442,9 @@ fn simulate(a: SimArgs) -> Result<(), String> {
 }
 
 fn parse_floats(s: &str) -> Result<Vec<f64>, String> {
-    s.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("bad number {x:?}"))).collect()
+    s.split(',')
+        .map(|x| x.trim().parse::<f64>().map_err(|_| format!("bad number {x:?}")))
+        .collect()
 }
 
 fn network_model(delay: &str, loss: &str) -> Result<Model, String> {
@@ -403,18 +452,32 @@ fn network_model(delay: &str, loss: &str) -> Result<Model, String> {
     m.delay = match delay.split_once(':') {
         None if delay == "wan" => sim::WAN_DELAY,
         None if delay == "lan" => sim::LAN_DELAY,
-        Some(("const", v)) => Delay { base_ns: parse_floats(v)?[0] * 1e6, excess_mean_ns: 0.0, excess_sd_ns: 0.0, rho: 0.0, excess_max_ns: 0.0 },
+        Some(("const", v)) => Delay {
+            base_ns: parse_floats(v)?[0] * 1e6,
+            excess_mean_ns: 0.0,
+            excess_sd_ns: 0.0,
+            rho: 0.0,
+            excess_max_ns: 0.0,
+        },
         Some(("lognormal", v)) => {
             let p = parse_floats(v)?;
             if p.len() < 3 {
                 return Err("lognormal:<base_ms>,<mean_ms>,<sd_ms>[,<rho>]".into());
             }
-            Delay { base_ns: p[0] * 1e6, excess_mean_ns: p[1] * 1e6, excess_sd_ns: p[2] * 1e6, rho: p.get(3).copied().unwrap_or(0.0).clamp(0.0, 0.999), excess_max_ns: f64::INFINITY }
+            Delay {
+                base_ns: p[0] * 1e6,
+                excess_mean_ns: p[1] * 1e6,
+                excess_sd_ns: p[2] * 1e6,
+                rho: p.get(3).copied().unwrap_or(0.0).clamp(0.0, 0.999),
+                excess_max_ns: f64::INFINITY,
+            }
         }
         _ => return Err(format!("unknown delay model {delay:?}")),
     };
     m.loss = match loss.split_once(':') {
-        None if loss == "wan" => Loss::Wan { start_p: sim::WAN_BURST_START },
+        None if loss == "wan" => Loss::Wan {
+            start_p: sim::WAN_BURST_START,
+        },
         None if loss == "none" => Loss::Independent(0.0),
         Some(("p", v)) => Loss::Independent(parse_floats(v)?[0]),
         Some(("ge", v)) => {
@@ -422,7 +485,11 @@ fn network_model(delay: &str, loss: &str) -> Result<Model, String> {
             if p.len() < 2 {
                 return Err("ge:<p_gb>,<p_bg>".into());
             }
-            Loss::GilbertElliott { p_gb: p[0], p_bg: p[1], loss_bad: 1.0 }
+            Loss::GilbertElliott {
+                p_gb: p[0],
+                p_bg: p[1],
+                loss_bad: 1.0,
+            }
         }
         _ => return Err(format!("unknown loss model {loss:?}")),
     };
@@ -430,7 +497,13 @@ fn network_model(delay: &str, loss: &str) -> Result<Model, String> {
 }
 
 fn convert(c: ConvertCmd) -> Result<(), String> {
-    let ConvertCmd::Planetlab { file, delay, loss, seed, output } = c;
+    let ConvertCmd::Planetlab {
+        file,
+        delay,
+        loss,
+        seed,
+        output,
+    } = c;
     let m = network_model(&delay, &loss)?;
     let r = phifd_cli::trace::open(&file).map_err(|e| e.to_string())?;
     let mut sends = Vec::new();
@@ -438,14 +511,25 @@ fn convert(c: ConvertCmd) -> Result<(), String> {
         let line = line.map_err(|e| e.to_string())?;
         if i == 0 || line.trim().is_empty() {
             if i == 0 && !line.starts_with("numseq") {
-                return Err(format!("{}: expected the header numseq,timestamp_start_send,timestamp_end_send", file.display()));
+                return Err(format!(
+                    "{}: expected the header numseq,timestamp_start_send,timestamp_end_send",
+                    file.display()
+                ));
             }
             continue;
         }
         let mut p = line.split(',');
-        let (Some(a), Some(b)) = (p.next(), p.next()) else { return Err(format!("line {}: too few fields", i + 1)) };
-        let seq = a.trim().parse::<u64>().map_err(|_| format!("line {}: bad numseq", i + 1))?;
-        let t = b.trim().parse::<u64>().map_err(|_| format!("line {}: bad timestamp_start_send", i + 1))?;
+        let (Some(a), Some(b)) = (p.next(), p.next()) else {
+            return Err(format!("line {}: too few fields", i + 1));
+        };
+        let seq = a
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("line {}: bad numseq", i + 1))?;
+        let t = b
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("line {}: bad timestamp_start_send", i + 1))?;
         sends.push((seq, t));
     }
     let t = sim::apply_network(&sends, &m, seed);
@@ -458,21 +542,45 @@ fn print_stats(a: StatsArgs) -> Result<bool, String> {
     println!("heartbeats sent        {}", s.sent);
     println!("received               {}", s.received);
     println!("loss                   {:.4} %", s.loss * 100.0);
-    println!("loss bursts            {} ({:.1} per million sent; {:.1} % single; {} longer than 25)", s.bursts, s.bursts_per_million, s.single_share * 100.0, s.bursts_over_25);
+    println!(
+        "loss bursts            {} ({:.1} per million sent; {:.1} % single; {} longer than 25)",
+        s.bursts,
+        s.bursts_per_million,
+        s.single_share * 100.0,
+        s.bursts_over_25
+    );
     println!("longest bursts         {:?}", s.longest);
-    println!("send interval (ms)     mean {:.3}  sd {:.3}  max {:.3}", s.send_interval[0], s.send_interval[1], s.send_interval[2]);
-    println!("inter-arrival (ms)     mean {:.3}  sd {:.3}  max {:.3}", s.inter_arrival[0], s.inter_arrival[1], s.inter_arrival[2]);
-    println!("one-way delay (ms)     mean {:.3}  sd {:.3}  min {:.3}  max {:.3}", s.delay[0], s.delay[1], s.delay[2], s.delay[3]);
+    println!(
+        "send interval (ms)     mean {:.3}  sd {:.3}  max {:.3}",
+        s.send_interval[0], s.send_interval[1], s.send_interval[2]
+    );
+    println!(
+        "inter-arrival (ms)     mean {:.3}  sd {:.3}  max {:.3}",
+        s.inter_arrival[0], s.inter_arrival[1], s.inter_arrival[2]
+    );
+    println!(
+        "one-way delay (ms)     mean {:.3}  sd {:.3}  min {:.3}  max {:.3}",
+        s.delay[0], s.delay[1], s.delay[2], s.delay[3]
+    );
     println!("span                   {:.1} s", s.duration_s);
     println!("crash markers          {}", s.crashes);
     let mut all_ok = true;
     if a.compare.is_some() {
-        println!("\n{:<30} {:>12} {:>12} {:>10} {:>10}  source", "compared with JAIST-EPFL", "this trace", "published", "deviation", "tolerance");
+        println!(
+            "\n{:<30} {:>12} {:>12} {:>10} {:>10}  source",
+            "compared with JAIST-EPFL", "this trace", "published", "deviation", "tolerance"
+        );
         for c in stats::compare_wan(&s) {
             all_ok &= c.ok();
             println!(
                 "{:<30} {:>12.4} {:>12.4} {:>+9.1}% {:>9.0}%  {}{}",
-                c.name, c.ours, c.published, c.deviation() * 100.0, c.tolerance * 100.0, c.source, if c.ok() { "" } else { "  OUTSIDE" }
+                c.name,
+                c.ours,
+                c.published,
+                c.deviation() * 100.0,
+                c.tolerance * 100.0,
+                c.source,
+                if c.ok() { "" } else { "  OUTSIDE" }
             );
         }
         println!("(tolerances apply to wan traces of at least 3 simulated days; the longest published bursts were 495, 503, 621, 819, 1093 in one week)");
@@ -483,16 +591,35 @@ fn print_stats(a: StatsArgs) -> Result<bool, String> {
 fn do_record(a: RecordArgs) -> Result<(), String> {
     let keyring = a.key.keyring()?;
     let sock = std::net::UdpSocket::bind(&a.listen).map_err(|e| format!("{}: {e}", a.listen))?;
-    let bounds = record::Bounds { count: a.count, duration: a.duration.map(std::time::Duration::from_nanos) };
+    let bounds = record::Bounds {
+        count: a.count,
+        duration: a.duration.map(std::time::Duration::from_nanos),
+    };
     let total = a.count.unwrap_or(0) as usize;
-    let r = record::record_with(&sock, bounds, keyring.as_ref(), |n| if total > 0 { progress("recording", n as usize, total) } else if tty() { eprint!("\rrecording {n} heartbeats") })
-        .map_err(|e| e.to_string())?;
+    let r = record::record_with(&sock, bounds, keyring.as_ref(), |n| {
+        if total > 0 {
+            progress("recording", n as usize, total)
+        } else if tty() {
+            eprint!("\rrecording {n} heartbeats")
+        }
+    })
+    .map_err(|e| e.to_string())?;
     if tty() {
         eprintln!();
     }
-    eprintln!("recorded {} rows ({} ignored datagrams, {} duplicates)", r.trace.rows.len(), r.ignored, r.duplicates);
+    eprintln!(
+        "recorded {} rows ({} ignored datagrams, {} duplicates)",
+        r.trace.rows.len(),
+        r.ignored,
+        r.duplicates
+    );
     if keyring.is_some() {
-        eprintln!("rejected {} unauthenticated datagrams ({} bad MAC, {} unknown key id)", r.rejected_auth(), r.bad_mac, r.unknown_key);
+        eprintln!(
+            "rejected {} unauthenticated datagrams ({} bad MAC, {} unknown key id)",
+            r.rejected_auth(),
+            r.bad_mac,
+            r.unknown_key
+        );
     }
     r.trace.write_path(&a.output).map_err(|e| e.to_string())
 }
@@ -529,7 +656,12 @@ fn run_eval(a: EvalArgs) -> Result<(), String> {
     let heartbeats: usize = streams.iter().map(|s| s.recv.len()).sum();
     eprintln!(
         "{} streams, {} arrivals; read {:.2} s, replay {:.2} s ({} detectors, {} threads)",
-        streams.len(), heartbeats, t_load.as_secs_f64(), t_eval.as_secs_f64(), n_det, opt.threads
+        streams.len(),
+        heartbeats,
+        t_load.as_secs_f64(),
+        t_eval.as_secs_f64(),
+        n_det,
+        opt.threads
     );
     let names: Vec<String> = a.traces.iter().map(|p| p.display().to_string()).collect();
     let meta: Vec<(&str, String)> = vec![
@@ -538,7 +670,11 @@ fn run_eval(a: EvalArgs) -> Result<(), String> {
         ("arrivals", heartbeats.to_string()),
         ("interval_ns", p.interval_ns.to_string()),
         ("window", p.window.to_string()),
-        ("min_sd_ns", p.min_sd_ns.map_or("library default (interval/4)".into(), |v| v.to_string())),
+        (
+            "min_sd_ns",
+            p.min_sd_ns
+                .map_or("library default (interval/4)".into(), |v| v.to_string()),
+        ),
         ("crashes_per_stream", opt.crashes.to_string()),
         ("seed", opt.seed.to_string()),
         ("phifd", phifd::VERSION.to_string()),
@@ -556,9 +692,14 @@ fn run_eval(a: EvalArgs) -> Result<(), String> {
         Some(p) => report::published_series(&std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => Vec::new(),
     };
-    let frontier = report::frontier_chart("Mistake rate versus detection time", &results, published).render(860.0, 520.0);
+    let frontier =
+        report::frontier_chart("Mistake rate versus detection time", &results, published).render(860.0, 520.0);
     let want_phi = a.phi_svg.is_some() || a.report.is_some();
-    let phi_svg = if want_phi { Some(phi_chart(&a, &p, &streams)?) } else { None };
+    let phi_svg = if want_phi {
+        Some(phi_chart(&a, &p, &streams)?)
+    } else {
+        None
+    };
     if let Some(f) = &a.svg {
         write_file(f, &frontier)?;
     }
@@ -568,10 +709,16 @@ fn run_eval(a: EvalArgs) -> Result<(), String> {
     if let Some(dir) = &a.report {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         write_file(&dir.join("frontier.svg"), &frontier)?;
-        let mut charts = vec![("Frontier: lambda_M versus mean T_D (one point per level)".to_string(), frontier.clone())];
+        let mut charts = vec![(
+            "Frontier: lambda_M versus mean T_D (one point per level)".to_string(),
+            frontier.clone(),
+        )];
         if let Some(s) = &phi_svg {
             write_file(&dir.join("phi.svg"), s)?;
-            charts.push((format!("phi over time ({}, threshold {})", a.phi_estimator, a.phi_threshold), s.clone()));
+            charts.push((
+                format!("phi over time ({}, threshold {})", a.phi_estimator, a.phi_threshold),
+                s.clone(),
+            ));
         }
         let html = report::html("phifd evaluation", &meta, &results, &charts);
         write_file(&dir.join("index.html"), &html)?;
@@ -584,7 +731,10 @@ fn run_eval(a: EvalArgs) -> Result<(), String> {
 
 fn phi_chart(a: &EvalArgs, p: &Params, streams: &[Stream]) -> Result<String, String> {
     let s = match a.node {
-        Some(n) => streams.iter().find(|s| s.node == n).ok_or(format!("no node {n} in the traces"))?,
+        Some(n) => streams
+            .iter()
+            .find(|s| s.node == n)
+            .ok_or(format!("no node {n} in the traces"))?,
         None => streams.iter().find(|s| !s.recv.is_empty()).ok_or("no arrivals")?,
     };
     let est = match a.phi_estimator.as_str() {
@@ -600,7 +750,12 @@ fn phi_chart(a: &EvalArgs, p: &Params, streams: &[Stream]) -> Result<String, Str
     }
     let (pts, _arrivals, susp) = eval::phi_series(est, a.phi_threshold, p, s, from, to, 2000)?;
     let mut c = Chart::new(
-        &format!("phi over time, node {} ({}, threshold {})", s.node, est.name(), a.phi_threshold),
+        &format!(
+            "phi over time, node {} ({}, threshold {})",
+            s.node,
+            est.name(),
+            a.phi_threshold
+        ),
         "time since the first arrival (s)",
         "phi",
         false,
@@ -610,10 +765,14 @@ fn phi_chart(a: &EvalArgs, p: &Params, streams: &[Stream]) -> Result<String, Str
     c.y_range = Some((0.0, cap));
     c.series.push(Series {
         name: "phi".into(),
-        points: pts.iter().map(|q| ((q.t_ns - base) as f64 / 1e9, q.phi.min(cap))).collect(),
+        points: pts
+            .iter()
+            .map(|q| ((q.t_ns - base) as f64 / 1e9, q.phi.min(cap)))
+            .collect(),
         markers_only: false,
     });
-    c.h_lines.push((a.phi_threshold, format!("threshold {}", a.phi_threshold)));
+    c.h_lines
+        .push((a.phi_threshold, format!("threshold {}", a.phi_threshold)));
     for t in susp {
         c.v_marks.push(((t - base) as f64 / 1e9, "suspect".into()));
     }
@@ -634,7 +793,12 @@ fn run_tune(a: TuneArgs) -> Result<bool, String> {
         _ => return Err("give --max-mistake-rate or --max-detection-time".into()),
     };
     let (best, all) = tune::tune(&streams, p.interval_ns, &a.windows, goal, &eval_opts(&a.replay));
-    println!("searched {} configurations x {} thresholds (interval {} ns)", all.len(), tune::tune_levels().len(), p.interval_ns);
+    println!(
+        "searched {} configurations x {} thresholds (interval {} ns)",
+        all.len(),
+        tune::tune_levels().len(),
+        p.interval_ns
+    );
     let Some(b) = best else {
         println!("no phifd configuration meets the bound on this trace");
         return Ok(false);
@@ -646,7 +810,8 @@ fn run_tune(a: TuneArgs) -> Result<bool, String> {
         b.threshold,
         b.window,
         b.interval_ns,
-        b.min_sd_ns.map_or("library default (interval/4)".into(), |v| format!("{v} ns"))
+        b.min_sd_ns
+            .map_or("library default (interval/4)".into(), |v| format!("{v} ns"))
     );
     println!(
         "expected on this trace: lambda_M {:.6}/s ({} mistakes in {:.0} s), T_D mean {:.3} s (p99 {:.3} s, max {:.3} s), P_A {:.7}",
@@ -664,15 +829,22 @@ fn main() -> ExitCode {
         Cmd::Convert { what } => convert(what).map(|_| true),
         Cmd::Stats(a) => print_stats(a),
         Cmd::Record(a) => do_record(a).map(|_| true),
-        Cmd::Send(a) => a
-            .to
-            .parse()
-            .map_err(|e| format!("{}: {e}", a.to))
-            .and_then(|to| {
-                let keyring = a.key.keyring()?;
-                record::send_with(to, a.node, a.count, std::time::Duration::from_nanos(a.interval), keyring.as_ref()).map_err(|e| e.to_string())
-            })
-            .map(|_| true),
+        Cmd::Send(a) => {
+            a.to.parse()
+                .map_err(|e| format!("{}: {e}", a.to))
+                .and_then(|to| {
+                    let keyring = a.key.keyring()?;
+                    record::send_with(
+                        to,
+                        a.node,
+                        a.count,
+                        std::time::Duration::from_nanos(a.interval),
+                        keyring.as_ref(),
+                    )
+                    .map_err(|e| e.to_string())
+                })
+                .map(|_| true)
+        }
         Cmd::Eval(a) => run_eval(a).map(|_| true),
         Cmd::Tune(a) => run_tune(a),
     };

@@ -65,7 +65,10 @@ pub fn keyring(id: u32, key: &[u8]) -> Result<Keyring, String> {
 ///
 /// Errors: the keyring holds no key.
 pub fn encode_auth(keyring: &Keyring, node: u64, seq: u64, send_ns: u64) -> Result<Vec<u8>, String> {
-    keyring.sign(&Datagram::heartbeat(node, 1, 1, seq, send_ns, false)).map(|b| b.to_vec()).map_err(|e| e.to_string())
+    keyring
+        .sign(&Datagram::heartbeat(node, 1, 1, seq, send_ns, false))
+        .map(|b| b.to_vec())
+        .map_err(|e| e.to_string())
 }
 
 /// Datagram length, bytes.
@@ -134,9 +137,17 @@ pub fn record(sock: &UdpSocket, b: Bounds, progress: impl FnMut(u64)) -> io::Res
 /// [`Recording::bad_mac`], [`Recording::unknown_key`] and
 /// [`Recording::ignored`]; a refused datagram never reaches the trace and
 /// does not count towards `count`.
-pub fn record_with(sock: &UdpSocket, b: Bounds, keyring: Option<&Keyring>, mut progress: impl FnMut(u64)) -> io::Result<Recording> {
+pub fn record_with(
+    sock: &UdpSocket,
+    b: Bounds,
+    keyring: Option<&Keyring>,
+    mut progress: impl FnMut(u64),
+) -> io::Result<Recording> {
     if b.count.is_none() && b.duration.is_none() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "give --count or --duration so the recording ends"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "give --count or --duration so the recording ends",
+        ));
     }
     let start = Instant::now();
     let mut raw: Vec<(u64, u64, u64, u64)> = Vec::new();
@@ -174,7 +185,11 @@ pub fn record_with(sock: &UdpSocket, b: Bounds, keyring: Option<&Keyring>, mut p
                 }
             }
             // Timeouts bound the wait; a signal (EINTR) just restarts it.
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => return Err(e),
         }
         if last_progress.elapsed() >= Duration::from_millis(200) {
@@ -183,7 +198,13 @@ pub fn record_with(sock: &UdpSocket, b: Bounds, keyring: Option<&Keyring>, mut p
         }
     }
     let (trace, duplicates) = to_trace(raw);
-    Ok(Recording { trace, ignored, duplicates, bad_mac, unknown_key })
+    Ok(Recording {
+        trace,
+        ignored,
+        duplicates,
+        bad_mac,
+        unknown_key,
+    })
 }
 
 /// Builds a trace from `(node, seq, send_ns, recv_ns)` receptions: per node
@@ -200,16 +221,29 @@ pub fn to_trace(raw: Vec<(u64, u64, u64, u64)>) -> (Trace, u64) {
             e.insert(seq, (send, recv));
         }
     }
-    let mut t = Trace { multi_node: by.len() > 1 || by.keys().any(|&n| n != 0), ..Trace::default() };
+    let mut t = Trace {
+        multi_node: by.len() > 1 || by.keys().any(|&n| n != 0),
+        ..Trace::default()
+    };
     for (node, seqs) in by {
         let mut next: Option<u64> = None;
         for (seq, (send, recv)) in seqs {
             if let Some(n) = next {
                 for s in n..seq {
-                    t.rows.push(Heartbeat { node, seq: s, send_ns: NONE, recv_ns: NONE });
+                    t.rows.push(Heartbeat {
+                        node,
+                        seq: s,
+                        send_ns: NONE,
+                        recv_ns: NONE,
+                    });
                 }
             }
-            t.rows.push(Heartbeat { node, seq, send_ns: send, recv_ns: recv });
+            t.rows.push(Heartbeat {
+                node,
+                seq,
+                send_ns: send,
+                recv_ns: recv,
+            });
             next = Some(seq + 1);
         }
     }
@@ -226,7 +260,13 @@ pub fn send(to: SocketAddr, node: u64, count: u64, interval: Duration) -> io::Re
 /// given (68-byte authenticated datagrams), else 56-byte unauthenticated ones.
 ///
 /// Errors: a socket error, or a keyring without a key.
-pub fn send_with(to: SocketAddr, node: u64, count: u64, interval: Duration, keyring: Option<&Keyring>) -> io::Result<()> {
+pub fn send_with(
+    to: SocketAddr,
+    node: u64,
+    count: u64,
+    interval: Duration,
+    keyring: Option<&Keyring>,
+) -> io::Result<()> {
     let sock = UdpSocket::bind(if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })?;
     let t0 = Instant::now();
     for seq in 0..count {
@@ -237,7 +277,10 @@ pub fn send_with(to: SocketAddr, node: u64, count: u64, interval: Duration, keyr
         let now = phifd::now_ns();
         match keyring {
             None => sock.send_to(&encode(node, seq, now), to)?,
-            Some(k) => sock.send_to(&encode_auth(k, node, seq, now).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?, to)?,
+            Some(k) => sock.send_to(
+                &encode_auth(k, node, seq, now).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+                to,
+            )?,
         };
     }
     Ok(())

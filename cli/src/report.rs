@@ -9,7 +9,11 @@ use std::fmt::Write;
 pub const LAMBDA_TARGETS: &[f64] = &[0.01, 0.005, 0.002];
 
 fn f(v: f64, prec: usize) -> String {
-    if v.is_nan() { "-".into() } else { format!("{v:.prec$}") }
+    if v.is_nan() {
+        "-".into()
+    } else {
+        format!("{v:.prec$}")
+    }
 }
 
 fn g(v: f64) -> String {
@@ -30,7 +34,19 @@ pub fn table(results: &[DetectorResult]) -> String {
     let _ = writeln!(
         o,
         "{:<12} {:>10} {:>9} {:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8}",
-        "detector", "level", "mistakes", "lambda_M/s", "T_MR s", "T_M s", "T_M p99", "P_A", "P_A ident", "T_D s", "T_D p50", "T_D p99", "T_D max"
+        "detector",
+        "level",
+        "mistakes",
+        "lambda_M/s",
+        "T_MR s",
+        "T_M s",
+        "T_M p99",
+        "P_A",
+        "P_A ident",
+        "T_D s",
+        "T_D p50",
+        "T_D p99",
+        "T_D max"
     );
     for r in results {
         for l in &r.levels {
@@ -80,7 +96,11 @@ pub fn equal_rate_table(results: &[DetectorResult]) -> String {
     for r in results {
         let _ = write!(o, "{:<12}", r.name);
         for &t in LAMBDA_TARGETS {
-            let _ = write!(o, " {:>14}", td_at_lambda(r, t).map_or("-".into(), |v| format!("{v:.3}")));
+            let _ = write!(
+                o,
+                " {:>14}",
+                td_at_lambda(r, t).map_or("-".into(), |v| format!("{v:.3}"))
+            );
         }
         o.push('\n');
     }
@@ -88,7 +108,11 @@ pub fn equal_rate_table(results: &[DetectorResult]) -> String {
 }
 
 fn jnum(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { "null".into() }
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".into()
+    }
 }
 
 /// All results as JSON.
@@ -99,7 +123,11 @@ pub fn json(results: &[DetectorResult], meta: &[(&str, String)]) -> String {
     }
     o.push_str("  \"detectors\": [\n");
     for (i, r) in results.iter().enumerate() {
-        let _ = writeln!(o, "    {{\"name\": \"{}\", \"param\": \"{}\", \"levels\": [", r.name, r.param);
+        let _ = writeln!(
+            o,
+            "    {{\"name\": \"{}\", \"param\": \"{}\", \"levels\": [",
+            r.name, r.param
+        );
         for (j, l) in r.levels.iter().enumerate() {
             let marked: Vec<String> = l.t_d_marked.iter().map(|&x| jnum(x)).collect();
             let _ = write!(
@@ -125,8 +153,22 @@ pub fn csv(results: &[DetectorResult]) -> String {
             let _ = writeln!(
                 o,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.name, r.param, c(l.level), c(l.observed_s), l.mistakes, c(l.lambda_m), c(l.t_mr_mean), c(l.t_m_mean), c(l.t_m_p99),
-                c(l.p_a), c(l.p_a_identity), l.crashes, c(l.t_d[0]), c(l.t_d[1]), c(l.t_d[2]), c(l.t_d[3])
+                r.name,
+                r.param,
+                c(l.level),
+                c(l.observed_s),
+                l.mistakes,
+                c(l.lambda_m),
+                c(l.t_mr_mean),
+                c(l.t_m_mean),
+                c(l.t_m_p99),
+                c(l.p_a),
+                c(l.p_a_identity),
+                l.crashes,
+                c(l.t_d[0]),
+                c(l.t_d[1]),
+                c(l.t_d[2]),
+                c(l.t_d[3])
             );
         }
     }
@@ -136,9 +178,19 @@ pub fn csv(results: &[DetectorResult]) -> String {
 /// The frontier chart: λ_M versus mean T_D for every detector, plus optional
 /// reference series (e.g. published points).
 pub fn frontier_chart(title: &str, results: &[DetectorResult], extra: Vec<Series>) -> Chart {
-    let mut c = Chart::new(title, "mean detection time T_D (s)", "mistake rate lambda_M (1/s)", true, true);
+    let mut c = Chart::new(
+        title,
+        "mean detection time T_D (s)",
+        "mistake rate lambda_M (1/s)",
+        true,
+        true,
+    );
     for r in results {
-        c.series.push(Series { name: r.name.clone(), points: frontier(r).iter().map(|p| (p.0, p.1)).collect(), markers_only: false });
+        c.series.push(Series {
+            name: r.name.clone(),
+            points: frontier(r).iter().map(|p| (p.0, p.1)).collect(),
+            markers_only: false,
+        });
     }
     c.series.extend(extra);
     c
@@ -148,16 +200,25 @@ pub fn frontier_chart(title: &str, results: &[DetectorResult], extra: Vec<Series
 /// into one marker series per detector.
 pub fn published_series(text: &str) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with("detector")) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("detector"))
+    {
         let p: Vec<&str> = line.split(',').collect();
         if p.len() < 3 {
             continue;
         }
-        let (Ok(td), Ok(lm)) = (p[1].trim().parse::<f64>(), p[2].trim().parse::<f64>()) else { continue };
+        let (Ok(td), Ok(lm)) = (p[1].trim().parse::<f64>(), p[2].trim().parse::<f64>()) else {
+            continue;
+        };
         let name = format!("paper {} (est. T_D)", p[0].trim());
         match out.iter_mut().find(|s| s.name == name) {
             Some(s) => s.points.push((td, lm)),
-            None => out.push(Series { name, points: vec![(td, lm)], markers_only: true }),
+            None => out.push(Series {
+                name,
+                points: vec![(td, lm)],
+                markers_only: true,
+            }),
         }
     }
     out
@@ -166,7 +227,11 @@ pub fn published_series(text: &str) -> Vec<Series> {
 /// A self-contained HTML page with the tables and the inline SVG charts.
 pub fn html(title: &str, meta: &[(&str, String)], results: &[DetectorResult], charts: &[(String, String)]) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{}</title>", esc(title));
+    let _ = writeln!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{}</title>",
+        esc(title)
+    );
     o.push_str("<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#eee}td.l{text-align:left}</style>\n</head>\n<body>\n");
     let _ = writeln!(o, "<h1>{}</h1>", esc(title));
     o.push_str("<table>\n");
@@ -185,7 +250,11 @@ pub fn html(title: &str, meta: &[(&str, String)], results: &[DetectorResult], ch
     for r in results {
         let _ = write!(o, "<tr><td class=\"l\">{}</td>", esc(&r.name));
         for &t in LAMBDA_TARGETS {
-            let _ = write!(o, "<td>{}</td>", td_at_lambda(r, t).map_or("-".into(), |v| format!("{v:.3} s")));
+            let _ = write!(
+                o,
+                "<td>{}</td>",
+                td_at_lambda(r, t).map_or("-".into(), |v| format!("{v:.3} s"))
+            );
         }
         o.push_str("</tr>\n");
     }

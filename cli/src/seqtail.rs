@@ -57,7 +57,11 @@ fn bin_of(z: f64) -> usize {
 
 /// Lower edge of bin `b` (bin 0: everything up to `Z_MIN`, treated as `[0, Z_MIN]`).
 fn bin_lo(b: usize) -> f64 {
-    if b == 0 { 0.0 } else { Z_MIN * ((b - 1) as f64 / BINS_PER_OCTAVE).exp2() }
+    if b == 0 {
+        0.0
+    } else {
+        Z_MIN * ((b - 1) as f64 / BINS_PER_OCTAVE).exp2()
+    }
 }
 
 fn bin_hi(b: usize) -> f64 {
@@ -75,7 +79,12 @@ struct TailWindow {
 
 impl TailWindow {
     fn new(cap: usize) -> TailWindow {
-        TailWindow { ring: vec![0.0; cap.max(TOP_K as usize + 1)], head: 0, len: 0, hist: [0; BINS] }
+        TailWindow {
+            ring: vec![0.0; cap.max(TOP_K as usize + 1)],
+            head: 0,
+            len: 0,
+            hist: [0; BINS],
+        }
     }
     fn clear(&mut self) {
         self.head = 0;
@@ -119,7 +128,11 @@ impl TailWindow {
             if emp.is_none() && want >= k && above + c >= want {
                 // interpolate in log within the bin
                 let f = (want - above) / c; // fraction of this bin above the answer
-                emp = Some(if b == 0 { lo + (hi - lo) * (1.0 - f) } else { hi * (lo / hi).powf(f) });
+                emp = Some(if b == 0 {
+                    lo + (hi - lo) * (1.0 - f)
+                } else {
+                    hi * (lo / hi).powf(f)
+                });
             }
             if !found_u {
                 if above + c >= k {
@@ -169,8 +182,8 @@ pub struct SeqTail {
 
 /// Phi thresholds of the `seqtail` sweep.
 pub const SEQTAIL_LEVELS: &[f64] = &[
-    0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0, 20.0, 24.0, 28.0,
-    32.0,
+    0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0,
+    18.0, 20.0, 24.0, 28.0, 32.0,
 ];
 
 impl SeqTail {
@@ -208,7 +221,11 @@ impl SeqTail {
     /// The current scale `σ`, ns.
     fn sigma(&self) -> f64 {
         let s0 = self.eta / 100.0;
-        if self.scaled { self.lateness().min(CAP * self.l_mean) + s0 } else { s0 }
+        if self.scaled {
+            self.lateness().min(CAP * self.l_mean) + s0
+        } else {
+            s0
+        }
     }
 }
 
@@ -274,7 +291,11 @@ impl Detector for SeqTail {
         }
         for (d, q) in deadlines.iter_mut().zip(&self.q) {
             let e = self.eta + sigma * q.max(0.0);
-            *d = now.saturating_add(if e.is_finite() && e > 0.0 { e.min(1e18) as u64 } else { 0 });
+            *d = now.saturating_add(if e.is_finite() && e > 0.0 {
+                e.min(1e18) as u64
+            } else {
+                0
+            });
         }
     }
 }

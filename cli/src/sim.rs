@@ -87,14 +87,34 @@ pub struct Model {
 }
 
 /// Scenario names.
-pub const SCENARIOS: &[&str] = &["lan", "wan", "sender-gc", "monitor-pause", "regime-shift", "burst-loss", "crash"];
+pub const SCENARIOS: &[&str] = &[
+    "lan",
+    "wan",
+    "sender-gc",
+    "monitor-pause",
+    "regime-shift",
+    "burst-loss",
+    "crash",
+];
 
 /// LAN delay: 150 µs + 50 ± 50 µs.
-pub const LAN_DELAY: Delay = Delay { base_ns: 150e3, excess_mean_ns: 50e3, excess_sd_ns: 50e3, rho: 0.5, excess_max_ns: 5e6 };
+pub const LAN_DELAY: Delay = Delay {
+    base_ns: 150e3,
+    excess_mean_ns: 50e3,
+    excess_sd_ns: 50e3,
+    rho: 0.5,
+    excess_max_ns: 5e6,
+};
 /// WAN delay calibrated to the published RTT 283.3 ± 27.3 ms (min 270.2):
 /// one-way 135.1 ms + 6.55 ± 19.3 ms (half the RTT; sd / √2 for independent
 /// directions), the excess capped at 447.6 ms (max RTT 717.8 − min RTT 270.2, all on one direction).
-pub const WAN_DELAY: Delay = Delay { base_ns: 135.1e6, excess_mean_ns: 6.55e6, excess_sd_ns: 19.3e6, rho: 0.9, excess_max_ns: 447.6e6 };
+pub const WAN_DELAY: Delay = Delay {
+    base_ns: 135.1e6,
+    excess_mean_ns: 6.55e6,
+    excess_sd_ns: 19.3e6,
+    rho: 0.9,
+    excess_max_ns: 447.6e6,
+};
 /// Published WAN burst rate: 814 bursts in 5,822,521 received heartbeats.
 pub const WAN_BURST_START: f64 = 814.0 / 5_822_521.0;
 
@@ -122,17 +142,52 @@ impl Model {
                 hiccup_p: 2e-6,
                 hiccup_max_ns: 131e6,
                 delay: WAN_DELAY,
-                loss: Loss::Wan { start_p: WAN_BURST_START },
+                loss: Loss::Wan {
+                    start_p: WAN_BURST_START,
+                },
                 ..lan
             },
-            "sender-gc" => Model { sender_stalls: Some(Pauses { every_ns: 30e9, mean_ns: 400e6, max_ns: 3e9 }), ..lan },
-            "monitor-pause" => Model { monitor_pauses: Some(Pauses { every_ns: 30e9, mean_ns: 500e6, max_ns: 3e9 }), ..lan },
+            "sender-gc" => Model {
+                sender_stalls: Some(Pauses {
+                    every_ns: 30e9,
+                    mean_ns: 400e6,
+                    max_ns: 3e9,
+                }),
+                ..lan
+            },
+            "monitor-pause" => Model {
+                monitor_pauses: Some(Pauses {
+                    every_ns: 30e9,
+                    mean_ns: 500e6,
+                    max_ns: 3e9,
+                }),
+                ..lan
+            },
             "regime-shift" => Model {
-                shift: Some((0.5, Delay { base_ns: 40e6, excess_mean_ns: 10e6, excess_sd_ns: 20e6, rho: 0.9, excess_max_ns: 1e9 })),
+                shift: Some((
+                    0.5,
+                    Delay {
+                        base_ns: 40e6,
+                        excess_mean_ns: 10e6,
+                        excess_sd_ns: 20e6,
+                        rho: 0.9,
+                        excess_max_ns: 1e9,
+                    },
+                )),
                 ..lan
             },
-            "burst-loss" => Model { loss: Loss::GilbertElliott { p_gb: 1e-3, p_bg: 0.1, loss_bad: 1.0 }, ..lan },
-            "crash" => Model { crash_at: Some(0.8), ..lan },
+            "burst-loss" => Model {
+                loss: Loss::GilbertElliott {
+                    p_gb: 1e-3,
+                    p_bg: 0.1,
+                    loss_bad: 1.0,
+                },
+                ..lan
+            },
+            "crash" => Model {
+                crash_at: Some(0.8),
+                ..lan
+            },
             _ => return None,
         })
     }
@@ -147,13 +202,26 @@ struct DelayGen {
 
 impl DelayGen {
     fn new(d: Delay, rng: &mut Rng) -> DelayGen {
-        let (mu, sigma) = if d.excess_mean_ns > 0.0 { lognormal_params(d.excess_mean_ns, d.excess_sd_ns.max(1e-9)) } else { (0.0, 0.0) };
-        DelayGen { z: rng.normal(), mu, sigma, d }
+        let (mu, sigma) = if d.excess_mean_ns > 0.0 {
+            lognormal_params(d.excess_mean_ns, d.excess_sd_ns.max(1e-9))
+        } else {
+            (0.0, 0.0)
+        };
+        DelayGen {
+            z: rng.normal(),
+            mu,
+            sigma,
+            d,
+        }
     }
     fn next(&mut self, rng: &mut Rng) -> f64 {
         let r = self.d.rho;
         self.z = r * self.z + (1.0 - r * r).sqrt() * rng.normal();
-        let excess = if self.d.excess_mean_ns > 0.0 { (self.mu + self.sigma * self.z).exp().min(self.d.excess_max_ns) } else { 0.0 };
+        let excess = if self.d.excess_mean_ns > 0.0 {
+            (self.mu + self.sigma * self.z).exp().min(self.d.excess_max_ns)
+        } else {
+            0.0
+        };
         self.d.base_ns + excess
     }
 }
@@ -193,14 +261,23 @@ fn wan_burst_len(rng: &mut Rng) -> u64 {
 pub fn generate(m: &Model, seed: u64, duration_ns: u64, nodes: u32) -> Trace {
     let start = 1e9;
     let end = start + duration_ns as f64;
-    let mut trace = Trace { multi_node: nodes > 1, ..Trace::default() };
+    let mut trace = Trace {
+        multi_node: nodes > 1,
+        ..Trace::default()
+    };
     let mut mon_rng = Rng::derive(seed, u64::MAX);
-    let monitor_pauses = m.monitor_pauses.map(|p| pause_list(&p, end + 1e9, &mut mon_rng)).unwrap_or_default();
+    let monitor_pauses = m
+        .monitor_pauses
+        .map(|p| pause_list(&p, end + 1e9, &mut mon_rng))
+        .unwrap_or_default();
     for k in 0..nodes.max(1) {
         let node = if nodes > 1 { u64::from(k) + 1 } else { 0 };
         let mut rng = Rng::derive(seed, node);
         let crash = m.crash_at.map(|f| start + f * duration_ns as f64);
-        let stalls = m.sender_stalls.map(|p| pause_list(&p, end, &mut rng)).unwrap_or_default();
+        let stalls = m
+            .sender_stalls
+            .map(|p| pause_list(&p, end, &mut rng))
+            .unwrap_or_default();
         let mut si = 0usize;
         let mut dgen = DelayGen::new(m.delay, &mut rng);
         let mut dgen2 = m.shift.map(|(_, d)| DelayGen::new(d, &mut rng));
@@ -246,13 +323,22 @@ pub fn generate(m: &Model, seed: u64, duration_ns: u64, nodes: u32) -> Trace {
             let delay = match (&mut dgen2, shift_t) {
                 (Some(g), Some(st)) => {
                     let d2 = g.next(&mut rng);
-                    if t >= st { d2 } else { d1 }
+                    if t >= st {
+                        d2
+                    } else {
+                        d1
+                    }
                 }
                 _ => d1,
             };
             let send = t.round() as u64;
             let recv = if lost { NONE } else { (t + delay).round() as u64 };
-            trace.rows.push(Heartbeat { node, seq, send_ns: send, recv_ns: recv });
+            trace.rows.push(Heartbeat {
+                node,
+                seq,
+                send_ns: send,
+                recv_ns: recv,
+            });
             seq += 1;
             let mut step = m.period_ns + m.send_sd_ns * rng.normal();
             if m.hiccup_p > 0.0 && rng.chance(m.hiccup_p) {
@@ -314,7 +400,16 @@ pub fn apply_network(sends: &[(u64, u64)], m: &Model, seed: u64) -> Trace {
             }
         };
         let d = dgen.next(&mut rng);
-        rows.push(Heartbeat { node: 0, seq, send_ns: send, recv_ns: if lost { NONE } else { send + d.round() as u64 } });
+        rows.push(Heartbeat {
+            node: 0,
+            seq,
+            send_ns: send,
+            recv_ns: if lost { NONE } else { send + d.round() as u64 },
+        });
     }
-    Trace { rows, crashes: Vec::new(), multi_node: false }
+    Trace {
+        rows,
+        crashes: Vec::new(),
+        multi_node: false,
+    }
 }

@@ -56,16 +56,27 @@ impl Moments {
         self.max = self.max.max(x);
     }
     fn mean(&self) -> f64 {
-        if self.n > 0.0 { self.s / self.n } else { f64::NAN }
+        if self.n > 0.0 {
+            self.s / self.n
+        } else {
+            f64::NAN
+        }
     }
     fn sd(&self) -> f64 {
-        if self.n > 0.0 { ((self.q / self.n) - self.mean().powi(2)).max(0.0).sqrt() } else { f64::NAN }
+        if self.n > 0.0 {
+            ((self.q / self.n) - self.mean().powi(2)).max(0.0).sqrt()
+        } else {
+            f64::NAN
+        }
     }
 }
 
 /// Computes the statistics of `t`.
 pub fn compute(t: &Trace) -> Stats {
-    let mut st = Stats { crashes: t.crashes.len(), ..Stats::default() };
+    let mut st = Stats {
+        crashes: t.crashes.len(),
+        ..Stats::default()
+    };
     let (mut send_m, mut ia_m, mut d_m) = (Moments::default(), Moments::default(), Moments::default());
     let mut bursts: Vec<u64> = Vec::new();
     let (mut first, mut last) = (u64::MAX, 0u64);
@@ -109,11 +120,23 @@ pub fn compute(t: &Trace) -> Stats {
             last = last.max(b);
         }
     }
-    st.loss = if st.sent > 0 { 1.0 - st.received as f64 / st.sent as f64 } else { f64::NAN };
+    st.loss = if st.sent > 0 {
+        1.0 - st.received as f64 / st.sent as f64
+    } else {
+        f64::NAN
+    };
     st.bursts = bursts.len() as u64;
-    st.bursts_per_million = if st.sent > 0 { st.bursts as f64 * 1e6 / st.sent as f64 } else { f64::NAN };
+    st.bursts_per_million = if st.sent > 0 {
+        st.bursts as f64 * 1e6 / st.sent as f64
+    } else {
+        f64::NAN
+    };
     st.bursts_over_25 = bursts.iter().filter(|&&b| b > 25).count() as u64;
-    st.single_share = if bursts.is_empty() { f64::NAN } else { bursts.iter().filter(|&&b| b == 1).count() as f64 / bursts.len() as f64 };
+    st.single_share = if bursts.is_empty() {
+        f64::NAN
+    } else {
+        bursts.iter().filter(|&&b| b == 1).count() as f64 / bursts.len() as f64
+    };
     bursts.sort_unstable_by(|a, b| b.cmp(a));
     st.longest = bursts.iter().take(5).copied().collect();
     st.send_interval = [send_m.mean(), send_m.sd(), send_m.max];
@@ -158,15 +181,75 @@ pub fn compare_wan(s: &Stats) -> Vec<Comparison> {
     let p = "published";
     let inf = "inferred from RTT";
     vec![
-        Comparison { name: "send interval mean (ms)", ours: s.send_interval[0], published: 103.5, tolerance: 0.01, source: p },
-        Comparison { name: "send interval sd (ms)", ours: s.send_interval[1], published: 0.19, tolerance: 0.5, source: p },
-        Comparison { name: "loss (%)", ours: s.loss * 100.0, published: 100.0 * (1.0 - 5_822_521.0 / 5_845_712.0), tolerance: 0.35, source: p },
-        Comparison { name: "loss bursts per million sent", ours: s.bursts_per_million, published: 814.0 / 5.845712, tolerance: 0.25, source: p },
-        Comparison { name: "share of bursts > 25", ours: s.bursts_over_25 as f64 / s.bursts as f64, published: 48.0 / 814.0, tolerance: 0.6, source: p },
-        Comparison { name: "inter-arrival mean (ms)", ours: s.inter_arrival[0], published: 103.9, tolerance: 0.02, source: p },
-        Comparison { name: "inter-arrival sd (ms)", ours: s.inter_arrival[1], published: 104.1, tolerance: 0.4, source: p },
-        Comparison { name: "one-way delay mean (ms)", ours: s.delay[0], published: 283.3 / 2.0, tolerance: 0.05, source: inf },
-        Comparison { name: "one-way delay sd (ms)", ours: s.delay[1], published: 27.3 / std::f64::consts::SQRT_2, tolerance: 0.35, source: inf },
-        Comparison { name: "one-way delay min (ms)", ours: s.delay[2], published: 270.2 / 2.0, tolerance: 0.03, source: inf },
+        Comparison {
+            name: "send interval mean (ms)",
+            ours: s.send_interval[0],
+            published: 103.5,
+            tolerance: 0.01,
+            source: p,
+        },
+        Comparison {
+            name: "send interval sd (ms)",
+            ours: s.send_interval[1],
+            published: 0.19,
+            tolerance: 0.5,
+            source: p,
+        },
+        Comparison {
+            name: "loss (%)",
+            ours: s.loss * 100.0,
+            published: 100.0 * (1.0 - 5_822_521.0 / 5_845_712.0),
+            tolerance: 0.35,
+            source: p,
+        },
+        Comparison {
+            name: "loss bursts per million sent",
+            ours: s.bursts_per_million,
+            published: 814.0 / 5.845712,
+            tolerance: 0.25,
+            source: p,
+        },
+        Comparison {
+            name: "share of bursts > 25",
+            ours: s.bursts_over_25 as f64 / s.bursts as f64,
+            published: 48.0 / 814.0,
+            tolerance: 0.6,
+            source: p,
+        },
+        Comparison {
+            name: "inter-arrival mean (ms)",
+            ours: s.inter_arrival[0],
+            published: 103.9,
+            tolerance: 0.02,
+            source: p,
+        },
+        Comparison {
+            name: "inter-arrival sd (ms)",
+            ours: s.inter_arrival[1],
+            published: 104.1,
+            tolerance: 0.4,
+            source: p,
+        },
+        Comparison {
+            name: "one-way delay mean (ms)",
+            ours: s.delay[0],
+            published: 283.3 / 2.0,
+            tolerance: 0.05,
+            source: inf,
+        },
+        Comparison {
+            name: "one-way delay sd (ms)",
+            ours: s.delay[1],
+            published: 27.3 / std::f64::consts::SQRT_2,
+            tolerance: 0.35,
+            source: inf,
+        },
+        Comparison {
+            name: "one-way delay min (ms)",
+            ours: s.delay[2],
+            published: 270.2 / 2.0,
+            tolerance: 0.03,
+            source: inf,
+        },
     ]
 }

@@ -76,10 +76,18 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 
 fn trim(mut s: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = s {
-        if first.is_ascii_whitespace() { s = rest } else { break }
+        if first.is_ascii_whitespace() {
+            s = rest
+        } else {
+            break;
+        }
     }
     while let [rest @ .., last] = s {
-        if last.is_ascii_whitespace() { s = rest } else { break }
+        if last.is_ascii_whitespace() {
+            s = rest
+        } else {
+            break;
+        }
     }
     s
 }
@@ -106,7 +114,10 @@ pub fn create(path: &Path) -> io::Result<Box<dyn Write>> {
     }
     let f = File::create(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(BufWriter::with_capacity(1 << 20, flate2::write::GzEncoder::new(f, flate2::Compression::fast()))))
+        Ok(Box::new(BufWriter::with_capacity(
+            1 << 20,
+            flate2::write::GzEncoder::new(f, flate2::Compression::fast()),
+        )))
     } else {
         Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
     }
@@ -159,11 +170,18 @@ impl Trace {
             }
             spans.push((st, l.len()));
             let field = |i: usize| trim(&l[spans[i].0..spans[i].1]);
-            let fields: Vec<&[u8]> = if cols.is_none() { (0..spans.len()).map(field).collect() } else { Vec::new() };
+            let fields: Vec<&[u8]> = if cols.is_none() {
+                (0..spans.len()).map(field).collect()
+            } else {
+                Vec::new()
+            };
             let Some(c) = cols else {
                 let find = |name: &str| fields.iter().position(|f| f.eq_ignore_ascii_case(name.as_bytes()));
                 let (Some(seq), Some(send), Some(recv)) = (find("seq"), find("send_ns"), find("recv_ns")) else {
-                    return Err(bad(lineno, "header must name the columns seq, send_ns, recv_ns (and optionally node)"));
+                    return Err(bad(
+                        lineno,
+                        "header must name the columns seq, send_ns, recv_ns (and optionally node)",
+                    ));
                 };
                 let node = find("node");
                 t.multi_node = node.is_some();
@@ -179,7 +197,12 @@ impl Trace {
                 if f.is_empty() {
                     return Ok(NONE);
                 }
-                parse_u64(f).ok_or_else(|| bad(lineno, format!("{what}: not an unsigned integer: {:?}", String::from_utf8_lossy(f))))
+                parse_u64(f).ok_or_else(|| {
+                    bad(
+                        lineno,
+                        format!("{what}: not an unsigned integer: {:?}", String::from_utf8_lossy(f)),
+                    )
+                })
             };
             let node = if c[0] == usize::MAX { 0 } else { num(c[0], "node")? };
             let seq = num(c[1], "seq")?;
@@ -191,7 +214,12 @@ impl Trace {
             if send == NONE && recv != NONE {
                 return Err(bad(lineno, "a received heartbeat needs its send_ns"));
             }
-            t.rows.push(Heartbeat { node, seq, send_ns: send, recv_ns: recv });
+            t.rows.push(Heartbeat {
+                node,
+                seq,
+                send_ns: send,
+                recv_ns: recv,
+            });
         }
         if cols.is_none() {
             return Err(bad(lineno, "no header line (seq,send_ns,recv_ns)"));
@@ -287,7 +315,11 @@ impl Stream {
     /// Builds the arrival sequence from a node's rows.
     pub fn new(node: u64, rows: Vec<Heartbeat>, crash_ns: Option<u64>) -> Stream {
         let sent = rows.len() as u64;
-        let mut got: Vec<(u64, u64, u64)> = rows.iter().filter(|h| h.recv_ns != NONE).map(|h| (h.recv_ns, h.seq, h.send_ns)).collect();
+        let mut got: Vec<(u64, u64, u64)> = rows
+            .iter()
+            .filter(|h| h.recv_ns != NONE)
+            .map(|h| (h.recv_ns, h.seq, h.send_ns))
+            .collect();
         if !got.windows(2).all(|w| w[0] <= w[1]) {
             got.sort_unstable();
         }
@@ -305,7 +337,14 @@ impl Stream {
     /// send time = receive time). For tests and hand-built examples.
     pub fn from_arrivals(recv: Vec<u64>) -> Stream {
         let n = recv.len();
-        Stream { node: 0, send: recv.clone(), seq: (0..n as u64).collect(), recv, sent: n as u64, crash_ns: None }
+        Stream {
+            node: 0,
+            send: recv.clone(),
+            seq: (0..n as u64).collect(),
+            recv,
+            sent: n as u64,
+            crash_ns: None,
+        }
     }
 }
 

@@ -52,8 +52,11 @@ pub fn tune(
     let mut cands: Vec<(Params, Estimator)> = Vec::new();
     for &w in windows {
         for est in [Estimator::Akka, Estimator::Normal, Estimator::Exponential] {
-            let floors: Vec<Option<u64>> =
-                if est == Estimator::Exponential { vec![None] } else { vec![None, Some(interval_ns / 10), Some(interval_ns / 100)] };
+            let floors: Vec<Option<u64>> = if est == Estimator::Exponential {
+                vec![None]
+            } else {
+                vec![None, Some(interval_ns / 10), Some(interval_ns / 100)]
+            };
             for fl in floors {
                 let mut p = Params::new(interval_ns);
                 p.window = w;
@@ -72,7 +75,8 @@ pub fn tune(
         }
     }
     let results = evaluate_all(dets, streams, opt);
-    let all: Vec<(Params, Estimator, DetectorResult)> = kept.into_iter().zip(results).map(|((p, e), r)| (p, e, r)).collect();
+    let all: Vec<(Params, Estimator, DetectorResult)> =
+        kept.into_iter().zip(results).map(|((p, e), r)| (p, e, r)).collect();
     let mut best: Option<Recommendation> = None;
     for (p, est, r) in &all {
         for l in &r.levels {
@@ -120,7 +124,11 @@ pub fn snippets(r: &Recommendation) -> String {
     let (c_est, py_est, go_est) = match r.estimator {
         Estimator::Akka => ("PHIFD_ESTIMATOR_AKKA", "Estimator.AKKA", "phifd.EstimatorAkka"),
         Estimator::Normal => ("PHIFD_ESTIMATOR_NORMAL", "Estimator.NORMAL", "phifd.EstimatorNormal"),
-        Estimator::Exponential => ("PHIFD_ESTIMATOR_EXPONENTIAL", "Estimator.EXPONENTIAL", "phifd.EstimatorExponential"),
+        Estimator::Exponential => (
+            "PHIFD_ESTIMATOR_EXPONENTIAL",
+            "Estimator.EXPONENTIAL",
+            "phifd.EstimatorExponential",
+        ),
     };
     let th = r.threshold;
     let mut o = String::new();
@@ -139,7 +147,9 @@ pub fn snippets(r: &Recommendation) -> String {
     let _ = writeln!(o, "    phifd_config_free(cfg);");
     let _ = writeln!(o, "\nPython:");
     let _ = writeln!(o, "    from phifd import Config, Estimator, Monitor");
-    let sd = r.min_sd_ns.map_or(String::new(), |s| format!(", min_std_deviation_ns={s}"));
+    let sd = r
+        .min_sd_ns
+        .map_or(String::new(), |s| format!(", min_std_deviation_ns={s}"));
     let _ = writeln!(
         o,
         "    m = Monitor(Config(estimator={py_est}, threshold={th:?}, window={}, heartbeat_interval_ns={}{sd}))",

@@ -9,7 +9,12 @@ fn bin() -> Command {
 
 fn run(args: &[&str]) -> Output {
     let o = bin().args(args).output().expect("run phifd");
-    assert!(o.status.success(), "phifd {args:?} failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.status.success(),
+        "phifd {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        String::from_utf8_lossy(&o.stdout)
+    );
     o
 }
 
@@ -29,16 +34,24 @@ fn assert_well_formed(s: &str, what: &str) {
     while i < b.len() {
         match b[i] {
             b'<' => {
-                let end = s[i..].find('>').map(|e| i + e).unwrap_or_else(|| panic!("{what}: unclosed tag at {i}"));
+                let end = s[i..]
+                    .find('>')
+                    .map(|e| i + e)
+                    .unwrap_or_else(|| panic!("{what}: unclosed tag at {i}"));
                 let tag = &s[i + 1..end];
                 if tag.starts_with('!') || tag.starts_with('?') {
                     // <!DOCTYPE …> or <?xml …?>
                 } else if let Some(name) = tag.strip_prefix('/') {
-                    let open = stack.pop().unwrap_or_else(|| panic!("{what}: </{name}> without opening tag"));
+                    let open = stack
+                        .pop()
+                        .unwrap_or_else(|| panic!("{what}: </{name}> without opening tag"));
                     assert_eq!(open, name.trim(), "{what}: mismatched close");
                 } else {
                     let name: String = tag.chars().take_while(|c| !c.is_whitespace() && *c != '/').collect();
-                    assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()), "{what}: bad tag <{tag}>");
+                    assert!(
+                        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+                        "{what}: bad tag <{tag}>"
+                    );
                     assert_eq!(tag.matches('"').count() % 2, 0, "{what}: unbalanced quotes in <{tag}>");
                     let void = ["meta", "br", "hr", "img", "link", "input"].contains(&name.as_str());
                     if !tag.ends_with('/') && !void {
@@ -59,15 +72,36 @@ fn assert_well_formed(s: &str, what: &str) {
 }
 
 fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn simulate_every_scenario_then_stats_and_eval() {
     let d = tmp("sim");
-    for sc in ["lan", "wan", "sender-gc", "monitor-pause", "regime-shift", "burst-loss", "crash"] {
+    for sc in [
+        "lan",
+        "wan",
+        "sender-gc",
+        "monitor-pause",
+        "regime-shift",
+        "burst-loss",
+        "crash",
+    ] {
         let f = d.join(format!("{sc}.csv"));
-        run(&["simulate", sc, "--seed", "3", "--duration", "10m", "-o", f.to_str().unwrap()]);
+        run(&[
+            "simulate",
+            sc,
+            "--seed",
+            "3",
+            "--duration",
+            "10m",
+            "-o",
+            f.to_str().unwrap(),
+        ]);
         let s = String::from_utf8(run(&["stats", f.to_str().unwrap()]).stdout).unwrap();
         assert!(s.contains("heartbeats sent"), "{s}");
     }
@@ -77,11 +111,32 @@ fn simulate_every_scenario_then_stats_and_eval() {
     assert_eq!(a, b);
     // The crash scenario's marker gives a measured T_D in the JSON.
     let f = d.join("crash.csv");
-    let j = String::from_utf8(run(&["eval", f.to_str().unwrap(), "--json", "--crashes", "50", "--detectors", "akka,timeout"]).stdout).unwrap();
+    let j = String::from_utf8(
+        run(&[
+            "eval",
+            f.to_str().unwrap(),
+            "--json",
+            "--crashes",
+            "50",
+            "--detectors",
+            "akka,timeout",
+        ])
+        .stdout,
+    )
+    .unwrap();
     assert!(j.contains("\"t_d_marked_s\": [0."), "{}", &j[..j.len().min(2000)]);
     // Multi-node and gz round trip.
     let g = d.join("multi.csv.gz");
-    run(&["simulate", "lan", "--nodes", "3", "--duration", "1m", "-o", g.to_str().unwrap()]);
+    run(&[
+        "simulate",
+        "lan",
+        "--nodes",
+        "3",
+        "--duration",
+        "1m",
+        "-o",
+        g.to_str().unwrap(),
+    ]);
     let c = String::from_utf8(run(&["eval", g.to_str().unwrap(), "--csv", "--crashes", "10"]).stdout).unwrap();
     assert!(c.starts_with("detector,param,level,"));
     assert!(c.lines().count() > 50);
@@ -101,7 +156,19 @@ fn stats_compare_wan_reports_the_published_values() {
 fn convert_planetlab_then_eval_with_report() {
     let d = tmp("report");
     let t = d.join("node5.csv");
-    run(&["convert", "planetlab", &data("planetlab-node5-head20k.csv.gz"), "--delay", "wan", "--loss", "wan", "--seed", "2", "-o", t.to_str().unwrap()]);
+    run(&[
+        "convert",
+        "planetlab",
+        &data("planetlab-node5-head20k.csv.gz"),
+        "--delay",
+        "wan",
+        "--loss",
+        "wan",
+        "--seed",
+        "2",
+        "-o",
+        t.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&t).unwrap();
     assert_eq!(text.lines().count(), 20_001, "one row per logged send plus the header");
     // Delay model applied: recv - send >= the WAN base delay of 135.1 ms.
@@ -112,20 +179,42 @@ fn convert_planetlab_then_eval_with_report() {
     let svg = d.join("f.svg");
     let phi = d.join("phi.svg");
     let out = run(&[
-        "eval", t.to_str().unwrap(), "--interval", "100ms", "--crashes", "100", "--report", rep.to_str().unwrap(),
-        "--svg", svg.to_str().unwrap(), "--phi-svg", phi.to_str().unwrap(), "--window-from", "10s", "--window-to", "40s",
-        "--published", &data("hdyk04_fig11_digitized.csv"),
+        "eval",
+        t.to_str().unwrap(),
+        "--interval",
+        "100ms",
+        "--crashes",
+        "100",
+        "--report",
+        rep.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+        "--phi-svg",
+        phi.to_str().unwrap(),
+        "--window-from",
+        "10s",
+        "--window-to",
+        "40s",
+        "--published",
+        &data("hdyk04_fig11_digitized.csv"),
     ]);
     let table = String::from_utf8(out.stdout).unwrap();
     for det in ["akka", "normal", "exponential", "chen", "2w-fd", "timeout"] {
-        assert!(table.lines().any(|l| l.starts_with(det)), "{det} missing from the table");
+        assert!(
+            table.lines().any(|l| l.starts_with(det)),
+            "{det} missing from the table"
+        );
     }
     let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("lambda_M") && html.contains("2w-fd"));
     assert_well_formed(&html, "index.html");
     for f in [rep.join("frontier.svg"), rep.join("phi.svg"), svg, phi] {
         let s = std::fs::read_to_string(&f).unwrap();
-        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"), "{}", f.display());
+        assert!(
+            s.starts_with("<svg") && s.trim_end().ends_with("</svg>"),
+            "{}",
+            f.display()
+        );
         assert_well_formed(&s, &f.display().to_string());
     }
     let fr = std::fs::read_to_string(rep.join("frontier.svg")).unwrap();
@@ -141,16 +230,54 @@ fn tune_prints_settings_in_three_languages() {
     let d = tmp("tune");
     let f = d.join("lan.csv");
     run(&["simulate", "burst-loss", "--duration", "20m", "-o", f.to_str().unwrap()]);
-    let s = String::from_utf8(run(&["tune", f.to_str().unwrap(), "--max-mistake-rate", "0.01", "--crashes", "50"]).stdout).unwrap();
+    let s = String::from_utf8(
+        run(&[
+            "tune",
+            f.to_str().unwrap(),
+            "--max-mistake-rate",
+            "0.01",
+            "--crashes",
+            "50",
+        ])
+        .stdout,
+    )
+    .unwrap();
     assert!(s.contains("recommended: estimator"), "{s}");
     assert!(s.contains("phifd_config_set_threshold(cfg, "));
     assert!(s.contains("Monitor(Config(estimator=Estimator."));
     assert!(s.contains("phifd.NewConfig().SetEstimator(phifd.Estimator"));
     // The printed expectation honours the bound.
-    let lm: f64 = s.split("lambda_M ").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let lm: f64 = s
+        .split("lambda_M ")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(lm <= 0.01);
-    let s = String::from_utf8(run(&["tune", f.to_str().unwrap(), "--max-detection-time", "400ms", "--crashes", "50"]).stdout).unwrap();
-    let td: f64 = s.split("T_D mean ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let s = String::from_utf8(
+        run(&[
+            "tune",
+            f.to_str().unwrap(),
+            "--max-detection-time",
+            "400ms",
+            "--crashes",
+            "50",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let td: f64 = s
+        .split("T_D mean ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(td <= 0.4, "{s}");
 }
 
@@ -163,18 +290,30 @@ fn record_captures_udp_heartbeats_on_loopback() {
         let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         tx.send_to(b"not a heartbeat", addr).unwrap();
         for seq in (0..50u64).filter(|s| *s != 10 && *s != 11) {
-            tx.send_to(&phifd_cli::record::encode(7, seq, phifd::now_ns()), addr).unwrap();
+            tx.send_to(&phifd_cli::record::encode(7, seq, phifd::now_ns()), addr)
+                .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
     });
-    let r = phifd_cli::record::record(&sock, phifd_cli::record::Bounds { count: Some(48), duration: Some(std::time::Duration::from_secs(20)) }, |_| {}).unwrap();
+    let r = phifd_cli::record::record(
+        &sock,
+        phifd_cli::record::Bounds {
+            count: Some(48),
+            duration: Some(std::time::Duration::from_secs(20)),
+        },
+        |_| {},
+    )
+    .unwrap();
     h.join().unwrap();
     assert_eq!(r.ignored, 1);
     assert_eq!(r.trace.rows.len(), 50, "48 received + 2 inferred lost");
     assert_eq!(r.trace.rows.iter().filter(|h| h.recv().is_none()).count(), 2);
     assert!(r.trace.rows.iter().all(|h| h.node == 7));
     for h in r.trace.rows.iter().filter(|h| h.recv().is_some()) {
-        assert!(h.recv_ns >= h.send_ns, "same host, same monotonic clock: received after sent");
+        assert!(
+            h.recv_ns >= h.send_ns,
+            "same host, same monotonic clock: received after sent"
+        );
     }
 
     // Binary: `phifd record` with a count bound, fed by `phifd send`.
@@ -185,9 +324,32 @@ fn record_captures_udp_heartbeats_on_loopback() {
         s.local_addr().unwrap().port()
     };
     let listen = format!("127.0.0.1:{port}");
-    let mut child = bin().args(["record", "--listen", &listen, "--count", "20", "--duration", "20s", "-o", out.to_str().unwrap()]).spawn().unwrap();
+    let mut child = bin()
+        .args([
+            "record",
+            "--listen",
+            &listen,
+            "--count",
+            "20",
+            "--duration",
+            "20s",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    run(&["send", "--to", &listen, "--count", "20", "--interval", "5ms", "--node", "3"]);
+    run(&[
+        "send",
+        "--to",
+        &listen,
+        "--count",
+        "20",
+        "--interval",
+        "5ms",
+        "--node",
+        "3",
+    ]);
     assert!(child.wait().unwrap().success());
     let t = phifd_cli::trace::Trace::read_path(&out).unwrap();
     assert_eq!(t.rows.len(), 20);
@@ -196,13 +358,25 @@ fn record_captures_udp_heartbeats_on_loopback() {
 
 #[test]
 fn help_documents_every_option() {
-    for sub in [vec!["simulate"], vec!["convert", "planetlab"], vec!["stats"], vec!["record"], vec!["send"], vec!["eval"], vec!["tune"]] {
+    for sub in [
+        vec!["simulate"],
+        vec!["convert", "planetlab"],
+        vec!["stats"],
+        vec!["record"],
+        vec!["send"],
+        vec!["eval"],
+        vec!["tune"],
+    ] {
         let mut args = sub.clone();
         args.push("-h");
         let h = String::from_utf8(run(&args).stdout).unwrap();
         let mut n = 0;
         let lines: Vec<&str> = h.lines().collect();
-        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.trim_start().starts_with('-')) {
+        for (i, line) in lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with('-'))
+        {
             n += 1;
             // "  --seed <SEED>  Random seed…": the spec, two spaces, then text;
             // or, when clap moves long help below, the next line is the text.
@@ -214,7 +388,10 @@ fn help_documents_every_option() {
                     help = next.to_string();
                 }
             }
-            assert!(!help.is_empty() && !help.starts_with('['), "{sub:?}: option without help: {line:?}");
+            assert!(
+                !help.is_empty() && !help.starts_with('['),
+                "{sub:?}: option without help: {line:?}"
+            );
         }
         assert!(n >= 2, "{sub:?}: no options listed");
     }
@@ -249,36 +426,84 @@ fn record_and_send_with_a_key() {
     let addr = sock.local_addr().unwrap();
     let h = std::thread::spawn(move || {
         let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        tx.send_to(&phifd_cli::record::encode(7, 100, phifd::now_ns()), addr).unwrap();
-        tx.send_to(&phifd_cli::record::encode_auth(&wrong, 7, 101, phifd::now_ns()).unwrap(), addr).unwrap();
-        tx.send_to(&phifd_cli::record::encode_auth(&wrong_id, 7, 102, phifd::now_ns()).unwrap(), addr).unwrap();
+        tx.send_to(&phifd_cli::record::encode(7, 100, phifd::now_ns()), addr)
+            .unwrap();
+        tx.send_to(
+            &phifd_cli::record::encode_auth(&wrong, 7, 101, phifd::now_ns()).unwrap(),
+            addr,
+        )
+        .unwrap();
+        tx.send_to(
+            &phifd_cli::record::encode_auth(&wrong_id, 7, 102, phifd::now_ns()).unwrap(),
+            addr,
+        )
+        .unwrap();
         let mut flipped = phifd_cli::record::encode_auth(&ring, 7, 103, phifd::now_ns()).unwrap();
         flipped[20] ^= 0x01;
         tx.send_to(&flipped, addr).unwrap();
         for seq in 0..10u64 {
-            tx.send_to(&phifd_cli::record::encode_auth(&ring, 7, seq, phifd::now_ns()).unwrap(), addr).unwrap();
+            tx.send_to(
+                &phifd_cli::record::encode_auth(&ring, 7, seq, phifd::now_ns()).unwrap(),
+                addr,
+            )
+            .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
     });
     let good = phifd_cli::record::keyring(1, &[0x5a; 32]).unwrap();
-    let bounds = phifd_cli::record::Bounds { count: Some(10), duration: Some(std::time::Duration::from_secs(20)) };
+    let bounds = phifd_cli::record::Bounds {
+        count: Some(10),
+        duration: Some(std::time::Duration::from_secs(20)),
+    };
     let r = phifd_cli::record::record_with(&sock, bounds, Some(&good), |_| {}).unwrap();
     h.join().unwrap();
-    assert_eq!((r.ignored, r.bad_mac, r.unknown_key), (1, 2, 1), "unsigned / forged + bit flip / unknown id");
+    assert_eq!(
+        (r.ignored, r.bad_mac, r.unknown_key),
+        (1, 2, 1),
+        "unsigned / forged + bit flip / unknown id"
+    );
     assert_eq!(r.rejected_auth(), 3);
     let seqs: Vec<u64> = r.trace.rows.iter().map(|h| h.seq).collect();
-    assert_eq!(seqs, (0..10).collect::<Vec<u64>>(), "only the authentic heartbeats, no forged sequence number");
+    assert_eq!(
+        seqs,
+        (0..10).collect::<Vec<u64>>(),
+        "only the authentic heartbeats, no forged sequence number"
+    );
 
     // Binary: `phifd send --key-file` to `phifd record --key-file`.
     let out = d.join("rec.csv");
     let listen = free_port();
     let child = bin()
-        .args(["record", "--listen", &listen, "--count", "15", "--duration", "20s", "--key-file", key_s, "-o", out.to_str().unwrap()])
+        .args([
+            "record",
+            "--listen",
+            &listen,
+            "--count",
+            "15",
+            "--duration",
+            "20s",
+            "--key-file",
+            key_s,
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    run(&["send", "--to", &listen, "--count", "15", "--interval", "5ms", "--node", "4", "--key-file", key_s]);
+    run(&[
+        "send",
+        "--to",
+        &listen,
+        "--count",
+        "15",
+        "--interval",
+        "5ms",
+        "--node",
+        "4",
+        "--key-file",
+        key_s,
+    ]);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
@@ -292,18 +517,53 @@ fn record_and_send_with_a_key() {
     let out = d.join("wrong.csv");
     let listen = free_port();
     let child = bin()
-        .args(["record", "--listen", &listen, "--duration", "2s", "--key-file", key_s, "-o", out.to_str().unwrap()])
+        .args([
+            "record",
+            "--listen",
+            &listen,
+            "--duration",
+            "2s",
+            "--key-file",
+            key_s,
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    run(&["send", "--to", &listen, "--count", "12", "--interval", "5ms", "--key-file", other.to_str().unwrap()]);
-    run(&["send", "--to", &listen, "--count", "5", "--interval", "5ms", "--key-file", key_s, "--key-id", "2"]);
+    run(&[
+        "send",
+        "--to",
+        &listen,
+        "--count",
+        "12",
+        "--interval",
+        "5ms",
+        "--key-file",
+        other.to_str().unwrap(),
+    ]);
+    run(&[
+        "send",
+        "--to",
+        &listen,
+        "--count",
+        "5",
+        "--interval",
+        "5ms",
+        "--key-file",
+        key_s,
+        "--key-id",
+        "2",
+    ]);
     run(&["send", "--to", &listen, "--count", "3", "--interval", "5ms"]);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("rejected 17 unauthenticated datagrams (12 bad MAC, 5 unknown key id)"), "{err}");
+    assert!(
+        err.contains("rejected 17 unauthenticated datagrams (12 bad MAC, 5 unknown key id)"),
+        "{err}"
+    );
     assert!(err.contains("recorded 0 rows (3 ignored datagrams"), "{err}");
     assert!(phifd_cli::trace::Trace::read_path(&out).unwrap().rows.is_empty());
 }
@@ -316,8 +576,15 @@ fn bad_key_files_are_refused_with_a_clear_message() {
     let long = d.join("long.key");
     std::fs::write(&long, [7u8; 65]).unwrap();
     let listen = free_port();
-    for (file, says) in [(short.to_str().unwrap(), "holds 9 bytes"), (long.to_str().unwrap(), "holds 65 bytes"), ("/nonexistent/k", "/nonexistent/k")] {
-        for cmd in [vec!["send", "--to", &listen, "--count", "1"], vec!["record", "--listen", &listen, "--count", "1"]] {
+    for (file, says) in [
+        (short.to_str().unwrap(), "holds 9 bytes"),
+        (long.to_str().unwrap(), "holds 65 bytes"),
+        ("/nonexistent/k", "/nonexistent/k"),
+    ] {
+        for cmd in [
+            vec!["send", "--to", &listen, "--count", "1"],
+            vec!["record", "--listen", &listen, "--count", "1"],
+        ] {
             let mut args = cmd.clone();
             args.extend(["--key-file", file]);
             let o = bin().args(&args).output().unwrap();
@@ -330,6 +597,9 @@ fn bad_key_files_are_refused_with_a_clear_message() {
         }
     }
     // --key-id without --key-file is a usage error, not a silently unsigned sender.
-    let o = bin().args(["send", "--to", &listen, "--count", "1", "--key-id", "3"]).output().unwrap();
+    let o = bin()
+        .args(["send", "--to", &listen, "--count", "1", "--key-id", "3"])
+        .output()
+        .unwrap();
     assert!(!o.status.success());
 }

@@ -8,7 +8,12 @@ use phifd_cli::trace::Stream;
 const MS: u64 = 1_000_000;
 
 fn opts(crashes: usize) -> EvalOptions {
-    EvalOptions { crashes, seed: 1, warmup_ns: 0, threads: 1 }
+    EvalOptions {
+        crashes,
+        seed: 1,
+        warmup_ns: 0,
+        threads: 1,
+    }
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -24,7 +29,12 @@ fn timeout_detector_hand_computed_metrics() {
     // P_A = 1 - 0.2/1.1; identity 1 - 0.1/0.4 = 0.75.
     // Crash marked at 1150 ms: last arrival sent before it is 1100, deadline
     // 1250 -> T_D = 100 ms.
-    let mut s = Stream::from_arrivals([0u64, 100, 200, 300, 500, 600, 700, 1000, 1100].iter().map(|x| x * MS + 10 * MS).collect());
+    let mut s = Stream::from_arrivals(
+        [0u64, 100, 200, 300, 500, 600, 700, 1000, 1100]
+            .iter()
+            .map(|x| x * MS + 10 * MS)
+            .collect(),
+    );
     s.crash_ns = Some(1160 * MS);
     let mut d = Timeout::new(vec![150.0]);
     let r = evaluate(&mut d, &[s], &opts(0));
@@ -67,7 +77,14 @@ fn chen_detector_with_a_lost_heartbeat() {
     // is 550 ms; seq 6 arrives at 600: one mistake of 50 ms. α = 150 ms: none.
     let recv: Vec<u64> = (0..20u64).filter(|&i| i != 5).map(|i| i * 100 * MS).collect();
     let seq: Vec<u64> = (0..20u64).filter(|&i| i != 5).collect();
-    let s = Stream { node: 0, send: recv.clone(), recv, seq, sent: 20, crash_ns: None };
+    let s = Stream {
+        node: 0,
+        send: recv.clone(),
+        recv,
+        seq,
+        sent: 20,
+        crash_ns: None,
+    };
     let mut d = Chen::new(&Params::new(100 * MS), vec![50.0, 150.0]);
     let r = evaluate(&mut d, &[s], &opts(0));
     assert_eq!(r.levels[0].mistakes, 1);
@@ -91,7 +108,10 @@ fn chen_ignores_a_reordered_heartbeat() {
     // η = 505/5 = 101, EA_6 = 241 + 101·(6 − 2.4) = 604.6 → deadline 614.6 > 600: in time.
     // 2W-FD (short window of 1 arrival, EA_short = last + η): 300, 500, 606 → deadlines 310,
     // 510, 616: the same single mistake.
-    let recv: Vec<u64> = [0u64, 100_000, 200_000, 400_000, 404_800, 505_000, 600_000].iter().map(|x| x * 1_000).collect();
+    let recv: Vec<u64> = [0u64, 100_000, 200_000, 400_000, 404_800, 505_000, 600_000]
+        .iter()
+        .map(|x| x * 1_000)
+        .collect();
     let seq = vec![0, 1, 2, 4, 3, 5, 6];
     let mut d = Chen::new(&Params::new(100 * MS), vec![10.0]);
     let mut dl = [0u64];
@@ -105,11 +125,26 @@ fn chen_ignores_a_reordered_heartbeat() {
     assert_eq!(dl[0], 510 * MS, "a stale heartbeat must not move the deadline");
     d.arrive(505 * MS, 5, &mut dl);
     assert!(dl[0].abs_diff(614_600_000) <= 1, "{}", dl[0]);
-    let s = Stream { node: 0, send: recv.clone(), recv, seq, sent: 7, crash_ns: None };
-    for mut det in [Box::new(Chen::new(&Params::new(100 * MS), vec![10.0])) as Box<dyn Detector>, Box::new(TwoWindow::new(&Params::new(100 * MS), vec![10.0]))] {
+    let s = Stream {
+        node: 0,
+        send: recv.clone(),
+        recv,
+        seq,
+        sent: 7,
+        crash_ns: None,
+    };
+    for mut det in [
+        Box::new(Chen::new(&Params::new(100 * MS), vec![10.0])) as Box<dyn Detector>,
+        Box::new(TwoWindow::new(&Params::new(100 * MS), vec![10.0])),
+    ] {
         let r = evaluate(det.as_mut(), &[s.clone()], &opts(0));
         assert_eq!(r.levels[0].mistakes, 1, "{}", r.name);
-        assert!(close(r.levels[0].t_m_mean, 0.09), "{}: {}", r.name, r.levels[0].t_m_mean);
+        assert!(
+            close(r.levels[0].t_m_mean, 0.09),
+            "{}: {}",
+            r.name,
+            r.levels[0].t_m_mean
+        );
     }
 }
 
@@ -181,7 +216,10 @@ fn a_deadline_already_past_starts_a_suspicion_now_not_in_the_past() {
     // Two mistakes, E[T_M] = 75 ms, T_MR = 250 − 100 = 150 ms, observed 0.3 s,
     // P_A = 1 − 0.15/0.3 = 0.5.
     let s = Stream::from_arrivals(vec![0, 100 * MS, 200 * MS, 300 * MS]);
-    let mut d = Scripted { deadlines_ms: vec![150, 90, 250, 400], next: 0 };
+    let mut d = Scripted {
+        deadlines_ms: vec![150, 90, 250, 400],
+        next: 0,
+    };
     let r = evaluate(&mut d, &[s], &opts(0));
     let l = &r.levels[0];
     assert_eq!(l.mistakes, 2);
@@ -203,24 +241,39 @@ fn phi_replay_matches_the_library_monitor() {
         x ^= x >> 7;
         x ^= x << 17;
         let jitter = x % 30_000_000; // 0..30 ms
-        let gap = if i % 500 == 499 { 400_000_000 } else if i % 97 == 0 { 180_000_000 } else { 100_000_000 };
+        let gap = if i % 500 == 499 {
+            400_000_000
+        } else if i % 97 == 0 {
+            180_000_000
+        } else {
+            100_000_000
+        };
         t += gap - 15_000_000 + jitter;
         arrivals.push(t);
     }
-    for (est, th) in [(phifd::Estimator::Akka, 8.0), (phifd::Estimator::Normal, 3.0), (phifd::Estimator::Exponential, 1.0)] {
+    for (est, th) in [
+        (phifd::Estimator::Akka, 8.0),
+        (phifd::Estimator::Normal, 3.0),
+        (phifd::Estimator::Exponential, 1.0),
+    ] {
         let mut cfg = phifd::Config::new();
         cfg.set_estimator(est);
         cfg.set_threshold(th).unwrap();
         cfg.set_heartbeat_interval_ns(100_000_000).unwrap();
         cfg.set_recovery_heartbeats(1).unwrap();
-        cfg.set_local_pause_threshold_ns(phifd::config::MAX_DURATION_NS).unwrap();
+        cfg.set_local_pause_threshold_ns(phifd::config::MAX_DURATION_NS)
+            .unwrap();
         let m = phifd::Monitor::new(&cfg).unwrap();
         for &a in &arrivals {
             m.heartbeat(1, 1, a).unwrap();
         }
         let mut ev = Vec::new();
         m.poll(arrivals[arrivals.len() - 1], &mut ev, 1 << 20);
-        let fails: Vec<u64> = ev.iter().filter(|e| e.to == phifd::State::Failed).map(|e| e.time_ns).collect();
+        let fails: Vec<u64> = ev
+            .iter()
+            .filter(|e| e.to == phifd::State::Failed)
+            .map(|e| e.time_ns)
+            .collect();
         let mut total = 0u64;
         for f in &fails {
             let next = arrivals.iter().find(|&&a| a >= *f).unwrap();

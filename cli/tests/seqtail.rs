@@ -22,7 +22,10 @@ fn periodic_stream_deadline_is_the_floor_tail() {
     let last = now - 100 * MS;
     let e10 = (dl[0] - last) as f64 / 1e6;
     let want = 100.0 + 25.0 * (8.0f64 / (1000.0 * 1e-10)).ln();
-    assert!(e10 >= want - 0.01 && e10 <= want + 0.03, "Φ=10 deadline {e10} ms, expected {want}");
+    assert!(
+        e10 >= want - 0.01 && e10 <= want + 0.03,
+        "Φ=10 deadline {e10} ms, expected {want}"
+    );
     // Φ = 2: p·n = 10 ≥ K, an empirical quantile inside bin 0 (Z ≤ 1/64 ms).
     let e2 = (dl[1] - last) as f64 / 1e6;
     assert!((100.0..=100.02).contains(&e2), "Φ=2 deadline {e2} ms");

@@ -75,7 +75,12 @@ pub unsafe extern "C" fn phifd_keyring_free(k: *mut phifd_keyring) {
 /// `PHIFD_KEY_MIN_LEN`..`PHIFD_KEY_MAX_LEN`; `key_id` already in the ring; the ring already holds
 /// `PHIFD_KEYRING_MAX_KEYS` keys).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_keyring_add_key(k: *const phifd_keyring, key_id: u32, key: *const u8, key_len: usize) -> phifd_status {
+pub unsafe extern "C" fn phifd_keyring_add_key(
+    k: *const phifd_keyring,
+    key_id: u32,
+    key: *const u8,
+    key_len: usize,
+) -> phifd_status {
     guard("phifd_keyring_add_key", || {
         let ring = keyring(k)?;
         check_array(key, key_len, "key", "key_len", MAX_OBJECT_BYTES)?;
@@ -110,7 +115,9 @@ pub unsafe extern "C" fn phifd_keyring_get_signing_key(k: *const phifd_keyring, 
     guard("phifd_keyring_get_signing_key", || {
         let ring = keyring(k)?;
         let out = out_ref(out_key_id, "out_key_id")?;
-        *out = ring.signing_key_id().ok_or_else(|| Error::new(Status::UnknownKey, "the keyring holds no key"))?;
+        *out = ring
+            .signing_key_id()
+            .ok_or_else(|| Error::new(Status::UnknownKey, "the keyring holds no key"))?;
         Ok(())
     })
 }
@@ -122,9 +129,20 @@ fn to_core(d: &phifd_datagram) -> Result<Datagram, Error> {
         k => return Err(Error::invalid(format!("datagram kind: unknown code {k}"))),
     };
     if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
-        return Err(Error::invalid(format!("datagram flags: undefined bits 0x{:x}", d.flags)));
+        return Err(Error::invalid(format!(
+            "datagram flags: undefined bits 0x{:x}",
+            d.flags
+        )));
     }
-    Ok(Datagram { kind, flags: d.flags as u16, node: d.node, generation: d.generation, term: d.term, version: d.version, send_ns: d.send_ns })
+    Ok(Datagram {
+        kind,
+        flags: d.flags as u16,
+        node: d.node,
+        generation: d.generation,
+        term: d.term,
+        version: d.version,
+        send_ns: d.send_ns,
+    })
 }
 
 fn from_core(d: &Datagram) -> phifd_datagram {
@@ -182,7 +200,12 @@ pub unsafe extern "C" fn phifd_datagram_encode_auth(
 /// The untrusted bytes at `buf` as a slice when `len` is the one length `expected` that can be
 /// valid; any other length is refused before a byte is read (so `buf` need only hold
 /// `min(len, expected)` bytes).
-unsafe fn datagram_bytes<'a>(buf: *const u8, len: usize, expected: usize, wrong: fn(usize) -> Defect) -> Result<&'a [u8], AuthFailure> {
+unsafe fn datagram_bytes<'a>(
+    buf: *const u8,
+    len: usize,
+    expected: usize,
+    wrong: fn(usize) -> Defect,
+) -> Result<&'a [u8], AuthFailure> {
     if len != expected {
         return Err(AuthFailure::Malformed(wrong(len)));
     }
@@ -253,7 +276,11 @@ pub unsafe extern "C" fn phifd_monitor_receive(
         let mon = monitor(m)?;
         let ring = if k.is_null() { None } else { Some(keyring(k)?) };
         let out = out_ref(out, "out")?;
-        let counted_out = if out_counted.is_null() { None } else { Some(out_ref(out_counted, "out_counted")?) };
+        let counted_out = if out_counted.is_null() {
+            None
+        } else {
+            Some(out_ref(out_counted, "out_counted")?)
+        };
         check_array(buf, len, "buf", "len", MAX_OBJECT_BYTES)?;
         let (expected, wrong): (usize, fn(usize) -> Defect) = match ring {
             Some(_) => (AUTH_DATAGRAM_SIZE, Defect::WrongAuthLength),
@@ -295,7 +322,10 @@ mod tests {
         let mut k: *mut phifd_keyring = std::ptr::null_mut();
         unsafe {
             assert_eq!(phifd_keyring_new(&mut k), super::super::PHIFD_OK);
-            assert_eq!(phifd_keyring_add_key(k, 1, [1u8; 16].as_ptr(), 16), super::super::PHIFD_OK);
+            assert_eq!(
+                phifd_keyring_add_key(k, 1, [1u8; 16].as_ptr(), 16),
+                super::super::PHIFD_OK
+            );
             let mut id = 0;
             assert_eq!(phifd_keyring_get_signing_key(k, &mut id), super::super::PHIFD_OK);
             assert_eq!(id, 1);

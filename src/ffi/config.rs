@@ -6,7 +6,6 @@ use crate::config::{Config, Membership};
 use crate::error::Error;
 use crate::estimator::Estimator;
 
-
 /// Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
 pub type phifd_estimator = u32;
 /// Akka/Pekko-compatible: logistic approximation of the normal tail, `mean + acceptable pause`,
@@ -84,10 +83,16 @@ pub(crate) fn config_ref<'a>(cfg: *const phifd_config) -> Result<&'a Config, Err
 /// Chooses the estimator (`PHIFD_ESTIMATOR_*`). Default `PHIFD_ESTIMATOR_AKKA`.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` for an unknown code.
 #[no_mangle]
-pub unsafe extern "C" fn phifd_config_set_estimator(cfg: *mut phifd_config, estimator: phifd_estimator) -> phifd_status {
+pub unsafe extern "C" fn phifd_config_set_estimator(
+    cfg: *mut phifd_config,
+    estimator: phifd_estimator,
+) -> phifd_status {
     with_config("phifd_config_set_estimator", cfg, |c| {
-        let e = Estimator::from_code(estimator)
-            .ok_or_else(|| Error::invalid(format!("estimator: unknown code {estimator} (valid: 0 akka, 1 normal, 2 exponential)")))?;
+        let e = Estimator::from_code(estimator).ok_or_else(|| {
+            Error::invalid(format!(
+                "estimator: unknown code {estimator} (valid: 0 akka, 1 normal, 2 exponential)"
+            ))
+        })?;
         c.set_estimator(e);
         Ok(())
     })
@@ -99,7 +104,9 @@ pub unsafe extern "C" fn phifd_config_set_estimator(cfg: *mut phifd_config, esti
 /// subnormal, too large).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
-    with_config("phifd_config_set_threshold", cfg, |c| c.set_threshold(threshold).map(drop))
+    with_config("phifd_config_set_threshold", cfg, |c| {
+        c.set_threshold(threshold).map(drop)
+    })
 }
 
 /// Sets the suspicion threshold: a node is SUSPECT when its phi is at or above it (and below the
@@ -107,7 +114,9 @@ pub unsafe extern "C" fn phifd_config_set_threshold(cfg: *mut phifd_config, thre
 /// below the threshold. Errors as `phifd_config_set_threshold`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_suspect_threshold(cfg: *mut phifd_config, threshold: f64) -> phifd_status {
-    with_config("phifd_config_set_suspect_threshold", cfg, |c| c.set_suspect_threshold(threshold).map(drop))
+    with_config("phifd_config_set_suspect_threshold", cfg, |c| {
+        c.set_suspect_threshold(threshold).map(drop)
+    })
 }
 
 /// Sets how many inter-arrival intervals each node remembers (1 to 1,048,576). Default 1000.
@@ -122,8 +131,13 @@ pub unsafe extern "C" fn phifd_config_set_window(cfg: *mut phifd_config, window:
 /// first estimate: every node starts (and restarts) with a history seeded from it.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
-pub unsafe extern "C" fn phifd_config_set_heartbeat_interval_ns(cfg: *mut phifd_config, interval_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_heartbeat_interval_ns", cfg, |c| c.set_heartbeat_interval_ns(interval_ns).map(drop))
+pub unsafe extern "C" fn phifd_config_set_heartbeat_interval_ns(
+    cfg: *mut phifd_config,
+    interval_ns: u64,
+) -> phifd_status {
+    with_config("phifd_config_set_heartbeat_interval_ns", cfg, |c| {
+        c.set_heartbeat_interval_ns(interval_ns).map(drop)
+    })
 }
 
 /// Sets the floor of the standard deviation used by phi, in nanoseconds (> 0). Default: heartbeat
@@ -131,14 +145,18 @@ pub unsafe extern "C" fn phifd_config_set_heartbeat_interval_ns(cfg: *mut phifd_
 /// perfectly regular sender at threshold 8). Akka's default is 100 ms at a 1 s interval. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_min_std_deviation_ns(cfg: *mut phifd_config, sd_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_min_std_deviation_ns", cfg, |c| c.set_min_std_deviation_ns(sd_ns).map(drop))
+    with_config("phifd_config_set_min_std_deviation_ns", cfg, |c| {
+        c.set_min_std_deviation_ns(sd_ns).map(drop)
+    })
 }
 
 /// Sets the acceptable pause added to the learned mean, in nanoseconds (0 allowed). Default 0.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (over 11.6 days).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_acceptable_pause_ns(cfg: *mut phifd_config, pause_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_acceptable_pause_ns", cfg, |c| c.set_acceptable_pause_ns(pause_ns).map(drop))
+    with_config("phifd_config_set_acceptable_pause_ns", cfg, |c| {
+        c.set_acceptable_pause_ns(pause_ns).map(drop)
+    })
 }
 
 /// Sets the longest interval that is learned, in nanoseconds; longer intervals are dropped (not
@@ -147,7 +165,9 @@ pub unsafe extern "C" fn phifd_config_set_acceptable_pause_ns(cfg: *mut phifd_co
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_max_interval_ns(cfg: *mut phifd_config, max_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_max_interval_ns", cfg, |c| c.set_max_interval_ns(max_ns).map(drop))
+    with_config("phifd_config_set_max_interval_ns", cfg, |c| {
+        c.set_max_interval_ns(max_ns).map(drop)
+    })
 }
 
 /// Declares the network round-trip time in nanoseconds, so that `phifd_monitor_new` can enforce the
@@ -155,15 +175,22 @@ pub unsafe extern "C" fn phifd_config_set_max_interval_ns(cfg: *mut phifd_config
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_round_trip_ns(cfg: *mut phifd_config, rtt_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_round_trip_ns", cfg, |c| c.set_round_trip_ns(rtt_ns).map(drop))
+    with_config("phifd_config_set_round_trip_ns", cfg, |c| {
+        c.set_round_trip_ns(rtt_ns).map(drop)
+    })
 }
 
 /// Sets how long a node registered with `phifd_node_add` may stay silent before its first
 /// heartbeat before it becomes FAILED, in nanoseconds. Default: the time the seeded history takes
 /// to reach the threshold. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_config_set_first_heartbeat_timeout_ns(cfg: *mut phifd_config, timeout_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_first_heartbeat_timeout_ns", cfg, |c| c.set_first_heartbeat_timeout_ns(timeout_ns).map(drop))
+pub unsafe extern "C" fn phifd_config_set_first_heartbeat_timeout_ns(
+    cfg: *mut phifd_config,
+    timeout_ns: u64,
+) -> phifd_status {
+    with_config("phifd_config_set_first_heartbeat_timeout_ns", cfg, |c| {
+        c.set_first_heartbeat_timeout_ns(timeout_ns).map(drop)
+    })
 }
 
 /// Sets how many consecutive heartbeats a FAILED node must deliver to be ALIVE again (1 to 255;
@@ -171,7 +198,9 @@ pub unsafe extern "C" fn phifd_config_set_first_heartbeat_timeout_ns(cfg: *mut p
 /// `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_recovery_heartbeats(cfg: *mut phifd_config, heartbeats: u32) -> phifd_status {
-    with_config("phifd_config_set_recovery_heartbeats", cfg, |c| c.set_recovery_heartbeats(heartbeats).map(drop))
+    with_config("phifd_config_set_recovery_heartbeats", cfg, |c| {
+        c.set_recovery_heartbeats(heartbeats).map(drop)
+    })
 }
 
 /// Sets the gap between two calls on the monitor (heartbeats or polls), ns, beyond which the monitor
@@ -183,8 +212,13 @@ pub unsafe extern "C" fn phifd_config_set_recovery_heartbeats(cfg: *mut phifd_co
 /// Poll regularly (at least every heartbeat interval) for this to work.
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (0).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_config_set_local_pause_threshold_ns(cfg: *mut phifd_config, threshold_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_local_pause_threshold_ns", cfg, |c| c.set_local_pause_threshold_ns(threshold_ns).map(drop))
+pub unsafe extern "C" fn phifd_config_set_local_pause_threshold_ns(
+    cfg: *mut phifd_config,
+    threshold_ns: u64,
+) -> phifd_status {
+    with_config("phifd_config_set_local_pause_threshold_ns", cfg, |c| {
+        c.set_local_pause_threshold_ns(threshold_ns).map(drop)
+    })
 }
 
 /// Sets how long after a detected local pause no node is convicted, ns (0 allowed). Default:
@@ -192,7 +226,9 @@ pub unsafe extern "C" fn phifd_config_set_local_pause_threshold_ns(cfg: *mut phi
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_local_pause_grace_ns(cfg: *mut phifd_config, grace_ns: u64) -> phifd_status {
-    with_config("phifd_config_set_local_pause_grace_ns", cfg, |c| c.set_local_pause_grace_ns(grace_ns).map(drop))
+    with_config("phifd_config_set_local_pause_grace_ns", cfg, |c| {
+        c.set_local_pause_grace_ns(grace_ns).map(drop)
+    })
 }
 
 /// Sets the burst fraction in [0, 1): an interval shorter than this fraction of the learned mean is
@@ -202,14 +238,18 @@ pub unsafe extern "C" fn phifd_config_set_local_pause_grace_ns(cfg: *mut phifd_c
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_burst_fraction(cfg: *mut phifd_config, fraction: f64) -> phifd_status {
-    with_config("phifd_config_set_burst_fraction", cfg, |c| c.set_burst_fraction(fraction).map(drop))
+    with_config("phifd_config_set_burst_fraction", cfg, |c| {
+        c.set_burst_fraction(fraction).map(drop)
+    })
 }
 
 /// Sets the largest local health score (0 to 64; default 7, so convicting takes at most 8 x longer,
 /// Lifeguard's model). Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_max_local_health(cfg: *mut phifd_config, max_score: u32) -> phifd_status {
-    with_config("phifd_config_set_max_local_health", cfg, |c| c.set_max_local_health(max_score).map(drop))
+    with_config("phifd_config_set_max_local_health", cfg, |c| {
+        c.set_max_local_health(max_score).map(drop)
+    })
 }
 
 /// Sets `k`, the number of independent suspicion confirmations after which conviction needs only
@@ -217,7 +257,9 @@ pub unsafe extern "C" fn phifd_config_set_max_local_health(cfg: *mut phifd_confi
 /// `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_confirmations_expected(cfg: *mut phifd_config, k: u32) -> phifd_status {
-    with_config("phifd_config_set_confirmations_expected", cfg, |c| c.set_confirmations_expected(k).map(drop))
+    with_config("phifd_config_set_confirmations_expected", cfg, |c| {
+        c.set_confirmations_expected(k).map(drop)
+    })
 }
 
 /// Sets `min / max` in (0, 1]: the fraction of its own deadline after which a node with `k`
@@ -226,7 +268,9 @@ pub unsafe extern "C" fn phifd_config_set_confirmations_expected(cfg: *mut phifd
 /// `PHIFD_ERR_INVALID_ARG`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_confirmation_min_ratio(cfg: *mut phifd_config, ratio: f64) -> phifd_status {
-    with_config("phifd_config_set_confirmation_min_ratio", cfg, |c| c.set_confirmation_min_ratio(ratio).map(drop))
+    with_config("phifd_config_set_confirmation_min_ratio", cfg, |c| {
+        c.set_confirmation_min_ratio(ratio).map(drop)
+    })
 }
 
 /// Sets the most nodes the monitor holds, 1 to 67,108,864 (2^26). Default 65,536: a node costs
@@ -239,17 +283,25 @@ pub unsafe extern "C" fn phifd_config_set_confirmation_min_ratio(cfg: *mut phifd
 /// (0 or above 2^26).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_max_nodes(cfg: *mut phifd_config, max_nodes: u64) -> phifd_status {
-    with_config("phifd_config_set_max_nodes", cfg, |c| c.set_max_nodes(max_nodes).map(drop))
+    with_config("phifd_config_set_max_nodes", cfg, |c| {
+        c.set_max_nodes(max_nodes).map(drop)
+    })
 }
 
 /// Sets the membership mode, `PHIFD_MEMBERSHIP_OPEN` (default) or `PHIFD_MEMBERSHIP_FIXED` (only
 /// nodes registered with `phifd_node_add` are accepted). Errors: `PHIFD_ERR_NULL_ARG`,
 /// `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` for an unknown code.
 #[no_mangle]
-pub unsafe extern "C" fn phifd_config_set_membership(cfg: *mut phifd_config, membership: phifd_membership) -> phifd_status {
+pub unsafe extern "C" fn phifd_config_set_membership(
+    cfg: *mut phifd_config,
+    membership: phifd_membership,
+) -> phifd_status {
     with_config("phifd_config_set_membership", cfg, |c| {
-        let m = Membership::from_code(membership)
-            .ok_or_else(|| Error::invalid(format!("membership: unknown code {membership} (valid: 0 open, 1 fixed)")))?;
+        let m = Membership::from_code(membership).ok_or_else(|| {
+            Error::invalid(format!(
+                "membership: unknown code {membership} (valid: 0 open, 1 fixed)"
+            ))
+        })?;
         c.set_membership(m);
         Ok(())
     })

@@ -7,7 +7,6 @@ use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, MAX_O
 use crate::error::Error;
 use crate::generation::{self as core_gen, GenerationClock};
 
-
 /// Largest valid generation (2^48), one bound for every path: a clock accepts or adopts nothing
 /// above it; heartbeats (`phifd_heartbeat`, `_version`, `_batch`) and `phifd_node_add` refuse a
 /// larger generation with `PHIFD_ERR_INVALID_ARG` (counted as `rejected_bad_generation`);
@@ -126,7 +125,11 @@ pub unsafe extern "C" fn phifd_generation_advance(g: *mut phifd_generation, out:
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (`remote`
 /// beyond 2^48: damage or an attack, not a term), `PHIFD_ERR_IO` (unchanged).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_generation_observe(g: *mut phifd_generation, remote: u64, out_step_down: *mut bool) -> phifd_status {
+pub unsafe extern "C" fn phifd_generation_observe(
+    g: *mut phifd_generation,
+    remote: u64,
+    out_step_down: *mut bool,
+) -> phifd_status {
     guard("phifd_generation_observe", || {
         let out_step_down = out_ref(out_step_down, "out_step_down")?;
         *out_step_down = clock(g)?.observe(remote)?;

@@ -82,7 +82,10 @@ struct FreeList {
     free: std::collections::VecDeque<u32>,
 }
 
-static FREE: Mutex<FreeList> = Mutex::new(FreeList { used: 0, free: std::collections::VecDeque::new() });
+static FREE: Mutex<FreeList> = Mutex::new(FreeList {
+    used: 0,
+    free: std::collections::VecDeque::new(),
+});
 
 /// Chunk number and offset of slot `index`.
 #[inline]
@@ -108,7 +111,10 @@ fn slot(index: u64) -> Option<&'static Slot> {
 
 #[cold]
 fn invalid(name: &str) -> Error {
-    Error::new(Status::InvalidHandle, format!("`{name}` is not a live handle of this type (freed, or not from phifd)"))
+    Error::new(
+        Status::InvalidHandle,
+        format!("`{name}` is not a live handle of this type (freed, or not from phifd)"),
+    )
 }
 
 /// Decodes a handle value into (slot index, expected slot state) if its marker and type bits are
@@ -133,7 +139,10 @@ fn insert(kind: u64, object: *mut ()) -> Result<u64, Error> {
                 if list.used >= MAX_SLOTS {
                     return Err(Error::new(
                         Status::Internal,
-                        format!("more than {} live handles: free some before creating more", MAX_SLOTS - 1),
+                        format!(
+                            "more than {} live handles: free some before creating more",
+                            MAX_SLOTS - 1
+                        ),
                     ));
                 }
                 let index = list.used;
@@ -141,7 +150,10 @@ fn insert(kind: u64, object: *mut ()) -> Result<u64, Error> {
                 if offset == 0 {
                     let len = 1usize << (chunk as u32 + FIRST_CHUNK_BITS);
                     let fresh: Box<[Slot]> = (0..len)
-                        .map(|_| Slot { state: AtomicU64::new(0), object: AtomicPtr::new(std::ptr::null_mut()) })
+                        .map(|_| Slot {
+                            state: AtomicU64::new(0),
+                            object: AtomicPtr::new(std::ptr::null_mut()),
+                        })
                         .collect();
                     let base = Box::leak(fresh).as_mut_ptr();
                     if let Some(c) = TABLE.get(chunk) {
@@ -221,16 +233,28 @@ pub unsafe fn get_mut<'a, H: Handle>(ptr: *mut H, name: &str) -> Result<&'a mut 
 /// Frees the object behind `ptr` and invalidates every copy of the handle. NULL, freed handles,
 /// handles of another type and foreign values are ignored (returns false).
 pub fn free<H: Handle>(ptr: *mut H) -> bool {
-    let Some((index, expected)) = decode::<H>(ptr.addr()) else { return false };
+    let Some((index, expected)) = decode::<H>(ptr.addr()) else {
+        return false;
+    };
     let Some(s) = slot(index) else { return false };
     let generation = expected >> 8;
-    let next = if generation == GEN_MASK { RETIRED } else { (generation + 1) << 8 };
+    let next = if generation == GEN_MASK {
+        RETIRED
+    } else {
+        (generation + 1) << 8
+    };
     // The lock orders this free with `insert` reusing the slot.
     let mut list = FREE.lock();
-    if s.state.compare_exchange(expected, next, Ordering::AcqRel, Ordering::Acquire).is_err() {
+    if s.state
+        .compare_exchange(expected, next, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
         return false;
     }
-    let obj = s.object.swap(std::ptr::null_mut(), Ordering::AcqRel).cast::<H::Object>();
+    let obj = s
+        .object
+        .swap(std::ptr::null_mut(), Ordering::AcqRel)
+        .cast::<H::Object>();
     if next != RETIRED {
         if let Ok(i) = u32::try_from(index) {
             list.free.push_back(i);
@@ -286,7 +310,9 @@ mod tests {
         let h2 = {
             let _list = FREE.lock();
             s.state.store(GEN_MASK << 8, Ordering::Release);
-            std::ptr::without_provenance_mut::<Probe>((MARKER | Probe::KIND << KIND_SHIFT | GEN_MASK << GEN_SHIFT | index) as usize)
+            std::ptr::without_provenance_mut::<Probe>(
+                (MARKER | Probe::KIND << KIND_SHIFT | GEN_MASK << GEN_SHIFT | index) as usize,
+            )
         };
         // Nothing lives there yet: the forged handle is refused.
         assert!(get::<Probe>(h2, "h").is_err());

@@ -91,7 +91,10 @@ pub(crate) fn guard(function: &str, f: impl FnOnce() -> Result<(), Error>) -> ph
             e.status as u32
         }
         Err(_) => {
-            set_last_error(function, "internal error (panic caught at the C boundary); the library remains usable");
+            set_last_error(
+                function,
+                "internal error (panic caught at the C boundary); the library remains usable",
+            );
             PHIFD_ERR_INTERNAL
         }
     }
@@ -122,12 +125,21 @@ fn misaligned<T>(ptr: *const T, name: &str) -> Error {
 /// naming the length and the bound; `ptr` not aligned for `T`, or a range that would wrap around
 /// the address space, gives `InvalidArg` naming the pointer. A pair that passes may still lie about
 /// its memory; that part is the caller's contract.
-pub(crate) fn check_array<T>(ptr: *const T, len: usize, ptr_name: &str, len_name: &str, max_len: usize) -> Result<(), Error> {
+pub(crate) fn check_array<T>(
+    ptr: *const T,
+    len: usize,
+    ptr_name: &str,
+    len_name: &str,
+    max_len: usize,
+) -> Result<(), Error> {
     if len == 0 {
         return Ok(());
     }
     if ptr.is_null() {
-        return Err(Error::new(Status::NullArg, format!("`{ptr_name}` is NULL while `{len_name}` is {len}")));
+        return Err(Error::new(
+            Status::NullArg,
+            format!("`{ptr_name}` is NULL while `{len_name}` is {len}"),
+        ));
     }
     let size = std::mem::size_of::<T>().max(1);
     let bytes = match len.checked_mul(size) {
@@ -140,7 +152,9 @@ pub(crate) fn check_array<T>(ptr: *const T, len: usize, ptr_name: &str, len_name
         }
     };
     if len > max_len {
-        return Err(Error::invalid(format!("`{len_name}` is {len}; at most {max_len} is accepted")));
+        return Err(Error::invalid(format!(
+            "`{len_name}` is {len}; at most {max_len} is accepted"
+        )));
     }
     if !ptr.is_aligned() {
         return Err(misaligned(ptr, ptr_name));
@@ -158,7 +172,13 @@ pub(crate) fn check_array<T>(ptr: *const T, len: usize, ptr_name: &str, len_name
 /// # Safety
 /// If the pair passes the checks, `ptr` must point to `len` initialised elements that are not
 /// written during the call (C API contract).
-pub(crate) unsafe fn slice_in<'a, T>(ptr: *const T, len: usize, ptr_name: &str, len_name: &str, max_len: usize) -> Result<&'a [T], Error> {
+pub(crate) unsafe fn slice_in<'a, T>(
+    ptr: *const T,
+    len: usize,
+    ptr_name: &str,
+    len_name: &str,
+    max_len: usize,
+) -> Result<&'a [T], Error> {
     check_array(ptr, len, ptr_name, len_name, max_len)?;
     if len == 0 {
         return Ok(&[]);
@@ -185,7 +205,10 @@ pub(crate) unsafe fn slice_out<'a, T>(
 ) -> Result<&'a mut [std::mem::MaybeUninit<T>], Error> {
     check_array(ptr.cast_const(), cap, ptr_name, cap_name, usize::MAX)?;
     if used > cap {
-        return Err(Error::new(Status::Internal, format!("{used} elements do not fit `{cap_name}` {cap}")));
+        return Err(Error::new(
+            Status::Internal,
+            format!("{used} elements do not fit `{cap_name}` {cap}"),
+        ));
     }
     if used == 0 {
         return Ok(&mut []);
@@ -277,10 +300,23 @@ mod tests {
     /// The C constants are literals (so the header shows numbers); they must equal the core's codes.
     #[test]
     fn c_codes_equal_core_codes() {
-        let statuses = [PHIFD_OK, PHIFD_ERR_NULL_ARG, PHIFD_ERR_INVALID_ARG, PHIFD_ERR_UNKNOWN_NODE,
-            PHIFD_ERR_STALE_GENERATION, PHIFD_ERR_INVALID_HANDLE, PHIFD_ERR_INTERNAL, PHIFD_ERR_BUFFER_TOO_SMALL,
-            PHIFD_ERR_IO, PHIFD_ERR_CORRUPT, PHIFD_ERR_LOCKED, PHIFD_ERR_MALFORMED, PHIFD_ERR_CAPACITY,
-            PHIFD_ERR_AUTH, PHIFD_ERR_UNKNOWN_KEY];
+        let statuses = [
+            PHIFD_OK,
+            PHIFD_ERR_NULL_ARG,
+            PHIFD_ERR_INVALID_ARG,
+            PHIFD_ERR_UNKNOWN_NODE,
+            PHIFD_ERR_STALE_GENERATION,
+            PHIFD_ERR_INVALID_HANDLE,
+            PHIFD_ERR_INTERNAL,
+            PHIFD_ERR_BUFFER_TOO_SMALL,
+            PHIFD_ERR_IO,
+            PHIFD_ERR_CORRUPT,
+            PHIFD_ERR_LOCKED,
+            PHIFD_ERR_MALFORMED,
+            PHIFD_ERR_CAPACITY,
+            PHIFD_ERR_AUTH,
+            PHIFD_ERR_UNKNOWN_KEY,
+        ];
         assert_eq!(statuses.len(), Status::all().len());
         for (c, s) in statuses.iter().zip(Status::all()) {
             assert_eq!(*c, s as u32);

@@ -8,7 +8,6 @@ use crate::error::{Error, Status};
 use crate::monitor::Monitor;
 use crate::node::Event;
 
-
 /// Node state code (`uint32_t`), one of the `PHIFD_STATE_*` values.
 pub type phifd_state = u32;
 /// Registered with `phifd_node_add`, no heartbeat yet.
@@ -226,7 +225,11 @@ fn write_versioned<T: Copy>(out: *mut T, value: T, min_size: usize, name: &str) 
 pub unsafe extern "C" fn phifd_monitor_new(cfg: *const phifd_config, out: *mut *mut phifd_monitor) -> phifd_status {
     guard("phifd_monitor_new", || {
         let out = out_ref(out, "out")?;
-        let m = if cfg.is_null() { Monitor::new(&Config::new()) } else { Monitor::new(config_ref(cfg)?) }?;
+        let m = if cfg.is_null() {
+            Monitor::new(&Config::new())
+        } else {
+            Monitor::new(config_ref(cfg)?)
+        }?;
         *out = handle::new::<phifd_monitor>(m)?;
         Ok(())
     })
@@ -259,7 +262,12 @@ pub unsafe extern "C" fn phifd_monitor_free(m: *mut phifd_monitor) {
 /// `rejected_over_capacity`), `PHIFD_ERR_UNKNOWN_NODE` for a node not registered with
 /// `phifd_node_add` under `PHIFD_MEMBERSHIP_FIXED` (counted as `rejected_unknown_node`).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_heartbeat(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
+pub unsafe extern "C" fn phifd_heartbeat(
+    m: *mut phifd_monitor,
+    node: u64,
+    generation: u64,
+    now_ns: u64,
+) -> phifd_status {
     guard("phifd_heartbeat", || monitor(m)?.heartbeat(node, generation, now_ns))
 }
 
@@ -303,7 +311,9 @@ pub unsafe extern "C" fn phifd_heartbeat_version(
 /// `PHIFD_ERR_INVALID_ARG` (`reporter == node`).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_report_suspect(m: *mut phifd_monitor, node: u64, reporter: u64) -> phifd_status {
-    guard("phifd_node_report_suspect", || monitor(m)?.report_suspect(node, reporter))
+    guard("phifd_node_report_suspect", || {
+        monitor(m)?.report_suspect(node, reporter)
+    })
 }
 
 /// Sets the host's own health score, 0 (healthy) to `max_local_health` (default 7): raise it when
@@ -336,7 +346,12 @@ pub unsafe extern "C" fn phifd_monitor_get_local_health(m: *const phifd_monitor,
 /// `PHIFD_ERR_INVALID_ARG` (`generation` above `PHIFD_MAX_GENERATION`, 2^48), `PHIFD_ERR_CAPACITY`
 /// (a new node while `max_nodes` nodes are monitored).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_node_add(m: *mut phifd_monitor, node: u64, generation: u64, now_ns: u64) -> phifd_status {
+pub unsafe extern "C" fn phifd_node_add(
+    m: *mut phifd_monitor,
+    node: u64,
+    generation: u64,
+    now_ns: u64,
+) -> phifd_status {
     guard("phifd_node_add", || monitor(m)?.add_node(node, generation, now_ns))
 }
 
@@ -367,7 +382,12 @@ pub unsafe extern "C" fn phifd_phi(m: *const phifd_monitor, node: u64, now_ns: u
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
 /// `PHIFD_ERR_BUFFER_TOO_SMALL` (`info->size` below 96, the first version's size).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64, now_ns: u64, info: *mut phifd_node_info) -> phifd_status {
+pub unsafe extern "C" fn phifd_node_get_info(
+    m: *const phifd_monitor,
+    node: u64,
+    now_ns: u64,
+    info: *mut phifd_node_info,
+) -> phifd_status {
     guard("phifd_node_get_info", || {
         if info.is_null() {
             return Err(null_arg("info"));
@@ -405,7 +425,12 @@ pub unsafe extern "C" fn phifd_node_get_info(m: *const phifd_monitor, node: u64,
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`,
 /// `PHIFD_ERR_INVALID_ARG` (`phi` NaN, infinite or negative).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_node_time_until_phi(m: *const phifd_monitor, node: u64, phi: f64, out_ns: *mut u64) -> phifd_status {
+pub unsafe extern "C" fn phifd_node_time_until_phi(
+    m: *const phifd_monitor,
+    node: u64,
+    phi: f64,
+    out_ns: *mut u64,
+) -> phifd_status {
     guard("phifd_node_time_until_phi", || {
         let out_ns = out_ref(out_ns, "out_ns")?;
         *out_ns = monitor(m)?.time_until_phi(node, phi)?;
@@ -461,7 +486,10 @@ pub unsafe extern "C" fn phifd_monitor_node_count(m: *const phifd_monitor, out: 
 /// Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`stats->size`
 /// below 40, the first version's size).
 #[no_mangle]
-pub unsafe extern "C" fn phifd_monitor_get_stats(m: *const phifd_monitor, stats: *mut phifd_monitor_stats) -> phifd_status {
+pub unsafe extern "C" fn phifd_monitor_get_stats(
+    m: *const phifd_monitor,
+    stats: *mut phifd_monitor_stats,
+) -> phifd_status {
     guard("phifd_monitor_get_stats", || {
         if stats.is_null() {
             return Err(null_arg("stats"));
@@ -520,7 +548,11 @@ pub unsafe extern "C" fn phifd_heartbeat_batch(
         let nodes = unsafe { slice_in(nodes, count, "nodes", "count", MAX_OBJECT_BYTES) }?;
         let gens = unsafe { slice_in(generations, count, "generations", "count", MAX_OBJECT_BYTES) }?;
         let times = unsafe { slice_in(times_ns, count, "times_ns", "count", MAX_OBJECT_BYTES) }?;
-        let mut statuses = if statuses.is_null() { None } else { Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?) };
+        let mut statuses = if statuses.is_null() {
+            None
+        } else {
+            Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?)
+        };
         let mut first: Option<Error> = None;
         for (i, ((&n, &g), &t)) in nodes.iter().zip(gens).zip(times).enumerate() {
             let st = match mon.heartbeat(n, g, t) {
@@ -563,7 +595,11 @@ pub unsafe extern "C" fn phifd_phi_batch(
         // SAFETY (all three): checked pairs of `count` elements (API contract).
         let nodes = unsafe { slice_in(nodes, count, "nodes", "count", MAX_OBJECT_BYTES) }?;
         let out_phi = unsafe { slice_out(out_phi, count, count, "out_phi", "count") }?;
-        let mut statuses = if statuses.is_null() { None } else { Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?) };
+        let mut statuses = if statuses.is_null() {
+            None
+        } else {
+            Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?)
+        };
         let mut first: Option<Error> = None;
         for (i, &n) in nodes.iter().enumerate() {
             let (v, st) = match mon.phi(n, now_ns) {

@@ -50,7 +50,12 @@ const _: () = assert!(std::mem::size_of::<phifd_datagram>() == 48);
 /// Nothing is written on error.
 /// Thread-safe; no allocation.
 #[no_mangle]
-pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, buf: *mut u8, cap: usize, written: *mut usize) -> phifd_status {
+pub unsafe extern "C" fn phifd_datagram_encode(
+    datagram: *const phifd_datagram,
+    buf: *mut u8,
+    cap: usize,
+    written: *mut usize,
+) -> phifd_status {
     guard("phifd_datagram_encode", || {
         let d = in_ref(datagram, "datagram")?;
         if buf.is_null() {
@@ -59,7 +64,10 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
         let written = out_ref(written, "written")?;
         check_array(buf.cast_const(), cap, "buf", "cap", MAX_OBJECT_BYTES)?;
         if cap < DATAGRAM_SIZE {
-            return Err(Error::new(Status::BufferTooSmall, format!("cap is {cap}; a datagram needs {DATAGRAM_SIZE} bytes")));
+            return Err(Error::new(
+                Status::BufferTooSmall,
+                format!("cap is {cap}; a datagram needs {DATAGRAM_SIZE} bytes"),
+            ));
         }
         let kind = match d.kind {
             PHIFD_DATAGRAM_HEARTBEAT => Kind::Heartbeat,
@@ -67,10 +75,22 @@ pub unsafe extern "C" fn phifd_datagram_encode(datagram: *const phifd_datagram, 
             k => return Err(Error::invalid(format!("datagram kind: unknown code {k}"))),
         };
         if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
-            return Err(Error::invalid(format!("datagram flags: undefined bits 0x{:x}", d.flags)));
+            return Err(Error::invalid(format!(
+                "datagram flags: undefined bits 0x{:x}",
+                d.flags
+            )));
         }
-        let dg = Datagram { kind, flags: d.flags as u16, node: d.node, generation: d.generation, term: d.term, version: d.version, send_ns: d.send_ns };
-        dg.check_bounds().map_err(|e| Error::invalid(format!("datagram: {e}; nothing was written")))?;
+        let dg = Datagram {
+            kind,
+            flags: d.flags as u16,
+            node: d.node,
+            generation: d.generation,
+            term: d.term,
+            version: d.version,
+            send_ns: d.send_ns,
+        };
+        dg.check_bounds()
+            .map_err(|e| Error::invalid(format!("datagram: {e}; nothing was written")))?;
         let bytes = dg.encode();
         // SAFETY: checked pair; `buf` holds `cap >= 56` writable bytes (API contract).
         let dst = unsafe { slice_out(buf, cap, DATAGRAM_SIZE, "buf", "cap") }?;

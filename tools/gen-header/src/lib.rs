@@ -37,7 +37,9 @@ pub fn package_version(cargo_toml: &str) -> Result<Version, String> {
         };
         let rest = rest.trim_start();
         if rest.starts_with('.') {
-            return Err("Cargo.toml: `version.workspace` is not supported; write `version = \"X.Y.Z\"` in [package]".into());
+            return Err(
+                "Cargo.toml: `version.workspace` is not supported; write `version = \"X.Y.Z\"` in [package]".into(),
+            );
         }
         let Some(value) = rest.strip_prefix('=') else {
             continue;
@@ -46,9 +48,7 @@ pub fn package_version(cargo_toml: &str) -> Result<Version, String> {
         let value = value
             .strip_prefix('"')
             .and_then(|v| v.split('"').next())
-            .ok_or_else(|| {
-                format!("Cargo.toml: the [package] version {value} is not a quoted string")
-            })?;
+            .ok_or_else(|| format!("Cargo.toml: the [package] version {value} is not a quoted string"))?;
         let core = value.split(['-', '+']).next().unwrap_or_default();
         let parts: Vec<&str> = core.split('.').collect();
         let numeric = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -68,11 +68,7 @@ pub fn package_version(cargo_toml: &str) -> Result<Version, String> {
 
 /// The text inserted after the includes: the version macros of the header.
 pub fn version_macros(v: &Version) -> String {
-    let Version {
-        major,
-        minor,
-        patch,
-    } = v;
+    let Version { major, minor, patch } = v;
     format!(
         "\n/** Version of this header; equals the string from phifd_version() of the matching library. */\n\
          #define PHIFD_VERSION_MAJOR {major}\n#define PHIFD_VERSION_MINOR {minor}\n#define PHIFD_VERSION_PATCH {patch}\n\
@@ -85,14 +81,12 @@ pub fn version_macros(v: &Version) -> String {
 /// must be on PATH or named by `$CARGO`. Errors name the file or the cbindgen failure.
 pub fn generate(crate_dir: &Path) -> Result<String, String> {
     let manifest = crate_dir.join("Cargo.toml");
-    let toml = std::fs::read_to_string(&manifest)
-        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let toml = std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
     let version = package_version(&toml)?;
     let config_path = crate_dir.join("cbindgen.toml");
-    let mut config = cbindgen::Config::from_file(&config_path)
-        .map_err(|e| format!("cannot load {}: {e}", config_path.display()))?;
-    config.after_includes =
-        Some(config.after_includes.unwrap_or_default() + &version_macros(&version));
+    let mut config =
+        cbindgen::Config::from_file(&config_path).map_err(|e| format!("cannot load {}: {e}", config_path.display()))?;
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros(&version));
     let bindings = cbindgen::Builder::new()
         .with_crate(crate_dir)
         .with_config(config)

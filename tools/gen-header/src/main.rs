@@ -52,9 +52,7 @@ fn run() -> Result<ExitCode, String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         };
         if mode.replace(chosen).is_some() {
-            return Err(format!(
-                "give exactly one of --write, --check, --print\n{USAGE}"
-            ));
+            return Err(format!("give exactly one of --write, --check, --print\n{USAGE}"));
         }
     }
     let mode = mode.ok_or(format!("give one of --write, --check, --print\n{USAGE}"))?;
@@ -70,14 +68,13 @@ fn run() -> Result<ExitCode, String> {
             if current == generated {
                 println!("{} is up to date", header.display());
             } else {
-                std::fs::write(&header, &generated)
-                    .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+                std::fs::write(&header, &generated).map_err(|e| format!("cannot write {}: {e}", header.display()))?;
                 println!("{} regenerated", header.display());
             }
         }
         Mode::Check => {
-            let committed = std::fs::read_to_string(&header)
-                .map_err(|e| format!("cannot read {}: {e}", header.display()))?;
+            let committed =
+                std::fs::read_to_string(&header).map_err(|e| format!("cannot read {}: {e}", header.display()))?;
             if let Some(d) = phifd_gen_header::first_difference(&committed, &generated) {
                 let show = |s: Option<String>| s.unwrap_or_else(|| "(end of file)".into());
                 eprintln!(

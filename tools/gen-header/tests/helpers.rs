@@ -44,14 +44,8 @@ fn version_macros_spell_the_version() {
     let text = version_macros(&v("2", "0", "11"));
     assert!(text.contains("\n#define PHIFD_VERSION_MAJOR 2\n"), "{text}");
     assert!(text.contains("\n#define PHIFD_VERSION_MINOR 0\n"), "{text}");
-    assert!(
-        text.contains("\n#define PHIFD_VERSION_PATCH 11\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("\n#define PHIFD_VERSION_STRING \"2.0.11\"\n"),
-        "{text}"
-    );
+    assert!(text.contains("\n#define PHIFD_VERSION_PATCH 11\n"), "{text}");
+    assert!(text.contains("\n#define PHIFD_VERSION_STRING \"2.0.11\"\n"), "{text}");
 }
 
 #[test]
