@@ -11,7 +11,7 @@ BUILD := build
 RELEASE := target/release
 SONAME_MAJOR := $(shell sed -n 's/^version = "\([0-9]*\)\..*/\1/p' Cargo.toml | head -1)
 
-.PHONY: all lib header check-header test prereqs test-rust test-c demo demo-sim bench clean
+.PHONY: all lib header check-header test prereqs fmt-check test-rust test-c demo demo-sim bench clean
 
 all: lib
 
@@ -33,7 +33,11 @@ check-header:
 
 # Prerequisites first: scripts/setup.sh installs what is missing (quick when nothing is), or
 # names the one command to run when it cannot. PHIFD_SKIP_SETUP=1 skips it.
-test: prereqs check-header check-readme test-rust test-c test-examples
+test: prereqs check-header check-readme fmt-check test-rust test-c test-examples
+
+# Rust formatting (rustfmt.toml): `cargo fmt --all` fixes what this reports.
+fmt-check:
+	$(CARGO) fmt --all -- --check
 
 prereqs:
 ifneq ($(PHIFD_SKIP_SETUP),1)
