@@ -194,6 +194,11 @@ typedef uint32_t phifd_membership;
 typedef uint32_t phifd_state;
 
 /**
+ * Event kind code (`uint32_t`), one of the `PHIFD_EVENT_*` values.
+ */
+typedef uint32_t phifd_event_kind;
+
+/**
  * A node's statistics, filled by `phifd_node_get_info`. Versioned: set `size` to
  * `sizeof(phifd_node_info)` before the call; the library writes only the fields that fit in
  * `size` bytes, so programs built against an older header keep working with a newer library.
@@ -276,11 +281,6 @@ typedef struct phifd_node_info {
    */
   uint32_t reserved2;
 } phifd_node_info;
-
-/**
- * Event kind code (`uint32_t`), one of the `PHIFD_EVENT_*` values.
- */
-typedef uint32_t phifd_event_kind;
 
 /**
  * One transition reported by `phifd_monitor_poll`. Plain data, 48 bytes; its layout is frozen
@@ -643,9 +643,13 @@ const char *phifd_status_name(phifd_status status);
 
 /**
  * A description of the most recent failure on the calling thread: which function, which
- * argument and why. Never NULL; `""` if nothing failed yet on this thread. The string is owned
- * by the library and valid until the next failing call on the same thread; copy it to keep it.
- * Successful calls do not clear it.
+ * argument and why. Never NULL; `""` if nothing failed yet on this thread. Each thread has its
+ * own message: a failure on another thread never changes it, so read it on the thread that made
+ * the failing call (a binding whose calls may move between OS threads must read it before its
+ * call can move, e.g. a Go goroutine locked to its thread for the call and the read). The string
+ * is owned by the library (never free it) and stays valid until the next failing call on the
+ * same thread or until the thread exits, whichever comes first; copy it to keep it longer.
+ * Successful calls neither clear nor change it. Thread-safe.
  */
 const char *phifd_last_error_message(void);
 
@@ -903,6 +907,170 @@ phifd_status phifd_config_set_max_nodes(struct phifd_config *cfg, uint64_t max_n
 phifd_status phifd_config_set_membership(struct phifd_config *cfg, phifd_membership membership);
 
 /**
+ * Writes to `*out` the estimator code (`PHIFD_ESTIMATOR_*`). Default `PHIFD_ESTIMATOR_AKKA`. Only
+ * reads the config: calls may run on several threads at once, but not while a setter runs on the
+ * same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+ * `*out` is then untouched.
+ */
+phifd_status phifd_config_get_estimator(const struct phifd_config *cfg, phifd_estimator *out);
+
+/**
+ * Writes to `*out` the conviction threshold. Default 8. Only reads the config: calls may run on
+ * several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_threshold(const struct phifd_config *cfg, double *out);
+
+/**
+ * Writes to `*out` the suspicion threshold: the one set, or else the current threshold / 2 (it
+ * follows `phifd_config_set_threshold` until it is set). Only reads the config: calls may run on
+ * several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_suspect_threshold(const struct phifd_config *cfg, double *out);
+
+/**
+ * Writes to `*out` the window length in intervals. Default 1000. Only reads the config: calls may
+ * run on several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_window(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the expected heartbeat interval in nanoseconds. Default 1,000,000,000 (1 s).
+ * Only reads the config: calls may run on several threads at once, but not while a setter runs on
+ * the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+ * `*out` is then untouched.
+ */
+phifd_status phifd_config_get_heartbeat_interval_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the floor of the standard deviation in nanoseconds: the one set, or else the
+ * current heartbeat interval / 4 (at least 1). Only reads the config: calls may run on several
+ * threads at once, but not while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG`
+ * (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then untouched.
+ */
+phifd_status phifd_config_get_min_std_deviation_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the acceptable pause in nanoseconds. Default 0. Only reads the config: calls
+ * may run on several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_acceptable_pause_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the longest learned interval in nanoseconds: the one set, or else 2 x the
+ * current heartbeat interval with `PHIFD_ESTIMATOR_EXPONENTIAL` and 0 with the other estimators. 0
+ * means no limit (the setter refuses 0, so it is never a stored value). Only reads the config:
+ * calls may run on several threads at once, but not while a setter runs on the same config.
+ * Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_max_interval_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the declared round trip in nanoseconds, or 0 if none was declared (the default;
+ * the setter refuses 0). Only reads the config: calls may run on several threads at once, but not
+ * while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL),
+ * `PHIFD_ERR_INVALID_HANDLE`; `*out` is then untouched.
+ */
+phifd_status phifd_config_get_round_trip_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the first-heartbeat timeout in nanoseconds: the one set, or else the default
+ * `phifd_monitor_new` would derive from the current settings (the time the seeded history takes to
+ * reach the threshold). Only reads the config: calls may run on several threads at once, but not
+ * while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL),
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` when the value was not set and its default
+ * cannot be derived because the settings do not combine (the message is the one
+ * `phifd_monitor_new` would give); `*out` is then untouched.
+ */
+phifd_status phifd_config_get_first_heartbeat_timeout_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the heartbeats a FAILED node must deliver to be ALIVE again. Default 2. Only
+ * reads the config: calls may run on several threads at once, but not while a setter runs on the
+ * same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+ * `*out` is then untouched.
+ */
+phifd_status phifd_config_get_recovery_heartbeats(const struct phifd_config *cfg, uint32_t *out);
+
+/**
+ * Writes to `*out` the local pause threshold in nanoseconds: the one set, or else the default
+ * `phifd_monitor_new` would derive from the current settings (half the steady timeout). Only reads
+ * the config: calls may run on several threads at once, but not while a setter runs on the same
+ * config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` when the value was not set and its default cannot be derived because the
+ * settings do not combine (the message is the one `phifd_monitor_new` would give); `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_local_pause_threshold_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the grace after a local pause in nanoseconds: the one set, or else the default
+ * `phifd_monitor_new` would derive from the current settings (2 x the steady timeout). Only reads
+ * the config: calls may run on several threads at once, but not while a setter runs on the same
+ * config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` when the value was not set and its default cannot be derived because the
+ * settings do not combine (the message is the one `phifd_monitor_new` would give); `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_local_pause_grace_ns(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the burst fraction. Default 0.25. Only reads the config: calls may run on
+ * several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_burst_fraction(const struct phifd_config *cfg, double *out);
+
+/**
+ * Writes to `*out` the largest local health score. Default 7. Only reads the config: calls may run
+ * on several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_max_local_health(const struct phifd_config *cfg, uint32_t *out);
+
+/**
+ * Writes to `*out` `k`, the expected number of suspicion confirmations. Default 3. Only reads the
+ * config: calls may run on several threads at once, but not while a setter runs on the same
+ * config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out`
+ * is then untouched.
+ */
+phifd_status phifd_config_get_confirmations_expected(const struct phifd_config *cfg, uint32_t *out);
+
+/**
+ * Writes to `*out` `min / max` of the confirmation rule. Default 0.5. Only reads the config: calls
+ * may run on several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_confirmation_min_ratio(const struct phifd_config *cfg, double *out);
+
+/**
+ * Writes to `*out` the most nodes a monitor holds. Default 65,536. Only reads the config: calls
+ * may run on several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+ * untouched.
+ */
+phifd_status phifd_config_get_max_nodes(const struct phifd_config *cfg, uint64_t *out);
+
+/**
+ * Writes to `*out` the membership mode (`PHIFD_MEMBERSHIP_*`). Default `PHIFD_MEMBERSHIP_OPEN`.
+ * Only reads the config: calls may run on several threads at once, but not while a setter runs on
+ * the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+ * `*out` is then untouched.
+ */
+phifd_status phifd_config_get_membership(const struct phifd_config *cfg, phifd_membership *out);
+
+/**
  * Opens (or creates) the durable generation clock stored in the file `path` (a NUL-terminated
  * path; UTF-8 not required) and starts a new incarnation: the generation becomes the stored value
  * plus one (1 for a new file), durable before this returns. The file is created with owner-only
@@ -969,6 +1137,21 @@ phifd_status phifd_generation_observe(struct phifd_generation *g, uint64_t remot
  * is that large; or `out` misaligned).
  */
 phifd_status phifd_generation_parse(const uint8_t *bytes, size_t len, uint64_t *out);
+
+/**
+ * The name of a state code: `"UNKNOWN"`, `"ALIVE"`, `"SUSPECT"` or `"FAILED"` (the names the
+ * Prometheus rendering, the CLI and the test vectors use), and `"INVALID"` for any other number.
+ * A static NUL-terminated string owned by the library: never NULL, never to be freed, valid for
+ * the life of the process. Thread-safe; cannot fail.
+ */
+const char *phifd_state_name(phifd_state state);
+
+/**
+ * The name of an event kind code: `"STATE_CHANGED"` or `"RESTARTED"`, and `"INVALID"` for any
+ * other number. A static NUL-terminated string owned by the library: never NULL, never to be
+ * freed, valid for the life of the process. Thread-safe; cannot fail.
+ */
+const char *phifd_event_kind_name(phifd_event_kind kind);
 
 /**
  * Creates a monitor. `cfg` may be NULL for all defaults; the configuration is copied, so it may be

@@ -307,23 +307,150 @@ impl Config {
         self
     }
 
+    // Accessors: the value a setter stored, or the default. Defaults derived from other settings
+    // are computed from the current ones, exactly as `resolve` does.
+
+    /// The estimator.
+    pub fn estimator(&self) -> Estimator {
+        self.estimator
+    }
+
+    /// The conviction threshold.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The suspicion threshold: the one set, or threshold / 2.
+    pub fn suspect_threshold(&self) -> f64 {
+        self.suspect_threshold.unwrap_or(self.threshold / 2.0)
+    }
+
+    /// The window length in samples.
+    pub fn window(&self) -> u64 {
+        u64::from(self.window)
+    }
+
+    /// The expected heartbeat interval, ns.
+    pub fn heartbeat_interval_ns(&self) -> u64 {
+        self.heartbeat_interval_ns
+    }
+
+    /// The floor of the standard deviation, ns: the one set, or heartbeat interval / 4 (at least 1).
+    pub fn min_std_deviation_ns(&self) -> u64 {
+        self.min_std_deviation_ns
+            .unwrap_or((self.heartbeat_interval_ns / 4).max(1))
+    }
+
+    /// The acceptable pause, ns.
+    pub fn acceptable_pause_ns(&self) -> u64 {
+        self.acceptable_pause_ns
+    }
+
+    /// The longest learned interval, ns: the one set, or 2 x the heartbeat interval for
+    /// [`Estimator::Exponential`]; `None` (no limit) otherwise.
+    pub fn max_interval_ns(&self) -> Option<u64> {
+        match (self.max_interval_ns, self.estimator) {
+            (Some(m), _) => Some(m),
+            (None, Estimator::Exponential) => Some(self.heartbeat_interval_ns.saturating_mul(2)),
+            (None, _) => None,
+        }
+    }
+
+    /// The declared round trip, ns, or `None` if none was declared.
+    pub fn round_trip_ns(&self) -> Option<u64> {
+        self.round_trip_ns
+    }
+
+    /// The first-heartbeat timeout, ns: the one set, or the default derived from the other
+    /// settings (the time the seeded history takes to reach the threshold). Errors: the default
+    /// cannot be derived while the settings do not combine (the error of [`Config::resolve`]).
+    pub fn first_heartbeat_timeout_ns(&self) -> Result<u64> {
+        match self.first_heartbeat_timeout_ns {
+            Some(t) => Ok(t),
+            None => Ok(self.derived("first_heartbeat_timeout_ns")?.first_heartbeat_timeout_ns),
+        }
+    }
+
+    /// Consecutive heartbeats a FAILED node must deliver to be ALIVE again.
+    pub fn recovery_heartbeats(&self) -> u32 {
+        self.recovery_heartbeats
+    }
+
+    /// The local pause threshold, ns: the one set, or half the steady timeout. Errors as
+    /// [`Config::first_heartbeat_timeout_ns`].
+    pub fn local_pause_threshold_ns(&self) -> Result<u64> {
+        match self.pause_threshold_ns {
+            Some(t) => Ok(t),
+            None => Ok(self.derived("local_pause_threshold_ns")?.pause_threshold_ns),
+        }
+    }
+
+    /// The grace after a local pause, ns: the one set, or 2 x the steady timeout. Errors as
+    /// [`Config::first_heartbeat_timeout_ns`].
+    pub fn local_pause_grace_ns(&self) -> Result<u64> {
+        match self.pause_grace_ns {
+            Some(t) => Ok(t),
+            None => Ok(self.derived("local_pause_grace_ns")?.pause_grace_ns),
+        }
+    }
+
+    /// The burst fraction.
+    pub fn burst_fraction(&self) -> f64 {
+        self.burst_fraction
+    }
+
+    /// The largest local health score.
+    pub fn max_local_health(&self) -> u32 {
+        self.max_local_health
+    }
+
+    /// Lifeguard's `k`.
+    pub fn confirmations_expected(&self) -> u32 {
+        self.confirmations_expected
+    }
+
+    /// Lifeguard's `min / max`.
+    pub fn confirmation_min_ratio(&self) -> f64 {
+        self.confirmation_min_ratio
+    }
+
+    /// The most nodes a monitor holds.
+    pub fn max_nodes(&self) -> u64 {
+        self.max_nodes
+    }
+
+    /// The membership mode.
+    pub fn membership(&self) -> Membership {
+        self.membership
+    }
+
+    /// The resolved settings, for the default of `name`; the error says the default cannot be
+    /// derived and why.
+    fn derived(&self, name: &str) -> Result<Settings> {
+        self.resolve().map_err(|e| {
+            Error::new(
+                e.status,
+                format!(
+                    "{name} is not set and its default cannot be derived: {}; set it, or fix the other settings",
+                    e.message
+                ),
+            )
+        })
+    }
+
     /// Validates the combination and computes the derived settings.
     pub fn resolve(&self) -> Result<Settings> {
         let est = self.estimator;
         let interval = self.heartbeat_interval_ns;
         let threshold = self.threshold;
-        let suspect = self.suspect_threshold.unwrap_or(threshold / 2.0);
+        let suspect = self.suspect_threshold();
         if suspect >= threshold {
             return Err(Error::invalid(format!(
                 "suspect_threshold ({suspect}) must be below threshold ({threshold})"
             )));
         }
-        let min_std = self.min_std_deviation_ns.unwrap_or((interval / 4).max(1));
-        let max_interval = match (self.max_interval_ns, est) {
-            (Some(m), _) => Some(m),
-            (None, Estimator::Exponential) => Some(interval.saturating_mul(2)),
-            (None, _) => None,
-        };
+        let min_std = self.min_std_deviation_ns();
+        let max_interval = self.max_interval_ns();
         if let Some(m) = max_interval {
             if m <= interval {
                 return Err(Error::invalid(format!(

@@ -306,3 +306,257 @@ pub unsafe extern "C" fn phifd_config_set_membership(
         Ok(())
     })
 }
+
+// Getters: one per setter, so bindings read the configuration instead of keeping a copy of it.
+
+/// Reads a setting through `get` into `*out`: the handle and `out` are checked first, and
+/// `*out` is written only on success.
+fn get_setting<T>(
+    function: &str,
+    cfg: *const phifd_config,
+    out: *mut T,
+    get: impl FnOnce(&Config) -> Result<T, Error>,
+) -> phifd_status {
+    guard(function, || {
+        let c = config_ref(cfg)?;
+        let out = out_ref(out, "out")?;
+        *out = get(c)?;
+        Ok(())
+    })
+}
+
+/// Writes to `*out` the estimator code (`PHIFD_ESTIMATOR_*`). Default `PHIFD_ESTIMATOR_AKKA`. Only
+/// reads the config: calls may run on several threads at once, but not while a setter runs on the
+/// same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+/// `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_estimator(
+    cfg: *const phifd_config,
+    out: *mut phifd_estimator,
+) -> phifd_status {
+    get_setting("phifd_config_get_estimator", cfg, out, |c| Ok(c.estimator() as u32))
+}
+
+/// Writes to `*out` the conviction threshold. Default 8. Only reads the config: calls may run on
+/// several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_threshold(cfg: *const phifd_config, out: *mut f64) -> phifd_status {
+    get_setting("phifd_config_get_threshold", cfg, out, |c| Ok(c.threshold()))
+}
+
+/// Writes to `*out` the suspicion threshold: the one set, or else the current threshold / 2 (it
+/// follows `phifd_config_set_threshold` until it is set). Only reads the config: calls may run on
+/// several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_suspect_threshold(cfg: *const phifd_config, out: *mut f64) -> phifd_status {
+    get_setting("phifd_config_get_suspect_threshold", cfg, out, |c| {
+        Ok(c.suspect_threshold())
+    })
+}
+
+/// Writes to `*out` the window length in intervals. Default 1000. Only reads the config: calls may
+/// run on several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_window(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    get_setting("phifd_config_get_window", cfg, out, |c| Ok(c.window()))
+}
+
+/// Writes to `*out` the expected heartbeat interval in nanoseconds. Default 1,000,000,000 (1 s).
+/// Only reads the config: calls may run on several threads at once, but not while a setter runs on
+/// the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+/// `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_heartbeat_interval_ns(
+    cfg: *const phifd_config,
+    out: *mut u64,
+) -> phifd_status {
+    get_setting("phifd_config_get_heartbeat_interval_ns", cfg, out, |c| {
+        Ok(c.heartbeat_interval_ns())
+    })
+}
+
+/// Writes to `*out` the floor of the standard deviation in nanoseconds: the one set, or else the
+/// current heartbeat interval / 4 (at least 1). Only reads the config: calls may run on several
+/// threads at once, but not while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG`
+/// (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_min_std_deviation_ns(
+    cfg: *const phifd_config,
+    out: *mut u64,
+) -> phifd_status {
+    get_setting("phifd_config_get_min_std_deviation_ns", cfg, out, |c| {
+        Ok(c.min_std_deviation_ns())
+    })
+}
+
+/// Writes to `*out` the acceptable pause in nanoseconds. Default 0. Only reads the config: calls
+/// may run on several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_acceptable_pause_ns(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    get_setting("phifd_config_get_acceptable_pause_ns", cfg, out, |c| {
+        Ok(c.acceptable_pause_ns())
+    })
+}
+
+/// Writes to `*out` the longest learned interval in nanoseconds: the one set, or else 2 x the
+/// current heartbeat interval with `PHIFD_ESTIMATOR_EXPONENTIAL` and 0 with the other estimators. 0
+/// means no limit (the setter refuses 0, so it is never a stored value). Only reads the config:
+/// calls may run on several threads at once, but not while a setter runs on the same config.
+/// Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_max_interval_ns(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    get_setting("phifd_config_get_max_interval_ns", cfg, out, |c| {
+        Ok(c.max_interval_ns().unwrap_or(0))
+    })
+}
+
+/// Writes to `*out` the declared round trip in nanoseconds, or 0 if none was declared (the default;
+/// the setter refuses 0). Only reads the config: calls may run on several threads at once, but not
+/// while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL),
+/// `PHIFD_ERR_INVALID_HANDLE`; `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_round_trip_ns(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    get_setting("phifd_config_get_round_trip_ns", cfg, out, |c| {
+        Ok(c.round_trip_ns().unwrap_or(0))
+    })
+}
+
+/// Writes to `*out` the first-heartbeat timeout in nanoseconds: the one set, or else the default
+/// `phifd_monitor_new` would derive from the current settings (the time the seeded history takes to
+/// reach the threshold). Only reads the config: calls may run on several threads at once, but not
+/// while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL),
+/// `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` when the value was not set and its default
+/// cannot be derived because the settings do not combine (the message is the one
+/// `phifd_monitor_new` would give); `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_first_heartbeat_timeout_ns(
+    cfg: *const phifd_config,
+    out: *mut u64,
+) -> phifd_status {
+    get_setting("phifd_config_get_first_heartbeat_timeout_ns", cfg, out, |c| {
+        c.first_heartbeat_timeout_ns()
+    })
+}
+
+/// Writes to `*out` the heartbeats a FAILED node must deliver to be ALIVE again. Default 2. Only
+/// reads the config: calls may run on several threads at once, but not while a setter runs on the
+/// same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+/// `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_recovery_heartbeats(cfg: *const phifd_config, out: *mut u32) -> phifd_status {
+    get_setting("phifd_config_get_recovery_heartbeats", cfg, out, |c| {
+        Ok(c.recovery_heartbeats())
+    })
+}
+
+/// Writes to `*out` the local pause threshold in nanoseconds: the one set, or else the default
+/// `phifd_monitor_new` would derive from the current settings (half the steady timeout). Only reads
+/// the config: calls may run on several threads at once, but not while a setter runs on the same
+/// config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` when the value was not set and its default cannot be derived because the
+/// settings do not combine (the message is the one `phifd_monitor_new` would give); `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_local_pause_threshold_ns(
+    cfg: *const phifd_config,
+    out: *mut u64,
+) -> phifd_status {
+    get_setting("phifd_config_get_local_pause_threshold_ns", cfg, out, |c| {
+        c.local_pause_threshold_ns()
+    })
+}
+
+/// Writes to `*out` the grace after a local pause in nanoseconds: the one set, or else the default
+/// `phifd_monitor_new` would derive from the current settings (2 x the steady timeout). Only reads
+/// the config: calls may run on several threads at once, but not while a setter runs on the same
+/// config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`,
+/// `PHIFD_ERR_INVALID_ARG` when the value was not set and its default cannot be derived because the
+/// settings do not combine (the message is the one `phifd_monitor_new` would give); `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_local_pause_grace_ns(
+    cfg: *const phifd_config,
+    out: *mut u64,
+) -> phifd_status {
+    get_setting("phifd_config_get_local_pause_grace_ns", cfg, out, |c| {
+        c.local_pause_grace_ns()
+    })
+}
+
+/// Writes to `*out` the burst fraction. Default 0.25. Only reads the config: calls may run on
+/// several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_burst_fraction(cfg: *const phifd_config, out: *mut f64) -> phifd_status {
+    get_setting("phifd_config_get_burst_fraction", cfg, out, |c| Ok(c.burst_fraction()))
+}
+
+/// Writes to `*out` the largest local health score. Default 7. Only reads the config: calls may run
+/// on several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_max_local_health(cfg: *const phifd_config, out: *mut u32) -> phifd_status {
+    get_setting("phifd_config_get_max_local_health", cfg, out, |c| {
+        Ok(c.max_local_health())
+    })
+}
+
+/// Writes to `*out` `k`, the expected number of suspicion confirmations. Default 3. Only reads the
+/// config: calls may run on several threads at once, but not while a setter runs on the same
+/// config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out`
+/// is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_confirmations_expected(
+    cfg: *const phifd_config,
+    out: *mut u32,
+) -> phifd_status {
+    get_setting("phifd_config_get_confirmations_expected", cfg, out, |c| {
+        Ok(c.confirmations_expected())
+    })
+}
+
+/// Writes to `*out` `min / max` of the confirmation rule. Default 0.5. Only reads the config: calls
+/// may run on several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_confirmation_min_ratio(
+    cfg: *const phifd_config,
+    out: *mut f64,
+) -> phifd_status {
+    get_setting("phifd_config_get_confirmation_min_ratio", cfg, out, |c| {
+        Ok(c.confirmation_min_ratio())
+    })
+}
+
+/// Writes to `*out` the most nodes a monitor holds. Default 65,536. Only reads the config: calls
+/// may run on several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`; `*out` is then
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_max_nodes(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    get_setting("phifd_config_get_max_nodes", cfg, out, |c| Ok(c.max_nodes()))
+}
+
+/// Writes to `*out` the membership mode (`PHIFD_MEMBERSHIP_*`). Default `PHIFD_MEMBERSHIP_OPEN`.
+/// Only reads the config: calls may run on several threads at once, but not while a setter runs on
+/// the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`;
+/// `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_membership(
+    cfg: *const phifd_config,
+    out: *mut phifd_membership,
+) -> phifd_status {
+    get_setting("phifd_config_get_membership", cfg, out, |c| Ok(c.membership() as u32))
+}

@@ -283,9 +283,13 @@ pub extern "C" fn phifd_status_name(status: phifd_status) -> *const c_char {
 }
 
 /// A description of the most recent failure on the calling thread: which function, which
-/// argument and why. Never NULL; `""` if nothing failed yet on this thread. The string is owned
-/// by the library and valid until the next failing call on the same thread; copy it to keep it.
-/// Successful calls do not clear it.
+/// argument and why. Never NULL; `""` if nothing failed yet on this thread. Each thread has its
+/// own message: a failure on another thread never changes it, so read it on the thread that made
+/// the failing call (a binding whose calls may move between OS threads must read it before its
+/// call can move, e.g. a Go goroutine locked to its thread for the call and the read). The string
+/// is owned by the library (never free it) and stays valid until the next failing call on the
+/// same thread or until the thread exits, whichever comes first; copy it to keep it longer.
+/// Successful calls neither clear nor change it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn phifd_last_error_message() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())

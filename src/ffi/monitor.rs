@@ -1,5 +1,7 @@
 //! `phifd_monitor`: the failure detector handle, its events and node queries.
 
+use std::ffi::c_char;
+
 use super::config::{config_ref, phifd_config};
 use super::handle::{self, Handle};
 use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
@@ -26,6 +28,35 @@ pub const PHIFD_EVENT_STATE_CHANGED: phifd_event_kind = 0;
 /// The node came back with a higher generation (a new incarnation); its history restarted and
 /// it is ALIVE (`to`). `from` is the state of the old incarnation.
 pub const PHIFD_EVENT_RESTARTED: phifd_event_kind = 1;
+
+/// The name of a state code: `"UNKNOWN"`, `"ALIVE"`, `"SUSPECT"` or `"FAILED"` (the names the
+/// Prometheus rendering, the CLI and the test vectors use), and `"INVALID"` for any other number.
+/// A static NUL-terminated string owned by the library: never NULL, never to be freed, valid for
+/// the life of the process. Thread-safe; cannot fail.
+#[no_mangle]
+pub extern "C" fn phifd_state_name(state: phifd_state) -> *const c_char {
+    let name = match state {
+        PHIFD_STATE_UNKNOWN => c"UNKNOWN",
+        PHIFD_STATE_ALIVE => c"ALIVE",
+        PHIFD_STATE_SUSPECT => c"SUSPECT",
+        PHIFD_STATE_FAILED => c"FAILED",
+        _ => c"INVALID",
+    };
+    name.as_ptr()
+}
+
+/// The name of an event kind code: `"STATE_CHANGED"` or `"RESTARTED"`, and `"INVALID"` for any
+/// other number. A static NUL-terminated string owned by the library: never NULL, never to be
+/// freed, valid for the life of the process. Thread-safe; cannot fail.
+#[no_mangle]
+pub extern "C" fn phifd_event_kind_name(kind: phifd_event_kind) -> *const c_char {
+    let name = match kind {
+        PHIFD_EVENT_STATE_CHANGED => c"STATE_CHANGED",
+        PHIFD_EVENT_RESTARTED => c"RESTARTED",
+        _ => c"INVALID",
+    };
+    name.as_ptr()
+}
 
 /// One transition reported by `phifd_monitor_poll`. Plain data, 48 bytes; its layout is frozen
 /// (it is used in arrays).
