@@ -22,6 +22,7 @@ use std::ptr;
 use phifd::ffi::config::*;
 use phifd::ffi::generation::{phifd_generation_parse, PHIFD_MAX_GENERATION};
 use phifd::ffi::monitor::*;
+use phifd::ffi::snapshot::*;
 use phifd::ffi::wire::*;
 use phifd::ffi::*;
 
