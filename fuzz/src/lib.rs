@@ -149,12 +149,19 @@ struct ConfigModel {
 
 impl Default for ConfigModel {
     fn default() -> Self {
-        ConfigModel { threshold: 8.0, suspect: None, max_local_health: 7 }
+        ConfigModel {
+            threshold: 8.0,
+            suspect: None,
+            max_local_health: 7,
+        }
     }
 }
 
 fn info_of(m: *const phifd_monitor, node: u64, now: u64) -> (phifd_status, phifd_node_info) {
-    let mut info = phifd_node_info { size: std::mem::size_of::<phifd_node_info>() as u32, ..Default::default() };
+    let mut info = phifd_node_info {
+        size: std::mem::size_of::<phifd_node_info>() as u32,
+        ..Default::default()
+    };
     // SAFETY: `m` is a live monitor and `info` a writable struct of the declared size.
     let st = unsafe { phifd_node_get_info(m, node, now, &mut info) };
     (st, info)
@@ -176,12 +183,23 @@ fn local_health(m: *const phifd_monitor) -> u32 {
 }
 
 fn check_phi_value(phi: f64, what: &str) {
-    assert!(phi.is_finite() && phi >= 0.0, "{what}: phi {phi} is not finite and non-negative");
+    assert!(
+        phi.is_finite() && phi >= 0.0,
+        "{what}: phi {phi} is not finite and non-negative"
+    );
 }
 
 fn check_event(e: &phifd_event) {
-    assert!(e.kind == PHIFD_EVENT_STATE_CHANGED || e.kind == PHIFD_EVENT_RESTARTED, "event kind {}", e.kind);
-    assert!(e.from <= PHIFD_STATE_FAILED && e.to <= PHIFD_STATE_FAILED, "event states {:?}", e);
+    assert!(
+        e.kind == PHIFD_EVENT_STATE_CHANGED || e.kind == PHIFD_EVENT_RESTARTED,
+        "event kind {}",
+        e.kind
+    );
+    assert!(
+        e.from <= PHIFD_STATE_FAILED && e.to <= PHIFD_STATE_FAILED,
+        "event states {:?}",
+        e
+    );
     check_phi_value(e.phi, "event");
     assert_eq!(e.reserved, 0);
     if e.kind == PHIFD_EVENT_STATE_CHANGED {
@@ -234,11 +252,18 @@ impl Harness {
         assert_eq!(info.node, node);
         assert_eq!(info.generation, model.generation, "generation of node {node}");
         assert!(info.state <= PHIFD_STATE_FAILED, "state code {}", info.state);
-        assert_eq!(info.phi.to_bits(), phi.to_bits(), "info.phi differs from phifd_phi at the same time");
+        assert_eq!(
+            info.phi.to_bits(),
+            phi.to_bits(),
+            "info.phi differs from phifd_phi at the same time"
+        );
         assert!(info.has_arrival <= 1 && info.reserved == 0 && info.reserved2 == 0);
         assert!(info.confirmations <= 64);
         if info.has_arrival == 0 {
-            assert!(info.state == PHIFD_STATE_UNKNOWN || info.state == PHIFD_STATE_FAILED, "no arrival but {info:?}");
+            assert!(
+                info.state == PHIFD_STATE_UNKNOWN || info.state == PHIFD_STATE_FAILED,
+                "no arrival but {info:?}"
+            );
             assert_eq!(info.last_arrival_ns, 0);
         } else {
             assert_ne!(info.state, PHIFD_STATE_UNKNOWN, "a node with an arrival is UNKNOWN");
@@ -258,14 +283,24 @@ impl Harness {
         // the conviction was decided. Local health and pause grace only delay convictions.
         // Known limit (docs/testing.md): a deadline past u64::MAX saturates to u64::MAX, so at
         // that very instant a node is FAILED at any silence; such deadlines are not checked.
-        let saturated = info.silence_origin_ns.checked_add(info.fail_after_ns).is_none_or(|d| d == u64::MAX);
-        if info.state == PHIFD_STATE_FAILED && info.has_arrival == 1 && !reported_now && q >= self.horizon && !saturated {
-            assert!(phi >= thr * (1.0 - REL), "FAILED with phi {phi} < threshold {thr}: {info:?}");
+        let saturated = info
+            .silence_origin_ns
+            .checked_add(info.fail_after_ns)
+            .is_none_or(|d| d == u64::MAX);
+        if info.state == PHIFD_STATE_FAILED && info.has_arrival == 1 && !reported_now && q >= self.horizon && !saturated
+        {
+            assert!(
+                phi >= thr * (1.0 - REL),
+                "FAILED with phi {phi} < threshold {thr}: {info:?}"
+            );
         }
         // ALIVE => phi below the suspect threshold, when no local-health stretch delays suspicion
         // (suspicion reports only bring it forward).
         if info.state == PHIFD_STATE_ALIVE && health == 0 {
-            assert!(phi < sthr * (1.0 + REL), "ALIVE with phi {phi} >= suspect threshold {sthr}: {info:?}");
+            assert!(
+                phi < sthr * (1.0 + REL),
+                "ALIVE with phi {phi} >= suspect threshold {sthr}: {info:?}"
+            );
         }
 
         // The inverse query agrees with phi: at the returned silence phi has reached the level.
@@ -282,10 +317,16 @@ impl Harness {
             // clock for a level of 1e6), so only a finite answer is checked.
             if let Some(at) = info.silence_origin_ns.checked_add(tu).filter(|_| tu != u64::MAX) {
                 let (_, p) = phi_of(m, node, at);
-                assert!(p >= level * (1.0 - REL), "phi {p} at time_until_phi({level}) = {tu} is below it");
+                assert!(
+                    p >= level * (1.0 - REL),
+                    "phi {p} at time_until_phi({level}) = {tu} is below it"
+                );
             }
             if level == thr && info.has_arrival == 1 && health == 0 && info.confirmations == 0 {
-                assert_eq!(tu, info.fail_after_ns, "time_until_phi(threshold) != fail_after_ns: {info:?}");
+                assert_eq!(
+                    tu, info.fail_after_ns,
+                    "time_until_phi(threshold) != fail_after_ns: {info:?}"
+                );
             }
         }
     }
@@ -295,7 +336,12 @@ impl Harness {
     fn check_all(&self, touched: u64, extra: u64, last: bool) {
         let q = self.clock;
         let health = local_health(self.m);
-        let all_later = [q.saturating_add(1), q.saturating_add(extra), q.saturating_add(1_000_000_000), u64::MAX];
+        let all_later = [
+            q.saturating_add(1),
+            q.saturating_add(extra),
+            q.saturating_add(1_000_000_000),
+            u64::MAX,
+        ];
         let full = self.checks == Checks::Full || last;
         if full {
             self.check_node(touched, q, &all_later, true, health);
@@ -367,15 +413,24 @@ impl Harness {
     fn arrival(&mut self, node: u64, generation: u64, st: phifd_status) {
         match st {
             PHIFD_OK => {
-                let e = self.nodes.entry(node).or_insert(NodeModel { generation, reported: None });
+                let e = self.nodes.entry(node).or_insert(NodeModel {
+                    generation,
+                    reported: None,
+                });
                 e.generation = e.generation.max(generation);
             }
             PHIFD_ERR_STALE_GENERATION => {
                 let cur = self.nodes.get(&node).map(|n| n.generation);
-                assert!(cur.is_some_and(|c| generation < c), "STALE for node {node} gen {generation}, model {cur:?}");
+                assert!(
+                    cur.is_some_and(|c| generation < c),
+                    "STALE for node {node} gen {generation}, model {cur:?}"
+                );
             }
             PHIFD_ERR_INVALID_ARG => {
-                assert!(generation > PHIFD_MAX_GENERATION, "INVALID_ARG for node {node} gen {generation} within the bound");
+                assert!(
+                    generation > PHIFD_MAX_GENERATION,
+                    "INVALID_ARG for node {node} gen {generation} within the bound"
+                );
             }
             other => panic!("heartbeat: undocumented status {other}"),
         }
@@ -395,7 +450,11 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
             1 => {
                 let v = inp.edgy_f64();
                 let st = phifd_config_set_threshold(cfg, v);
-                assert_eq!(st == PHIFD_OK, v.is_finite() && v >= f64::MIN_POSITIVE && v <= 1e6, "threshold {v}: status {st}");
+                assert_eq!(
+                    st == PHIFD_OK,
+                    v.is_finite() && v >= f64::MIN_POSITIVE && v <= 1e6,
+                    "threshold {v}: status {st}"
+                );
                 if st == PHIFD_OK {
                     model.threshold = v;
                 }
@@ -404,7 +463,10 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
             2 => {
                 let v = inp.edgy_f64();
                 let st = phifd_config_set_suspect_threshold(cfg, v);
-                assert!(st != PHIFD_OK || (v.is_finite() && v >= f64::MIN_POSITIVE), "suspect threshold {v} accepted");
+                assert!(
+                    st != PHIFD_OK || (v.is_finite() && v >= f64::MIN_POSITIVE),
+                    "suspect threshold {v} accepted"
+                );
                 if st == PHIFD_OK {
                     model.suspect = Some(v);
                 }
@@ -434,7 +496,10 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
             _ => phifd_config_set_confirmation_min_ratio(cfg, inp.edgy_f64()),
         }
     };
-    assert!(st == PHIFD_OK || st == PHIFD_ERR_INVALID_ARG, "config setter {which}: status {st}");
+    assert!(
+        st == PHIFD_OK || st == PHIFD_ERR_INVALID_ARG,
+        "config setter {which}: status {st}"
+    );
 }
 
 /// Runs an arbitrary program of up to [`MAX_STEPS`] C ABI calls on one monitor and checks, after
@@ -492,7 +557,15 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
         1 => u64::MAX - 1_000_000_000_000,
         _ => 1_000_000_000,
     };
-    let mut h = Harness { m, cfg: cfg_model, nodes: BTreeMap::new(), horizon: 0, clock: start, checks, step: 0 };
+    let mut h = Harness {
+        m,
+        cfg: cfg_model,
+        nodes: BTreeMap::new(),
+        horizon: 0,
+        clock: start,
+        checks,
+        step: 0,
+    };
     while !inp.done() && h.step < MAX_STEPS {
         h.step += 1;
         let op = inp.u8() % 16;
@@ -516,7 +589,11 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                 let t = h.pick_time(&mut inp);
                 h.see(t);
                 let mut counted = false;
-                let out = if inp.u8() % 2 == 0 { &mut counted as *mut bool } else { ptr::null_mut() };
+                let out = if inp.u8() % 2 == 0 {
+                    &mut counted as *mut bool
+                } else {
+                    ptr::null_mut()
+                };
                 let st = unsafe { phifd_heartbeat_version(h.m, node, g, v, t, out) };
                 h.arrival(node, g, st);
             }
@@ -553,7 +630,11 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
             }
             8 => {
                 let st = unsafe { phifd_node_remove(h.m, node) };
-                let expect = if h.nodes.remove(&node).is_some() { PHIFD_OK } else { PHIFD_ERR_UNKNOWN_NODE };
+                let expect = if h.nodes.remove(&node).is_some() {
+                    PHIFD_OK
+                } else {
+                    PHIFD_ERR_UNKNOWN_NODE
+                };
                 assert_eq!(st, expect, "remove {node}");
             }
             9 => {
@@ -581,9 +662,16 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                 let score = u32::from(inp.u8() % 72);
                 let st = unsafe { phifd_monitor_set_local_health(h.m, score) };
                 let ok = score <= h.cfg.max_local_health;
-                assert_eq!(st, if ok { PHIFD_OK } else { PHIFD_ERR_INVALID_ARG }, "local health {score}");
+                assert_eq!(
+                    st,
+                    if ok { PHIFD_OK } else { PHIFD_ERR_INVALID_ARG },
+                    "local health {score}"
+                );
                 let eff = local_health(h.m);
-                assert!(eff <= h.cfg.max_local_health && (!ok || eff >= score), "effective health {eff}");
+                assert!(
+                    eff <= h.cfg.max_local_health && (!ok || eff >= score),
+                    "effective health {eff}"
+                );
             }
             11 => {
                 let g = h.pick_generation(&mut inp, node);
@@ -592,9 +680,16 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                 let st = unsafe { phifd_node_add(h.m, node, g, t) };
                 // A generation above the shared bound is refused and changes nothing.
                 let beyond = g > PHIFD_MAX_GENERATION;
-                assert_eq!(st, if beyond { PHIFD_ERR_INVALID_ARG } else { PHIFD_OK }, "node_add gen {g}");
+                assert_eq!(
+                    st,
+                    if beyond { PHIFD_ERR_INVALID_ARG } else { PHIFD_OK },
+                    "node_add gen {g}"
+                );
                 if !beyond {
-                    h.nodes.entry(node).or_insert(NodeModel { generation: g, reported: None });
+                    h.nodes.entry(node).or_insert(NodeModel {
+                        generation: g,
+                        reported: None,
+                    });
                 }
             }
             12 => {
@@ -610,13 +705,24 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                 }
                 let mut statuses = [u32::MAX; 3];
                 let st = unsafe {
-                    phifd_heartbeat_batch(h.m, nodes.as_ptr(), gens.as_ptr(), times.as_ptr(), n, statuses.as_mut_ptr())
+                    phifd_heartbeat_batch(
+                        h.m,
+                        nodes.as_ptr(),
+                        gens.as_ptr(),
+                        times.as_ptr(),
+                        n,
+                        statuses.as_mut_ptr(),
+                    )
                 };
                 for i in 0..n {
                     h.arrival(nodes[i], gens[i], statuses[i]);
                 }
                 assert!(statuses[n..].iter().all(|&s| s == u32::MAX), "batch wrote past n = {n}");
-                let first_bad = statuses[..n].iter().copied().find(|&s| s != PHIFD_OK).unwrap_or(PHIFD_OK);
+                let first_bad = statuses[..n]
+                    .iter()
+                    .copied()
+                    .find(|&s| s != PHIFD_OK)
+                    .unwrap_or(PHIFD_OK);
                 assert_eq!(st, first_bad, "batch status");
             }
             13 => {
@@ -647,7 +753,11 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                 let t = h.pick_time(&mut inp);
                 let cap = usize::from(inp.u8() % 4);
                 let mut entries = [phifd_snapshot_entry::default(); 3];
-                let buf = if cap == 0 { ptr::null_mut() } else { entries.as_mut_ptr() };
+                let buf = if cap == 0 {
+                    ptr::null_mut()
+                } else {
+                    entries.as_mut_ptr()
+                };
                 let mut total = usize::MAX;
                 let st = unsafe { phifd_monitor_snapshot(h.m, t, buf, cap, &mut total) };
                 assert_eq!(st, PHIFD_OK);
@@ -657,7 +767,10 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                     check_phi_value(e.phi, "snapshot");
                     assert!(e.state <= PHIFD_STATE_FAILED);
                 }
-                let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+                let mut stats = phifd_monitor_stats {
+                    size: std::mem::size_of::<phifd_monitor_stats>() as u32,
+                    ..Default::default()
+                };
                 assert_eq!(unsafe { phifd_monitor_get_stats(h.m, &mut stats) }, PHIFD_OK);
                 assert_eq!(stats.nodes, h.nodes.len() as u64);
                 assert!(stats.local_health <= h.cfg.max_local_health);
@@ -671,15 +784,23 @@ pub fn monitor_ops_with(data: &[u8], checks: Checks) {
                     _ => u32::from(inp.u8()),
                 };
                 let t = h.pick_time(&mut inp);
-                let mut info = phifd_node_info { size, ..Default::default() };
+                let mut info = phifd_node_info {
+                    size,
+                    ..Default::default()
+                };
                 let st = unsafe { phifd_node_get_info(h.m, node, t, &mut info) };
                 let known = h.nodes.contains_key(&node);
                 if size < 96 {
-                    assert!(st == PHIFD_ERR_BUFFER_TOO_SMALL || (!known && st == PHIFD_ERR_UNKNOWN_NODE), "info size {size}: {st}");
+                    assert!(
+                        st == PHIFD_ERR_BUFFER_TOO_SMALL || (!known && st == PHIFD_ERR_UNKNOWN_NODE),
+                        "info size {size}: {st}"
+                    );
                 } else {
                     assert_eq!(st, if known { PHIFD_OK } else { PHIFD_ERR_UNKNOWN_NODE });
                     if st == PHIFD_OK {
-                        assert!(info.size as usize <= std::mem::size_of::<phifd_node_info>() && info.size <= size.max(96));
+                        assert!(
+                            info.size as usize <= std::mem::size_of::<phifd_node_info>() && info.size <= size.max(96)
+                        );
                     }
                 }
             }
@@ -708,7 +829,11 @@ pub fn generation_parse(data: &[u8]) {
     match st {
         PHIFD_OK => {
             assert!(out <= PHIFD_MAX_GENERATION, "parsed generation {out} beyond 2^48");
-            assert_eq!(phifd::generation::encode(out).as_slice(), data, "accepted a non-canonical file");
+            assert_eq!(
+                phifd::generation::encode(out).as_slice(),
+                data,
+                "accepted a non-canonical file"
+            );
         }
         PHIFD_ERR_CORRUPT => assert_eq!(out, 0xDEAD, "out written on failure"),
         other => panic!("phifd_generation_parse: undocumented status {other}"),
@@ -737,7 +862,15 @@ fn same(a: &phifd_datagram, b: &phifd_datagram) -> bool {
 /// either is refused by `phifd_datagram_encode` (`PHIFD_ERR_INVALID_ARG`, exactly when its kind
 /// or flags are undefined or its generation or term exceeds `PHIFD_MAX_GENERATION`) or satisfies `decode(encode(x)) == x`.
 pub fn datagram_decode(data: &[u8]) {
-    let mut d = phifd_datagram { kind: 77, flags: 77, node: 77, generation: 77, term: 77, version: 77, send_ns: 77 };
+    let mut d = phifd_datagram {
+        kind: 77,
+        flags: 77,
+        node: 77,
+        generation: 77,
+        term: 77,
+        version: 77,
+        send_ns: 77,
+    };
     let sentinel = d;
     // SAFETY: readable input, writable struct.
     let st = unsafe { phifd_datagram_decode(data.as_ptr(), data.len(), &mut d) };
@@ -746,12 +879,22 @@ pub fn datagram_decode(data: &[u8]) {
             assert_eq!(data.len(), PHIFD_DATAGRAM_SIZE as usize);
             assert!(d.kind == PHIFD_DATAGRAM_HEARTBEAT || d.kind == PHIFD_DATAGRAM_STALE_REPLY);
             assert_eq!(d.flags & !PHIFD_DATAGRAM_FLAG_LEADER, 0);
-            assert!(d.generation <= PHIFD_MAX_GENERATION && d.term <= PHIFD_MAX_GENERATION, "decoded beyond the bound");
+            assert!(
+                d.generation <= PHIFD_MAX_GENERATION && d.term <= PHIFD_MAX_GENERATION,
+                "decoded beyond the bound"
+            );
             let mut buf = [0u8; 64];
             let mut written = 0usize;
             // SAFETY: 64 writable bytes.
-            assert_eq!(unsafe { phifd_datagram_encode(&d, buf.as_mut_ptr(), buf.len(), &mut written) }, PHIFD_OK);
-            assert_eq!(&buf[..written], data, "decoded datagram does not re-encode to its bytes");
+            assert_eq!(
+                unsafe { phifd_datagram_encode(&d, buf.as_mut_ptr(), buf.len(), &mut written) },
+                PHIFD_OK
+            );
+            assert_eq!(
+                &buf[..written],
+                data,
+                "decoded datagram does not re-encode to its bytes"
+            );
         }
         PHIFD_ERR_MALFORMED => assert!(same(&d, &sentinel), "out written on failure"),
         other => panic!("phifd_datagram_decode: undocumented status {other}"),
@@ -759,15 +902,27 @@ pub fn datagram_decode(data: &[u8]) {
 
     let mut inp = Input::new(data);
     let x = phifd_datagram {
-        kind: if inp.u8() % 8 == 0 { inp.u32() } else { u32::from(inp.u8() % 2) },
-        flags: if inp.u8() % 8 == 0 { inp.u32() } else { u32::from(inp.u8() % 2) },
+        kind: if inp.u8() % 8 == 0 {
+            inp.u32()
+        } else {
+            u32::from(inp.u8() % 2)
+        },
+        flags: if inp.u8() % 8 == 0 {
+            inp.u32()
+        } else {
+            u32::from(inp.u8() % 2)
+        },
         node: inp.edgy_u64(),
         generation: inp.edgy_u64(),
         term: inp.edgy_u64(),
         version: inp.edgy_u64(),
         send_ns: inp.edgy_u64(),
     };
-    let cap = if inp.u8() % 8 == 0 { usize::from(inp.u8() % 57) } else { 56 };
+    let cap = if inp.u8() % 8 == 0 {
+        usize::from(inp.u8() % 57)
+    } else {
+        56
+    };
     let mut buf = vec![0u8; cap.max(1)];
     let mut written = usize::MAX;
     // SAFETY: `buf` holds at least `cap` writable bytes.
@@ -782,7 +937,10 @@ pub fn datagram_decode(data: &[u8]) {
         return;
     }
     if !valid {
-        assert_eq!(st, PHIFD_ERR_INVALID_ARG, "encode of undefined kind/flags or out-of-bound generation/term {x:?}");
+        assert_eq!(
+            st, PHIFD_ERR_INVALID_ARG,
+            "encode of undefined kind/flags or out-of-bound generation/term {x:?}"
+        );
         return;
     }
     assert_eq!((st, written), (PHIFD_OK, 56));
@@ -821,30 +979,62 @@ pub fn datagram_decode_auth(data: &[u8]) {
     // SAFETY (all calls below): live handles, readable inputs of the stated lengths, writable outs.
     unsafe {
         assert_eq!(phifd_keyring_new(&mut k), PHIFD_OK);
-        assert_eq!(phifd_keyring_add_key(k, 1, AUTH_KEY_1.as_ptr(), AUTH_KEY_1.len()), PHIFD_OK);
-        assert_eq!(phifd_keyring_add_key(k, u32::MAX, AUTH_KEY_2.as_ptr(), AUTH_KEY_2.len()), PHIFD_OK);
+        assert_eq!(
+            phifd_keyring_add_key(k, 1, AUTH_KEY_1.as_ptr(), AUTH_KEY_1.len()),
+            PHIFD_OK
+        );
+        assert_eq!(
+            phifd_keyring_add_key(k, u32::MAX, AUTH_KEY_2.as_ptr(), AUTH_KEY_2.len()),
+            PHIFD_OK
+        );
     }
     let held = |id: u32| id == 1 || id == u32::MAX;
-    let sentinel = phifd_datagram { kind: 77, flags: 77, node: 77, generation: 77, term: 77, version: 77, send_ns: 77 };
+    let sentinel = phifd_datagram {
+        kind: 77,
+        flags: 77,
+        node: 77,
+        generation: 77,
+        term: 77,
+        version: 77,
+        send_ns: 77,
+    };
     let mut d = sentinel;
     let st = unsafe { phifd_datagram_decode_auth(k, data.as_ptr(), data.len(), &mut d) };
     let header_ok = data.len() == PHIFD_AUTH_DATAGRAM_SIZE && data.starts_with(b"PHHB") && data[4] == 2;
-    let key_id = if data.len() >= 52 { u32::from_le_bytes([data[48], data[49], data[50], data[51]]) } else { 0 };
+    let key_id = if data.len() >= 52 {
+        u32::from_le_bytes([data[48], data[49], data[50], data[51]])
+    } else {
+        0
+    };
     match st {
         PHIFD_OK => {
-            assert!(header_ok && held(key_id), "verified bytes without a valid header or key");
+            assert!(
+                header_ok && held(key_id),
+                "verified bytes without a valid header or key"
+            );
             let mut buf = [0u8; 80];
             let mut written = 0usize;
             unsafe {
                 assert_eq!(phifd_keyring_set_signing_key(k, key_id), PHIFD_OK);
-                assert_eq!(phifd_datagram_encode_auth(k, &d, buf.as_mut_ptr(), buf.len(), &mut written), PHIFD_OK);
+                assert_eq!(
+                    phifd_datagram_encode_auth(k, &d, buf.as_mut_ptr(), buf.len(), &mut written),
+                    PHIFD_OK
+                );
             }
-            assert_eq!(&buf[..written], data, "verified datagram does not re-encode to its bytes");
+            assert_eq!(
+                &buf[..written],
+                data,
+                "verified datagram does not re-encode to its bytes"
+            );
             unsafe { assert_eq!(phifd_keyring_set_signing_key(k, 1), PHIFD_OK) };
         }
         PHIFD_ERR_MALFORMED | PHIFD_ERR_UNKNOWN_KEY | PHIFD_ERR_AUTH => {
             assert!(same(&d, &sentinel), "out written on failure");
-            assert_eq!(st == PHIFD_ERR_UNKNOWN_KEY, header_ok && !held(key_id), "UNKNOWN_KEY iff a valid header names a foreign key");
+            assert_eq!(
+                st == PHIFD_ERR_UNKNOWN_KEY,
+                header_ok && !held(key_id),
+                "UNKNOWN_KEY iff a valid header names a foreign key"
+            );
             if st == PHIFD_ERR_AUTH {
                 assert!(header_ok && held(key_id));
             }
@@ -858,20 +1048,34 @@ pub fn datagram_decode_auth(data: &[u8]) {
     let mut got = sentinel;
     let mut counted = false;
     let rst = unsafe { phifd_monitor_receive(m, k, data.as_ptr(), data.len(), 1_000, &mut got, &mut counted) };
-    let mut stats = phifd_monitor_stats { size: std::mem::size_of::<phifd_monitor_stats>() as u32, ..Default::default() };
+    let mut stats = phifd_monitor_stats {
+        size: std::mem::size_of::<phifd_monitor_stats>() as u32,
+        ..Default::default()
+    };
     unsafe { assert_eq!(phifd_monitor_get_stats(m, &mut stats), PHIFD_OK) };
-    let rejected = [stats.rejected_malformed + stats.rejected_bad_generation, stats.rejected_unknown_key, stats.rejected_bad_mac];
+    let rejected = [
+        stats.rejected_malformed + stats.rejected_bad_generation,
+        stats.rejected_unknown_key,
+        stats.rejected_bad_mac,
+    ];
     match st {
         PHIFD_OK => {
             assert_eq!(rst, PHIFD_OK, "receive of verified bytes");
             assert!(same(&got, &d));
-            assert_eq!(counted, d.kind == PHIFD_DATAGRAM_HEARTBEAT, "a first heartbeat counts, a stale reply never");
+            assert_eq!(
+                counted,
+                d.kind == PHIFD_DATAGRAM_HEARTBEAT,
+                "a first heartbeat counts, a stale reply never"
+            );
             assert_eq!(rejected, [0, 0, 0]);
         }
         _ => {
             assert_eq!(rst, st, "receive and decode disagree");
             assert!(same(&got, &sentinel));
-            let class = [PHIFD_ERR_MALFORMED, PHIFD_ERR_UNKNOWN_KEY, PHIFD_ERR_AUTH].iter().position(|&s| s == st).unwrap();
+            let class = [PHIFD_ERR_MALFORMED, PHIFD_ERR_UNKNOWN_KEY, PHIFD_ERR_AUTH]
+                .iter()
+                .position(|&s| s == st)
+                .unwrap();
             let mut want = [0, 0, 0];
             want[class] = 1;
             assert_eq!(rejected, want, "rejection counted in its class");
@@ -898,7 +1102,10 @@ pub fn datagram_decode_auth(data: &[u8]) {
     let mut written = 0usize;
     unsafe {
         assert_eq!(phifd_keyring_set_signing_key(k, signer), PHIFD_OK);
-        assert_eq!(phifd_datagram_encode_auth(k, &x, buf.as_mut_ptr(), buf.len(), &mut written), PHIFD_OK);
+        assert_eq!(
+            phifd_datagram_encode_auth(k, &x, buf.as_mut_ptr(), buf.len(), &mut written),
+            PHIFD_OK
+        );
     }
     let mode = inp.u8() % 4;
     let mut y = sentinel;

@@ -9,7 +9,9 @@ use std::path::Path;
 fn replay(target: &str, f: fn(&[u8])) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(target);
     let mut n = 0;
-    let mut entries: Vec<_> = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).collect();
+    let mut entries: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .collect();
     entries.sort_by_key(|e| e.as_ref().map(|e| e.path()).ok());
     for e in entries {
         let path = e.unwrap().path();
