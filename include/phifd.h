@@ -636,12 +636,6 @@ const char *phifd_version(void);
 uint64_t phifd_now_ns(void);
 
 /**
- * The name of a status code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`, as a static NUL-terminated string.
- * Unknown codes give `"PHIFD_UNKNOWN_STATUS"`. Never NULL; thread-safe.
- */
-const char *phifd_status_name(phifd_status status);
-
-/**
  * A description of the most recent failure on the calling thread: which function, which
  * argument and why. Never NULL; `""` if nothing failed yet on this thread. Each thread has its
  * own message: a failure on another thread never changes it, so read it on the thread that made
@@ -652,6 +646,12 @@ const char *phifd_status_name(phifd_status status);
  * Successful calls neither clear nor change it. Thread-safe.
  */
 const char *phifd_last_error_message(void);
+
+/**
+ * The name of a status code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`, as a static NUL-terminated string.
+ * Unknown codes give `"PHIFD_UNKNOWN_STATUS"`. Never NULL; thread-safe.
+ */
+const char *phifd_status_name(phifd_status status);
 
 /**
  * Creates an empty keyring (no key, no signing key) and writes its handle to `*out`; free it
@@ -1357,16 +1357,6 @@ phifd_status phifd_datagram_encode(const struct phifd_datagram *datagram, uint8_
 phifd_status phifd_datagram_decode(const uint8_t *buf, size_t len, struct phifd_datagram *out);
 
 /**
- * Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
- * the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
- * again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
- * Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
- * `PHIFD_ERR_INVALID_ARG` (`cap` entries exceed `PTRDIFF_MAX` bytes, or `entries` or `total` is
- * misaligned; nothing is written).
- */
-phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_ns, struct phifd_snapshot_entry *entries, size_t cap, size_t *total);
-
-/**
  * Renders the monitor's snapshot at `now_ns` in the Prometheus text exposition format (0.0.4), for
  * a metrics endpoint: per node `phifd_node_phi`, `_state` (one-hot), `_generation`,
  * `_silence_seconds`, `_mean_interval_seconds`, `_interval_stddev_seconds`,
@@ -1380,6 +1370,16 @@ phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_
  * `PHIFD_ERR_INVALID_ARG` (`cap` above `PTRDIFF_MAX`, or `needed` misaligned; nothing is written).
  */
 phifd_status phifd_monitor_render_prometheus(const struct phifd_monitor *m, uint64_t now_ns, char *buf, size_t cap, size_t *needed);
+
+/**
+ * Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
+ * the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
+ * again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
+ * Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (`cap` entries exceed `PTRDIFF_MAX` bytes, or `entries` or `total` is
+ * misaligned; nothing is written).
+ */
+phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_ns, struct phifd_snapshot_entry *entries, size_t cap, size_t *total);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,4 +1,9 @@
 //! The monotonic clock, read from the operating system.
+//!
+//! The one `unsafe` block of the core: `clock_gettime` is the only way to read `CLOCK_MONOTONIC`
+//! as C and Python read it (`std::time::Instant` has no defined origin and cannot be compared with
+//! a time taken by the caller).
+#![allow(unsafe_code)]
 
 /// Nanoseconds of `CLOCK_MONOTONIC`: the same clock as C's
 /// `clock_gettime(CLOCK_MONOTONIC)` and Python's `time.monotonic_ns()`, so

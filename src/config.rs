@@ -41,17 +41,6 @@ pub enum Membership {
     Fixed = 1,
 }
 
-impl Membership {
-    /// The membership mode for a C code (`0` open, `1` fixed).
-    pub fn from_code(code: u32) -> Option<Membership> {
-        match code {
-            0 => Some(Membership::Open),
-            1 => Some(Membership::Fixed),
-            _ => None,
-        }
-    }
-}
-
 /// Default of `max_nodes` (see the module documentation for the reason).
 pub const DEFAULT_MAX_NODES: u64 = 65_536;
 /// Largest accepted `max_nodes`: 2^26 (about 270 GB of nodes with full default windows).
@@ -640,8 +629,6 @@ mod tests {
         c.set_membership(Membership::Fixed);
         let s = c.resolve().unwrap();
         assert_eq!((s.max_nodes, s.membership), (3, Membership::Fixed));
-        assert_eq!(Membership::from_code(1), Some(Membership::Fixed));
-        assert_eq!(Membership::from_code(2), None);
     }
 
     #[test]

@@ -1,90 +1,55 @@
-//! Status codes and the error type of the core.
+//! The error type of the core: a kind ([`Status`]) and a message naming the argument and the reason.
 
 use std::fmt;
 
-/// Outcome codes. The numeric values are part of the C ABI: append-only,
-/// never renumbered.
+/// What kind of failure an [`Error`] is. The C ABI gives each kind its own status code
+/// (`src/ffi/status.rs`); here they are only names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u32)]
 pub enum Status {
-    /// Success.
-    Ok = 0,
-    /// A required pointer argument was NULL.
-    NullArg = 1,
-    /// An argument was out of range (NaN, infinite, zero or negative where meaningless, unknown enum code).
-    InvalidArg = 2,
+    /// An argument was out of range (NaN, infinite, zero or negative where meaningless), or
+    /// settings that do not combine.
+    InvalidArg,
     /// The node id is not monitored.
-    UnknownNode = 3,
+    UnknownNode,
     /// A heartbeat carried a generation lower than the node's current one.
-    StaleGeneration = 4,
-    /// A handle was NULL-free but not a live object of the expected type (freed or foreign).
-    InvalidHandle = 5,
-    /// A bug in the library (a caught panic). Please report it.
-    Internal = 6,
-    /// A caller-provided buffer or struct is too small.
-    BufferTooSmall = 7,
+    StaleGeneration,
     /// An operating-system I/O error (the message carries the path and the OS error text).
-    Io = 8,
+    Io,
     /// Stored data is damaged (the message names the path and the damage).
-    Corrupt = 9,
+    Corrupt,
     /// A resource is held by another live process (an OS lock).
-    Locked = 10,
+    Locked,
     /// Untrusted bytes are not a valid message (the message names the defect).
-    Malformed = 11,
+    Malformed,
     /// The monitor already holds `max_nodes` nodes; a new id is refused (counted in the stats).
-    Capacity = 12,
+    Capacity,
     /// The datagram's MAC does not verify.
-    Auth = 13,
+    Auth,
     /// The datagram names a key id the keyring does not hold.
-    UnknownKey = 14,
+    UnknownKey,
 }
 
 impl Status {
-    /// Every status, in code order.
-    pub fn all() -> [Status; 15] {
-        [
-            Status::Ok,
-            Status::NullArg,
-            Status::InvalidArg,
-            Status::UnknownNode,
-            Status::StaleGeneration,
-            Status::InvalidHandle,
-            Status::Internal,
-            Status::BufferTooSmall,
-            Status::Io,
-            Status::Corrupt,
-            Status::Locked,
-            Status::Malformed,
-            Status::Capacity,
-            Status::Auth,
-            Status::UnknownKey,
-        ]
-    }
-
-    /// The stable C name of the code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`.
-    pub fn name(self) -> &'static str {
+    /// A short lowercase description, e.g. `"unknown node"`.
+    pub fn description(self) -> &'static str {
         match self {
-            Status::Ok => "PHIFD_OK",
-            Status::NullArg => "PHIFD_ERR_NULL_ARG",
-            Status::InvalidArg => "PHIFD_ERR_INVALID_ARG",
-            Status::UnknownNode => "PHIFD_ERR_UNKNOWN_NODE",
-            Status::StaleGeneration => "PHIFD_ERR_STALE_GENERATION",
-            Status::InvalidHandle => "PHIFD_ERR_INVALID_HANDLE",
-            Status::Internal => "PHIFD_ERR_INTERNAL",
-            Status::BufferTooSmall => "PHIFD_ERR_BUFFER_TOO_SMALL",
-            Status::Io => "PHIFD_ERR_IO",
-            Status::Corrupt => "PHIFD_ERR_CORRUPT",
-            Status::Locked => "PHIFD_ERR_LOCKED",
-            Status::Malformed => "PHIFD_ERR_MALFORMED",
-            Status::Capacity => "PHIFD_ERR_CAPACITY",
-            Status::Auth => "PHIFD_ERR_AUTH",
-            Status::UnknownKey => "PHIFD_ERR_UNKNOWN_KEY",
+            Status::InvalidArg => "invalid argument",
+            Status::UnknownNode => "unknown node",
+            Status::StaleGeneration => "stale generation",
+            Status::Io => "I/O error",
+            Status::Corrupt => "corrupt data",
+            Status::Locked => "locked by another process",
+            Status::Malformed => "malformed message",
+            Status::Capacity => "at capacity",
+            Status::Auth => "authentication failed",
+            Status::UnknownKey => "unknown key",
         }
     }
+}
 
-    /// The status for a numeric code, if the code is defined.
-    pub fn from_code(code: u32) -> Option<Status> {
-        Status::all().get(code as usize).copied()
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
     }
 }
 
@@ -119,7 +84,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status.name(), self.message)
+        write!(f, "{}: {}", self.status, self.message)
     }
 }
 
@@ -127,3 +92,24 @@ impl std::error::Error for Error {}
 
 /// Result alias of the core.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_kind_in_words_and_the_message() {
+        assert_eq!(
+            Error::unknown_node(7).to_string(),
+            "unknown node: node 7 is not monitored"
+        );
+        assert_eq!(
+            Error::invalid("window must be > 0").to_string(),
+            "invalid argument: window must be > 0"
+        );
+        assert_eq!(
+            Error::new(Status::Locked, "gen.file").to_string(),
+            "locked by another process: gen.file"
+        );
+    }
+}

@@ -5,8 +5,9 @@
 //! phi, instead of a yes/no timeout. It tracks each peer's generation
 //! (term, epoch, incarnation) so restarts and stale senders are recognised.
 //!
-//! The core (this crate outside [`ffi`]) is safe Rust with its own API; the C
-//! ABI in `src/ffi` is a thin layer over it, declared in `include/phifd.h`.
+//! The core (this crate outside [`ffi`]) is safe Rust with its own API (its one `unsafe` call
+//! reads the monotonic clock, in [`clock`]); the C ABI in `src/ffi` is a thin layer over it,
+//! declared in `include/phifd.h`. The core never calls into `src/ffi`.
 //!
 //! ```
 //! use phifd::{Config, Monitor, State};
@@ -36,6 +37,7 @@
 
 pub mod auth;
 mod bytes;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod estimator;
@@ -63,5 +65,5 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Nanoseconds of the system's monotonic clock (`CLOCK_MONOTONIC`), the same
 /// clock as C's `clock_gettime(CLOCK_MONOTONIC)` and Python's `time.monotonic_ns()`.
 pub fn now_ns() -> u64 {
-    ffi::clock::monotonic_ns()
+    clock::monotonic_ns()
 }

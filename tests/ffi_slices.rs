@@ -14,6 +14,8 @@ use std::ptr;
 
 use phifd::ffi::generation::phifd_generation_parse;
 use phifd::ffi::monitor::*;
+use phifd::ffi::prometheus::*;
+use phifd::ffi::snapshot::*;
 use phifd::ffi::wire::*;
 use phifd::ffi::*;
 

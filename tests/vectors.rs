@@ -8,7 +8,8 @@
 //! (info fields) and `expect_events` (exact list; `time_ns`, `generation` and
 //! `phi` compared when present) hold values derived independently of the code.
 
-use phifd::{Config, Estimator, Monitor, Status};
+use phifd::ffi::status::{code, name_str, PHIFD_OK};
+use phifd::{Config, Estimator, Monitor};
 use serde_json::Value;
 
 fn config(v: &Value) -> Config {
@@ -42,10 +43,11 @@ fn config(v: &Value) -> Config {
     c
 }
 
+/// The C name of a call's outcome (the vectors name statuses as the header does).
 fn status_name<T>(r: &Result<T, phifd::Error>) -> &'static str {
     match r {
-        Ok(_) => Status::Ok.name(),
-        Err(e) => e.status.name(),
+        Ok(_) => name_str(PHIFD_OK),
+        Err(e) => name_str(code(e.status)),
     }
 }
 

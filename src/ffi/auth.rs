@@ -3,10 +3,11 @@
 
 use super::handle::{self, Handle};
 use super::monitor::{monitor, phifd_monitor};
+use super::status::{CError, PHIFD_ERR_BUFFER_TOO_SMALL, PHIFD_ERR_UNKNOWN_KEY};
 use super::wire::{phifd_datagram, PHIFD_DATAGRAM_FLAG_LEADER, PHIFD_DATAGRAM_HEARTBEAT, PHIFD_DATAGRAM_STALE_REPLY};
 use super::{check_array, guard, in_ref, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::auth::{self as core_auth, AuthFailure, Keyring};
-use crate::error::{Error, Status};
+use crate::error::Status;
 use crate::wire::{Datagram, Defect, Kind, AUTH_DATAGRAM_SIZE, DATAGRAM_SIZE};
 
 /// Size of an encoded authenticated heartbeat datagram (format version 2), bytes. Layout,
@@ -44,7 +45,7 @@ impl Handle for phifd_keyring {
     const KIND: u64 = 4;
 }
 
-fn keyring<'a>(k: *const phifd_keyring) -> Result<&'a Keyring, Error> {
+fn keyring<'a>(k: *const phifd_keyring) -> Result<&'a Keyring, CError> {
     handle::get(k, "keyring")
 }
 
@@ -87,7 +88,7 @@ pub unsafe extern "C" fn phifd_keyring_add_key(
         core_auth::check_key_len(key_id, key_len)?;
         // SAFETY: checked pair of `key_len` readable bytes (API contract).
         let bytes = unsafe { slice_in(key, key_len, "key", "key_len", PHIFD_KEY_MAX_LEN) }?;
-        ring.add_key(key_id, bytes)
+        Ok(ring.add_key(key_id, bytes)?)
     })
 }
 
@@ -97,14 +98,16 @@ pub unsafe extern "C" fn phifd_keyring_add_key(
 /// the signing key: select another one first, so the node never stops signing).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_keyring_remove_key(k: *const phifd_keyring, key_id: u32) -> phifd_status {
-    guard("phifd_keyring_remove_key", || keyring(k)?.remove_key(key_id))
+    guard("phifd_keyring_remove_key", || Ok(keyring(k)?.remove_key(key_id)?))
 }
 
 /// Makes the key `key_id` the one `phifd_datagram_encode_auth` signs with. Errors:
 /// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_KEY` (no such id).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_keyring_set_signing_key(k: *const phifd_keyring, key_id: u32) -> phifd_status {
-    guard("phifd_keyring_set_signing_key", || keyring(k)?.set_signing_key(key_id))
+    guard("phifd_keyring_set_signing_key", || {
+        Ok(keyring(k)?.set_signing_key(key_id)?)
+    })
 }
 
 /// Writes the id of the signing key to `*out_key_id`. Errors: `PHIFD_ERR_NULL_ARG`,
@@ -117,19 +120,19 @@ pub unsafe extern "C" fn phifd_keyring_get_signing_key(k: *const phifd_keyring, 
         let out = out_ref(out_key_id, "out_key_id")?;
         *out = ring
             .signing_key_id()
-            .ok_or_else(|| Error::new(Status::UnknownKey, "the keyring holds no key"))?;
+            .ok_or_else(|| CError::new(PHIFD_ERR_UNKNOWN_KEY, "the keyring holds no key"))?;
         Ok(())
     })
 }
 
-fn to_core(d: &phifd_datagram) -> Result<Datagram, Error> {
+fn to_core(d: &phifd_datagram) -> Result<Datagram, CError> {
     let kind = match d.kind {
         PHIFD_DATAGRAM_HEARTBEAT => Kind::Heartbeat,
         PHIFD_DATAGRAM_STALE_REPLY => Kind::StaleReply,
-        k => return Err(Error::invalid(format!("datagram kind: unknown code {k}"))),
+        k => return Err(CError::invalid(format!("datagram kind: unknown code {k}"))),
     };
     if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
-        return Err(Error::invalid(format!(
+        return Err(CError::invalid(format!(
             "datagram flags: undefined bits 0x{:x}",
             d.flags
         )));
@@ -181,8 +184,8 @@ pub unsafe extern "C" fn phifd_datagram_encode_auth(
         let written = out_ref(written, "written")?;
         check_array(buf.cast_const(), cap, "buf", "cap", MAX_OBJECT_BYTES)?;
         if cap < AUTH_DATAGRAM_SIZE {
-            return Err(Error::new(
-                Status::BufferTooSmall,
+            return Err(CError::new(
+                PHIFD_ERR_BUFFER_TOO_SMALL,
                 format!("cap is {cap}; an authenticated datagram needs {AUTH_DATAGRAM_SIZE} bytes"),
             ));
         }
@@ -307,7 +310,7 @@ pub unsafe extern "C" fn phifd_monitor_receive(
                 if e.status == Status::StaleGeneration {
                     *out = from_core(&r.datagram);
                 }
-                Err(e)
+                Err(e.into())
             }
         }
     })

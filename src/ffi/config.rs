@@ -1,9 +1,9 @@
 //! `phifd_config`: the opaque configuration builder.
 
 use super::handle::{self, Handle};
+use super::status::CError;
 use super::{guard, out_ref, phifd_status};
 use crate::config::{Config, Membership};
-use crate::error::Error;
 use crate::estimator::Estimator;
 
 /// Estimator code (`uint32_t`), one of the `PHIFD_ESTIMATOR_*` values.
@@ -64,19 +64,20 @@ pub unsafe extern "C" fn phifd_config_free(cfg: *mut phifd_config) {
     });
 }
 
-fn with_config(
+/// Runs the setter `f` on the config behind `cfg`; `f` fails with a core or a C error.
+fn with_config<E: Into<CError>>(
     function: &str,
     cfg: *mut phifd_config,
-    f: impl FnOnce(&mut Config) -> Result<(), Error>,
+    f: impl FnOnce(&mut Config) -> Result<(), E>,
 ) -> phifd_status {
     guard(function, || {
         // SAFETY: configs are documented as not shared between threads while modified.
         let c = unsafe { handle::get_mut(cfg, "cfg") }?;
-        f(c)
+        f(c).map_err(Into::into)
     })
 }
 
-pub(crate) fn config_ref<'a>(cfg: *const phifd_config) -> Result<&'a Config, Error> {
+pub(crate) fn config_ref<'a>(cfg: *const phifd_config) -> Result<&'a Config, CError> {
     handle::get(cfg, "cfg")
 }
 
@@ -88,13 +89,18 @@ pub unsafe extern "C" fn phifd_config_set_estimator(
     estimator: phifd_estimator,
 ) -> phifd_status {
     with_config("phifd_config_set_estimator", cfg, |c| {
-        let e = Estimator::from_code(estimator).ok_or_else(|| {
-            Error::invalid(format!(
-                "estimator: unknown code {estimator} (valid: 0 akka, 1 normal, 2 exponential)"
-            ))
-        })?;
+        let e = match estimator {
+            PHIFD_ESTIMATOR_AKKA => Estimator::Akka,
+            PHIFD_ESTIMATOR_NORMAL => Estimator::Normal,
+            PHIFD_ESTIMATOR_EXPONENTIAL => Estimator::Exponential,
+            _ => {
+                return Err(CError::invalid(format!(
+                    "estimator: unknown code {estimator} (valid: 0 akka, 1 normal, 2 exponential)"
+                )))
+            }
+        };
         c.set_estimator(e);
-        Ok(())
+        Ok::<(), CError>(())
     })
 }
 
@@ -297,13 +303,17 @@ pub unsafe extern "C" fn phifd_config_set_membership(
     membership: phifd_membership,
 ) -> phifd_status {
     with_config("phifd_config_set_membership", cfg, |c| {
-        let m = Membership::from_code(membership).ok_or_else(|| {
-            Error::invalid(format!(
-                "membership: unknown code {membership} (valid: 0 open, 1 fixed)"
-            ))
-        })?;
+        let m = match membership {
+            PHIFD_MEMBERSHIP_OPEN => Membership::Open,
+            PHIFD_MEMBERSHIP_FIXED => Membership::Fixed,
+            _ => {
+                return Err(CError::invalid(format!(
+                    "membership: unknown code {membership} (valid: 0 open, 1 fixed)"
+                )))
+            }
+        };
         c.set_membership(m);
-        Ok(())
+        Ok::<(), CError>(())
     })
 }
 
@@ -315,7 +325,7 @@ fn get_setting<T>(
     function: &str,
     cfg: *const phifd_config,
     out: *mut T,
-    get: impl FnOnce(&Config) -> Result<T, Error>,
+    get: impl FnOnce(&Config) -> Result<T, crate::error::Error>,
 ) -> phifd_status {
     guard(function, || {
         let c = config_ref(cfg)?;

@@ -3,8 +3,8 @@
 use std::ffi::{c_char, CStr};
 
 use super::handle::{self, Handle};
+use super::status::{CError, PHIFD_ERR_CORRUPT};
 use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, MAX_OBJECT_BYTES};
-use crate::error::Error;
 use crate::generation::{self as core_gen, GenerationClock};
 
 /// Largest valid generation (2^48), one bound for every path: a clock accepts or adopts nothing
@@ -31,7 +31,7 @@ impl Handle for phifd_generation {
     const KIND: u64 = 3;
 }
 
-fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, Error> {
+fn clock<'a>(g: *const phifd_generation) -> Result<&'a GenerationClock, CError> {
     handle::get(g, "clock")
 }
 
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn phifd_generation_parse(bytes: *const u8, len: usize, ou
     guard("phifd_generation_parse", || {
         let out = out_ref(out, "out")?;
         check_array(bytes, len, "bytes", "len", MAX_OBJECT_BYTES)?;
-        let corrupt = |d: core_gen::Damage| Error::new(crate::error::Status::Corrupt, d.to_string());
+        let corrupt = |d: core_gen::Damage| CError::new(PHIFD_ERR_CORRUPT, d.to_string());
         // A generation file is exactly FILE_SIZE bytes: a longer `len` is refused before a slice
         // exists, so a wrong `len` never makes the library read past the caller's buffer.
         if len > core_gen::FILE_SIZE {

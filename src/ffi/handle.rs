@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::error::{Error, Status};
+use super::status::{CError, PHIFD_ERR_INTERNAL, PHIFD_ERR_INVALID_HANDLE};
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("phifd's C handles encode a 64-bit value in a pointer: a 64-bit target is required");
@@ -110,9 +110,9 @@ fn slot(index: u64) -> Option<&'static Slot> {
 }
 
 #[cold]
-fn invalid(name: &str) -> Error {
-    Error::new(
-        Status::InvalidHandle,
+fn invalid(name: &str) -> CError {
+    CError::new(
+        PHIFD_ERR_INVALID_HANDLE,
         format!("`{name}` is not a live handle of this type (freed, or not from phifd)"),
     )
 }
@@ -130,15 +130,15 @@ fn decode<H: Handle>(value: usize) -> Option<(u64, u64)> {
 }
 
 /// Takes a free slot (or a new one), stores `object` in it and returns the handle's value.
-fn insert(kind: u64, object: *mut ()) -> Result<u64, Error> {
+fn insert(kind: u64, object: *mut ()) -> Result<u64, CError> {
     let mut list = FREE.lock();
     let (index, s) = loop {
         let index = match list.free.pop_front() {
             Some(i) => u64::from(i),
             None => {
                 if list.used >= MAX_SLOTS {
-                    return Err(Error::new(
-                        Status::Internal,
+                    return Err(CError::new(
+                        PHIFD_ERR_INTERNAL,
                         format!(
                             "more than {} live handles: free some before creating more",
                             MAX_SLOTS - 1
@@ -178,7 +178,7 @@ fn insert(kind: u64, object: *mut ()) -> Result<u64, Error> {
 }
 
 /// Boxes `object` into a new handle of type `H`.
-pub fn new<H: Handle>(object: H::Object) -> Result<*mut H, Error> {
+pub(crate) fn new<H: Handle>(object: H::Object) -> Result<*mut H, CError> {
     let raw = Box::into_raw(Box::new(object)).cast::<()>();
     match insert(H::KIND, raw) {
         Ok(value) => Ok(std::ptr::without_provenance_mut(value as usize)),
@@ -192,7 +192,7 @@ pub fn new<H: Handle>(object: H::Object) -> Result<*mut H, Error> {
 
 /// The object behind `ptr`, as the raw pointer the table owns; errors as [`get`].
 #[inline]
-fn lookup<H: Handle>(ptr: *const H, name: &str) -> Result<*mut H::Object, Error> {
+fn lookup<H: Handle>(ptr: *const H, name: &str) -> Result<*mut H::Object, CError> {
     if ptr.is_null() {
         return Err(super::null_arg(name));
     }
@@ -211,7 +211,7 @@ fn lookup<H: Handle>(ptr: *const H, name: &str) -> Result<*mut H::Object, Error>
 /// The live object behind `ptr`: `NullArg` for NULL, `InvalidHandle` for anything that is not a
 /// live handle of type `H` (freed, of another type, or not from phifd). Never reads through `ptr`.
 #[inline]
-pub fn get<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Object, Error> {
+pub(crate) fn get<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Object, CError> {
     let obj = lookup(ptr, name)?;
     // SAFETY: the state matched, so `obj` is the Box made by `new::<H>` for this handle (the
     // Acquire load of the state pairs with the Release that published it) and stays alive until
@@ -224,7 +224,7 @@ pub fn get<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Object, Er
 /// # Safety
 /// No other reference to the object may be in use (the C API documents builders as not
 /// thread-safe while being modified).
-pub unsafe fn get_mut<'a, H: Handle>(ptr: *mut H, name: &str) -> Result<&'a mut H::Object, Error> {
+pub(crate) unsafe fn get_mut<'a, H: Handle>(ptr: *mut H, name: &str) -> Result<&'a mut H::Object, CError> {
     let obj = lookup(ptr.cast_const(), name)?;
     // SAFETY: as in `get`; exclusivity is the caller's contract.
     Ok(unsafe { &mut *obj })

@@ -7,69 +7,26 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+// `status` first: its items open the header, as the C conventions do.
+pub mod status;
+
 pub mod auth;
-pub mod clock;
 pub mod config;
 pub mod generation;
 pub mod handle;
 pub mod monitor;
 pub mod wire;
+// After `wire`, in the order the header has always listed them.
+pub mod prometheus;
+pub mod snapshot;
+
+pub use status::*;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, Status};
-
-/// Status code returned by every fallible function. `PHIFD_OK` (0) is
-/// success; other values are append-only and never renumbered.
-pub type phifd_status = u32;
-
-/// Success.
-pub const PHIFD_OK: phifd_status = 0;
-/// A required pointer argument was NULL.
-pub const PHIFD_ERR_NULL_ARG: phifd_status = 1;
-/// An argument was out of range: NaN, infinite, zero or negative where meaningless, an unknown
-/// enum code, or a combination of settings that breaks the heartbeat timing rule. Also a pointer
-/// that no buffer can satisfy, checked before anything is read or written: a length (`len`,
-/// `count`, `cap`) whose bytes exceed `PTRDIFF_MAX` (often a negative value converted to `size_t`)
-/// or a documented maximum, or a pointer not aligned for its element type.
-pub const PHIFD_ERR_INVALID_ARG: phifd_status = 2;
-/// The node id is not monitored by this monitor.
-pub const PHIFD_ERR_UNKNOWN_NODE: phifd_status = 3;
-/// A heartbeat carried a generation lower than the node's current one; nothing was changed.
-/// Answer the sender with the current generation (see `phifd_node_get_info`).
-pub const PHIFD_ERR_STALE_GENERATION: phifd_status = 4;
-/// A handle that is not a live object of the expected type (already freed, of another type, or not
-/// from this library). Handles (`phifd_config *`, `phifd_monitor *`, `phifd_generation *`) are
-/// opaque values naming a slot of the library's handle table and the slot's generation, not
-/// addresses: never dereference them. A freed, stale, wrong-type or foreign handle is recognised
-/// without reading memory through it, even after its slot has been reused; freed handles keep no
-/// memory (the table holds 16 bytes per handle live at the peak).
-pub const PHIFD_ERR_INVALID_HANDLE: phifd_status = 5;
-/// A bug inside the library (a caught panic). The library stays usable; please report it.
-pub const PHIFD_ERR_INTERNAL: phifd_status = 6;
-/// A caller-provided struct is too small (its `size` field is below the first version's size).
-pub const PHIFD_ERR_BUFFER_TOO_SMALL: phifd_status = 7;
-/// An operating-system I/O error: the message carries the path and the OS error text (missing
-/// directory, read-only filesystem, permission denied, disk full).
-pub const PHIFD_ERR_IO: phifd_status = 8;
-/// Stored data is damaged (truncated, garbage, checksum mismatch, a value beyond the sane bound):
-/// the message names the path and the damage. Nothing is reset silently.
-pub const PHIFD_ERR_CORRUPT: phifd_status = 9;
-/// The resource is held by another live process (an OS lock), e.g. a generation file.
-pub const PHIFD_ERR_LOCKED: phifd_status = 10;
-/// Untrusted bytes are not a valid message (e.g. a heartbeat datagram): the message names the
-/// defect (wrong length, bad magic, unsupported version, checksum mismatch, ...).
-pub const PHIFD_ERR_MALFORMED: phifd_status = 11;
-/// The monitor already holds `max_nodes` nodes (`phifd_config_set_max_nodes`): a heartbeat or
-/// registration of a new id is refused and counted (`rejected_over_capacity`); nothing changes.
-/// Known nodes are unaffected. Remove nodes or raise `max_nodes`.
-pub const PHIFD_ERR_CAPACITY: phifd_status = 12;
-/// The datagram's MAC does not verify (forged, damaged or signed with another key); counted.
-pub const PHIFD_ERR_AUTH: phifd_status = 13;
-/// The datagram names a key id the keyring does not hold; counted.
-pub const PHIFD_ERR_UNKNOWN_KEY: phifd_status = 14;
+use status::CError;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -83,12 +40,12 @@ fn set_last_error(function: &str, message: &str) {
 
 /// Runs `f` for the exported function `function`, turning errors and panics
 /// into status codes and the thread-local message.
-pub(crate) fn guard(function: &str, f: impl FnOnce() -> Result<(), Error>) -> phifd_status {
+pub(crate) fn guard(function: &str, f: impl FnOnce() -> Result<(), CError>) -> phifd_status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => PHIFD_OK,
         Ok(Err(e)) => {
             set_last_error(function, &e.message);
-            e.status as u32
+            e.status
         }
         Err(_) => {
             set_last_error(
@@ -101,8 +58,8 @@ pub(crate) fn guard(function: &str, f: impl FnOnce() -> Result<(), Error>) -> ph
 }
 
 /// `NullArg` naming the parameter.
-pub(crate) fn null_arg(name: &str) -> Error {
-    Error::new(Status::NullArg, format!("`{name}` is NULL"))
+pub(crate) fn null_arg(name: &str) -> CError {
+    CError::new(PHIFD_ERR_NULL_ARG, format!("`{name}` is NULL"))
 }
 
 /// The largest size in bytes of any object: `PTRDIFF_MAX`. A length whose bytes exceed it cannot
@@ -111,8 +68,8 @@ pub(crate) fn null_arg(name: &str) -> Error {
 pub(crate) const MAX_OBJECT_BYTES: usize = isize::MAX as usize;
 
 /// `InvalidArg` for a pointer that is not aligned for its element type.
-fn misaligned<T>(ptr: *const T, name: &str) -> Error {
-    Error::invalid(format!(
+fn misaligned<T>(ptr: *const T, name: &str) -> CError {
+    CError::invalid(format!(
         "`{name}` ({ptr:p}) is not aligned to {} bytes, as its element type requires",
         std::mem::align_of::<T>()
     ))
@@ -131,13 +88,13 @@ pub(crate) fn check_array<T>(
     ptr_name: &str,
     len_name: &str,
     max_len: usize,
-) -> Result<(), Error> {
+) -> Result<(), CError> {
     if len == 0 {
         return Ok(());
     }
     if ptr.is_null() {
-        return Err(Error::new(
-            Status::NullArg,
+        return Err(CError::new(
+            PHIFD_ERR_NULL_ARG,
             format!("`{ptr_name}` is NULL while `{len_name}` is {len}"),
         ));
     }
@@ -145,14 +102,14 @@ pub(crate) fn check_array<T>(
     let bytes = match len.checked_mul(size) {
         Some(b) if b <= MAX_OBJECT_BYTES => b,
         _ => {
-            return Err(Error::invalid(format!(
+            return Err(CError::invalid(format!(
                 "`{len_name}` is {len}: {len} elements of {size} bytes exceed the largest possible object \
                  (PTRDIFF_MAX = {MAX_OBJECT_BYTES} bytes); a negative value converted to size_t?"
             )))
         }
     };
     if len > max_len {
-        return Err(Error::invalid(format!(
+        return Err(CError::invalid(format!(
             "`{len_name}` is {len}; at most {max_len} is accepted"
         )));
     }
@@ -160,7 +117,7 @@ pub(crate) fn check_array<T>(
         return Err(misaligned(ptr, ptr_name));
     }
     if ptr.addr().checked_add(bytes).is_none() {
-        return Err(Error::invalid(format!(
+        return Err(CError::invalid(format!(
             "`{ptr_name}` ({ptr:p}) plus {bytes} bytes wraps around the address space: `{len_name}` ({len}) is wrong"
         )));
     }
@@ -178,7 +135,7 @@ pub(crate) unsafe fn slice_in<'a, T>(
     ptr_name: &str,
     len_name: &str,
     max_len: usize,
-) -> Result<&'a [T], Error> {
+) -> Result<&'a [T], CError> {
     check_array(ptr, len, ptr_name, len_name, max_len)?;
     if len == 0 {
         return Ok(&[]);
@@ -202,11 +159,11 @@ pub(crate) unsafe fn slice_out<'a, T>(
     used: usize,
     ptr_name: &str,
     cap_name: &str,
-) -> Result<&'a mut [std::mem::MaybeUninit<T>], Error> {
+) -> Result<&'a mut [std::mem::MaybeUninit<T>], CError> {
     check_array(ptr.cast_const(), cap, ptr_name, cap_name, usize::MAX)?;
     if used > cap {
-        return Err(Error::new(
-            Status::Internal,
+        return Err(CError::new(
+            PHIFD_ERR_INTERNAL,
             format!("{used} elements do not fit `{cap_name}` {cap}"),
         ));
     }
@@ -221,7 +178,7 @@ pub(crate) unsafe fn slice_out<'a, T>(
 /// The out-parameter `ptr` as a reference, or `NullArg` naming it (`InvalidArg` if it is not
 /// aligned for `T`). Call it before any work, and write through it only once the call has
 /// succeeded (out-params are written only on success).
-pub(crate) fn out_ref<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
+pub(crate) fn out_ref<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, CError> {
     if !ptr.is_null() && !ptr.is_aligned() {
         return Err(misaligned(ptr.cast_const(), name));
     }
@@ -231,7 +188,7 @@ pub(crate) fn out_ref<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error
 }
 
 /// The input `ptr` as a shared reference, or `NullArg` naming it (`InvalidArg` if misaligned).
-pub(crate) fn in_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+pub(crate) fn in_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, CError> {
     if !ptr.is_null() && !ptr.is_aligned() {
         return Err(misaligned(ptr, name));
     }
@@ -254,32 +211,7 @@ pub extern "C" fn phifd_version() -> *const c_char {
 /// backwards; ignores wall-clock changes. Thread-safe; cannot fail.
 #[no_mangle]
 pub extern "C" fn phifd_now_ns() -> u64 {
-    clock::monotonic_ns()
-}
-
-/// The name of a status code, e.g. `"PHIFD_ERR_UNKNOWN_NODE"`, as a static NUL-terminated string.
-/// Unknown codes give `"PHIFD_UNKNOWN_STATUS"`. Never NULL; thread-safe.
-#[no_mangle]
-pub extern "C" fn phifd_status_name(status: phifd_status) -> *const c_char {
-    let name: &'static str = match Status::from_code(status) {
-        Some(Status::Ok) => "PHIFD_OK\0",
-        Some(Status::NullArg) => "PHIFD_ERR_NULL_ARG\0",
-        Some(Status::InvalidArg) => "PHIFD_ERR_INVALID_ARG\0",
-        Some(Status::UnknownNode) => "PHIFD_ERR_UNKNOWN_NODE\0",
-        Some(Status::StaleGeneration) => "PHIFD_ERR_STALE_GENERATION\0",
-        Some(Status::InvalidHandle) => "PHIFD_ERR_INVALID_HANDLE\0",
-        Some(Status::Internal) => "PHIFD_ERR_INTERNAL\0",
-        Some(Status::BufferTooSmall) => "PHIFD_ERR_BUFFER_TOO_SMALL\0",
-        Some(Status::Io) => "PHIFD_ERR_IO\0",
-        Some(Status::Corrupt) => "PHIFD_ERR_CORRUPT\0",
-        Some(Status::Locked) => "PHIFD_ERR_LOCKED\0",
-        Some(Status::Malformed) => "PHIFD_ERR_MALFORMED\0",
-        Some(Status::Capacity) => "PHIFD_ERR_CAPACITY\0",
-        Some(Status::Auth) => "PHIFD_ERR_AUTH\0",
-        Some(Status::UnknownKey) => "PHIFD_ERR_UNKNOWN_KEY\0",
-        None => "PHIFD_UNKNOWN_STATUS\0",
-    };
-    name.as_ptr().cast()
+    crate::clock::monotonic_ns()
 }
 
 /// A description of the most recent failure on the calling thread: which function, which
@@ -301,30 +233,10 @@ mod tests {
     use crate::estimator::Estimator;
     use crate::node::{EventKind, State};
 
-    /// The C constants are literals (so the header shows numbers); they must equal the core's codes.
+    /// The C codes of the core's enums are literals (so the header shows numbers); they must
+    /// equal the core's discriminants, which the C layer converts with `as u32`.
     #[test]
     fn c_codes_equal_core_codes() {
-        let statuses = [
-            PHIFD_OK,
-            PHIFD_ERR_NULL_ARG,
-            PHIFD_ERR_INVALID_ARG,
-            PHIFD_ERR_UNKNOWN_NODE,
-            PHIFD_ERR_STALE_GENERATION,
-            PHIFD_ERR_INVALID_HANDLE,
-            PHIFD_ERR_INTERNAL,
-            PHIFD_ERR_BUFFER_TOO_SMALL,
-            PHIFD_ERR_IO,
-            PHIFD_ERR_CORRUPT,
-            PHIFD_ERR_LOCKED,
-            PHIFD_ERR_MALFORMED,
-            PHIFD_ERR_CAPACITY,
-            PHIFD_ERR_AUTH,
-            PHIFD_ERR_UNKNOWN_KEY,
-        ];
-        assert_eq!(statuses.len(), Status::all().len());
-        for (c, s) in statuses.iter().zip(Status::all()) {
-            assert_eq!(*c, s as u32);
-        }
         assert_eq!(config::PHIFD_ESTIMATOR_AKKA, Estimator::Akka as u32);
         assert_eq!(config::PHIFD_ESTIMATOR_NORMAL, Estimator::Normal as u32);
         assert_eq!(config::PHIFD_ESTIMATOR_EXPONENTIAL, Estimator::Exponential as u32);

@@ -4,9 +4,9 @@ use std::ffi::c_char;
 
 use super::config::{config_ref, phifd_config};
 use super::handle::{self, Handle};
+use super::status::{self, CError, PHIFD_ERR_BUFFER_TOO_SMALL};
 use super::{check_array, guard, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::config::Config;
-use crate::error::{Error, Status};
 use crate::monitor::Monitor;
 use crate::node::Event;
 
@@ -217,21 +217,21 @@ impl Handle for phifd_monitor {
     const KIND: u64 = 2;
 }
 
-pub(crate) fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, Error> {
+pub(crate) fn monitor<'a>(m: *const phifd_monitor) -> Result<&'a Monitor, CError> {
     handle::get(m, "monitor")
 }
 
 /// Copies the leading `size` bytes of `value` into `*out`, whose `size` field says how much the
 /// caller's struct holds; the `size` field written back is the number of bytes written.
-fn write_versioned<T: Copy>(out: *mut T, value: T, min_size: usize, name: &str) -> Result<(), Error> {
+fn write_versioned<T: Copy>(out: *mut T, value: T, min_size: usize, name: &str) -> Result<(), CError> {
     if out.is_null() {
         return Err(null_arg(name));
     }
     // SAFETY: `out` is non-NULL and points to at least 4 readable bytes (the `size` field first).
     let caller_size = unsafe { out.cast::<u32>().read_unaligned() } as usize;
     if caller_size < min_size {
-        return Err(Error::new(
-            Status::BufferTooSmall,
+        return Err(CError::new(
+            PHIFD_ERR_BUFFER_TOO_SMALL,
             format!("`{name}->size` is {caller_size}; set it to sizeof the struct (at least {min_size})"),
         ));
     }
@@ -299,7 +299,9 @@ pub unsafe extern "C" fn phifd_heartbeat(
     generation: u64,
     now_ns: u64,
 ) -> phifd_status {
-    guard("phifd_heartbeat", || monitor(m)?.heartbeat(node, generation, now_ns))
+    guard("phifd_heartbeat", || {
+        Ok(monitor(m)?.heartbeat(node, generation, now_ns)?)
+    })
 }
 
 /// Records a heartbeat that carries a version: a counter the sender increments with every heartbeat
@@ -343,7 +345,7 @@ pub unsafe extern "C" fn phifd_heartbeat_version(
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_report_suspect(m: *mut phifd_monitor, node: u64, reporter: u64) -> phifd_status {
     guard("phifd_node_report_suspect", || {
-        monitor(m)?.report_suspect(node, reporter)
+        Ok(monitor(m)?.report_suspect(node, reporter)?)
     })
 }
 
@@ -355,7 +357,9 @@ pub unsafe extern "C" fn phifd_node_report_suspect(m: *mut phifd_monitor, node: 
 /// `PHIFD_ERR_INVALID_ARG` (above the maximum).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_monitor_set_local_health(m: *mut phifd_monitor, score: u32) -> phifd_status {
-    guard("phifd_monitor_set_local_health", || monitor(m)?.set_local_health(score))
+    guard("phifd_monitor_set_local_health", || {
+        Ok(monitor(m)?.set_local_health(score)?)
+    })
 }
 
 /// Writes the effective local health score (host's plus the monitor's own, capped) to `*out`.
@@ -383,14 +387,14 @@ pub unsafe extern "C" fn phifd_node_add(
     generation: u64,
     now_ns: u64,
 ) -> phifd_status {
-    guard("phifd_node_add", || monitor(m)?.add_node(node, generation, now_ns))
+    guard("phifd_node_add", || Ok(monitor(m)?.add_node(node, generation, now_ns)?))
 }
 
 /// Stops monitoring `node` and forgets its history and generation. Pending events about it stay
 /// queued. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_node_remove(m: *mut phifd_monitor, node: u64) -> phifd_status {
-    guard("phifd_node_remove", || monitor(m)?.remove(node))
+    guard("phifd_node_remove", || Ok(monitor(m)?.remove(node)?))
 }
 
 /// Writes the phi of `node` at `now_ns` to `*out`: never NaN, never negative, finite for every
@@ -584,14 +588,14 @@ pub unsafe extern "C" fn phifd_heartbeat_batch(
         } else {
             Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?)
         };
-        let mut first: Option<Error> = None;
+        let mut first: Option<CError> = None;
         for (i, ((&n, &g), &t)) in nodes.iter().zip(gens).zip(times).enumerate() {
             let st = match mon.heartbeat(n, g, t) {
                 Ok(()) => 0,
                 Err(e) => {
-                    let code = e.status as u32;
+                    let code = status::code(e.status);
                     if first.is_none() {
-                        first = Some(Error::new(e.status, format!("record {i}: {}", e.message)));
+                        first = Some(CError::new(code, format!("record {i}: {}", e.message)));
                     }
                     code
                 }
@@ -631,14 +635,14 @@ pub unsafe extern "C" fn phifd_phi_batch(
         } else {
             Some(unsafe { slice_out(statuses, count, count, "statuses", "count") }?)
         };
-        let mut first: Option<Error> = None;
+        let mut first: Option<CError> = None;
         for (i, &n) in nodes.iter().enumerate() {
             let (v, st) = match mon.phi(n, now_ns) {
                 Ok(v) => (v, 0),
                 Err(e) => {
-                    let code = e.status as u32;
+                    let code = status::code(e.status);
                     if first.is_none() {
-                        first = Some(Error::new(e.status, format!("index {i}: {}", e.message)));
+                        first = Some(CError::new(code, format!("index {i}: {}", e.message)));
                     }
                     (f64::NAN, code)
                 }
