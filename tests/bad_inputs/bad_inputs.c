@@ -151,6 +151,24 @@ static void generation_file(uint8_t b[32], uint64_t g) {
  * byte (the storage is 16-byte aligned). */
 static void *odd(void *p) { return (unsigned char *)p + 1; }
 
+/* The rows of one config getter: NULL and dead handles, NULL and misaligned `out`; `*out`
+ * must stay untouched by every refused call. */
+#define GETTER_ROWS(fn, T)                                                                          \
+  do {                                                                                              \
+    phifd_config *c_ = fresh_config();                                                              \
+    _Alignas(8) unsigned char raw_[2 * sizeof(T)];                                                  \
+    T v_;                                                                                           \
+    memset(&v_, 0x5a, sizeof v_);                                                                   \
+    T before_ = v_;                                                                                 \
+    ROW(fn, "`cfg` NULL", PHIFD_ERR_NULL_ARG, fn(NULL, &v_));                                      \
+    ROW(fn, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE, fn(freed_cfg, &v_));                          \
+    ROW(fn, "a monitor handle", PHIFD_ERR_INVALID_HANDLE, fn((const phifd_config *)sentinel, &v_)); \
+    ROW(fn, "`out` NULL", PHIFD_ERR_NULL_ARG, fn(c_, NULL));                                       \
+    ROW(fn, "`out` misaligned", PHIFD_ERR_INVALID_ARG, fn(c_, (T *)odd(raw_)));                    \
+    row_void(#fn, "the same five: `*out`", memcmp(&v_, &before_, sizeof v_) == 0, "untouched");     \
+    phifd_config_free(c_);                                                                          \
+  } while (0)
+
 int main(void) {
   sentinel = fresh_monitor();
   const uint64_t T = 1000000000ull; /* 1 s */
@@ -181,6 +199,12 @@ int main(void) {
   row_void("phifd_status_name", "UINT32_MAX",
            strcmp(phifd_status_name(UINT32_MAX), "PHIFD_UNKNOWN_STATUS") == 0, "`\"PHIFD_UNKNOWN_STATUS\"`");
   row_void("phifd_last_error_message", "(none)", phifd_last_error_message() != NULL, "a non-NULL string");
+  row_void("phifd_state_name", "4 (past the last state)", strcmp(phifd_state_name(4), "INVALID") == 0, "`\"INVALID\"`");
+  row_void("phifd_state_name", "UINT32_MAX", strcmp(phifd_state_name(UINT32_MAX), "INVALID") == 0, "`\"INVALID\"`");
+  row_void("phifd_event_kind_name", "2 (past the last kind)", strcmp(phifd_event_kind_name(2), "INVALID") == 0,
+           "`\"INVALID\"`");
+  row_void("phifd_event_kind_name", "UINT32_MAX", strcmp(phifd_event_kind_name(UINT32_MAX), "INVALID") == 0,
+           "`\"INVALID\"`");
 
   /* Configuration. */
   ROW(phifd_config_new, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_config_new(NULL));
@@ -230,6 +254,41 @@ int main(void) {
   u32_setter("phifd_config_set_confirmations_expected", phifd_config_set_confirmations_expected, freed_cfg, 0, 64);
   u64_setter("phifd_config_set_max_nodes", phifd_config_set_max_nodes, freed_cfg, 0, 1);
   u32_setter("phifd_config_set_membership", phifd_config_set_membership, freed_cfg, 1, PHIFD_MEMBERSHIP_FIXED);
+
+  /* Configuration getters. */
+  GETTER_ROWS(phifd_config_get_estimator, phifd_estimator);
+  GETTER_ROWS(phifd_config_get_threshold, double);
+  GETTER_ROWS(phifd_config_get_suspect_threshold, double);
+  GETTER_ROWS(phifd_config_get_window, uint64_t);
+  GETTER_ROWS(phifd_config_get_heartbeat_interval_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_min_std_deviation_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_acceptable_pause_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_max_interval_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_round_trip_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_first_heartbeat_timeout_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_recovery_heartbeats, uint32_t);
+  GETTER_ROWS(phifd_config_get_local_pause_threshold_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_local_pause_grace_ns, uint64_t);
+  GETTER_ROWS(phifd_config_get_burst_fraction, double);
+  GETTER_ROWS(phifd_config_get_max_local_health, uint32_t);
+  GETTER_ROWS(phifd_config_get_confirmations_expected, uint32_t);
+  GETTER_ROWS(phifd_config_get_confirmation_min_ratio, double);
+  GETTER_ROWS(phifd_config_get_max_nodes, uint64_t);
+  GETTER_ROWS(phifd_config_get_membership, phifd_membership);
+  {
+    /* A derived default of settings that do not combine (suspect threshold above the threshold). */
+    phifd_config *c = fresh_config();
+    phifd_config_set_suspect_threshold(c, 9.0);
+    uint64_t v = 55;
+    ROW(phifd_config_get_first_heartbeat_timeout_ns, "not set, suspect threshold 9 >= threshold 8",
+        PHIFD_ERR_INVALID_ARG, phifd_config_get_first_heartbeat_timeout_ns(c, &v));
+    ROW(phifd_config_get_local_pause_threshold_ns, "not set, suspect threshold 9 >= threshold 8",
+        PHIFD_ERR_INVALID_ARG, phifd_config_get_local_pause_threshold_ns(c, &v));
+    ROW(phifd_config_get_local_pause_grace_ns, "not set, suspect threshold 9 >= threshold 8",
+        PHIFD_ERR_INVALID_ARG, phifd_config_get_local_pause_grace_ns(c, &v));
+    row_void("phifd_config_get_local_pause_grace_ns", "the same three: `*out`", v == 55, "untouched");
+    phifd_config_free(c);
+  }
 
   /* Monitor creation. */
   {

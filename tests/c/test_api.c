@@ -840,6 +840,119 @@ static void test_poll_caps(void) {
     phifd_monitor_free(m);
 }
 
+/* ------------------------------------------------------------------ config getters -- */
+
+typedef phifd_status (*get_u64_fn)(const phifd_config *, uint64_t *);
+typedef phifd_status (*get_u32_fn)(const phifd_config *, uint32_t *);
+typedef phifd_status (*get_f64_fn)(const phifd_config *, double *);
+
+/* Reads a setting through `get`, recording a failure if the call fails. */
+static uint64_t get_u64(const phifd_config *cfg, get_u64_fn get) {
+    uint64_t v = UINT64_MAX;
+    CHECK_OK(get(cfg, &v));
+    return v;
+}
+static uint32_t get_u32(const phifd_config *cfg, get_u32_fn get) {
+    uint32_t v = UINT32_MAX;
+    CHECK_OK(get(cfg, &v));
+    return v;
+}
+static double get_f64(const phifd_config *cfg, get_f64_fn get) {
+    double v = NAN;
+    CHECK_OK(get(cfg, &v));
+    return v;
+}
+
+static void test_config_getters(void) {
+    phifd_config *cfg = NULL;
+    CHECK_OK(phifd_config_new(&cfg));
+    if (cfg == NULL) return;
+
+    /* The defaults (README's settings table). */
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_estimator), PHIFD_ESTIMATOR_AKKA);
+    CHECK(get_f64(cfg, phifd_config_get_threshold) == 8.0);
+    CHECK(get_f64(cfg, phifd_config_get_suspect_threshold) == 4.0);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_window), 1000);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_heartbeat_interval_ns), SEC(1));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_min_std_deviation_ns), MS(250));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_acceptable_pause_ns), 0);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_max_interval_ns), 0); /* no limit */
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_round_trip_ns), 0);   /* none declared */
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_recovery_heartbeats), 2);
+    CHECK(get_f64(cfg, phifd_config_get_burst_fraction) == 0.25);
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_max_local_health), 7);
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_confirmations_expected), 3);
+    CHECK(get_f64(cfg, phifd_config_get_confirmation_min_ratio) == 0.5);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_max_nodes), 65536);
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_membership), PHIFD_MEMBERSHIP_OPEN);
+    /* Derived from the steady timeout of the defaults, 2,306,496,661 ns by hand (Akka's tail at
+     * phi 8 is y = 5.2259866; mean 1 s + y x sd 0.25 s). */
+    CHECK_NEAR((double)get_u64(cfg, phifd_config_get_first_heartbeat_timeout_ns), 2306496661.0, 1e3);
+    CHECK_NEAR((double)get_u64(cfg, phifd_config_get_local_pause_threshold_ns), 2306496661.0 / 2, 1e3);
+    CHECK_NEAR((double)get_u64(cfg, phifd_config_get_local_pause_grace_ns), 2306496661.0 * 2, 1e3);
+
+    /* What the setters store comes back; derived defaults follow their inputs. */
+    CHECK_OK(phifd_config_set_threshold(cfg, 10.0));
+    CHECK(get_f64(cfg, phifd_config_get_suspect_threshold) == 5.0);
+    CHECK_OK(phifd_config_set_heartbeat_interval_ns(cfg, MS(100)));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_min_std_deviation_ns), MS(25));
+    CHECK_OK(phifd_config_set_estimator(cfg, PHIFD_ESTIMATOR_EXPONENTIAL));
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_estimator), PHIFD_ESTIMATOR_EXPONENTIAL);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_max_interval_ns), MS(200));
+    CHECK_OK(phifd_config_set_max_interval_ns(cfg, MS(350)));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_max_interval_ns), MS(350));
+    CHECK_OK(phifd_config_set_round_trip_ns(cfg, MS(3)));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_round_trip_ns), MS(3));
+    CHECK_OK(phifd_config_set_window(cfg, 64));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_window), 64);
+    CHECK_OK(phifd_config_set_local_pause_grace_ns(cfg, 0));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_local_pause_grace_ns), 0);
+    CHECK_OK(phifd_config_set_confirmation_min_ratio(cfg, 0.75));
+    CHECK(get_f64(cfg, phifd_config_get_confirmation_min_ratio) == 0.75);
+    CHECK_OK(phifd_config_set_membership(cfg, PHIFD_MEMBERSHIP_FIXED));
+    CHECK_EQ_U64(get_u32(cfg, phifd_config_get_membership), PHIFD_MEMBERSHIP_FIXED);
+    /* A refused value leaves the stored one. */
+    CHECK_STATUS(phifd_config_set_window(cfg, 0), PHIFD_ERR_INVALID_ARG);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_window), 64);
+
+    /* A default that cannot be derived (suspect >= threshold) is an error; out is untouched. */
+    CHECK_OK(phifd_config_set_suspect_threshold(cfg, 20.0));
+    uint64_t v = 77;
+    reset_last_error();
+    CHECK_STATUS(phifd_config_get_first_heartbeat_timeout_ns(cfg, &v), PHIFD_ERR_INVALID_ARG);
+    CHECK_EQ_U64(v, 77);
+    CHECK_CONTAINS(phifd_last_error_message(), "first_heartbeat_timeout_ns");
+    CHECK_CONTAINS(phifd_last_error_message(), "suspect_threshold");
+
+    /* NULL arguments and dead handles. */
+    CHECK_STATUS(phifd_config_get_window(NULL, &v), PHIFD_ERR_NULL_ARG);
+    CHECK_STATUS(phifd_config_get_window(cfg, NULL), PHIFD_ERR_NULL_ARG);
+    CHECK_CONTAINS(phifd_last_error_message(), "out");
+    phifd_config_free(cfg);
+    CHECK_STATUS(phifd_config_get_window(cfg, &v), PHIFD_ERR_INVALID_HANDLE);
+    CHECK_EQ_U64(v, 77);
+}
+
+/* ------------------------------------------------------------ state and event names -- */
+
+static void test_state_and_event_names(void) {
+    CHECK(strcmp(phifd_state_name(PHIFD_STATE_UNKNOWN), "UNKNOWN") == 0);
+    CHECK(strcmp(phifd_state_name(PHIFD_STATE_ALIVE), "ALIVE") == 0);
+    CHECK(strcmp(phifd_state_name(PHIFD_STATE_SUSPECT), "SUSPECT") == 0);
+    CHECK(strcmp(phifd_state_name(PHIFD_STATE_FAILED), "FAILED") == 0);
+    CHECK(strcmp(phifd_state_name(4), "INVALID") == 0);
+    CHECK(strcmp(phifd_state_name(UINT32_MAX), "INVALID") == 0);
+    CHECK(strcmp(phifd_event_kind_name(PHIFD_EVENT_STATE_CHANGED), "STATE_CHANGED") == 0);
+    CHECK(strcmp(phifd_event_kind_name(PHIFD_EVENT_RESTARTED), "RESTARTED") == 0);
+    CHECK(strcmp(phifd_event_kind_name(2), "INVALID") == 0);
+    CHECK(strcmp(phifd_event_kind_name(UINT32_MAX), "INVALID") == 0);
+    /* Static: the same pointer each time, valid after later calls. */
+    const char *alive = phifd_state_name(PHIFD_STATE_ALIVE);
+    (void)phifd_state_name(PHIFD_STATE_FAILED);
+    CHECK(alive == phifd_state_name(PHIFD_STATE_ALIVE));
+    CHECK(strcmp(alive, "ALIVE") == 0);
+}
+
 int main(void) {
     test_last_error(); /* first: relies on no failure having happened on this thread */
     test_version();
@@ -854,5 +967,7 @@ int main(void) {
     test_versioned_structs();
     test_batches();
     test_poll_caps();
+    test_config_getters();
+    test_state_and_event_names();
     return check_finish("test_api");
 }
