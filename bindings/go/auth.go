@@ -1,13 +1,12 @@
 package phifd
 
-// #include "gophifd_auth.h"
+// #include "gophifd.h"
 import "C"
 
 import (
+	"errors"
 	"runtime"
-	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Sizes and limits of authenticated heartbeats (see docs/security.md in the repository).
@@ -42,8 +41,7 @@ var errKeyringClosed = &Error{Status: StatusInvalidHandle, Message: "the keyring
 // while another goroutine adds, removes or switches keys. Close frees the native keyring; it
 // waits for calls in progress, and afterwards every method returns an error matching ErrClosed.
 type Keyring struct {
-	mu  sync.RWMutex
-	ptr *C.phifd_keyring // nil once closed
+	h handle[*C.phifd_keyring]
 }
 
 // keyringsFinalized counts keyrings closed by their finalizer (read by the tests).
@@ -52,11 +50,11 @@ var keyringsFinalized atomic.Int64
 // NewKeyring creates an empty keyring (no key, hence no signing key). Add keys with AddKey; call
 // Close when done (a finalizer closes keyrings that become unreachable, but possibly late).
 func NewKeyring() (*Keyring, error) {
-	r := C.gophifd_keyring_new()
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var ptr *C.phifd_keyring
+	if err := check(func() C.phifd_status { return C.phifd_keyring_new(&ptr) }); err != nil {
 		return nil, err
 	}
-	k := &Keyring{ptr: r.keyring}
+	k := &Keyring{h: handle[*C.phifd_keyring]{ptr: ptr, closedErr: errKeyringClosed}}
 	runtime.SetFinalizer(k, (*Keyring).finalize)
 	return k, nil
 }
@@ -70,23 +68,10 @@ func (k *Keyring) finalize() {
 // returns nil, and may be called while other goroutines use the keyring: it waits for calls in
 // progress, and later calls return an error matching ErrClosed.
 func (k *Keyring) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.ptr != nil {
-		C.phifd_keyring_free(k.ptr)
-		k.ptr = nil
+	if k.h.close(func(p *C.phifd_keyring) { C.phifd_keyring_free(p) }) {
 		runtime.SetFinalizer(k, nil)
 	}
 	return nil
-}
-
-// keyPtr returns a C pointer to the first byte of b (nil for an empty slice). b holds no Go
-// pointers, so it may be passed to C; the caller keeps b alive until the call returns.
-func keyPtr(b []byte) *C.uint8_t {
-	if len(b) == 0 {
-		return nil
-	}
-	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
 }
 
 // AddKey adds key (copied) under keyID. The first key added becomes the signing key; later keys
@@ -95,84 +80,38 @@ func keyPtr(b []byte) *C.uint8_t {
 // Errors (nothing changes): ErrInvalidArg when key is not KeyMinLen to KeyMaxLen bytes long,
 // keyID is already in the ring, or the ring already holds KeyringMaxKeys keys; ErrClosed.
 func (k *Keyring) AddKey(keyID uint32, key []byte) error {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return errKeyringClosed
-	}
-	r := C.gophifd_keyring_add_key(k.ptr, C.uint32_t(keyID), keyPtr(key), C.size_t(len(key)))
-	runtime.KeepAlive(key)
-	runtime.KeepAlive(k)
-	return errorFrom(r.status, r.msg)
+	return k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_keyring_add_key(p, C.uint32_t(keyID), bytesPtr(key), C.size_t(len(key)))
+	})
 }
 
 // RemoveKey removes the key keyID and wipes the library's copy: datagrams signed with it fail
 // with ErrUnknownKey from now on. Errors: ErrUnknownKey (no such id); ErrInvalidArg (it is the
 // signing key: select another one first, so the node never stops signing); ErrClosed.
 func (k *Keyring) RemoveKey(keyID uint32) error {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return errKeyringClosed
-	}
-	r := C.gophifd_keyring_remove_key(k.ptr, C.uint32_t(keyID))
-	runtime.KeepAlive(k)
-	return errorFrom(r.status, r.msg)
+	return k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_keyring_remove_key(p, C.uint32_t(keyID))
+	})
 }
 
 // SetSigningKey makes the key keyID the one EncodeAuth signs with. Errors: ErrUnknownKey (the
 // ring does not hold it); ErrClosed.
 func (k *Keyring) SetSigningKey(keyID uint32) error {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return errKeyringClosed
-	}
-	r := C.gophifd_keyring_set_signing_key(k.ptr, C.uint32_t(keyID))
-	runtime.KeepAlive(k)
-	return errorFrom(r.status, r.msg)
+	return k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_keyring_set_signing_key(p, C.uint32_t(keyID))
+	})
 }
 
 // SigningKey returns the id of the signing key. Errors: ErrUnknownKey (the ring holds no key
 // yet); ErrClosed.
 func (k *Keyring) SigningKey() (uint32, error) {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return 0, errKeyringClosed
-	}
-	r := C.gophifd_keyring_get_signing_key(k.ptr)
-	runtime.KeepAlive(k)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var id C.uint32_t
+	if err := k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_keyring_get_signing_key(p, &id)
+	}); err != nil {
 		return 0, err
 	}
-	return uint32(r.key_id), nil
-}
-
-func datagramToC(d *Datagram) C.phifd_datagram {
-	var c C.phifd_datagram
-	c.kind = C.uint32_t(d.Kind)
-	if d.Leader {
-		c.flags = C.PHIFD_DATAGRAM_FLAG_LEADER
-	}
-	c.node = C.uint64_t(d.Node)
-	c.generation = C.uint64_t(d.Generation)
-	c.term = C.uint64_t(d.Term)
-	c.version = C.uint64_t(d.Version)
-	c.send_ns = C.uint64_t(d.SendNs)
-	return c
-}
-
-func datagramFromC(c *C.phifd_datagram) Datagram {
-	return Datagram{
-		Kind:       DatagramKind(c.kind),
-		Leader:     c.flags&C.PHIFD_DATAGRAM_FLAG_LEADER != 0,
-		Node:       uint64(c.node),
-		Generation: uint64(c.generation),
-		Term:       uint64(c.term),
-		Version:    uint64(c.version),
-		SendNs:     uint64(c.send_ns),
-	}
+	return uint32(id), nil
 }
 
 // EncodeAuth returns the AuthDatagramSize-byte authenticated wire form of d, signed with the
@@ -184,17 +123,14 @@ func (d Datagram) EncodeAuth(k *Keyring) ([]byte, error) {
 		return nil, invalidArg("Datagram.EncodeAuth: the keyring is nil; create one with NewKeyring and AddKey")
 	}
 	c := datagramToC(&d)
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return nil, errKeyringClosed
-	}
-	r := C.gophifd_datagram_encode_auth(k.ptr, c)
-	runtime.KeepAlive(k)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	out := make([]byte, AuthDatagramSize)
+	var written C.size_t
+	if err := k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_datagram_encode_auth(p, &c, bytesPtr(out), C.size_t(len(out)), &written)
+	}); err != nil {
 		return nil, err
 	}
-	return C.GoBytes(unsafe.Pointer(&r.bytes[0]), C.int(len(r.bytes))), nil
+	return out[:written], nil
 }
 
 // DecodeAuthDatagram verifies and decodes b, untrusted bytes as received from the network, with
@@ -209,18 +145,13 @@ func DecodeAuthDatagram(b []byte, k *Keyring) (Datagram, error) {
 	if k == nil {
 		return Datagram{}, invalidArg("DecodeAuthDatagram: the keyring is nil; create one with NewKeyring and AddKey")
 	}
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.ptr == nil {
-		return Datagram{}, errKeyringClosed
-	}
-	r := C.gophifd_datagram_decode_auth(k.ptr, keyPtr(b), C.size_t(len(b)))
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(k)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var c C.phifd_datagram
+	if err := k.h.call(func(p *C.phifd_keyring) C.phifd_status {
+		return C.phifd_datagram_decode_auth(p, bytesPtr(b), C.size_t(len(b)), &c)
+	}); err != nil {
 		return Datagram{}, err
 	}
-	return datagramFromC(&r.datagram), nil
+	return datagramFromC(&c), nil
 }
 
 // Receive decodes one datagram, b (untrusted bytes as received from the network), and records it
@@ -240,29 +171,33 @@ func DecodeAuthDatagram(b []byte, k *Keyring) (Datagram, error) {
 // answered, ErrCapacity, ErrUnknownNode. Also ErrClosed (m or k closed). b is only read, and not
 // retained. Safe for concurrent use.
 func (m *Monitor) Receive(b []byte, now uint64, k *Keyring) (d Datagram, counted bool, err error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
+	// Both handles are held for the call: the monitor's first, as Monitor.Close and Keyring.Close
+	// each take only their own.
+	mp, ok := m.h.acquire()
+	if !ok {
 		return Datagram{}, false, ErrClosed
 	}
-	var kp *C.phifd_keyring
+	defer m.h.release()
+	var kp *C.phifd_keyring // nil: plain datagrams only
 	if k != nil {
-		k.mu.RLock()
-		defer k.mu.RUnlock()
-		if k.ptr == nil {
+		if kp, ok = k.h.acquire(); !ok {
 			return Datagram{}, false, errKeyringClosed
 		}
-		kp = k.ptr
+		defer k.h.release()
 	}
-	r := C.gophifd_monitor_receive(m.ptr, kp, keyPtr(b), C.size_t(len(b)), C.uint64_t(now))
-	runtime.KeepAlive(b)
+	var c C.phifd_datagram
+	var cnt C.bool
+	err = check(func() C.phifd_status {
+		return C.phifd_monitor_receive(mp, kp, bytesPtr(b), C.size_t(len(b)), C.uint64_t(now), &c, &cnt)
+	})
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(k)
-	if err := errorFrom(r.status, r.msg); err != nil {
-		if r.status == C.PHIFD_ERR_STALE_GENERATION {
-			return datagramFromC(&r.datagram), false, err
-		}
-		return Datagram{}, false, err
+	switch {
+	case err == nil:
+		return datagramFromC(&c), bool(cnt), nil
+	case errors.Is(err, ErrStaleGeneration):
+		// The datagram was verified: returned so that the caller can answer its sender.
+		return datagramFromC(&c), false, err
 	}
-	return datagramFromC(&r.datagram), bool(r.counted), nil
+	return Datagram{}, false, err
 }

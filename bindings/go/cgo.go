@@ -10,7 +10,6 @@ package phifd
 //     -lphifd (shared unless CGO_LDFLAGS names the archive or -static).
 #cgo !phifd_nopkgconfig pkg-config: phifd-static
 #cgo phifd_nopkgconfig LDFLAGS: -lphifd -lpthread -ldl -lm
-#include <stdlib.h>
 #include "gophifd.h"
 */
 import "C"
@@ -19,7 +18,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // The oldest phifd release the binding supports (gophifd.h): the header and the library must
@@ -53,28 +51,4 @@ func checkLibraryVersion(lib string) error {
 	return fmt.Errorf("phifd: the linked library is version %q but the package was compiled "+
 		"against phifd.h %s: the header and the library come from different installs; install "+
 		"one phifd release (libphifd-dev, or make install PREFIX=...) and rebuild", lib, HeaderVersion)
-}
-
-// errorFrom turns a status and a message copied by one of the C wrappers into a Go error (nil
-// for PHIFD_OK). It frees the copy, which the wrapper allocated with malloc.
-func errorFrom(status C.phifd_status, msg *C.char) error {
-	text := ""
-	if msg != nil {
-		text = C.GoString(msg)
-		C.free(unsafe.Pointer(msg))
-	}
-	if status == C.PHIFD_OK {
-		return nil
-	}
-	return &Error{Status: Status(status), Message: text}
-}
-
-// lastError builds the error for a failed call made directly (not through a wrapper). The
-// caller must hold runtime.LockOSThread since before the failing call, so that the message read
-// here is the one of that call. The library owns the string; it is copied, never freed.
-func lastError(status C.phifd_status) error {
-	if status == C.PHIFD_OK {
-		return nil
-	}
-	return &Error{Status: Status(status), Message: C.GoString(C.phifd_last_error_message())}
 }

@@ -9,138 +9,208 @@ import (
 	"time"
 )
 
-// Settings a Config may carry; a bit is set when the caller chose a value.
-const (
-	setEstimator = 1 << iota
-	setThreshold
-	setSuspectThreshold
-	setWindow
-	setHeartbeatInterval
-	setMinStdDeviation
-	setAcceptablePause
-	setMaxInterval
-	setRoundTrip
-	setFirstHeartbeatTimeout
-	setRecoveryHeartbeats
-	setLocalPauseThreshold
-	setLocalPauseGrace
-	setBurstFraction
-	setMaxLocalHealth
-	setConfirmationsExpected
-	setConfirmationMinRatio
-	setMaxNodes
-	setMembership
-)
-
-// Config holds the settings of a monitor. Only the settings given a value are passed to the
-// library; the others keep the library's defaults (some of which derive from other settings,
-// such as the suspect threshold, half the threshold). The setters return the Config so calls can
-// be chained; values are checked by the library when [NewMonitor] is called, which reports the
-// first invalid setting as ErrInvalidArg with the library's message.
+// Config holds the settings of a monitor in the library's own configuration object (a native
+// phifd_config): every setter calls the library's setter at once, and every getter reads the
+// library's value, so a default that derives from other settings (such as the suspect threshold,
+// half the threshold) is reported as NewMonitor will use it.
 //
-// A Config is plain Go data holding no native resources: it needs no closing, may be reused for
-// many monitors and copied by value. Do not modify one Config from two goroutines at once.
+// The setters return the Config so calls can be chained. A value the library refuses (out of its
+// range) leaves the setting unchanged and is recorded: [Config.Err] returns the first such error,
+// naming the setter and the rule, right after the failing setter, and NewMonitor returns it
+// instead of creating a monitor. Rules between settings (suspect threshold below threshold, max
+// interval above heartbeat interval, timeout > heartbeat interval > round trip) are checked by
+// NewMonitor.
+//
+// NewConfig creates a Config; the zero Config is also ready to use and holds every default. A
+// Config may be reused for many monitors (each copies it). Its native object is freed by a
+// finalizer once the Config is unreachable; copies of a Config value share it (and its
+// settings). Do not use one Config from two goroutines while one of them calls a setter.
 type Config struct {
-	set                   uint32
-	estimator             Estimator
-	threshold             float64
-	suspectThreshold      float64
-	window                uint64
-	heartbeatInterval     time.Duration
-	minStdDeviation       time.Duration
-	acceptablePause       time.Duration
-	maxInterval           time.Duration
-	roundTrip             time.Duration
-	firstHeartbeatTimeout time.Duration
-	recoveryHeartbeats    uint32
-	localPauseThreshold   time.Duration
-	localPauseGrace       time.Duration
-	burstFraction         float64
-	maxLocalHealth        uint32
-	confirmationsExpected uint32
-	confirmationMinRatio  float64
-	maxNodes              uint64
-	membership            Membership
+	n   *nativeConfig // nil until the first setter: every default
+	err error         // the first refused setting
 }
 
+// nativeConfig owns a phifd_config; a finalizer frees it.
+type nativeConfig struct {
+	ptr *C.phifd_config
+}
+
+// newNativeConfig creates a phifd_config with every default.
+func newNativeConfig() *nativeConfig {
+	var ptr *C.phifd_config
+	if err := check(func() C.phifd_status { return C.phifd_config_new(&ptr) }); err != nil {
+		// phifd_config_new fails only for a NULL out pointer.
+		panic(fmt.Sprintf("phifd: phifd_config_new failed (a bug in the binding): %v", err))
+	}
+	n := &nativeConfig{ptr: ptr}
+	runtime.SetFinalizer(n, func(n *nativeConfig) { C.phifd_config_free(n.ptr) })
+	return n
+}
+
+// defaults is read by the getters of a Config that no setter has touched. It is never modified,
+// so getters may read it from any number of goroutines at once.
+var defaults = newNativeConfig()
+
 // NewConfig returns a Config with every setting at the library's default.
-func NewConfig() *Config { return &Config{} }
+func NewConfig() *Config { return &Config{n: newNativeConfig()} }
+
+// Err returns the first error of a setter (ErrInvalidArg, whose message names the setting and
+// its rule), or nil if every value was accepted. NewMonitor returns the same error.
+func (c *Config) Err() error { return c.err }
+
+// set calls the library's setter f on the native config at once. A refused value leaves the
+// setting unchanged; the first refusal is kept for Err and NewMonitor.
+func (c *Config) set(f func(p *C.phifd_config) C.phifd_status) *Config {
+	if c.n == nil {
+		c.n = newNativeConfig()
+	}
+	n := c.n
+	err := check(func() C.phifd_status { return f(n.ptr) })
+	runtime.KeepAlive(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return c
+}
+
+// setDuration is set for a Duration setting, which the library takes in nanoseconds. A negative
+// value, which the library's unsigned argument cannot express, is refused here, naming setter.
+func (c *Config) setDuration(setter string, d time.Duration, f func(p *C.phifd_config, ns C.uint64_t) C.phifd_status) *Config {
+	if d < 0 {
+		if c.err == nil {
+			c.err = invalidArg(fmt.Sprintf("%s: %v is negative", setter, d))
+		}
+		return c
+	}
+	return c.set(func(p *C.phifd_config) C.phifd_status { return f(p, C.uint64_t(d)) })
+}
+
+// get calls the library's getter f on the native config (the defaults when no setter ran).
+func (c *Config) get(f func(p *C.phifd_config) C.phifd_status) error {
+	n := c.n
+	if n == nil {
+		n = defaults
+	}
+	err := check(func() C.phifd_status { return f(n.ptr) })
+	runtime.KeepAlive(n)
+	return err
+}
+
+// mustGet is get for a getter that fails only for a NULL or freed config, which a Config never
+// passes.
+func (c *Config) mustGet(f func(p *C.phifd_config) C.phifd_status) {
+	if err := c.get(f); err != nil {
+		panic(fmt.Sprintf("phifd: a Config getter failed (a bug in the binding): %v", err))
+	}
+}
+
+// newNativeMonitor creates a monitor from c (nil: all defaults), or returns c's first setter
+// error.
+func newNativeMonitor(c *Config) (*C.phifd_monitor, error) {
+	var cfg *nativeConfig
+	if c != nil {
+		if c.err != nil {
+			return nil, c.err
+		}
+		cfg = c.n
+	}
+	var m *C.phifd_monitor
+	err := check(func() C.phifd_status {
+		if cfg == nil {
+			return C.phifd_monitor_new(nil, &m)
+		}
+		return C.phifd_monitor_new(cfg.ptr, &m)
+	})
+	runtime.KeepAlive(cfg)
+	return m, err
+}
 
 // SetEstimator chooses how phi is computed. Default EstimatorAkka.
 func (c *Config) SetEstimator(e Estimator) *Config {
-	c.estimator, c.set = e, c.set|setEstimator
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_estimator(p, C.phifd_estimator(e))
+	})
 }
 
 // SetThreshold sets the conviction threshold: a node is FAILED when its phi is at or above it.
 // Must be finite, > 0 and <= 1e6. Default 8.
 func (c *Config) SetThreshold(phi float64) *Config {
-	c.threshold, c.set = phi, c.set|setThreshold
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_threshold(p, C.double(phi))
+	})
 }
 
 // SetSuspectThreshold sets the suspicion threshold: a node is SUSPECT when its phi is at or above
 // it (and below the threshold). Must be finite, > 0 and below the threshold. Default threshold/2.
 func (c *Config) SetSuspectThreshold(phi float64) *Config {
-	c.suspectThreshold, c.set = phi, c.set|setSuspectThreshold
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_suspect_threshold(p, C.double(phi))
+	})
 }
 
 // SetWindow sets how many inter-arrival intervals each node remembers (1 to 1,048,576); about 4
 // bytes per interval per node. Default 1000.
 func (c *Config) SetWindow(intervals uint64) *Config {
-	c.window, c.set = intervals, c.set|setWindow
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_window(p, C.uint64_t(intervals))
+	})
 }
 
 // SetHeartbeatInterval sets the expected heartbeat interval (at least 1 µs), which also seeds
 // every node's history. Default 1 s.
 func (c *Config) SetHeartbeatInterval(d time.Duration) *Config {
-	c.heartbeatInterval, c.set = d, c.set|setHeartbeatInterval
-	return c
+	return c.setDuration("SetHeartbeatInterval", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_heartbeat_interval_ns(p, ns)
+	})
 }
 
 // SetMinStdDeviation sets the floor of the standard deviation used by phi (> 0). Default:
 // heartbeat interval / 4 (the standard deviation of the seeded history).
 func (c *Config) SetMinStdDeviation(d time.Duration) *Config {
-	c.minStdDeviation, c.set = d, c.set|setMinStdDeviation
-	return c
+	return c.setDuration("SetMinStdDeviation", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_min_std_deviation_ns(p, ns)
+	})
 }
 
 // SetAcceptablePause sets the pause added to the learned mean (0 allowed, at most 11.6 days).
 // Default 0.
 func (c *Config) SetAcceptablePause(d time.Duration) *Config {
-	c.acceptablePause, c.set = d, c.set|setAcceptablePause
-	return c
+	return c.setDuration("SetAcceptablePause", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_acceptable_pause_ns(p, ns)
+	})
 }
 
 // SetMaxInterval sets the longest interval that is learned; longer ones are dropped. Must exceed
 // the heartbeat interval. Default: 2 x heartbeat interval for EstimatorExponential, none otherwise.
 func (c *Config) SetMaxInterval(d time.Duration) *Config {
-	c.maxInterval, c.set = d, c.set|setMaxInterval
-	return c
+	return c.setDuration("SetMaxInterval", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_max_interval_ns(p, ns)
+	})
 }
 
 // SetRoundTrip declares the network round-trip time (> 0) so that NewMonitor enforces the timing
 // rule timeout > heartbeat interval > round trip. Optional.
 func (c *Config) SetRoundTrip(d time.Duration) *Config {
-	c.roundTrip, c.set = d, c.set|setRoundTrip
-	return c
+	return c.setDuration("SetRoundTrip", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_round_trip_ns(p, ns)
+	})
 }
 
 // SetFirstHeartbeatTimeout sets how long a node registered with AddNode may stay silent before
 // its first heartbeat before it is FAILED (> 0). Default: the time the seeded history takes to
 // reach the threshold.
 func (c *Config) SetFirstHeartbeatTimeout(d time.Duration) *Config {
-	c.firstHeartbeatTimeout, c.set = d, c.set|setFirstHeartbeatTimeout
-	return c
+	return c.setDuration("SetFirstHeartbeatTimeout", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_first_heartbeat_timeout_ns(p, ns)
+	})
 }
 
 // SetRecoveryHeartbeats sets how many consecutive heartbeats a FAILED node must deliver to be
 // ALIVE again (1 to 255; SUSPECT in between). Default 2.
 func (c *Config) SetRecoveryHeartbeats(n uint32) *Config {
-	c.recoveryHeartbeats, c.set = n, c.set|setRecoveryHeartbeats
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_recovery_heartbeats(p, C.uint32_t(n))
+	})
 }
 
 // SetLocalPauseThreshold sets the gap between two calls into the monitor beyond which it
@@ -151,23 +221,26 @@ func (c *Config) SetRecoveryHeartbeats(n uint32) *Config {
 // takes to reach the threshold on a steady history). Poll at least every heartbeat interval for
 // this to work.
 func (c *Config) SetLocalPauseThreshold(d time.Duration) *Config {
-	c.localPauseThreshold, c.set = d, c.set|setLocalPauseThreshold
-	return c
+	return c.setDuration("SetLocalPauseThreshold", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_local_pause_threshold_ns(p, ns)
+	})
 }
 
 // SetLocalPauseGrace sets how long after a detected pause of this process no node is convicted
 // (0 allowed). Default: 2 x the steady timeout.
 func (c *Config) SetLocalPauseGrace(d time.Duration) *Config {
-	c.localPauseGrace, c.set = d, c.set|setLocalPauseGrace
-	return c
+	return c.setDuration("SetLocalPauseGrace", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_local_pause_grace_ns(p, ns)
+	})
 }
 
 // SetBurstFraction sets the burst fraction, in [0, 1): an interval shorter than this fraction of
 // the learned mean is not learned (the arrival still counts), so a burst of heartbeats delivered
 // after a stall does not drag the mean down. 0 learns every interval. Default 0.25.
 func (c *Config) SetBurstFraction(fraction float64) *Config {
-	c.burstFraction, c.set = fraction, c.set|setBurstFraction
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_burst_fraction(p, C.double(fraction))
+	})
 }
 
 // SetMaxNodes sets the most nodes the monitor holds, 1 to 2^26. Default 65,536: a node costs
@@ -175,178 +248,191 @@ func (c *Config) SetBurstFraction(fraction float64) *Config {
 // ids costs at most about 265 MB. Beyond it a heartbeat or AddNode of a new id fails with
 // ErrCapacity and is counted (Stats.RejectedOverCapacity); known nodes are unaffected.
 func (c *Config) SetMaxNodes(n uint64) *Config {
-	c.maxNodes, c.set = n, c.set|setMaxNodes
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_max_nodes(p, C.uint64_t(n))
+	})
 }
 
 // SetMembership sets the membership mode: MembershipOpen (default) or MembershipFixed (only
-// nodes registered with Monitor.AddNode are accepted). An unknown value is reported by
-// NewMonitor as ErrInvalidArg.
+// nodes registered with Monitor.AddNode are accepted). An unknown value is refused.
 func (c *Config) SetMembership(m Membership) *Config {
-	c.membership, c.set = m, c.set|setMembership
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_membership(p, C.phifd_membership(m))
+	})
 }
 
 // SetMaxLocalHealth sets the largest local health score (0 to 64): convicting takes at most
 // 1 + maxScore times longer (see Monitor.SetLocalHealth). Default 7.
 func (c *Config) SetMaxLocalHealth(maxScore uint32) *Config {
-	c.maxLocalHealth, c.set = maxScore, c.set|setMaxLocalHealth
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_max_local_health(p, C.uint32_t(maxScore))
+	})
 }
 
 // SetConfirmationsExpected sets k, the number of distinct suspicion reports
 // (Monitor.ReportSuspect) after which conviction needs only the minimum silence (1 to 64; also
 // the number of reporters kept per node). Default 3.
 func (c *Config) SetConfirmationsExpected(k uint32) *Config {
-	c.confirmationsExpected, c.set = k, c.set|setConfirmationsExpected
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_confirmations_expected(p, C.uint32_t(k))
+	})
 }
 
 // SetConfirmationMinRatio sets the fraction of a node's own deadline after which it is convicted
 // once it has k confirmations, in (0, 1]. 1 disables the shortening. Default 0.5.
 func (c *Config) SetConfirmationMinRatio(ratio float64) *Config {
-	c.confirmationMinRatio, c.set = ratio, c.set|setConfirmationMinRatio
-	return c
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_confirmation_min_ratio(p, C.double(ratio))
+	})
 }
 
-// durationNs converts a Duration setting to nanoseconds, rejecting negative values (which the
-// library's unsigned arguments cannot express).
-func durationNs(setter string, d time.Duration) (C.uint64_t, error) {
-	if d < 0 {
-		return 0, invalidArg(fmt.Sprintf("%s: %v is negative", setter, d))
-	}
-	return C.uint64_t(d), nil
+// Estimator returns the estimator (default EstimatorAkka).
+func (c *Config) Estimator() Estimator {
+	var v C.phifd_estimator
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_estimator(p, &v) })
+	return Estimator(v)
 }
 
-// newNativeMonitor builds a phifd_config from c (nil: all defaults), creates the monitor and
-// frees the config. The OS thread is locked for the whole sequence so that the library's
-// per-thread error message read after a failure is the one of that failure.
-func newNativeMonitor(c *Config) (*C.phifd_monitor, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var m *C.phifd_monitor
-	if c == nil || c.set == 0 {
-		if st := C.phifd_monitor_new(nil, &m); st != C.PHIFD_OK {
-			return nil, lastError(st)
-		}
-		return m, nil
-	}
-	var cfg *C.phifd_config
-	if st := C.phifd_config_new(&cfg); st != C.PHIFD_OK {
-		return nil, lastError(st)
-	}
-	defer C.phifd_config_free(cfg)
-	if err := c.apply(cfg); err != nil {
-		return nil, err
-	}
-	if st := C.phifd_monitor_new(cfg, &m); st != C.PHIFD_OK {
-		return nil, lastError(st)
-	}
-	return m, nil
+// Threshold returns the conviction threshold (default 8).
+func (c *Config) Threshold() float64 {
+	var v C.double
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_threshold(p, &v) })
+	return float64(v)
 }
 
-// apply calls the library's setter for every setting given a value, in declaration order, and
-// returns the first failure. The caller holds runtime.LockOSThread.
-func (c *Config) apply(cfg *C.phifd_config) error {
-	if c.set&setEstimator != 0 {
-		if st := C.phifd_config_set_estimator(cfg, C.phifd_estimator(c.estimator)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
+// SuspectThreshold returns the suspicion threshold: the one set, or else the current threshold / 2.
+func (c *Config) SuspectThreshold() float64 {
+	var v C.double
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_suspect_threshold(p, &v) })
+	return float64(v)
+}
+
+// Window returns the number of intervals each node remembers (default 1000).
+func (c *Config) Window() uint64 {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_window(p, &v) })
+	return uint64(v)
+}
+
+// HeartbeatInterval returns the expected heartbeat interval (default 1 s).
+func (c *Config) HeartbeatInterval() time.Duration {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_heartbeat_interval_ns(p, &v) })
+	return durationFromNs(uint64(v))
+}
+
+// MinStdDeviation returns the floor of the standard deviation: the one set, or else the current heartbeat
+// interval / 4.
+func (c *Config) MinStdDeviation() time.Duration {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_min_std_deviation_ns(p, &v) })
+	return durationFromNs(uint64(v))
+}
+
+// AcceptablePause returns the acceptable pause (default 0).
+func (c *Config) AcceptablePause() time.Duration {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_acceptable_pause_ns(p, &v) })
+	return durationFromNs(uint64(v))
+}
+
+// MaxInterval returns the longest interval learned: the one set, or else 2 x the current heartbeat
+// interval with EstimatorExponential and 0, meaning no limit, with the other estimators.
+func (c *Config) MaxInterval() time.Duration {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_interval_ns(p, &v) })
+	return durationFromNs(uint64(v))
+}
+
+// RoundTrip returns the declared round trip, or 0 if none was declared (the default).
+func (c *Config) RoundTrip() time.Duration {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_round_trip_ns(p, &v) })
+	return durationFromNs(uint64(v))
+}
+
+// FirstHeartbeatTimeout returns the first-heartbeat timeout: the one set, or else the default NewMonitor
+// would derive from the current settings. Errors: ErrInvalidArg when
+// the value was not set and the settings do not combine (the message is the one NewMonitor would
+// give).
+func (c *Config) FirstHeartbeatTimeout() (time.Duration, error) {
+	var v C.uint64_t
+	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_first_heartbeat_timeout_ns(p, &v) }); err != nil {
+		return 0, err
 	}
-	if c.set&setThreshold != 0 {
-		if st := C.phifd_config_set_threshold(cfg, C.double(c.threshold)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
+	return durationFromNs(uint64(v)), nil
+}
+
+// RecoveryHeartbeats returns the heartbeats a FAILED node must deliver to be ALIVE again (default 2).
+func (c *Config) RecoveryHeartbeats() uint32 {
+	var v C.uint32_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_recovery_heartbeats(p, &v) })
+	return uint32(v)
+}
+
+// LocalPauseThreshold returns the local pause threshold: the one set, or else the default NewMonitor would
+// derive from the current settings (half the steady timeout). Errors: ErrInvalidArg when
+// the value was not set and the settings do not combine (the message is the one NewMonitor would
+// give).
+func (c *Config) LocalPauseThreshold() (time.Duration, error) {
+	var v C.uint64_t
+	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_local_pause_threshold_ns(p, &v) }); err != nil {
+		return 0, err
 	}
-	if c.set&setSuspectThreshold != 0 {
-		if st := C.phifd_config_set_suspect_threshold(cfg, C.double(c.suspectThreshold)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
+	return durationFromNs(uint64(v)), nil
+}
+
+// LocalPauseGrace returns the grace after a local pause: the one set, or else the default NewMonitor would
+// derive from the current settings (2 x the steady timeout). Errors: ErrInvalidArg when
+// the value was not set and the settings do not combine (the message is the one NewMonitor would
+// give).
+func (c *Config) LocalPauseGrace() (time.Duration, error) {
+	var v C.uint64_t
+	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_local_pause_grace_ns(p, &v) }); err != nil {
+		return 0, err
 	}
-	if c.set&setWindow != 0 {
-		if st := C.phifd_config_set_window(cfg, C.uint64_t(c.window)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	durations := []struct {
-		bit   uint32
-		name  string
-		value time.Duration
-	}{
-		{setHeartbeatInterval, "SetHeartbeatInterval", c.heartbeatInterval},
-		{setMinStdDeviation, "SetMinStdDeviation", c.minStdDeviation},
-		{setAcceptablePause, "SetAcceptablePause", c.acceptablePause},
-		{setMaxInterval, "SetMaxInterval", c.maxInterval},
-		{setRoundTrip, "SetRoundTrip", c.roundTrip},
-		{setFirstHeartbeatTimeout, "SetFirstHeartbeatTimeout", c.firstHeartbeatTimeout},
-		{setLocalPauseThreshold, "SetLocalPauseThreshold", c.localPauseThreshold},
-		{setLocalPauseGrace, "SetLocalPauseGrace", c.localPauseGrace},
-	}
-	for _, d := range durations {
-		if c.set&d.bit == 0 {
-			continue
-		}
-		ns, err := durationNs(d.name, d.value)
-		if err != nil {
-			return err
-		}
-		var st C.phifd_status
-		switch d.bit {
-		case setHeartbeatInterval:
-			st = C.phifd_config_set_heartbeat_interval_ns(cfg, ns)
-		case setMinStdDeviation:
-			st = C.phifd_config_set_min_std_deviation_ns(cfg, ns)
-		case setAcceptablePause:
-			st = C.phifd_config_set_acceptable_pause_ns(cfg, ns)
-		case setMaxInterval:
-			st = C.phifd_config_set_max_interval_ns(cfg, ns)
-		case setRoundTrip:
-			st = C.phifd_config_set_round_trip_ns(cfg, ns)
-		case setFirstHeartbeatTimeout:
-			st = C.phifd_config_set_first_heartbeat_timeout_ns(cfg, ns)
-		case setLocalPauseThreshold:
-			st = C.phifd_config_set_local_pause_threshold_ns(cfg, ns)
-		case setLocalPauseGrace:
-			st = C.phifd_config_set_local_pause_grace_ns(cfg, ns)
-		}
-		if st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setRecoveryHeartbeats != 0 {
-		if st := C.phifd_config_set_recovery_heartbeats(cfg, C.uint32_t(c.recoveryHeartbeats)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setBurstFraction != 0 {
-		if st := C.phifd_config_set_burst_fraction(cfg, C.double(c.burstFraction)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setMaxLocalHealth != 0 {
-		if st := C.phifd_config_set_max_local_health(cfg, C.uint32_t(c.maxLocalHealth)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setConfirmationsExpected != 0 {
-		if st := C.phifd_config_set_confirmations_expected(cfg, C.uint32_t(c.confirmationsExpected)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setMaxNodes != 0 {
-		if st := C.phifd_config_set_max_nodes(cfg, C.uint64_t(c.maxNodes)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setMembership != 0 {
-		if st := C.phifd_config_set_membership(cfg, C.phifd_membership(c.membership)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	if c.set&setConfirmationMinRatio != 0 {
-		if st := C.phifd_config_set_confirmation_min_ratio(cfg, C.double(c.confirmationMinRatio)); st != C.PHIFD_OK {
-			return lastError(st)
-		}
-	}
-	return nil
+	return durationFromNs(uint64(v)), nil
+}
+
+// BurstFraction returns the burst fraction (default 0.25).
+func (c *Config) BurstFraction() float64 {
+	var v C.double
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_burst_fraction(p, &v) })
+	return float64(v)
+}
+
+// MaxNodes returns the most nodes a monitor holds (default 65,536).
+func (c *Config) MaxNodes() uint64 {
+	var v C.uint64_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_nodes(p, &v) })
+	return uint64(v)
+}
+
+// Membership returns the membership mode (default MembershipOpen).
+func (c *Config) Membership() Membership {
+	var v C.phifd_membership
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_membership(p, &v) })
+	return Membership(v)
+}
+
+// MaxLocalHealth returns the largest local health score (default 7).
+func (c *Config) MaxLocalHealth() uint32 {
+	var v C.uint32_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_local_health(p, &v) })
+	return uint32(v)
+}
+
+// ConfirmationsExpected returns k, the expected number of suspicion confirmations (default 3).
+func (c *Config) ConfirmationsExpected() uint32 {
+	var v C.uint32_t
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_confirmations_expected(p, &v) })
+	return uint32(v)
+}
+
+// ConfirmationMinRatio returns the fraction of its deadline after which a node with k confirmations is
+// convicted (default 0.5).
+func (c *Config) ConfirmationMinRatio() float64 {
+	var v C.double
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_confirmation_min_ratio(p, &v) })
+	return float64(v)
 }

@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"unsafe"
 )
 
@@ -60,6 +59,43 @@ type Datagram struct {
 // concurrent use; d is not modified. Errors: ErrInvalidArg for a Kind other than
 // DatagramHeartbeat or DatagramStaleReply.
 func (d Datagram) Encode() ([]byte, error) {
+	c := datagramToC(&d)
+	out := make([]byte, DatagramSize)
+	var written C.size_t
+	if err := check(func() C.phifd_status {
+		return C.phifd_datagram_encode(&c, bytesPtr(out), C.size_t(len(out)), &written)
+	}); err != nil {
+		return nil, err
+	}
+	return out[:written], nil
+}
+
+// DecodeDatagram decodes b, untrusted bytes as received from the network. It never panics or
+// crashes, whatever b holds: anything that is not exactly one valid DatagramSize-byte datagram
+// fails with ErrMalformed, whose message names the defect (wrong length, bad magic, unsupported
+// version, unknown kind, undefined flags, checksum mismatch). b is only read, and not retained.
+// Safe for concurrent use.
+func DecodeDatagram(b []byte) (Datagram, error) {
+	var c C.phifd_datagram
+	if err := check(func() C.phifd_status {
+		return C.phifd_datagram_decode(bytesPtr(b), C.size_t(len(b)), &c)
+	}); err != nil {
+		return Datagram{}, err
+	}
+	return datagramFromC(&c), nil
+}
+
+// bytesPtr returns a C pointer to the first byte of b (nil for an empty slice). b holds no Go
+// pointers, so it may be passed to C; cgo keeps it alive for the duration of the call.
+func bytesPtr(b []byte) *C.uint8_t {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
+}
+
+// datagramToC is d in the library's struct.
+func datagramToC(d *Datagram) C.phifd_datagram {
 	var c C.phifd_datagram
 	c.kind = C.uint32_t(d.Kind)
 	if d.Leader {
@@ -70,37 +106,18 @@ func (d Datagram) Encode() ([]byte, error) {
 	c.term = C.uint64_t(d.Term)
 	c.version = C.uint64_t(d.Version)
 	c.send_ns = C.uint64_t(d.SendNs)
-	r := C.gophifd_datagram_encode(c)
-	if err := errorFrom(r.status, r.msg); err != nil {
-		return nil, err
-	}
-	return C.GoBytes(unsafe.Pointer(&r.bytes[0]), C.int(len(r.bytes))), nil
+	return c
 }
 
-// DecodeDatagram decodes b, untrusted bytes as received from the network. It never panics or
-// crashes, whatever b holds: anything that is not exactly one valid DatagramSize-byte datagram
-// fails with ErrMalformed, whose message names the defect (wrong length, bad magic, unsupported
-// version, unknown kind, undefined flags, checksum mismatch). b is only read, and not retained.
-// Safe for concurrent use.
-func DecodeDatagram(b []byte) (Datagram, error) {
-	var p *C.uint8_t
-	if len(b) > 0 {
-		// b holds no Go pointers, so a pointer to its first element may be passed to C.
-		p = (*C.uint8_t)(unsafe.Pointer(&b[0]))
-	}
-	r := C.gophifd_datagram_decode(p, C.size_t(len(b)))
-	runtime.KeepAlive(b)
-	if err := errorFrom(r.status, r.msg); err != nil {
-		return Datagram{}, err
-	}
-	d := &r.datagram
+// datagramFromC is the library's datagram c as a Datagram.
+func datagramFromC(c *C.phifd_datagram) Datagram {
 	return Datagram{
-		Kind:       DatagramKind(d.kind),
-		Leader:     d.flags&C.PHIFD_DATAGRAM_FLAG_LEADER != 0,
-		Node:       uint64(d.node),
-		Generation: uint64(d.generation),
-		Term:       uint64(d.term),
-		Version:    uint64(d.version),
-		SendNs:     uint64(d.send_ns),
-	}, nil
+		Kind:       DatagramKind(c.kind),
+		Leader:     c.flags&C.PHIFD_DATAGRAM_FLAG_LEADER != 0,
+		Node:       uint64(c.node),
+		Generation: uint64(c.generation),
+		Term:       uint64(c.term),
+		Version:    uint64(c.version),
+		SendNs:     uint64(c.send_ns),
+	}
 }

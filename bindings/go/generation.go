@@ -7,7 +7,6 @@ import "C"
 import (
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -32,8 +31,7 @@ var errClockClosed = &Error{Status: StatusInvalidHandle, Message: "the generatio
 // ErrClosed. A read lock guards the handle during each call, so Close waits for calls in progress
 // and can never free the clock under them.
 type GenerationClock struct {
-	mu  sync.RWMutex
-	ptr *C.phifd_generation // nil once closed
+	h handle[*C.phifd_generation]
 }
 
 // clocksFinalized counts clocks closed by their finalizer (read by the tests).
@@ -41,7 +39,7 @@ var clocksFinalized atomic.Int64
 
 // newClock wraps a native clock and arranges for it to be freed if it is dropped unclosed.
 func newClock(ptr *C.phifd_generation) *GenerationClock {
-	g := &GenerationClock{ptr: ptr}
+	g := &GenerationClock{h: handle[*C.phifd_generation]{ptr: ptr, closedErr: errClockClosed}}
 	runtime.SetFinalizer(g, (*GenerationClock).finalize)
 	return g
 }
@@ -66,22 +64,24 @@ func OpenGenerationClock(path string) (*GenerationClock, error) {
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
-	r := C.gophifd_generation_open(cpath)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var clock *C.phifd_generation
+	if err := check(func() C.phifd_status { return C.phifd_generation_open(cpath, &clock) }); err != nil {
 		return nil, err
 	}
-	return newClock(r.clock), nil
+	return newClock(clock), nil
 }
 
 // NewInMemoryGenerationClock creates a clock without a file, starting at start, for tests and for
 // servers that persist their generation elsewhere (e.g. in their replicated log). Errors:
 // ErrInvalidArg (start beyond MaxGeneration).
 func NewInMemoryGenerationClock(start uint64) (*GenerationClock, error) {
-	r := C.gophifd_generation_new_in_memory(C.uint64_t(start))
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var clock *C.phifd_generation
+	if err := check(func() C.phifd_status {
+		return C.phifd_generation_new_in_memory(C.uint64_t(start), &clock)
+	}); err != nil {
 		return nil, err
 	}
-	return newClock(r.clock), nil
+	return newClock(clock), nil
 }
 
 // finalize is the finalizer of an unreachable, unclosed clock: it frees the native clock and
@@ -96,11 +96,7 @@ func (g *GenerationClock) finalize() {
 // called while other goroutines use the clock: it waits for calls in progress, and later calls
 // return ErrClosed.
 func (g *GenerationClock) Close() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.ptr != nil {
-		C.phifd_generation_free(g.ptr)
-		g.ptr = nil
+	if g.h.close(func(p *C.phifd_generation) { C.phifd_generation_free(p) }) {
 		runtime.SetFinalizer(g, nil)
 	}
 	return nil
@@ -109,17 +105,13 @@ func (g *GenerationClock) Close() error {
 // Current returns the current generation: the one to stamp on every heartbeat and message.
 // Errors: ErrClosed.
 func (g *GenerationClock) Current() (uint64, error) {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.ptr == nil {
-		return 0, errClockClosed
-	}
-	r := C.gophifd_generation_current(g.ptr)
-	runtime.KeepAlive(g)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var gen C.uint64_t
+	if err := g.h.call(func(p *C.phifd_generation) C.phifd_status {
+		return C.phifd_generation_current(p, &gen)
+	}); err != nil {
 		return 0, err
 	}
-	return uint64(r.value), nil
+	return uint64(gen), nil
 }
 
 // Advance moves to a new generation (a new term or epoch, e.g. when starting an election) and
@@ -127,17 +119,13 @@ func (g *GenerationClock) Current() (uint64, error) {
 // Errors: ErrIO (the generation is unchanged; the message carries the path and the OS error),
 // ErrInvalidArg (MaxGeneration is reached), ErrClosed.
 func (g *GenerationClock) Advance() (uint64, error) {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.ptr == nil {
-		return 0, errClockClosed
-	}
-	r := C.gophifd_generation_advance(g.ptr)
-	runtime.KeepAlive(g)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var gen C.uint64_t
+	if err := g.h.call(func(p *C.phifd_generation) C.phifd_status {
+		return C.phifd_generation_advance(p, &gen)
+	}); err != nil {
 		return 0, err
 	}
-	return uint64(r.value), nil
+	return uint64(gen), nil
 }
 
 // Observe adopts a generation remote seen in a message from a peer (any heartbeat, reply or
@@ -147,17 +135,13 @@ func (g *GenerationClock) Advance() (uint64, error) {
 // Errors: ErrInvalidArg (remote beyond MaxGeneration: damage or an attack, not a term; nothing
 // changes), ErrIO (nothing changes), ErrClosed. stepDown is false whenever err is not nil.
 func (g *GenerationClock) Observe(remote uint64) (stepDown bool, err error) {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.ptr == nil {
-		return false, errClockClosed
-	}
-	r := C.gophifd_generation_observe(g.ptr, C.uint64_t(remote))
-	runtime.KeepAlive(g)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var down C.bool
+	if err := g.h.call(func(p *C.phifd_generation) C.phifd_status {
+		return C.phifd_generation_observe(p, C.uint64_t(remote), &down)
+	}); err != nil {
 		return false, err
 	}
-	return bool(r.step_down), nil
+	return bool(down), nil
 }
 
 // ParseGenerationFile parses the contents of a generation file (as read from disk) and returns
@@ -170,15 +154,11 @@ func (g *GenerationClock) Observe(remote uint64) (stepDown bool, err error) {
 // Errors: ErrCorrupt when b is not such a file (wrong length, bad magic, unknown version, non-zero
 // reserved word, checksum mismatch, generation beyond MaxGeneration); the message names the damage.
 func ParseGenerationFile(b []byte) (uint64, error) {
-	var p *C.uint8_t
-	if len(b) > 0 {
-		// b holds no Go pointers, so a pointer to its first element may be passed to C.
-		p = (*C.uint8_t)(unsafe.Pointer(&b[0]))
-	}
-	r := C.gophifd_generation_parse(p, C.size_t(len(b)))
-	runtime.KeepAlive(b)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var gen C.uint64_t
+	if err := check(func() C.phifd_status {
+		return C.phifd_generation_parse(bytesPtr(b), C.size_t(len(b)), &gen)
+	}); err != nil {
 		return 0, err
 	}
-	return uint64(r.value), nil
+	return uint64(gen), nil
 }

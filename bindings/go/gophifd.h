@@ -30,64 +30,10 @@
 #endif
 
 /*
- * Wrappers the Go binding calls instead of the library's fallible hot-path and
- * generation-clock functions.
- *
- * The library keeps the message of the last failure per OS thread, but a goroutine may move to
- * another thread between two cgo calls. So every such fallible call goes through one of
- * the wrappers below: it calls the library and, on failure, copies the message on the same thread
- * (malloc). The copy belongs to the binding, which frees it with C.free; strings owned by the
- * library are never freed. Results come back by value, so no Go pointer is passed to C and
- * nothing escapes to the Go heap.
- *
- * Each result struct is the status, the copied message (NULL on success or if malloc failed)
- * and the call's output.
+ * This header is all the C the binding needs: the two compile-time checks above, which only the
+ * preprocessor can make, and the library's header. Every library function is called straight from
+ * Go; call.go explains how a failure's message is read (the goroutine stays on its OS thread from
+ * the call to phifd_last_error_message) and how outputs stay on the stack (cgo_noescape.go).
  */
-
-typedef struct { phifd_status status; char *msg; } gophifd_res;
-typedef struct { phifd_status status; char *msg; double phi; } gophifd_phi_res;
-typedef struct { phifd_status status; char *msg; phifd_node_info info; } gophifd_info_res;
-typedef struct { phifd_status status; char *msg; uint64_t value; } gophifd_u64_res;
-typedef struct { phifd_status status; char *msg; phifd_monitor_stats stats; } gophifd_stats_res;
-typedef struct { phifd_status status; char *msg; phifd_generation *clock; } gophifd_clock_res;
-typedef struct { phifd_status status; char *msg; bool step_down; } gophifd_observe_res;
-typedef struct { phifd_status status; char *msg; bool counted; } gophifd_counted_res;
-typedef struct { phifd_status status; char *msg; uint8_t bytes[PHIFD_DATAGRAM_SIZE]; } gophifd_encode_res;
-typedef struct { phifd_status status; char *msg; phifd_datagram datagram; } gophifd_decode_res;
-
-gophifd_res gophifd_heartbeat(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
-gophifd_res gophifd_node_add(phifd_monitor *m, uint64_t node, uint64_t gen, uint64_t now);
-gophifd_res gophifd_node_remove(phifd_monitor *m, uint64_t node);
-gophifd_phi_res gophifd_phi(const phifd_monitor *m, uint64_t node, uint64_t now);
-gophifd_info_res gophifd_info(const phifd_monitor *m, uint64_t node, uint64_t now);
-gophifd_u64_res gophifd_time_until_phi(const phifd_monitor *m, uint64_t node, double phi);
-gophifd_u64_res gophifd_node_count(const phifd_monitor *m);
-gophifd_u64_res gophifd_poll(phifd_monitor *m, uint64_t now, phifd_event *events, size_t cap);
-gophifd_stats_res gophifd_stats(const phifd_monitor *m);
-gophifd_res gophifd_heartbeat_batch(phifd_monitor *m, const uint64_t *nodes,
-		const uint64_t *gens, const uint64_t *times, size_t count, phifd_status *statuses);
-gophifd_counted_res gophifd_heartbeat_version(phifd_monitor *m, uint64_t node, uint64_t gen,
-		uint64_t version, uint64_t now);
-gophifd_res gophifd_report_suspect(phifd_monitor *m, uint64_t node, uint64_t reporter);
-gophifd_res gophifd_set_local_health(phifd_monitor *m, uint32_t score);
-gophifd_u64_res gophifd_get_local_health(const phifd_monitor *m);
-gophifd_res gophifd_phi_batch(const phifd_monitor *m, const uint64_t *nodes, size_t count,
-		uint64_t now, double *out, phifd_status *statuses);
-gophifd_u64_res gophifd_snapshot(const phifd_monitor *m, uint64_t now, phifd_snapshot_entry *entries,
-		size_t cap);
-gophifd_u64_res gophifd_prometheus(const phifd_monitor *m, uint64_t now, char *buf, size_t cap);
-
-/* Does nothing (the cost of a bare cgo call, for the overhead benchmarks). */
-void gophifd_noop(void);
-
-gophifd_encode_res gophifd_datagram_encode(phifd_datagram d);
-gophifd_decode_res gophifd_datagram_decode(const uint8_t *buf, size_t len);
-
-gophifd_clock_res gophifd_generation_open(const char *path);
-gophifd_clock_res gophifd_generation_new_in_memory(uint64_t start);
-gophifd_u64_res gophifd_generation_current(const phifd_generation *g);
-gophifd_u64_res gophifd_generation_advance(phifd_generation *g);
-gophifd_observe_res gophifd_generation_observe(phifd_generation *g, uint64_t remote);
-gophifd_u64_res gophifd_generation_parse(const uint8_t *bytes, size_t len);
 
 #endif

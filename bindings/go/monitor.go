@@ -6,7 +6,6 @@ import "C"
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -21,9 +20,10 @@ import (
 // register each call in a callGuard (two atomic additions on a counter chosen by the node id, so
 // goroutines on different nodes rarely write the same cache line); the others hold a read lock.
 type Monitor struct {
-	mu    sync.RWMutex     // read: the other methods; write: Close
-	guard callGuard        // the per-record methods
-	ptr   *C.phifd_monitor // nil once closed; written only by Close, after guard.close
+	// h holds the native monitor; its read lock guards the other methods, its write lock Close.
+	// h.ptr is nil once closed, written only by Close, after guard.close.
+	h     handle[*C.phifd_monitor]
+	guard callGuard // the per-record methods (callNode)
 }
 
 // NewMonitor creates a monitor with the settings of cfg (nil for all defaults). cfg is copied;
@@ -38,7 +38,7 @@ func NewMonitor(cfg *Config) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Monitor{ptr: ptr}
+	m := &Monitor{h: handle[*C.phifd_monitor]{ptr: ptr, closedErr: ErrClosed}}
 	runtime.SetFinalizer(m, (*Monitor).finalize)
 	return m, nil
 }
@@ -56,12 +56,10 @@ func (m *Monitor) finalize() {
 // and may be called while other goroutines use the monitor: it waits for calls in progress, and
 // later calls return ErrClosed.
 func (m *Monitor) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ptr != nil {
+	if m.h.close(func(p *C.phifd_monitor) {
 		m.guard.close()
-		C.phifd_monitor_free(m.ptr)
-		m.ptr = nil
+		C.phifd_monitor_free(p)
+	}) {
 		runtime.SetFinalizer(m, nil)
 	}
 	return nil
@@ -77,17 +75,9 @@ func (m *Monitor) Close() error {
 // exceeds MaxGeneration; ErrCapacity for a new node when Config.SetMaxNodes nodes are
 // monitored; ErrUnknownNode for an unregistered node under MembershipFixed; ErrClosed.
 func (m *Monitor) Heartbeat(node, generation, now uint64) error {
-	g := m.guard.enter(node)
-	if g == nil {
-		return ErrClosed
-	}
-	r := C.gophifd_heartbeat(m.ptr, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
-	leave(g)
-	runtime.KeepAlive(m)
-	if r.status == C.PHIFD_OK {
-		return nil
-	}
-	return errorFrom(r.status, r.msg)
+	return m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_heartbeat(p, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
+	})
 }
 
 // HeartbeatVersion records a heartbeat from node carrying generation and version (a counter the
@@ -102,18 +92,12 @@ func (m *Monitor) Heartbeat(node, generation, now uint64) error {
 //
 // Errors: ErrStaleGeneration when generation is lower than the node's current one; ErrClosed.
 func (m *Monitor) HeartbeatVersion(node, generation, version, now uint64) (counted bool, err error) {
-	g := m.guard.enter(node)
-	if g == nil {
-		return false, ErrClosed
-	}
-	r := C.gophifd_heartbeat_version(m.ptr, C.uint64_t(node), C.uint64_t(generation),
-		C.uint64_t(version), C.uint64_t(now))
-	leave(g)
-	runtime.KeepAlive(m)
-	if r.status == C.PHIFD_OK {
-		return bool(r.counted), nil
-	}
-	return false, errorFrom(r.status, r.msg)
+	var c C.bool
+	err = m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_heartbeat_version(p, C.uint64_t(node), C.uint64_t(generation),
+			C.uint64_t(version), C.uint64_t(now), &c)
+	})
+	return err == nil && bool(c), err
 }
 
 // ReportSuspect records that peer reporter suspects node (suspicion spread by gossip).
@@ -126,14 +110,9 @@ func (m *Monitor) HeartbeatVersion(node, generation, version, now uint64) (count
 //
 // Errors: ErrInvalidArg (reporter == node), ErrUnknownNode, ErrClosed.
 func (m *Monitor) ReportSuspect(node, reporter uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return ErrClosed
-	}
-	r := C.gophifd_report_suspect(m.ptr, C.uint64_t(node), C.uint64_t(reporter))
-	runtime.KeepAlive(m)
-	return errorFrom(r.status, r.msg)
+	return m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_node_report_suspect(p, C.uint64_t(node), C.uint64_t(reporter))
+	})
 }
 
 // SetLocalHealth sets this host's own health score, 0 (healthy) to the configured maximum
@@ -142,31 +121,22 @@ func (m *Monitor) ReportSuspect(node, reporter uint64) error {
 // is multiplied by 1 + the effective score (see LocalHealth), Lifeguard's local health
 // multiplier. Errors: ErrInvalidArg (score above the maximum; nothing changes), ErrClosed.
 func (m *Monitor) SetLocalHealth(score uint32) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return ErrClosed
-	}
-	r := C.gophifd_set_local_health(m.ptr, C.uint32_t(score))
-	runtime.KeepAlive(m)
-	return errorFrom(r.status, r.msg)
+	return m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_monitor_set_local_health(p, C.uint32_t(score))
+	})
 }
 
 // LocalHealth returns the effective local health score: the host's (SetLocalHealth) plus the
 // monitor's own (raised by late polls and detected pauses of this process), capped at the
 // configured maximum. Read-only. Errors: ErrClosed.
 func (m *Monitor) LocalHealth() (uint32, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return 0, ErrClosed
-	}
-	r := C.gophifd_get_local_health(m.ptr)
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var score C.uint32_t
+	if err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_monitor_get_local_health(p, &score)
+	}); err != nil {
 		return 0, err
 	}
-	return uint32(r.value), nil
+	return uint32(score), nil
 }
 
 // AddNode registers node at now before its first heartbeat (state UNKNOWN), so that it becomes
@@ -175,61 +145,43 @@ func (m *Monitor) LocalHealth() (uint32, error) {
 // nothing): ErrInvalidArg (generation above MaxGeneration), ErrCapacity (a new node while
 // Config.SetMaxNodes nodes are monitored), ErrClosed.
 func (m *Monitor) AddNode(node, generation, now uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return ErrClosed
-	}
-	r := C.gophifd_node_add(m.ptr, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
-	runtime.KeepAlive(m)
-	return errorFrom(r.status, r.msg)
+	return m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_node_add(p, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
+	})
 }
 
 // Remove stops monitoring node and forgets its history and generation; events already queued
 // about it stay queued. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) Remove(node uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return ErrClosed
-	}
-	r := C.gophifd_node_remove(m.ptr, C.uint64_t(node))
-	runtime.KeepAlive(m)
-	return errorFrom(r.status, r.msg)
+	return m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_node_remove(p, C.uint64_t(node))
+	})
 }
 
 // Phi returns the suspicion level of node at now (monotonic ns): never NaN or negative, finite
 // for every finite time, non-decreasing in now until the next heartbeat. A time before the last
 // arrival counts as zero silence. Read-only. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) Phi(node, now uint64) (float64, error) {
-	g := m.guard.enter(node)
-	if g == nil {
-		return 0, ErrClosed
+	var phi C.double
+	if err := m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_phi(p, C.uint64_t(node), C.uint64_t(now), &phi)
+	}); err != nil {
+		return 0, err
 	}
-	r := C.gophifd_phi(m.ptr, C.uint64_t(node), C.uint64_t(now))
-	leave(g)
-	runtime.KeepAlive(m)
-	if r.status == C.PHIFD_OK {
-		return float64(r.phi), nil
-	}
-	return 0, errorFrom(r.status, r.msg)
+	return float64(phi), nil
 }
 
 // NodeInfo returns node's state, phi, generation and statistics as of now (monotonic ns).
 // Read-only: the state is the one the silence implies at now; events come from Heartbeat and
 // Poll. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
-	g := m.guard.enter(node)
-	if g == nil {
-		return NodeInfo{}, ErrClosed
-	}
-	r := C.gophifd_info(m.ptr, C.uint64_t(node), C.uint64_t(now))
-	leave(g)
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	// The library checks size, the struct's version: the size this package was compiled with.
+	i := C.phifd_node_info{size: C.uint32_t(unsafe.Sizeof(C.phifd_node_info{}))}
+	if err := m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_node_get_info(p, C.uint64_t(node), C.uint64_t(now), &i)
+	}); err != nil {
 		return NodeInfo{}, err
 	}
-	i := &r.info
 	return NodeInfo{
 		Node:                uint64(i.node),
 		Generation:          uint64(i.generation),
@@ -254,38 +206,30 @@ func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
 // "how long until this node is declared dead"; 0 if phi is reached at zero silence.
 // Errors: ErrInvalidArg (phi NaN, infinite or negative), ErrUnknownNode, ErrClosed.
 func (m *Monitor) TimeUntilPhi(node uint64, phi float64) (time.Duration, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return 0, ErrClosed
-	}
-	r := C.gophifd_time_until_phi(m.ptr, C.uint64_t(node), C.double(phi))
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var ns C.uint64_t
+	if err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_node_time_until_phi(p, C.uint64_t(node), C.double(phi), &ns)
+	}); err != nil {
 		return 0, err
 	}
-	return durationFromNs(uint64(r.value)), nil
+	return durationFromNs(uint64(ns)), nil
 }
 
 // Poll evaluates every node at now (monotonic ns) and returns all pending transitions, oldest
 // first (nil if there are none). Event times are when each transition happened, not now.
 // Errors: ErrClosed.
 func (m *Monitor) Poll(now uint64) ([]Event, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return nil, ErrClosed
-	}
 	var out []Event
 	// The buffer holds no Go pointers, so a pointer to its first element may be passed to C.
 	buf := make([]C.phifd_event, 64)
 	for {
-		r := C.gophifd_poll(m.ptr, C.uint64_t(now), &buf[0], C.size_t(len(buf)))
-		runtime.KeepAlive(m)
-		if err := errorFrom(r.status, r.msg); err != nil {
+		var written C.size_t
+		if err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+			return C.phifd_monitor_poll(p, C.uint64_t(now), &buf[0], C.size_t(len(buf)), &written)
+		}); err != nil {
 			return out, err
 		}
-		n := int(r.value)
+		n := int(written)
 		for _, e := range buf[:n] {
 			out = append(out, Event{
 				Node:       uint64(e.node),
@@ -308,50 +252,43 @@ func (m *Monitor) Poll(now uint64) ([]Event, error) {
 
 // NodeCount returns the number of monitored nodes. Errors: ErrClosed.
 func (m *Monitor) NodeCount() (int, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return 0, ErrClosed
-	}
-	r := C.gophifd_node_count(m.ptr)
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	var n C.uint64_t
+	if err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_monitor_node_count(p, &n)
+	}); err != nil {
 		return 0, err
 	}
-	return int(r.value), nil
+	return int(n), nil
 }
 
 // Stats returns the monitor's counters. Errors: ErrClosed.
 func (m *Monitor) Stats() (Stats, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return Stats{}, ErrClosed
-	}
-	r := C.gophifd_stats(m.ptr)
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	// The library checks size, the struct's version: the size this package was compiled with.
+	st := C.phifd_monitor_stats{size: C.uint32_t(unsafe.Sizeof(C.phifd_monitor_stats{}))}
+	if err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_monitor_get_stats(p, &st)
+	}); err != nil {
 		return Stats{}, err
 	}
 	return Stats{
-		Nodes:               uint64(r.stats.nodes),
-		PendingEvents:       uint64(r.stats.pending_events),
-		DroppedEvents:       uint64(r.stats.dropped_events),
-		StaleHeartbeats:     uint64(r.stats.stale_heartbeats),
-		DuplicateHeartbeats: uint64(r.stats.duplicate_heartbeats),
-		PausesDetected:      uint64(r.stats.pauses_detected),
-		LastPauseStartNs:    uint64(r.stats.last_pause_start_ns),
-		LastPauseEndNs:      uint64(r.stats.last_pause_end_ns),
-		GraceUntilNs:        uint64(r.stats.grace_until_ns),
-		LocalHealth:         uint32(r.stats.local_health),
+		Nodes:               uint64(st.nodes),
+		PendingEvents:       uint64(st.pending_events),
+		DroppedEvents:       uint64(st.dropped_events),
+		StaleHeartbeats:     uint64(st.stale_heartbeats),
+		DuplicateHeartbeats: uint64(st.duplicate_heartbeats),
+		PausesDetected:      uint64(st.pauses_detected),
+		LastPauseStartNs:    uint64(st.last_pause_start_ns),
+		LastPauseEndNs:      uint64(st.last_pause_end_ns),
+		GraceUntilNs:        uint64(st.grace_until_ns),
+		LocalHealth:         uint32(st.local_health),
 
-		RejectedOverCapacity:  uint64(r.stats.rejected_over_capacity),
-		RejectedUnknownNode:   uint64(r.stats.rejected_unknown_node),
-		RejectedBadGeneration: uint64(r.stats.rejected_bad_generation),
-		RejectedMalformed:     uint64(r.stats.rejected_malformed),
-		RejectedBadMAC:        uint64(r.stats.rejected_bad_mac),
-		RejectedUnknownKey:    uint64(r.stats.rejected_unknown_key),
-		RejectedReplayed:      uint64(r.stats.rejected_replayed),
+		RejectedOverCapacity:  uint64(st.rejected_over_capacity),
+		RejectedUnknownNode:   uint64(st.rejected_unknown_node),
+		RejectedBadGeneration: uint64(st.rejected_bad_generation),
+		RejectedMalformed:     uint64(st.rejected_malformed),
+		RejectedBadMAC:        uint64(st.rejected_bad_mac),
+		RejectedUnknownKey:    uint64(st.rejected_unknown_key),
+		RejectedReplayed:      uint64(st.rejected_replayed),
 	}, nil
 }
 
@@ -372,25 +309,16 @@ func (m *Monitor) HeartbeatBatch(nodes, generations, times []uint64, statuses []
 	if n == 0 {
 		return m.closedErr()
 	}
-	g := m.guard.enter(nodes[0])
-	if g == nil {
-		return ErrClosed
-	}
-	defer leave(g)
 	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
 	var st *C.phifd_status
 	if statuses != nil {
 		st = (*C.phifd_status)(unsafe.Pointer(&statuses[0]))
 	}
-	r := C.gophifd_heartbeat_batch(m.ptr, (*C.uint64_t)(unsafe.Pointer(&nodes[0])),
-		(*C.uint64_t)(unsafe.Pointer(&generations[0])), (*C.uint64_t)(unsafe.Pointer(&times[0])),
-		C.size_t(n), st)
-	runtime.KeepAlive(m)
-	runtime.KeepAlive(nodes)
-	runtime.KeepAlive(generations)
-	runtime.KeepAlive(times)
-	runtime.KeepAlive(statuses)
-	return errorFrom(r.status, r.msg)
+	return m.callNode(nodes[0], func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_heartbeat_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])),
+			(*C.uint64_t)(unsafe.Pointer(&generations[0])), (*C.uint64_t)(unsafe.Pointer(&times[0])),
+			C.size_t(n), st)
+	})
 }
 
 // PhiBatch writes the phi of every node in nodes at one time now (monotonic ns) to out, which
@@ -406,18 +334,11 @@ func (m *Monitor) PhiBatch(nodes []uint64, now uint64, out []float64) error {
 	if n == 0 {
 		return m.closedErr()
 	}
-	g := m.guard.enter(nodes[0])
-	if g == nil {
-		return ErrClosed
-	}
-	defer leave(g)
 	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
-	r := C.gophifd_phi_batch(m.ptr, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
-		C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil)
-	runtime.KeepAlive(m)
-	runtime.KeepAlive(nodes)
-	runtime.KeepAlive(out)
-	return errorFrom(r.status, r.msg)
+	return m.callNode(nodes[0], func(p *C.phifd_monitor) C.phifd_status {
+		return C.phifd_phi_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
+			C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil)
+	})
 }
 
 // closedErr is ErrClosed once the monitor is closed, else nil (for calls with nothing to do).

@@ -7,8 +7,8 @@ import "testing"
 //
 //	go test -run '^$' -bench 'Layer' -count 5
 //
-// CgoNoop is the floor any cgo binding pays; RawC adds the library call; Wrapper adds the
-// result struct and error check; Binding adds the handle guard (the whole public method).
+// CgoNoop is the floor any cgo binding pays; RawC adds the library call; Checked adds keeping the
+// goroutine on its OS thread and the status check; Binding adds the handle guard (the whole public method).
 
 func hotMonitor(b *testing.B) (*Monitor, uint64) {
 	b.Helper()
@@ -46,12 +46,12 @@ func BenchmarkLayerHeartbeatRawC(b *testing.B) {
 	}
 }
 
-func BenchmarkLayerHeartbeatWrapper(b *testing.B) {
+func BenchmarkLayerHeartbeatChecked(b *testing.B) {
 	m, t := hotMonitor(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t += 990*msec + uint64(i&1)*20*msec
-		if err := wrappedHeartbeat(m, 1, 1, t); err != nil {
+		if err := checkedHeartbeat(m, 1, 1, t); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -105,8 +105,8 @@ func TestLayersAgree(t *testing.T) {
 	if st != StatusOK || err != nil || raw != got || got <= 0 {
 		t.Fatalf("raw phi %v (%v), binding phi %v (%v)", raw, st, got, err)
 	}
-	if err := wrappedHeartbeat(m, 3, 0, 13*sec); err == nil {
-		t.Fatal("a stale generation through the wrapper gave no error")
+	if err := checkedHeartbeat(m, 3, 0, 13*sec); err == nil {
+		t.Fatal("a stale generation through check gave no error")
 	}
 	cgoNoop()
 }

@@ -4,7 +4,7 @@ package phifd
 import "C"
 
 import (
-	"runtime"
+	"errors"
 	"time"
 	"unsafe"
 )
@@ -31,29 +31,30 @@ type SnapshotEntry struct {
 // the time of the call (nodes added or removed concurrently may or may not appear).
 // Errors: ErrClosed.
 func (m *Monitor) Snapshot(now uint64) ([]SnapshotEntry, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return nil, ErrClosed
+	// total is the number of nodes; min(total, len(buf)) entries are written.
+	var total C.size_t
+	var buf []C.phifd_snapshot_entry
+	snapshot := func(p *C.phifd_monitor) C.phifd_status {
+		var first *C.phifd_snapshot_entry
+		if len(buf) > 0 {
+			first = &buf[0]
+		}
+		return C.phifd_monitor_snapshot(p, C.uint64_t(now), first, C.size_t(len(buf)), &total)
 	}
-	r := C.gophifd_snapshot(m.ptr, C.uint64_t(now), nil, 0)
-	runtime.KeepAlive(m)
-	if err := errorFrom(r.status, r.msg); err != nil {
+	if err := m.h.call(snapshot); err != nil {
 		return nil, err
 	}
-	for total := int(r.value); total > 0; total = int(r.value) {
+	for total > 0 {
 		// Room for a few nodes added between the two calls. The buffer holds no Go pointers,
 		// so a pointer to its first element may be passed to C.
-		buf := make([]C.phifd_snapshot_entry, total+total/8+4)
-		r = C.gophifd_snapshot(m.ptr, C.uint64_t(now), &buf[0], C.size_t(len(buf)))
-		runtime.KeepAlive(m)
-		if err := errorFrom(r.status, r.msg); err != nil {
+		buf = make([]C.phifd_snapshot_entry, total+total/8+4)
+		if err := m.h.call(snapshot); err != nil {
 			return nil, err
 		}
-		if int(r.value) > len(buf) {
+		if int(total) > len(buf) {
 			continue // more nodes than room: ask again with the new count
 		}
-		out := make([]SnapshotEntry, int(r.value))
+		out := make([]SnapshotEntry, int(total))
 		for i := range out {
 			e := &buf[i]
 			out[i] = SnapshotEntry{
@@ -85,27 +86,24 @@ func (m *Monitor) Snapshot(now uint64) ([]SnapshotEntry, error) {
 // per monitor phifd_monitor_nodes, _local_health, _pauses_total, _stale_heartbeats_total,
 // _duplicate_heartbeats_total, _dropped_events_total. Read-only. Errors: ErrClosed.
 func (m *Monitor) Prometheus(now uint64) (string, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.ptr == nil {
-		return "", ErrClosed
-	}
 	buf := make([]byte, 4096)
 	for {
-		// buf holds no Go pointers, so a pointer to its first element may be passed to C.
-		r := C.gophifd_prometheus(m.ptr, C.uint64_t(now), (*C.char)(unsafe.Pointer(&buf[0])),
-			C.size_t(len(buf)))
-		runtime.KeepAlive(m)
-		if r.status == C.PHIFD_ERR_BUFFER_TOO_SMALL {
+		// needed: the text's length without the NUL, also when buf is too small.
+		var needed C.size_t
+		err := m.h.call(func(p *C.phifd_monitor) C.phifd_status {
+			// buf holds no Go pointers, so a pointer to its first element may be passed to C.
+			return C.phifd_monitor_render_prometheus(p, C.uint64_t(now), (*C.char)(unsafe.Pointer(&buf[0])),
+				C.size_t(len(buf)), &needed)
+		})
+		if errors.Is(err, ErrBufferTooSmall) {
 			// Nodes may be added before the next call: leave some room beyond what is needed.
-			_ = errorFrom(r.status, r.msg) // frees the message
-			n := int(r.value) + 1
+			n := int(needed) + 1
 			buf = make([]byte, n+n/8+256)
 			continue
 		}
-		if err := errorFrom(r.status, r.msg); err != nil {
+		if err != nil {
 			return "", err
 		}
-		return string(buf[:int(r.value)]), nil
+		return string(buf[:int(needed)]), nil
 	}
 }

@@ -91,20 +91,19 @@ const (
 	StateFailed State = C.PHIFD_STATE_FAILED
 )
 
-// String returns "UNKNOWN", "ALIVE", "SUSPECT" or "FAILED" (or "State(n)" for another value).
+// String returns the library's name of the state (phifd_state_name): "UNKNOWN", "ALIVE",
+// "SUSPECT" or "FAILED", or "State(n)" for a value the library does not define.
 func (s State) String() string {
-	switch s {
-	case StateUnknown:
-		return "UNKNOWN"
-	case StateAlive:
-		return "ALIVE"
-	case StateSuspect:
-		return "SUSPECT"
-	case StateFailed:
-		return "FAILED"
+	// A static string owned by the library: copied, never freed.
+	name := C.GoString(C.phifd_state_name(C.phifd_state(s)))
+	if name == invalidName {
+		return fmt.Sprintf("State(%d)", uint32(s))
 	}
-	return fmt.Sprintf("State(%d)", uint32(s))
+	return name
 }
+
+// invalidName is the name phifd_state_name and phifd_event_kind_name give an undefined value.
+const invalidName = "INVALID"
 
 // EventKind says what an [Event] reports.
 type EventKind uint32
@@ -118,15 +117,15 @@ const (
 	EventRestarted EventKind = C.PHIFD_EVENT_RESTARTED
 )
 
-// String returns "STATE_CHANGED" or "RESTARTED" (or "EventKind(n)" for another value).
+// String returns the library's name of the event kind (phifd_event_kind_name): "STATE_CHANGED"
+// or "RESTARTED", or "EventKind(n)" for a value the library does not define.
 func (k EventKind) String() string {
-	switch k {
-	case EventStateChanged:
-		return "STATE_CHANGED"
-	case EventRestarted:
-		return "RESTARTED"
+	// A static string owned by the library: copied, never freed.
+	name := C.GoString(C.phifd_event_kind_name(C.phifd_event_kind(k)))
+	if name == invalidName {
+		return fmt.Sprintf("EventKind(%d)", uint32(k))
 	}
-	return fmt.Sprintf("EventKind(%d)", uint32(k))
+	return name
 }
 
 // Event is one transition reported by [Monitor.Poll]. Plain data.

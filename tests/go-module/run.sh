@@ -91,7 +91,7 @@ ok "built against the installed phifd with PKG_CONFIG_PATH only; runs without LD
 
 # 4. Vendored: everything the build needs is inside vendor/.
 "$GO" mod vendor
-for f in gophifd.h gophifd.c cgo.go; do
+for f in gophifd.h cgo.go call.go; do
   [ -f "vendor/$MODULE/$f" ] || fail "go mod vendor left out $f"
 done
 grep -rnE --include='*.go' --include='*.c' --include='*.h' 'SRCDIR|\.\./\.\.' "vendor/$MODULE" \
