@@ -1,0 +1,336 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// F is a float64 written to JSON as null when it is NaN (not measured, e.g. never detected).
+type F float64
+
+// MarshalJSON writes NaN and infinities as null.
+func (f F) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return []byte(strconv.FormatFloat(v, 'g', 6, 64)), nil
+}
+
+func (f F) String() string {
+	if math.IsNaN(float64(f)) {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(f), 'f', 3, 64)
+}
+
+// lossTD collects the detection-time samples of every lossy run, per loss model and detector,
+// so the phifd points of a frontier pool the crashes of all runs of that loss model.
+var lossTD = map[string]map[string][]float64{}
+
+func writeCSV(name string, header []string, rows [][]string) {
+	f, err := os.Create(filepath.Join(outDir, name))
+	if err != nil {
+		log.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write(header)
+	_ = w.WriteAll(rows)
+	f.Close()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func writeResults() {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "results.json"), b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	var rows [][]string
+	for _, r := range res.Crash {
+		rows = append(rows, []string{r.Scenario, r.Det, r.Median.String(), r.Min.String(), r.Max.String(), itoa(r.Samples), itoa(r.Missed)})
+	}
+	writeCSV("crash.csv", []string{"scenario", "detector", "td_median_s", "td_min_s", "td_max_s", "samples", "missed"}, rows)
+	rows = nil
+	for _, r := range res.Pause {
+		rows = append(rows, []string{r.PauseS.String(), r.Victim, r.Det, itoa(r.SurvivorSuspects), itoa(r.SurvivorDeclares), itoa(r.Survivors),
+			itoa(r.PausedSuspects), itoa(r.PausedDeclares), r.SurvivorFirstDead.String()})
+	}
+	writeCSV("pause.csv", []string{"pause_s", "victim", "detector", "survivor_suspicions", "survivor_declarations", "survivors",
+		"paused_node_suspicions", "paused_node_declarations", "survivor_median_declaration_s"}, rows)
+	rows = nil
+	for _, r := range res.Lossy {
+		rows = append(rows, []string{r.Loss, itoa(r.SwimMult), r.Det, r.Hours.String(), itoa(r.Suspicions), itoa(r.Declarations),
+			r.SuspPerHour.String(), r.DeclPerHour.String(), r.TDMedian.String(), r.TDMin.String(), r.TDMax.String(), itoa(r.TDMissed)})
+	}
+	writeCSV("lossy.csv", []string{"loss", "swim_suspicion_mult", "detector", "pair_hours", "false_suspicions", "false_declarations",
+		"false_suspicions_per_pair_hour", "false_declarations_per_pair_hour", "td_median_s", "td_min_s", "td_max_s", "td_missed"}, rows)
+	rows = nil
+	for _, r := range res.Overload {
+		rows = append(rows, []string{r.Det, r.Seconds.String(), itoa(r.SurvivorSuspects), itoa(r.SurvivorDeclares),
+			itoa(r.StarvedSuspects), itoa(r.StarvedDeclares), r.CPUShare.String()})
+	}
+	writeCSV("overload.csv", []string{"detector", "seconds", "survivor_suspicions", "survivor_declarations", "starved_node_suspicions",
+		"starved_node_declarations", "starved_cpu_share"}, rows)
+	if res.Mode == "full" {
+		writeCharts()
+	}
+}
+
+// ---- SVG ----
+
+type point struct {
+	X, Y  float64
+	Label string
+}
+
+type series struct {
+	Name   string
+	Color  string
+	Points []point
+	Line   bool
+}
+
+const (
+	svgW, svgH             = 640, 400
+	padL, padR, padT, padB = 70, 150, 40, 50
+)
+
+func niceMax(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) {
+		return 1
+	}
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*e >= v {
+			return m * e
+		}
+	}
+	return 10 * e
+}
+
+func svgHeader(b *strings.Builder, title string) {
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", svgW, svgH, svgW, svgH)
+	fmt.Fprintf(b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	fmt.Fprintf(b, `<text x="%d" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", padL, esc(title))
+}
+
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func axes(b *strings.Builder, xmax, ymax float64, xlabel, ylabel string) (func(float64) float64, func(float64) float64) {
+	pw, ph := float64(svgW-padL-padR), float64(svgH-padT-padB)
+	sx := func(x float64) float64 { return float64(padL) + x/xmax*pw }
+	sy := func(y float64) float64 { return float64(padT) + ph - y/ymax*ph }
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#444"/>`+"\n", padL, padT, pw, ph)
+	for i := 0; i <= 5; i++ {
+		x, y := xmax*float64(i)/5, ymax*float64(i)/5
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
+			sx(x), padT, sx(x), svgH-padB, sx(x), svgH-padB+16, strconv.FormatFloat(x, 'g', 3, 64))
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
+			padL, sy(y), svgW-padR, sy(y), padL-6, sy(y)+4, strconv.FormatFloat(y, 'g', 3, 64))
+	}
+	fmt.Fprintf(b, `<text x="%.0f" y="%d" text-anchor="middle">%s</text>`+"\n", float64(padL)+pw/2, svgH-12, esc(xlabel))
+	fmt.Fprintf(b, `<text x="16" y="%.0f" text-anchor="middle" transform="rotate(-90 16 %.0f)">%s</text>`+"\n", float64(padT)+ph/2, float64(padT)+ph/2, esc(ylabel))
+	return sx, sy
+}
+
+func legend(b *strings.Builder, ss []series) {
+	for i, s := range ss {
+		y := padT + 14 + 18*i
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+			svgW-padR+10, y-10, s.Color, svgW-padR+28, y, esc(s.Name))
+	}
+}
+
+func scatterSVG(path, title, xlabel, ylabel string, ss []series) {
+	xmax, ymax := 0.0, 0.0
+	for _, s := range ss {
+		for _, p := range s.Points {
+			if !math.IsNaN(p.X) {
+				xmax = math.Max(xmax, p.X)
+			}
+			if !math.IsNaN(p.Y) {
+				ymax = math.Max(ymax, p.Y)
+			}
+		}
+	}
+	xmax, ymax = niceMax(xmax*1.05), niceMax(ymax*1.1)
+	var b strings.Builder
+	svgHeader(&b, title)
+	sx, sy := axes(&b, xmax, ymax, xlabel, ylabel)
+	for _, s := range ss {
+		var pts []string
+		for _, p := range s.Points {
+			if math.IsNaN(p.X) || math.IsNaN(p.Y) {
+				continue
+			}
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", sx(p.X), sy(p.Y)))
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"/><text x="%.1f" y="%.1f" font-size="10" fill="%s">%s</text>`+"\n",
+				sx(p.X), sy(p.Y), s.Color, sx(p.X)+6, sy(p.Y)-6, s.Color, esc(p.Label))
+		}
+		if s.Line && len(pts) > 1 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), s.Color)
+		}
+	}
+	legend(&b, ss)
+	b.WriteString("</svg>\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// barSVG draws groups of bars (one bar per series in each group).
+func barSVG(path, title, ylabel string, groups []string, ss []series) {
+	ymax := 0.0
+	for _, s := range ss {
+		for _, p := range s.Points {
+			if !math.IsNaN(p.Y) {
+				ymax = math.Max(ymax, p.Y)
+			}
+		}
+	}
+	ymax = niceMax(ymax * 1.1)
+	var b strings.Builder
+	svgHeader(&b, title)
+	_, sy := axes(&b, 1, ymax, "", ylabel)
+	// replace the x tick labels of axes by group names: draw them below the bars
+	pw := float64(svgW - padL - padR)
+	gw := pw / float64(len(groups))
+	bw := gw * 0.8 / float64(len(ss))
+	for g, name := range groups {
+		x0 := float64(padL) + gw*float64(g) + gw*0.1
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="18" fill="white"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
+			float64(padL)+gw*float64(g)+1, svgH-padB+2, gw-2, x0+gw*0.4, svgH-padB+16, esc(name))
+		for i, s := range ss {
+			if g >= len(s.Points) || math.IsNaN(s.Points[g].Y) {
+				continue
+			}
+			y := s.Points[g].Y
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n", x0+bw*float64(i), sy(y), bw*0.95, sy(0)-sy(y), s.Color)
+			if s.Points[g].Label != "" {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="9" text-anchor="middle">%s</text>`+"\n", x0+bw*float64(i)+bw/2, sy(y)-3, esc(s.Points[g].Label))
+			}
+		}
+	}
+	legend(&b, ss)
+	b.WriteString("</svg>\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+var palette = []string{"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"}
+
+func writeCharts() {
+	// crash: median detection time per detector
+	var groups []string
+	var ps []point
+	for _, r := range res.Crash {
+		groups = append(groups, r.Det)
+		ps = append(ps, point{Y: float64(r.Median), Label: r.Median.String()})
+	}
+	barSVG(filepath.Join(outDir, "memberlist-crash.svg"), "Crash (SIGKILL), 8 members: median detection time per survivor", "seconds",
+		groups, []series{{Name: "median T_D", Color: palette[1], Points: ps}})
+
+	// pause: declarations at survivors by pause length, SWIM vs phi-main and phi12
+	lengths := []float64{}
+	seen := map[float64]bool{}
+	for _, r := range res.Pause {
+		if !seen[float64(r.PauseS)] {
+			seen[float64(r.PauseS)] = true
+			lengths = append(lengths, float64(r.PauseS))
+		}
+	}
+	sort.Float64s(lengths)
+	var pg []string
+	for _, l := range lengths {
+		pg = append(pg, fmt.Sprintf("%.0f s", l))
+	}
+	var pss []series
+	for i, d := range []string{"swim", "phi-main", "phi" + thresholds[1], "phi" + thresholds[len(thresholds)-1]} {
+		s := series{Name: d, Color: palette[i]}
+		for _, l := range lengths {
+			n, tot := 0, 0
+			for _, r := range res.Pause {
+				if float64(r.PauseS) == l && r.Det == d {
+					n += r.SurvivorDeclares
+					tot += r.Survivors
+				}
+			}
+			frac := math.NaN()
+			if tot > 0 {
+				frac = float64(n) / float64(tot)
+			}
+			s.Points = append(s.Points, point{Y: frac})
+		}
+		pss = append(pss, s)
+	}
+	barSVG(filepath.Join(outDir, "memberlist-pause.svg"), "Pause (SIGSTOP/SIGCONT): share of survivors declaring the paused member dead",
+		"declarations per survivor", pg, pss)
+
+	// lossy frontiers: one chart per loss model
+	losses := []string{}
+	seenL := map[string]bool{}
+	for _, r := range res.Lossy {
+		if !seenL[r.Loss] {
+			seenL[r.Loss] = true
+			losses = append(losses, r.Loss)
+		}
+	}
+	for li, loss := range losses {
+		swim := series{Name: "SWIM (SuspicionMult)", Color: palette[0], Line: true}
+		phi := series{Name: "phifd (8@pause)", Color: palette[1], Line: true}
+		type agg struct {
+			hours float64
+			n     int
+		}
+		phiAgg := map[string]*agg{}
+		for _, r := range res.Lossy {
+			if r.Loss != loss {
+				continue
+			}
+			if r.Det == "swim" {
+				swim.Points = append(swim.Points, point{X: float64(r.TDMedian), Y: float64(r.SuspPerHour), Label: "m" + itoa(r.SwimMult)})
+			} else if strings.HasPrefix(r.Det, "phi") && r.Det != "phi-main" {
+				a := phiAgg[r.Det]
+				if a == nil {
+					a = &agg{}
+					phiAgg[r.Det] = a
+				}
+				a.hours += float64(r.Hours)
+				a.n += r.Suspicions
+			}
+		}
+		for _, t := range thresholds {
+			d := "phi" + t
+			a := phiAgg[d]
+			if a == nil || a.hours == 0 {
+				continue
+			}
+			m := map[string]float64{}
+			for i, v := range lossTD[loss][d] {
+				m[itoa(i)] = v
+			}
+			med, _, _, _ := stats(m)
+			phi.Points = append(phi.Points, point{X: med, Y: float64(a.n) / a.hours, Label: strings.TrimPrefix(t, "8@")})
+		}
+		sort.Slice(swim.Points, func(i, j int) bool { return swim.Points[i].X < swim.Points[j].X })
+		name := []string{"bernoulli", "gilbert-elliott"}[min(li, 1)]
+		scatterSVG(filepath.Join(outDir, "memberlist-frontier-"+name+".svg"),
+			"Lossy network ("+loss+"): false suspicions vs detection time", "median detection time after SIGKILL (s)",
+			"false suspicions per member pair per hour", []series{swim, phi})
+	}
+}
