@@ -113,7 +113,7 @@ test-python-dev: lib
 test-python-typing: $(PY_TOOLS_STAMP)
 	@echo "== python: mypy --strict"
 	MYPYPATH=$(PY_DIR)/src $(PY_TOOLS)/bin/mypy --strict --cache-dir $(BUILD)/mypy-cache \
-	  $(PY_DIR)/src/phifd examples/quickstart/quickstart.py $(PY_DIR)/tests/typing/enter_types.py
+	  $(PY_DIR)/src/phifd examples/quickstart/quickstart.py $(PY_DIR)/tests/typing/enter_types.py examples/python/*.py
 
 test-python-wheel: wheel
 	@echo "== python: the wheel in a fresh venv ($(PY_WHEEL_VENV)), no Rust on PATH"
