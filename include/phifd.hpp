@@ -92,13 +92,13 @@ enum class Status : phifd_status {
 /** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
 inline const char* status_name(Status s) noexcept { return phifd_status_name(static_cast<phifd_status>(s)); }
 
-/** Which statistical model turns the silence into phi (see phifd.h, `PHIFD_ESTIMATOR_*`). */
 /** Who may join a monitor by sending a heartbeat (see phifd.h, `PHIFD_MEMBERSHIP_*`). */
 enum class Membership : phifd_membership {
   Open = PHIFD_MEMBERSHIP_OPEN,    ///< A heartbeat from an unknown id registers it, up to max_nodes (the default).
   Fixed = PHIFD_MEMBERSHIP_FIXED,  ///< Only ids registered with Monitor::add_node are accepted; others throw UnknownNode and are counted.
 };
 
+/** Which statistical model turns the silence into phi (see phifd.h, `PHIFD_ESTIMATOR_*`). */
 enum class Estimator : phifd_estimator {
   Akka = PHIFD_ESTIMATOR_AKKA,                ///< Akka/Pekko-compatible logistic approximation (the default).
   Normal = PHIFD_ESTIMATOR_NORMAL,            ///< The exact normal tail, evaluated in log space.
@@ -119,24 +119,18 @@ enum class EventKind : phifd_event_kind {
   Restarted = PHIFD_EVENT_RESTARTED,         ///< A higher generation arrived: history restarted, now `to` (Alive).
 };
 
-/** The name of a state: "UNKNOWN", "ALIVE", "SUSPECT", "FAILED", or "?" for a code this header does not know. */
-inline const char* to_string(State s) noexcept {
-  switch (s) {
-    case State::Unknown: return "UNKNOWN";
-    case State::Alive: return "ALIVE";
-    case State::Suspect: return "SUSPECT";
-    case State::Failed: return "FAILED";
-  }
-  return "?";
-}
+/**
+ * The name of a state, the library's (phifd_state_name): "UNKNOWN", "ALIVE", "SUSPECT", "FAILED",
+ * or "INVALID" for a value that is none of them. A static string; never null. Thread-safe.
+ */
+inline const char* to_string(State s) noexcept { return phifd_state_name(static_cast<phifd_state>(s)); }
 
-/** The name of an event kind: "STATE_CHANGED", "RESTARTED", or "?" for a code this header does not know. */
+/**
+ * The name of an event kind, the library's (phifd_event_kind_name): "STATE_CHANGED", "RESTARTED",
+ * or "INVALID" for a value that is neither. A static string; never null. Thread-safe.
+ */
 inline const char* to_string(EventKind k) noexcept {
-  switch (k) {
-    case EventKind::StateChanged: return "STATE_CHANGED";
-    case EventKind::Restarted: return "RESTARTED";
-  }
-  return "?";
+  return phifd_event_kind_name(static_cast<phifd_event_kind>(k));
 }
 
 /** The library's version string, e.g. "0.1.0" (static; never null). Compare with PHIFD_VERSION_STRING. */
@@ -526,6 +520,82 @@ class Config {
     return *this;
   }
 
+  // Getters: what the setters stored, read from the library (no copy is kept here). Each throws
+  // phifd::Error (Status::NullArg) on a moved-from Config.
+
+  /** The estimator. Default Estimator::Akka. */
+  Estimator estimator() const { return static_cast<Estimator>(get(phifd_config_get_estimator)); }
+
+  /** The conviction threshold. Default 8. */
+  double threshold() const { return get(phifd_config_get_threshold); }
+
+  /** The suspicion threshold: the one set, or else the current threshold / 2. */
+  double suspect_threshold() const { return get(phifd_config_get_suspect_threshold); }
+
+  /** The window length in intervals. Default 1000. */
+  std::uint64_t window() const { return get(phifd_config_get_window); }
+
+  /** The expected heartbeat interval. Default 1 s. */
+  std::chrono::nanoseconds heartbeat_interval() const { return get_ns(phifd_config_get_heartbeat_interval_ns); }
+
+  /** The floor of the standard deviation: the one set, or else the current heartbeat interval / 4. */
+  std::chrono::nanoseconds min_std_deviation() const { return get_ns(phifd_config_get_min_std_deviation_ns); }
+
+  /** The acceptable pause. Default 0. */
+  std::chrono::nanoseconds acceptable_pause() const { return get_ns(phifd_config_get_acceptable_pause_ns); }
+
+  /**
+   * The longest learned interval: the one set, or else 2 x the current heartbeat interval with
+   * Estimator::Exponential; std::nullopt means no limit (the default of the other estimators).
+   */
+  std::optional<std::chrono::nanoseconds> max_interval() const {
+    return get_optional_ns(phifd_config_get_max_interval_ns);
+  }
+
+  /** The declared round trip, or std::nullopt if none was declared (the default). */
+  std::optional<std::chrono::nanoseconds> round_trip() const { return get_optional_ns(phifd_config_get_round_trip_ns); }
+
+  /**
+   * The first-heartbeat timeout: the one set, or else the default Monitor would derive from the
+   * current settings. Throws InvalidArgument if it is not set and the settings do not combine.
+   */
+  std::chrono::nanoseconds first_heartbeat_timeout() const {
+    return get_ns(phifd_config_get_first_heartbeat_timeout_ns);
+  }
+
+  /** Heartbeats a Failed node must deliver to be Alive again. Default 2. */
+  std::uint32_t recovery_heartbeats() const { return get(phifd_config_get_recovery_heartbeats); }
+
+  /**
+   * The local pause threshold: the one set, or else the default Monitor would derive (half the
+   * steady timeout). Throws InvalidArgument if it is not set and the settings do not combine.
+   */
+  std::chrono::nanoseconds local_pause_threshold() const { return get_ns(phifd_config_get_local_pause_threshold_ns); }
+
+  /**
+   * The grace after a local pause: the one set, or else the default Monitor would derive (2 x the
+   * steady timeout). Throws InvalidArgument if it is not set and the settings do not combine.
+   */
+  std::chrono::nanoseconds local_pause_grace() const { return get_ns(phifd_config_get_local_pause_grace_ns); }
+
+  /** The burst fraction. Default 0.25. */
+  double burst_fraction() const { return get(phifd_config_get_burst_fraction); }
+
+  /** The largest local health score. Default 7. */
+  std::uint32_t max_local_health() const { return get(phifd_config_get_max_local_health); }
+
+  /** The most nodes a monitor holds. Default 65,536. */
+  std::uint64_t max_nodes() const { return get(phifd_config_get_max_nodes); }
+
+  /** The membership mode. Default Membership::Open. */
+  Membership membership() const { return static_cast<Membership>(get(phifd_config_get_membership)); }
+
+  /** `k`, the expected number of suspicion confirmations. Default 3. */
+  std::uint32_t confirmations_expected() const { return get(phifd_config_get_confirmations_expected); }
+
+  /** `min / max` of the confirmation rule. Default 0.5. */
+  double confirmation_min_ratio() const { return get(phifd_config_get_confirmation_min_ratio); }
+
   /** The C handle (still owned by this object), or nullptr if moved from. */
   const phifd_config* native_handle() const noexcept { return handle_.get(); }
 
@@ -533,6 +603,26 @@ class Config {
   phifd_config* native_handle() noexcept { return handle_.get(); }
 
  private:
+  /** Calls a phifd_config_get_* function and returns what it wrote; throws on failure. */
+  template <typename T>
+  T get(phifd_status (*getter)(const phifd_config*, T*)) const {
+    T value{};
+    detail::check(getter(handle_.get(), &value));
+    return value;
+  }
+
+  std::chrono::nanoseconds get_ns(phifd_status (*getter)(const phifd_config*, std::uint64_t*)) const {
+    return detail::ns_duration(get(getter));
+  }
+
+  /** A duration getter whose 0 means "none". */
+  std::optional<std::chrono::nanoseconds> get_optional_ns(
+      phifd_status (*getter)(const phifd_config*, std::uint64_t*)) const {
+    const std::uint64_t ns = get(getter);
+    if (ns == 0) return std::nullopt;
+    return detail::ns_duration(ns);
+  }
+
   std::unique_ptr<phifd_config, detail::ConfigDeleter> handle_;
 };
 

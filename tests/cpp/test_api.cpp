@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -166,6 +167,97 @@ TEST(Enums, Names) {
   EXPECT_STREQ(phifd::to_string(phifd::EventKind::StateChanged), "STATE_CHANGED");
   EXPECT_STREQ(phifd::to_string(phifd::EventKind::Restarted), "RESTARTED");
   EXPECT_STREQ(phifd::status_name(phifd::Status::StaleGeneration), "PHIFD_ERR_STALE_GENERATION");
+  // A value outside the enums (e.g. from a newer library) has the library's fixed name.
+  EXPECT_STREQ(phifd::to_string(static_cast<phifd::State>(9)), "INVALID");
+  EXPECT_STREQ(phifd::to_string(static_cast<phifd::EventKind>(7)), "INVALID");
+}
+
+TEST(ConfigGetters, Defaults) {
+  const phifd::Config cfg;
+  EXPECT_EQ(cfg.estimator(), phifd::Estimator::Akka);
+  EXPECT_EQ(cfg.threshold(), 8.0);
+  EXPECT_EQ(cfg.suspect_threshold(), 4.0);
+  EXPECT_EQ(cfg.window(), 1000u);
+  EXPECT_EQ(cfg.heartbeat_interval(), 1s);
+  EXPECT_EQ(cfg.min_std_deviation(), 250ms);
+  EXPECT_EQ(cfg.acceptable_pause(), 0ns);
+  EXPECT_EQ(cfg.max_interval(), std::nullopt);
+  EXPECT_EQ(cfg.round_trip(), std::nullopt);
+  EXPECT_EQ(cfg.recovery_heartbeats(), 2u);
+  EXPECT_EQ(cfg.burst_fraction(), 0.25);
+  EXPECT_EQ(cfg.max_local_health(), 7u);
+  EXPECT_EQ(cfg.max_nodes(), 65536u);
+  EXPECT_EQ(cfg.membership(), phifd::Membership::Open);
+  EXPECT_EQ(cfg.confirmations_expected(), 3u);
+  EXPECT_EQ(cfg.confirmation_min_ratio(), 0.5);
+  // The steady timeout of the defaults, by hand: Akka's tail reaches phi 8 at y = 5.2259866, so
+  // 1 s + 5.2259866 x 0.25 s = 2,306,496,661 ns.
+  EXPECT_NEAR(static_cast<double>(cfg.first_heartbeat_timeout().count()), 2306496661.0, 1e3);
+  EXPECT_NEAR(static_cast<double>(cfg.local_pause_threshold().count()), 2306496661.0 / 2, 1e3);
+  EXPECT_NEAR(static_cast<double>(cfg.local_pause_grace().count()), 2306496661.0 * 2, 1e3);
+}
+
+TEST(ConfigGetters, ReturnWhatWasSetAndFollowDerivedDefaults) {
+  phifd::Config cfg;
+  cfg.set_threshold(10.0).set_heartbeat_interval(100ms).set_estimator(phifd::Estimator::Exponential);
+  EXPECT_EQ(cfg.suspect_threshold(), 5.0);
+  EXPECT_EQ(cfg.min_std_deviation(), 25ms);
+  EXPECT_EQ(cfg.max_interval(), std::optional<std::chrono::nanoseconds>(200ms));
+  cfg.set_suspect_threshold(3.0)
+      .set_window(64)
+      .set_max_interval(350ms)
+      .set_round_trip(3ms)
+      .set_acceptable_pause(40ms)
+      .set_first_heartbeat_timeout(9s)
+      .set_recovery_heartbeats(5)
+      .set_local_pause_threshold(700ms)
+      .set_local_pause_grace(0ns)
+      .set_burst_fraction(0.1)
+      .set_max_local_health(0)
+      .set_max_nodes(12)
+      .set_membership(phifd::Membership::Fixed)
+      .set_confirmations_expected(4)
+      .set_confirmation_min_ratio(0.75);
+  EXPECT_EQ(cfg.estimator(), phifd::Estimator::Exponential);
+  EXPECT_EQ(cfg.threshold(), 10.0);
+  EXPECT_EQ(cfg.suspect_threshold(), 3.0);
+  EXPECT_EQ(cfg.window(), 64u);
+  EXPECT_EQ(cfg.heartbeat_interval(), 100ms);
+  EXPECT_EQ(cfg.max_interval(), std::optional<std::chrono::nanoseconds>(350ms));
+  EXPECT_EQ(cfg.round_trip(), std::optional<std::chrono::nanoseconds>(3ms));
+  EXPECT_EQ(cfg.acceptable_pause(), 40ms);
+  EXPECT_EQ(cfg.first_heartbeat_timeout(), 9s);
+  EXPECT_EQ(cfg.recovery_heartbeats(), 5u);
+  EXPECT_EQ(cfg.local_pause_threshold(), 700ms);
+  EXPECT_EQ(cfg.local_pause_grace(), 0ns);
+  EXPECT_EQ(cfg.burst_fraction(), 0.1);
+  EXPECT_EQ(cfg.max_local_health(), 0u);
+  EXPECT_EQ(cfg.max_nodes(), 12u);
+  EXPECT_EQ(cfg.membership(), phifd::Membership::Fixed);
+  EXPECT_EQ(cfg.confirmations_expected(), 4u);
+  EXPECT_EQ(cfg.confirmation_min_ratio(), 0.75);
+  // A refused value leaves the stored one.
+  EXPECT_THROW(cfg.set_window(0), phifd::InvalidArgument);
+  EXPECT_EQ(cfg.window(), 64u);
+}
+
+TEST(ConfigGetters, UnderivableDefaultAndMovedFromConfigThrow) {
+  phifd::Config cfg;
+  cfg.set_suspect_threshold(9.0);  // above the threshold 8: the settings do not combine
+  try {
+    (void)cfg.local_pause_threshold();
+    ADD_FAILURE() << "no exception";
+  } catch (const phifd::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("local_pause_threshold_ns"), std::string::npos) << e.what();
+  }
+  phifd::Config other(std::move(cfg));
+  EXPECT_EQ(other.suspect_threshold(), 9.0);
+  try {
+    (void)cfg.threshold();  // NOLINT(bugprone-use-after-move): moved-from on purpose
+    ADD_FAILURE() << "no exception";
+  } catch (const phifd::Error& e) {
+    EXPECT_EQ(e.status(), phifd::Status::NullArg);
+  }
 }
 
 }  // namespace
