@@ -32,16 +32,6 @@ pub enum Estimator {
 }
 
 impl Estimator {
-    /// The estimator for a C-side code, if valid.
-    pub fn from_code(code: u32) -> Option<Estimator> {
-        match code {
-            0 => Some(Estimator::Akka),
-            1 => Some(Estimator::Normal),
-            2 => Some(Estimator::Exponential),
-            _ => None,
-        }
-    }
-
     /// Stable lowercase name.
     pub fn name(self) -> &'static str {
         match self {
