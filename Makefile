@@ -35,9 +35,8 @@ check-header:
 # names the one command to run when it cannot. PHIFD_SKIP_SETUP=1 skips it.
 test: prereqs check-header check-readme fmt-check test-rust test-c test-examples
 
-# Rust formatting (rustfmt.toml): `cargo fmt --all` fixes what this reports.
-fmt-check:
-	$(CARGO) fmt --all -- --check
+# Formatting (Rust, C/C++, Go, Python): `make fmt-check` checks, `make fmt` applies; see
+# mk/format.mk (the pinned tools, FMT_PENDING).
 
 prereqs:
 ifneq ($(PHIFD_SKIP_SETUP),1)

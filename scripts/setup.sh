@@ -17,6 +17,7 @@
 #   setup-hardening.sh  valgrind, binutils, cargo-fuzz, Miri           (docs/testing.md)
 #   setup-tsan.sh       rust-src for ThreadSanitizer builds            (docs/testing.md)
 #   setup-deb.sh        debhelper and friends                          (make deb)
+#   setup-format.sh     clang-format 14 (pinned), python3 venv for ruff (make fmt-check)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mode="${1:-install}"
@@ -37,7 +38,7 @@ fi
 if [ "$mode" = "--check" ]; then
   # A quick look at the markers of each part; the parts themselves know the full list.
   gaps=()
-  for cmd in cmake pkg-config cc c++ valgrind nm; do command -v "$cmd" >/dev/null || gaps+=("$cmd"); done
+  for cmd in cmake pkg-config cc c++ valgrind nm clang-format-14; do command -v "$cmd" >/dev/null || gaps+=("$cmd"); done
   [ -f /usr/include/nlohmann/json.hpp ] || gaps+=("nlohmann-json3-dev")
   [ -f /usr/include/gtest/gtest.h ] || [ -f /usr/src/googletest/CMakeLists.txt ] || gaps+=("libgtest-dev")
   python3 -c 'import venv, ensurepip, pytest' 2>/dev/null || gaps+=("python3-venv/pytest")
@@ -62,7 +63,7 @@ if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
 fi
 
 start=$(date +%s)
-for part in cpp python go hardening tsan deb; do
+for part in cpp python go hardening tsan deb format; do
   script="$here/setup-$part.sh"
   [ -f "$script" ] || continue
   if ! bash "$script"; then

@@ -57,11 +57,11 @@
 #include "phifd.h"
 
 #define NS_PER_S 1000000000ULL
-#define PERIOD_NS NS_PER_S                 /* heartbeat interval of every simulated node */
-#define JITTER_NS 40000000ULL              /* arrival jitter, [0, 40 ms) */
-#define JITTER_TABLE 4096                  /* power of two */
-#define T0_NS (1000ULL * NS_PER_S)         /* first arrival time */
-#define CALLS_PER_BATCH 100000ULL          /* calls per run for the small monitors */
+#define PERIOD_NS NS_PER_S         /* heartbeat interval of every simulated node */
+#define JITTER_NS 40000000ULL      /* arrival jitter, [0, 40 ms) */
+#define JITTER_TABLE 4096          /* power of two */
+#define T0_NS (1000ULL * NS_PER_S) /* first arrival time */
+#define CALLS_PER_BATCH 100000ULL  /* calls per run for the small monitors */
 #define MAX_RUNS 1001
 
 static uint64_t jitter[JITTER_TABLE];
@@ -104,9 +104,7 @@ static inline uint64_t arrival(uint64_t i, uint64_t k) {
 
 /* Silence at which phi is queried for call `i`: cycles through 0.2 s .. 1.6 s after the round's
  * base time, so every branch of each estimator's tail (below, around and above the mean) is hit. */
-static inline uint64_t query_offset(uint64_t i) {
-    return 200000000ULL + ((i * 7) & 15) * 87500000ULL;
-}
+static inline uint64_t query_offset(uint64_t i) { return 200000000ULL + ((i * 7) & 15) * 87500000ULL; }
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -135,10 +133,14 @@ static summary summarize(double *v, int n) {
 
 static const char *estimator_name(phifd_estimator e) {
     switch (e) {
-    case PHIFD_ESTIMATOR_AKKA: return "akka";
-    case PHIFD_ESTIMATOR_NORMAL: return "normal";
-    case PHIFD_ESTIMATOR_EXPONENTIAL: return "exponential";
-    default: return "-";
+    case PHIFD_ESTIMATOR_AKKA:
+        return "akka";
+    case PHIFD_ESTIMATOR_NORMAL:
+        return "normal";
+    case PHIFD_ESTIMATOR_EXPONENTIAL:
+        return "exponential";
+    default:
+        return "-";
     }
 }
 
@@ -375,8 +377,7 @@ static summary time_poll_alive(phifd_monitor *m, uint64_t n, uint64_t k, int run
  * (the exponential one convicts only after about 18 s) reaches the steady state of about 1 % of
  * the nodes crossing each threshold per poll. Returns ns per node; `*events_median` receives the
  * median number of events per timed poll. */
-static summary time_poll_churn(phifd_monitor *m, uint64_t n, uint64_t *k, int warmup, int runs,
-                               double *events_median) {
+static summary time_poll_churn(phifd_monitor *m, uint64_t n, uint64_t *k, int warmup, int runs, double *events_median) {
     double v[MAX_RUNS], ev[MAX_RUNS];
     int groups = 0;
     for (int r = -warmup; r < runs; r++, (*k)++) {
@@ -565,8 +566,7 @@ static void memory_in_fresh_process(uint64_t n, uint64_t window, double *rss_per
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0 || strchr(exe, '\'') != NULL) len = 0;
     exe[len] = 0;
-    snprintf(cmd, sizeof cmd, "'%s' --memory-only %llu %llu", exe, (unsigned long long)n,
-             (unsigned long long)window);
+    snprintf(cmd, sizeof cmd, "'%s' --memory-only %llu %llu", exe, (unsigned long long)n, (unsigned long long)window);
     *rss_per_node = *heap_per_node = NAN;
     FILE *f = popen(cmd, "r");
     if (!f || fscanf(f, "%lf %lf", rss_per_node, heap_per_node) != 2 || pclose(f) != 0) {
@@ -641,7 +641,8 @@ static void bench_auth(const options *o) {
             if (bad != PHIFD_OK) fail("datagram functions (timed)", bad);
             if (!all_counted) fail("phifd_monitor_receive: a new heartbeat did not count", PHIFD_ERR_INTERNAL);
             next_hb += n;
-            if (out.version != (next_hb - 1) / AUTH_NODES + 1) fail("phifd_monitor_receive: wrong datagram", PHIFD_ERR_INTERNAL);
+            if (out.version != (next_hb - 1) / AUTH_NODES + 1)
+                fail("phifd_monitor_receive: wrong datagram", PHIFD_ERR_INTERNAL);
             samples_add(&enc, (double)(t1 - t0) / (double)n);
             samples_add(&dec, (double)(t2 - t1) / (double)n);
             samples_add(&enc_a, (double)(t3 - t2) / (double)n);
@@ -651,7 +652,8 @@ static void bench_auth(const options *o) {
     }
     /* The last authenticated datagram decodes to what was encoded. */
     check(phifd_datagram_decode_auth(k, buf, sizeof buf, &out), "phifd_datagram_decode_auth");
-    if (out.version != in.version || out.node != in.node) fail("phifd_datagram_decode_auth: wrong fields", PHIFD_ERR_INTERNAL);
+    if (out.version != in.version || out.node != in.node)
+        fail("phifd_datagram_decode_auth: wrong fields", PHIFD_ERR_INTERNAL);
     printf("datagrams (one thread):\n");
     add_row("datagram encode (56 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&enc), "FNV checksum");
     add_row("datagram decode (56 B)", (phifd_estimator)99, 1, "ns/call", samples_done(&dec), "FNV checksum");
@@ -670,10 +672,14 @@ typedef enum { PAT_ALTERNATE, PAT_RANDOM, PAT_TABLE, PAT_CONSTANT } pattern;
 
 static const char *pattern_name(pattern p) {
     switch (p) {
-    case PAT_ALTERNATE: return "1 s +/- 10 ms alternating";
-    case PAT_RANDOM: return "1 s +/- 10 ms uniform random";
-    case PAT_TABLE: return "harness: 1 s + table [0, 40 ms)";
-    default: return "exactly 1 s";
+    case PAT_ALTERNATE:
+        return "1 s +/- 10 ms alternating";
+    case PAT_RANDOM:
+        return "1 s +/- 10 ms uniform random";
+    case PAT_TABLE:
+        return "harness: 1 s + table [0, 40 ms)";
+    default:
+        return "exactly 1 s";
     }
 }
 
@@ -684,8 +690,8 @@ static uint64_t cpu_ns(void) {
 }
 
 typedef struct {
-    double wall_ns;  /* whole loop, CLOCK_MONOTONIC, per heartbeat */
-    double cpu_ns;   /* whole loop, CLOCK_THREAD_CPUTIME_ID, per heartbeat */
+    double wall_ns;                  /* whole loop, CLOCK_MONOTONIC, per heartbeat */
+    double cpu_ns;                   /* whole loop, CLOCK_THREAD_CPUTIME_ID, per heartbeat */
     double slice_median, slice_mean; /* slices of SLICE heartbeats (only when sliced) */
 } plain_result;
 
@@ -706,15 +712,21 @@ static plain_result plain_loop(pattern p, uint64_t count, int sliced) {
     uint64_t w0 = now_ns(), c0 = cpu_ns(), s0 = w0;
     for (uint64_t k = 0; k < count; k++) {
         switch (p) {
-        case PAT_ALTERNATE: t += (k & 1) ? PERIOD_NS + 10000000ULL : PERIOD_NS - 10000000ULL; break;
+        case PAT_ALTERNATE:
+            t += (k & 1) ? PERIOD_NS + 10000000ULL : PERIOD_NS - 10000000ULL;
+            break;
         case PAT_RANDOM:
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             t += PERIOD_NS - 10000000ULL + (x >> 44) * 20000000ULL / (1ULL << 20);
             break;
-        case PAT_TABLE: t = arrival(0, k); break;
-        default: t += PERIOD_NS; break;
+        case PAT_TABLE:
+            t = arrival(0, k);
+            break;
+        default:
+            t += PERIOD_NS;
+            break;
         }
         bad |= phifd_heartbeat(m, 1, 1, t);
         if (sliced && (k + 1) % SLICE == 0) {
@@ -768,7 +780,8 @@ static void bench_plain_loop(const options *o) {
     }
     printf("plain loop: %llu heartbeats to one node, default configuration, timed as a whole; median of %d loops\n",
            (unsigned long long)count, runs);
-    printf("| arrivals | whole loop, wall ns/hb | whole loop, CPU ns/hb | slices of %llu: median ns/hb | slices: mean ns/hb |\n",
+    printf("| arrivals | whole loop, wall ns/hb | whole loop, CPU ns/hb | slices of %llu: median ns/hb | slices: mean "
+           "ns/hb |\n",
            (unsigned long long)SLICE);
     printf("|---|---:|---:|---:|---:|\n");
     for (int i = 0; i < 4; i++) {
@@ -791,9 +804,7 @@ typedef struct {
 } padded_counter;
 
 static padded_counter private_counters[2];
-static struct {
-    _Alignas(64) volatile uint64_t count[2];
-} shared_line;
+static struct { _Alignas(64) volatile uint64_t count[2]; } shared_line;
 static atomic_int ceiling_go, ceiling_stop;
 static uint64_t ceiling_cpu[2]; /* CPU time each thread got, ns */
 
@@ -917,8 +928,10 @@ int main(int argc, char **argv) {
             o.runs = (int)v;
             a++;
         } else {
-            fprintf(stderr, "usage: %s [--nodes 200..4194304] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only] [--plain-loop] [--ceiling]\n", argv[0],
-                    MAX_RUNS);
+            fprintf(stderr,
+                    "usage: %s [--nodes 200..4194304] [--window W>=4] [--runs 1..%d] [--smoke] [--auth-only] "
+                    "[--plain-loop] [--ceiling]\n",
+                    argv[0], MAX_RUNS);
             return 2;
         }
     }
@@ -992,8 +1005,8 @@ int main(int argc, char **argv) {
            rss_per_sample, rss_small - rss_per_sample * (double)small_window, heap_per_sample,
            heap_small - heap_per_sample * (double)small_window);
 
-    printf("\nreference: one dependent random load: %.1f ns in a %s buffer, %.1f ns in a 64 KiB buffer\n",
-           lat_big, o.smoke ? "4 MiB" : "256 MiB", lat_small);
+    printf("\nreference: one dependent random load: %.1f ns in a %s buffer, %.1f ns in a 64 KiB buffer\n", lat_big,
+           o.smoke ? "4 MiB" : "256 MiB", lat_small);
 
     printf("\n| measurement | estimator | nodes | unit | median | p10 | p90 | note |\n");
     printf("|---|---|---:|---|---:|---:|---:|---|\n");

@@ -24,11 +24,16 @@
 
 static const char *state_name(phifd_state s) {
     switch (s) {
-    case PHIFD_STATE_UNKNOWN: return "UNKNOWN";
-    case PHIFD_STATE_ALIVE: return "ALIVE";
-    case PHIFD_STATE_SUSPECT: return "SUSPECT";
-    case PHIFD_STATE_FAILED: return "FAILED";
-    default: return "?";
+    case PHIFD_STATE_UNKNOWN:
+        return "UNKNOWN";
+    case PHIFD_STATE_ALIVE:
+        return "ALIVE";
+    case PHIFD_STATE_SUSPECT:
+        return "SUSPECT";
+    case PHIFD_STATE_FAILED:
+        return "FAILED";
+    default:
+        return "?";
     }
 }
 
@@ -46,8 +51,8 @@ static void print_events(phifd_monitor *m, uint64_t now) {
         check(phifd_monitor_poll(m, now, ev, 32, &n), "phifd_monitor_poll");
         for (size_t i = 0; i < n; i++) {
             printf("  t=%7.3fs  node %" PRIu64 "  %-8s -> %-8s phi=%6.2f  gen %" PRIu64 "%s\n",
-                   (double)ev[i].time_ns / SEC, ev[i].node, state_name(ev[i].from), state_name(ev[i].to),
-                   ev[i].phi, ev[i].generation, ev[i].kind == PHIFD_EVENT_RESTARTED ? "  (RESTARTED)" : "");
+                   (double)ev[i].time_ns / SEC, ev[i].node, state_name(ev[i].from), state_name(ev[i].to), ev[i].phi,
+                   ev[i].generation, ev[i].kind == PHIFD_EVENT_RESTARTED ? "  (RESTARTED)" : "");
         }
     } while (n == 32);
 }
@@ -88,12 +93,15 @@ int main(void) {
             seed = seed * 1103515245u + 12345u;
             uint64_t jitter = (seed >> 16) % (8 * MS); /* 0-8 ms of network jitter */
             uint64_t at = t + jitter;
-            if (node == 2 && t >= 10 * SEC) continue;                    /* crashed */
-            if (node == 3 && t >= 15 * SEC && t < 16200 * MS) continue;  /* paused */
+            if (node == 2 && t >= 10 * SEC) continue;                   /* crashed */
+            if (node == 3 && t >= 15 * SEC && t < 16200 * MS) continue; /* paused */
             uint64_t gen = 1;
-            if (node == 4 && t >= 25 * SEC) gen = 2;                     /* restarted */
+            if (node == 4 && t >= 25 * SEC) gen = 2; /* restarted */
             if (node == 5) gen = node5_gen;
-            if (node == 5 && t == 30 * SEC) { node5_gen = 8; gen = 8; }  /* new incarnation took over */
+            if (node == 5 && t == 30 * SEC) {
+                node5_gen = 8;
+                gen = 8;
+            } /* new incarnation took over */
             check(phifd_heartbeat(m, node, gen, at), "phifd_heartbeat");
         }
         if (t == 35 * SEC) {
@@ -102,7 +110,8 @@ int main(void) {
             info.size = sizeof info;
             check(phifd_node_get_info(m, 5, t, &info), "phifd_node_get_info");
             printf("  t=%7.3fs  node 5 (old process) sent generation 7: %s -> reply \"current generation is %" PRIu64
-                   "\" so it steps down\n", (double)(t + 50 * MS) / SEC, phifd_status_name(st), info.generation);
+                   "\" so it steps down\n",
+                   (double)(t + 50 * MS) / SEC, phifd_status_name(st), info.generation);
         }
         print_events(m, t + 50 * MS);
         if (t % (10 * SEC) == 0) print_table(m, t + 50 * MS);

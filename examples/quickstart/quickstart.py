@@ -1,4 +1,5 @@
 """phifd quick start: a node heartbeats every second, then falls silent."""
+
 import phifd
 
 SECOND = 1_000_000_000

@@ -53,66 +53,61 @@ static inline int check_finish(const char *program) {
 }
 
 /* Fails unless `cond` is true. */
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        atomic_fetch_add(&check_count, 1);                                                 \
-        if (!(cond)) check_fail(__FILE__, __LINE__, "%s", #cond);                             \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        atomic_fetch_add(&check_count, 1);                                                                             \
+        if (!(cond)) check_fail(__FILE__, __LINE__, "%s", #cond);                                                      \
     } while (0)
 
 /* Fails unless `expr` (a phifd call) returns the status `want`; prints both names. */
-#define CHECK_STATUS(expr, want)                                                           \
-    do {                                                                                   \
-        phifd_status check_got_ = (expr);                                                  \
-        phifd_status check_want_ = (want);                                                 \
-        atomic_fetch_add(&check_count, 1);                                                 \
-        if (check_got_ != check_want_)                                                     \
-            check_fail(__FILE__, __LINE__, "%s returned %s, expected %s", #expr,           \
-                       phifd_status_name(check_got_), phifd_status_name(check_want_));     \
+#define CHECK_STATUS(expr, want)                                                                                       \
+    do {                                                                                                               \
+        phifd_status check_got_ = (expr);                                                                              \
+        phifd_status check_want_ = (want);                                                                             \
+        atomic_fetch_add(&check_count, 1);                                                                             \
+        if (check_got_ != check_want_)                                                                                 \
+            check_fail(__FILE__, __LINE__, "%s returned %s, expected %s", #expr, phifd_status_name(check_got_),        \
+                       phifd_status_name(check_want_));                                                                \
     } while (0)
 
 /* Fails unless `expr` returns PHIFD_OK. */
 #define CHECK_OK(expr) CHECK_STATUS(expr, PHIFD_OK)
 
 /* Fails unless the two unsigned 64-bit values are equal; prints both. */
-#define CHECK_EQ_U64(a, b)                                                                 \
-    do {                                                                                   \
-        uint64_t check_a_ = (uint64_t)(a), check_b_ = (uint64_t)(b);                       \
-        atomic_fetch_add(&check_count, 1);                                                 \
-        if (check_a_ != check_b_)                                                          \
-            check_fail(__FILE__, __LINE__, "%s == %s (%" PRIu64 " vs %" PRIu64 ")", #a, #b, \
-                       check_a_, check_b_);                                                \
+#define CHECK_EQ_U64(a, b)                                                                                             \
+    do {                                                                                                               \
+        uint64_t check_a_ = (uint64_t)(a), check_b_ = (uint64_t)(b);                                                   \
+        atomic_fetch_add(&check_count, 1);                                                                             \
+        if (check_a_ != check_b_)                                                                                      \
+            check_fail(__FILE__, __LINE__, "%s == %s (%" PRIu64 " vs %" PRIu64 ")", #a, #b, check_a_, check_b_);       \
     } while (0)
 
 /* Fails unless |a - b| <= tol (absolute); NaN never passes. Prints both values. */
-#define CHECK_NEAR(a, b, tol)                                                              \
-    do {                                                                                   \
-        double check_a_ = (a), check_b_ = (b), check_t_ = (tol);                           \
-        atomic_fetch_add(&check_count, 1);                                                 \
-        if (!(fabs(check_a_ - check_b_) <= check_t_))                                      \
-            check_fail(__FILE__, __LINE__, "%s ~= %s (%.17g vs %.17g, tol %g)", #a, #b,    \
-                       check_a_, check_b_, check_t_);                                      \
+#define CHECK_NEAR(a, b, tol)                                                                                          \
+    do {                                                                                                               \
+        double check_a_ = (a), check_b_ = (b), check_t_ = (tol);                                                       \
+        atomic_fetch_add(&check_count, 1);                                                                             \
+        if (!(fabs(check_a_ - check_b_) <= check_t_))                                                                  \
+            check_fail(__FILE__, __LINE__, "%s ~= %s (%.17g vs %.17g, tol %g)", #a, #b, check_a_, check_b_, check_t_); \
     } while (0)
 
 /* Fails unless |a - b| <= rel * |b| (relative to the expected value `b`). */
-#define CHECK_REL(a, b, rel) CHECK_NEAR(a, b, (rel) * fabs(b))
+#define CHECK_REL(a, b, rel) CHECK_NEAR(a, b, (rel)*fabs(b))
 
 /* Fails unless the C string `hay` contains `needle`. */
-#define CHECK_CONTAINS(hay, needle)                                                        \
-    do {                                                                                   \
-        const char *check_h_ = (hay), *check_n_ = (needle);                                \
-        atomic_fetch_add(&check_count, 1);                                                 \
-        if (check_h_ == NULL || strstr(check_h_, check_n_) == NULL)                        \
-            check_fail(__FILE__, __LINE__, "\"%s\" contains \"%s\"",                       \
-                       check_h_ ? check_h_ : "(null)", check_n_);                          \
+#define CHECK_CONTAINS(hay, needle)                                                                                    \
+    do {                                                                                                               \
+        const char *check_h_ = (hay), *check_n_ = (needle);                                                            \
+        atomic_fetch_add(&check_count, 1);                                                                             \
+        if (check_h_ == NULL || strstr(check_h_, check_n_) == NULL)                                                    \
+            check_fail(__FILE__, __LINE__, "\"%s\" contains \"%s\"", check_h_ ? check_h_ : "(null)", check_n_);        \
     } while (0)
 
 /*
  * Replaces the calling thread's last error message with a known one (from a deliberately
  * failing call), so that a following check of the message proves the next call set it.
  */
-static inline void reset_last_error(void) {
-    (void)phifd_config_new(NULL);
-}
+static inline void reset_last_error(void) { (void)phifd_config_new(NULL); }
 
 /* Creates a monitor from `cfg` (NULL: defaults), recording a failure if that fails. */
 static inline phifd_monitor *new_monitor(const phifd_config *cfg) {
@@ -123,7 +118,7 @@ static inline phifd_monitor *new_monitor(const phifd_config *cfg) {
 }
 
 /* Milliseconds and seconds as nanoseconds. */
-#define MS(x) ((uint64_t)(x) * UINT64_C(1000000))
-#define SEC(x) ((uint64_t)(x) * UINT64_C(1000000000))
+#define MS(x) ((uint64_t)(x)*UINT64_C(1000000))
+#define SEC(x) ((uint64_t)(x)*UINT64_C(1000000000))
 
 #endif /* PHIFD_TESTS_CHECK_H */

@@ -27,8 +27,7 @@ static void test_version(void) {
     CHECK(v != NULL);
     CHECK(strcmp(v, PHIFD_VERSION_STRING) == 0);
     char built[64];
-    snprintf(built, sizeof built, "%d.%d.%d", PHIFD_VERSION_MAJOR, PHIFD_VERSION_MINOR,
-             PHIFD_VERSION_PATCH);
+    snprintf(built, sizeof built, "%d.%d.%d", PHIFD_VERSION_MAJOR, PHIFD_VERSION_MINOR, PHIFD_VERSION_PATCH);
     CHECK(strcmp(v, built) == 0);
     CHECK(phifd_version() == v); /* a static string */
 }
@@ -131,12 +130,12 @@ typedef phifd_status (*set_f64_fn)(phifd_config *, double);
 typedef phifd_status (*set_u64_fn)(phifd_config *, uint64_t);
 
 /* Expects `status` to be PHIFD_ERR_INVALID_ARG with a message naming `function` and `setting`. */
-#define CHECK_INVALID(expr, function, setting)                                             \
-    do {                                                                                   \
-        reset_last_error();                                                                \
-        CHECK_STATUS(expr, PHIFD_ERR_INVALID_ARG);                                         \
-        CHECK_CONTAINS(phifd_last_error_message(), function);                              \
-        CHECK_CONTAINS(phifd_last_error_message(), setting);                               \
+#define CHECK_INVALID(expr, function, setting)                                                                         \
+    do {                                                                                                               \
+        reset_last_error();                                                                                            \
+        CHECK_STATUS(expr, PHIFD_ERR_INVALID_ARG);                                                                     \
+        CHECK_CONTAINS(phifd_last_error_message(), function);                                                          \
+        CHECK_CONTAINS(phifd_last_error_message(), setting);                                                           \
     } while (0)
 
 static void test_config_setters(void) {
@@ -150,8 +149,7 @@ static void test_config_setters(void) {
     CHECK_OK(phifd_config_set_estimator(cfg, PHIFD_ESTIMATOR_EXPONENTIAL));
     CHECK_OK(phifd_config_set_estimator(cfg, PHIFD_ESTIMATOR_AKKA));
     CHECK_INVALID(phifd_config_set_estimator(cfg, 3), "phifd_config_set_estimator", "estimator");
-    CHECK_INVALID(phifd_config_set_estimator(cfg, 0xffffffffu), "phifd_config_set_estimator",
-                  "estimator");
+    CHECK_INVALID(phifd_config_set_estimator(cfg, 0xffffffffu), "phifd_config_set_estimator", "estimator");
 
     /* The two phi thresholds: finite, > 0, <= 1e6. */
     const double bad_phi[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, -1.0, -1e-300, 1e6 * 1.0000001, 1e300};
@@ -160,8 +158,7 @@ static void test_config_setters(void) {
         const char *function, *setting;
     } phis[] = {
         {phifd_config_set_threshold, "phifd_config_set_threshold", "threshold"},
-        {phifd_config_set_suspect_threshold, "phifd_config_set_suspect_threshold",
-         "suspect_threshold"},
+        {phifd_config_set_suspect_threshold, "phifd_config_set_suspect_threshold", "suspect_threshold"},
     };
     for (size_t s = 0; s < 2; s++) {
         for (size_t i = 0; i < sizeof bad_phi / sizeof bad_phi[0]; i++)
@@ -189,44 +186,39 @@ static void test_config_setters(void) {
         int zero_ok;
         uint64_t good;
     } durations[] = {
-        {phifd_config_set_heartbeat_interval_ns, "phifd_config_set_heartbeat_interval_ns",
-         "heartbeat_interval_ns", 0, SEC(1)},
-        {phifd_config_set_min_std_deviation_ns, "phifd_config_set_min_std_deviation_ns",
-         "min_std_deviation_ns", 0, MS(100)},
-        {phifd_config_set_acceptable_pause_ns, "phifd_config_set_acceptable_pause_ns",
-         "acceptable_pause_ns", 1, 0},
-        {phifd_config_set_max_interval_ns, "phifd_config_set_max_interval_ns", "max_interval_ns",
-         0, SEC(5)},
-        {phifd_config_set_round_trip_ns, "phifd_config_set_round_trip_ns", "round_trip_ns", 0,
-         MS(10)},
-        {phifd_config_set_first_heartbeat_timeout_ns,
-         "phifd_config_set_first_heartbeat_timeout_ns", "first_heartbeat_timeout_ns", 0, SEC(10)},
+        {phifd_config_set_heartbeat_interval_ns, "phifd_config_set_heartbeat_interval_ns", "heartbeat_interval_ns", 0,
+         SEC(1)},
+        {phifd_config_set_min_std_deviation_ns, "phifd_config_set_min_std_deviation_ns", "min_std_deviation_ns", 0,
+         MS(100)},
+        {phifd_config_set_acceptable_pause_ns, "phifd_config_set_acceptable_pause_ns", "acceptable_pause_ns", 1, 0},
+        {phifd_config_set_max_interval_ns, "phifd_config_set_max_interval_ns", "max_interval_ns", 0, SEC(5)},
+        {phifd_config_set_round_trip_ns, "phifd_config_set_round_trip_ns", "round_trip_ns", 0, MS(10)},
+        {phifd_config_set_first_heartbeat_timeout_ns, "phifd_config_set_first_heartbeat_timeout_ns",
+         "first_heartbeat_timeout_ns", 0, SEC(10)},
     };
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
         if (durations[i].zero_ok)
             CHECK_OK(durations[i].set(cfg, 0));
         else
             CHECK_INVALID(durations[i].set(cfg, 0), durations[i].function, durations[i].setting);
-        CHECK_INVALID(durations[i].set(cfg, too_long), durations[i].function,
-                      durations[i].setting);
-        CHECK_INVALID(durations[i].set(cfg, UINT64_MAX), durations[i].function,
-                      durations[i].setting);
+        CHECK_INVALID(durations[i].set(cfg, too_long), durations[i].function, durations[i].setting);
+        CHECK_INVALID(durations[i].set(cfg, UINT64_MAX), durations[i].function, durations[i].setting);
         CHECK_STATUS(durations[i].set(NULL, durations[i].good), PHIFD_ERR_NULL_ARG);
         CHECK_OK(durations[i].set(cfg, durations[i].good));
     }
     /* The heartbeat interval must be at least 1 µs. */
-    CHECK_INVALID(phifd_config_set_heartbeat_interval_ns(cfg, 999),
-                  "phifd_config_set_heartbeat_interval_ns", "heartbeat_interval_ns");
+    CHECK_INVALID(phifd_config_set_heartbeat_interval_ns(cfg, 999), "phifd_config_set_heartbeat_interval_ns",
+                  "heartbeat_interval_ns");
     CHECK_OK(phifd_config_set_heartbeat_interval_ns(cfg, 1000));
     CHECK_OK(phifd_config_set_heartbeat_interval_ns(cfg, SEC(1)));
 
     /* Recovery heartbeats: 1 ..= 255. */
-    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 0),
-                  "phifd_config_set_recovery_heartbeats", "recovery_heartbeats");
-    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 256),
-                  "phifd_config_set_recovery_heartbeats", "recovery_heartbeats");
-    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 0xffffffffu),
-                  "phifd_config_set_recovery_heartbeats", "recovery_heartbeats");
+    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 0), "phifd_config_set_recovery_heartbeats",
+                  "recovery_heartbeats");
+    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 256), "phifd_config_set_recovery_heartbeats",
+                  "recovery_heartbeats");
+    CHECK_INVALID(phifd_config_set_recovery_heartbeats(cfg, 0xffffffffu), "phifd_config_set_recovery_heartbeats",
+                  "recovery_heartbeats");
     CHECK_OK(phifd_config_set_recovery_heartbeats(cfg, 1));
     CHECK_OK(phifd_config_set_recovery_heartbeats(cfg, 255));
     CHECK_OK(phifd_config_set_recovery_heartbeats(cfg, 2));
@@ -458,8 +450,7 @@ static void test_freed_handles(void) {
     CHECK_STATUS(phifd_config_set_acceptable_pause_ns(cfg, 0), PHIFD_ERR_INVALID_HANDLE);
     CHECK_STATUS(phifd_config_set_max_interval_ns(cfg, SEC(3)), PHIFD_ERR_INVALID_HANDLE);
     CHECK_STATUS(phifd_config_set_round_trip_ns(cfg, MS(1)), PHIFD_ERR_INVALID_HANDLE);
-    CHECK_STATUS(phifd_config_set_first_heartbeat_timeout_ns(cfg, SEC(3)),
-                 PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_config_set_first_heartbeat_timeout_ns(cfg, SEC(3)), PHIFD_ERR_INVALID_HANDLE);
     CHECK_STATUS(phifd_config_set_recovery_heartbeats(cfg, 2), PHIFD_ERR_INVALID_HANDLE);
     phifd_monitor *const sentinel = (phifd_monitor *)(uintptr_t)0x5678;
     phifd_monitor *m = sentinel;
@@ -508,8 +499,7 @@ static void test_freed_handles(void) {
 
     /* A handle of the other type is not accepted either. */
     CHECK_OK(phifd_config_new(&cfg));
-    CHECK_STATUS(phifd_heartbeat((phifd_monitor *)(void *)cfg, 1, 0, SEC(1)),
-                 PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_heartbeat((phifd_monitor *)(void *)cfg, 1, 0, SEC(1)), PHIFD_ERR_INVALID_HANDLE);
     phifd_monitor_free((phifd_monitor *)(void *)cfg); /* ignored: not a monitor */
     CHECK_OK(phifd_config_set_window(cfg, 5));        /* still a live config */
     phifd_config_free(cfg);
@@ -617,7 +607,11 @@ static void test_versioned_structs(void) {
     /* Too small for the first version of the struct (96 bytes, which ended at `version`):
      * rejected, nothing written. */
     CHECK_EQ_U64(offsetof(phifd_node_info, version), 96);
-    const uint32_t small_sizes[] = {0, 4, 8, 64, (uint32_t)offsetof(phifd_node_info, has_arrival),
+    const uint32_t small_sizes[] = {0,
+                                    4,
+                                    8,
+                                    64,
+                                    (uint32_t)offsetof(phifd_node_info, has_arrival),
                                     (uint32_t)offsetof(phifd_node_info, version) - 1};
     for (size_t k = 0; k < sizeof small_sizes / sizeof small_sizes[0]; k++) {
         union {

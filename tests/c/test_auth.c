@@ -78,7 +78,8 @@ static void test_keyring(void) {
     CHECK_CONTAINS(phifd_last_error_message(), "already in the keyring");
     CHECK_OK(phifd_keyring_get_signing_key(k, &id));
     CHECK_EQ_U64(id, 1);
-    for (uint32_t i = 2; i <= PHIFD_KEYRING_MAX_KEYS; i++) CHECK_OK(phifd_keyring_add_key(k, i, key, PHIFD_KEY_MAX_LEN));
+    for (uint32_t i = 2; i <= PHIFD_KEYRING_MAX_KEYS; i++)
+        CHECK_OK(phifd_keyring_add_key(k, i, key, PHIFD_KEY_MAX_LEN));
     CHECK_STATUS(phifd_keyring_add_key(k, 100, key, 32), PHIFD_ERR_INVALID_ARG);
     CHECK_STATUS(phifd_keyring_set_signing_key(k, 100), PHIFD_ERR_UNKNOWN_KEY);
     CHECK_STATUS(phifd_keyring_remove_key(k, 100), PHIFD_ERR_UNKNOWN_KEY);
@@ -103,7 +104,8 @@ static void test_layout_and_decode(void) {
     uint8_t b[PHIFD_AUTH_DATAGRAM_SIZE + 4];
     memset(b, 0xEE, sizeof b);
     size_t written = 0;
-    CHECK_STATUS(phifd_datagram_encode_auth(k, &d, b, PHIFD_AUTH_DATAGRAM_SIZE - 1, &written), PHIFD_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(phifd_datagram_encode_auth(k, &d, b, PHIFD_AUTH_DATAGRAM_SIZE - 1, &written),
+                 PHIFD_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_U64(written, 0);
     CHECK_OK(phifd_datagram_encode_auth(k, &d, b, sizeof b, &written));
     CHECK_EQ_U64(written, 68);
@@ -137,7 +139,9 @@ static void test_layout_and_decode(void) {
         memcpy(c, b, 68);
         c[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         phifd_datagram sentinel = {77, 77, 77, 77, 77, 77, 77};
-        phifd_status want = bit / 8 < 5 ? PHIFD_ERR_MALFORMED : (bit / 8 >= 48 && bit / 8 < 52) ? PHIFD_ERR_UNKNOWN_KEY : PHIFD_ERR_AUTH;
+        phifd_status want = bit / 8 < 5                       ? PHIFD_ERR_MALFORMED
+                            : (bit / 8 >= 48 && bit / 8 < 52) ? PHIFD_ERR_UNKNOWN_KEY
+                                                              : PHIFD_ERR_AUTH;
         CHECK_STATUS(phifd_datagram_decode_auth(k, c, 68, &sentinel), want);
         CHECK(sentinel.node == 77 && sentinel.kind == 77); /* out untouched on failure */
     }
@@ -280,7 +284,8 @@ static void test_receive(void) {
     CHECK_STATUS(phifd_monitor_receive(m, k, NULL, 68, t, &out, &counted), PHIFD_ERR_NULL_ARG);
     CHECK_STATUS(phifd_monitor_receive(m, k, first, 68, t, NULL, &counted), PHIFD_ERR_NULL_ARG);
     CHECK_STATUS(phifd_monitor_receive(m, k, first, (size_t)-1, t, &out, &counted), PHIFD_ERR_INVALID_ARG);
-    CHECK_STATUS(phifd_monitor_receive(m, (const phifd_keyring *)m, first, 68, t, &out, &counted), PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_monitor_receive(m, (const phifd_keyring *)m, first, 68, t, &out, &counted),
+                 PHIFD_ERR_INVALID_HANDLE);
     CHECK_EQ_U64(stats_of(m).rejected_malformed, 3);
     phifd_keyring_free(other);
     phifd_keyring_free(k);

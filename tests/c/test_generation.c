@@ -213,8 +213,7 @@ static void test_in_memory(void) {
     /* A handle of another type is not a clock. */
     phifd_config *cfg = NULL;
     CHECK_OK(phifd_config_new(&cfg));
-    CHECK_STATUS(phifd_generation_current((const phifd_generation *)(const void *)cfg, &v),
-                 PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_generation_current((const phifd_generation *)(const void *)cfg, &v), PHIFD_ERR_INVALID_HANDLE);
     phifd_config_free(cfg);
 }
 

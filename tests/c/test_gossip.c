@@ -116,12 +116,9 @@ static void test_null_arguments(void) {
     CHECK_EQ_U64(get_stats(m).duplicate_heartbeats, 1);
     phifd_monitor_free(m);
 
-    const char *names[] = {"phifd_config_set_local_pause_threshold_ns",
-                           "phifd_config_set_local_pause_grace_ns",
-                           "phifd_config_set_burst_fraction",
-                           "phifd_config_set_max_local_health",
-                           "phifd_config_set_confirmations_expected",
-                           "phifd_config_set_confirmation_min_ratio"};
+    const char *names[] = {"phifd_config_set_local_pause_threshold_ns", "phifd_config_set_local_pause_grace_ns",
+                           "phifd_config_set_burst_fraction",           "phifd_config_set_max_local_health",
+                           "phifd_config_set_confirmations_expected",   "phifd_config_set_confirmation_min_ratio"};
     phifd_status got[6];
     reset_last_error();
     got[0] = phifd_config_set_local_pause_threshold_ns(NULL, SEC(1));
@@ -506,8 +503,7 @@ static void test_confirmations(void) {
     CHECK_OK(phifd_node_report_suspect(m, 1, 101));
     CHECK_EQ_U64(get_info(m, 1, SEC(4)).confirmations, 2);
     CHECK_EQ_U64(fail_after(m, 1, SEC(4)), UINT64_C(11121658690));
-    for (uint64_t reporter = 102; reporter < 2000; reporter++)
-        CHECK_OK(phifd_node_report_suspect(m, 1, reporter));
+    for (uint64_t reporter = 102; reporter < 2000; reporter++) CHECK_OK(phifd_node_report_suspect(m, 1, reporter));
     phifd_node_info info = get_info(m, 1, SEC(4));
     CHECK_EQ_U64(info.confirmations, 3); /* the flood is bounded at k */
     CHECK_EQ_U64(info.fail_after_ns, UINT64_C(9210340372));

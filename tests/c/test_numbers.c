@@ -53,9 +53,7 @@ static double akka_reference(double y) {
 }
 
 /* The exact normal tail from libm: -log10(Q(y)), Q(y) = erfc(y / sqrt 2) / 2. */
-static double normal_reference(double y) {
-    return -log10(0.5 * erfc(y / sqrt(2.0)));
-}
+static double normal_reference(double y) { return -log10(0.5 * erfc(y / sqrt(2.0))); }
 
 static void test_akka_spec_values(void) {
     phifd_monitor *m = window2_monitor(PHIFD_ESTIMATOR_AKKA);
@@ -153,8 +151,7 @@ static void test_exponential_by_hand(void) {
 }
 
 /* The smallest silence (ns after `last`) at which phifd_phi reaches `level`, by bisection. */
-static uint64_t bisect_time_until(const phifd_monitor *m, uint64_t node, uint64_t last,
-                                  double level) {
+static uint64_t bisect_time_until(const phifd_monitor *m, uint64_t node, uint64_t last, double level) {
     if (phi_at(m, node, last) >= level) return 0;
     uint64_t lo = 0, hi = MS(1);
     while (phi_at(m, node, last + hi) < level) {
@@ -181,8 +178,8 @@ static void check_inverse(const phifd_monitor *m, uint64_t node, uint64_t last) 
         uint64_t want = bisect_time_until(m, node, last, levels[i]);
         uint64_t diff = got > want ? got - want : want - got;
         if (diff > 1) {
-            fprintf(stderr, "level %g: time_until_phi %" PRIu64 " ns, bisection %" PRIu64 " ns\n",
-                    levels[i], got, want);
+            fprintf(stderr, "level %g: time_until_phi %" PRIu64 " ns, bisection %" PRIu64 " ns\n", levels[i], got,
+                    want);
         }
         CHECK(diff <= 1); /* rounding of the last nanosecond only */
     }

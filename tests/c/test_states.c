@@ -26,15 +26,15 @@ static size_t poll_at(phifd_monitor *m, uint64_t now) {
 }
 
 /* Checks one event's fields. */
-#define CHECK_EVENT(e, node_, gen_, kind_, from_, to_, time_)                              \
-    do {                                                                                   \
-        CHECK_EQ_U64((e).node, (node_));                                                   \
-        CHECK_EQ_U64((e).generation, (gen_));                                              \
-        CHECK_EQ_U64((e).kind, (kind_));                                                   \
-        CHECK_EQ_U64((e).from, (from_));                                                   \
-        CHECK_EQ_U64((e).to, (to_));                                                       \
-        CHECK_EQ_U64((e).time_ns, (time_));                                                \
-        CHECK_EQ_U64((e).reserved, 0);                                                     \
+#define CHECK_EVENT(e, node_, gen_, kind_, from_, to_, time_)                                                          \
+    do {                                                                                                               \
+        CHECK_EQ_U64((e).node, (node_));                                                                               \
+        CHECK_EQ_U64((e).generation, (gen_));                                                                          \
+        CHECK_EQ_U64((e).kind, (kind_));                                                                               \
+        CHECK_EQ_U64((e).from, (from_));                                                                               \
+        CHECK_EQ_U64((e).to, (to_));                                                                                   \
+        CHECK_EQ_U64((e).time_ns, (time_));                                                                            \
+        CHECK_EQ_U64((e).reserved, 0);                                                                                 \
     } while (0)
 
 static phifd_node_info info_at(const phifd_monitor *m, uint64_t node, uint64_t now) {
@@ -46,9 +46,7 @@ static phifd_node_info info_at(const phifd_monitor *m, uint64_t node, uint64_t n
 }
 
 /* ceil(level * ln10 * mean): the silence at which the exponential phi reaches `level`. */
-static uint64_t exp_deadline(double level, double mean_ns) {
-    return (uint64_t)ceil(level * log(10.0) * mean_ns);
-}
+static uint64_t exp_deadline(double level, double mean_ns) { return (uint64_t)ceil(level * log(10.0) * mean_ns); }
 
 static phifd_monitor *exponential_monitor(uint32_t recovery, uint64_t first_timeout_ns) {
     phifd_config *cfg = NULL;
@@ -91,23 +89,20 @@ static void test_alive_suspect_failed_recovery_restart(void) {
     /* Only the first heartbeat's event so far. */
     size_t n = poll_at(m, last + S - 1);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_ALIVE, t0);
+    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE, t0);
     CHECK(events[0].phi == 0.0);
 
     /* SUSPECT exactly at the deadline, stamped with it. */
     n = poll_at(m, last + S);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE,
-                PHIFD_STATE_SUSPECT, last + S);
+    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE, PHIFD_STATE_SUSPECT, last + S);
     CHECK_NEAR(events[0].phi, 4.0, 1e-9);
 
     /* A late poll: FAILED stamped with the instant the silence reached the threshold. */
     CHECK_EQ_U64(poll_at(m, last + F - 1), 0);
     n = poll_at(m, last + F + SEC(5));
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT,
-                PHIFD_STATE_FAILED, last + F);
+    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT, PHIFD_STATE_FAILED, last + F);
     CHECK_NEAR(events[0].phi, 8.0, 1e-9);
     CHECK_EQ_U64(poll_at(m, last + F + SEC(500)), 0); /* FAILED stays, no repeats */
 
@@ -125,10 +120,8 @@ static void test_alive_suspect_failed_recovery_restart(void) {
     CHECK_NEAR(info.mean_ns, 3500e6 / 4.0, 1e-3);
     n = poll_at(m, r1 + SEC(1));
     CHECK_EQ_U64(n, 2);
-    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED,
-                PHIFD_STATE_SUSPECT, r1);
-    CHECK_EVENT(events[1], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT,
-                PHIFD_STATE_ALIVE, r1 + SEC(1));
+    CHECK_EVENT(events[0], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_SUSPECT, r1);
+    CHECK_EVENT(events[1], 7, 1, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT, PHIFD_STATE_ALIVE, r1 + SEC(1));
 
     /* A higher generation: RESTARTED, history back to the seed (one 1 s interval). */
     const uint64_t r2 = r1 + MS(1500);
@@ -179,14 +172,10 @@ static void test_catch_up_on_heartbeat(void) {
     CHECK_OK(phifd_heartbeat(m, 9, 0, back));
     size_t n = poll_at(m, back);
     CHECK_EQ_U64(n, 4);
-    CHECK_EVENT(events[0], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_ALIVE, SEC(1));
-    CHECK_EVENT(events[1], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE,
-                PHIFD_STATE_SUSPECT, SEC(2) + S);
-    CHECK_EVENT(events[2], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT,
-                PHIFD_STATE_FAILED, SEC(2) + F);
-    CHECK_EVENT(events[3], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED,
-                PHIFD_STATE_SUSPECT, back);
+    CHECK_EVENT(events[0], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE, SEC(1));
+    CHECK_EVENT(events[1], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE, PHIFD_STATE_SUSPECT, SEC(2) + S);
+    CHECK_EVENT(events[2], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT, PHIFD_STATE_FAILED, SEC(2) + F);
+    CHECK_EVENT(events[3], 9, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_SUSPECT, back);
     phifd_monitor_free(m);
 }
 
@@ -196,15 +185,12 @@ static void test_recovery_one_heartbeat(void) {
     CHECK_OK(phifd_heartbeat(m, 4, 0, SEC(1)));
     const uint64_t S = exp_deadline(4.0, 1e9), F = exp_deadline(8.0, 1e9);
     CHECK_EQ_U64(poll_at(m, SEC(1) + S), 2); /* UNKNOWN->ALIVE, ALIVE->SUSPECT */
-    CHECK_EVENT(events[1], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE,
-                PHIFD_STATE_SUSPECT, SEC(1) + S);
+    CHECK_EVENT(events[1], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_ALIVE, PHIFD_STATE_SUSPECT, SEC(1) + S);
     CHECK_EQ_U64(poll_at(m, SEC(1) + S), 0);
     CHECK_OK(phifd_heartbeat(m, 4, 0, SEC(1) + 2 * F));
     CHECK_EQ_U64(poll_at(m, SEC(1) + 2 * F), 2); /* SUSPECT->FAILED (catch-up), FAILED->ALIVE */
-    CHECK_EVENT(events[0], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT,
-                PHIFD_STATE_FAILED, SEC(1) + F);
-    CHECK_EVENT(events[1], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED,
-                PHIFD_STATE_ALIVE, SEC(1) + 2 * F);
+    CHECK_EVENT(events[0], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_SUSPECT, PHIFD_STATE_FAILED, SEC(1) + F);
+    CHECK_EVENT(events[1], 4, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_ALIVE, SEC(1) + 2 * F);
     phifd_monitor_free(m);
 }
 
@@ -232,8 +218,7 @@ static void test_first_heartbeat_timeout(void) {
     CHECK_EQ_U64(poll_at(m, a + FH - 1), 0); /* no event: registering is not a transition */
     size_t n = poll_at(m, a + FH + SEC(7));
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 8, 3, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_FAILED, a + FH);
+    CHECK_EVENT(events[0], 8, 3, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_FAILED, a + FH);
     CHECK_NEAR(events[0].phi, 8.0, 1e-9);
     CHECK_EQ_U64(poll_at(m, a + FH + SEC(60)), 0);
 
@@ -262,20 +247,17 @@ static void test_first_heartbeat_timeout(void) {
     CHECK_EQ_U64(info_at(m, 1, 1000).fail_after_ns, SEC(3));
     n = poll_at(m, 1000 + SEC(3) - 1);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 2, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_ALIVE, SEC(2));
+    CHECK_EVENT(events[0], 2, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE, SEC(2));
     const uint64_t t = 1000 + SEC(3); /* node 2 is 1 s silent then: still ALIVE */
     n = poll_at(m, t);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 1, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_FAILED, t);
+    CHECK_EVENT(events[0], 1, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_FAILED, t);
     /* A registered node's first heartbeat may carry a higher generation than the registration
      * guessed: it is adopted as the first incarnation (a state change, not a restart). */
     CHECK_OK(phifd_heartbeat(m, 1, 5, t + 1));
     n = poll_at(m, t + 1);
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 1, 5, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_ALIVE,
-                t + 1);
+    CHECK_EVENT(events[0], 1, 5, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_FAILED, PHIFD_STATE_ALIVE, t + 1);
     CHECK_EQ_U64(info_at(m, 1, t + 1).generation, 5);
     /* A stale heartbeat for a registered node that never heartbeated changes nothing. */
     CHECK_OK(phifd_node_add(m, 3, 10, t + 1));
@@ -297,8 +279,7 @@ static void test_removed_node_events_stay_queued(void) {
     CHECK_OK(phifd_node_remove(m, 20));
     size_t n = poll_at(m, SEC(100));
     CHECK_EQ_U64(n, 1);
-    CHECK_EVENT(events[0], 20, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN,
-                PHIFD_STATE_ALIVE, SEC(1));
+    CHECK_EVENT(events[0], 20, 0, PHIFD_EVENT_STATE_CHANGED, PHIFD_STATE_UNKNOWN, PHIFD_STATE_ALIVE, SEC(1));
     phifd_monitor_free(m);
 }
 

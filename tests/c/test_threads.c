@@ -27,8 +27,7 @@ static atomic_ulong polled_events;
 static void count_status(phifd_status s) {
     if (s != PHIFD_OK) {
         atomic_fetch_add(&bad_status, 1);
-        fprintf(stderr, "unexpected status %s: %s\n", phifd_status_name(s),
-                phifd_last_error_message());
+        fprintf(stderr, "unexpected status %s: %s\n", phifd_status_name(s), phifd_last_error_message());
     }
 }
 
@@ -101,8 +100,7 @@ int main(void) {
     CHECK_STATUS(phifd_phi(monitor, 424242, 0, NULL), PHIFD_ERR_NULL_ARG);
 
     pthread_t threads[WORKERS + 1];
-    for (uintptr_t w = 0; w < WORKERS; w++)
-        CHECK(pthread_create(&threads[w], NULL, worker, (void *)(w + 1)) == 0);
+    for (uintptr_t w = 0; w < WORKERS; w++) CHECK(pthread_create(&threads[w], NULL, worker, (void *)(w + 1)) == 0);
     CHECK(pthread_create(&threads[WORKERS], NULL, poller, NULL) == 0);
     for (int i = 0; i <= WORKERS; i++) CHECK(pthread_join(threads[i], NULL) == 0);
 

@@ -35,8 +35,8 @@ static void reseal(uint8_t *b) { put_le(b, 48, fnv1a64(b, 48), 8); }
 
 /* The documented layout: "PHHB", u8 format 1, u8 kind, u16 flags, u64 node, generation, term,
  * version, send_ns, u64 FNV-1a 64 of bytes 0..48; little-endian. */
-static void by_hand(uint8_t b[56], uint8_t kind, uint16_t flags, uint64_t node, uint64_t generation,
-                    uint64_t term, uint64_t version, uint64_t send_ns) {
+static void by_hand(uint8_t b[56], uint8_t kind, uint16_t flags, uint64_t node, uint64_t generation, uint64_t term,
+                    uint64_t version, uint64_t send_ns) {
     memset(b, 0, 56);
     b[0] = 'P';
     b[1] = 'H';
@@ -54,9 +54,8 @@ static void by_hand(uint8_t b[56], uint8_t kind, uint16_t flags, uint64_t node, 
 }
 
 static int datagram_equal(const phifd_datagram *a, const phifd_datagram *b) {
-    return a->kind == b->kind && a->flags == b->flags && a->node == b->node &&
-           a->generation == b->generation && a->term == b->term && a->version == b->version &&
-           a->send_ns == b->send_ns;
+    return a->kind == b->kind && a->flags == b->flags && a->node == b->node && a->generation == b->generation &&
+           a->term == b->term && a->version == b->version && a->send_ns == b->send_ns;
 }
 
 /* Decodes `len` bytes expecting PHIFD_ERR_MALFORMED with `word` in the message and `*out`
@@ -68,8 +67,7 @@ static void expect_malformed(const uint8_t *buf, size_t len, const char *word, i
     phifd_status s = phifd_datagram_decode(buf, len, &out);
     CHECK_EQ_U64(s, PHIFD_ERR_MALFORMED);
     if (s != PHIFD_ERR_MALFORMED || strstr(phifd_last_error_message(), word) == NULL)
-        fprintf(stderr, "  (from line %d, message \"%s\", wanted \"%s\")\n", line,
-                phifd_last_error_message(), word);
+        fprintf(stderr, "  (from line %d, message \"%s\", wanted \"%s\")\n", line, phifd_last_error_message(), word);
     CHECK_CONTAINS(phifd_last_error_message(), word);
     CHECK_EQ_U64(out.node, UINT64_C(0xABABABABABABABAB)); /* written only on success */
 }
@@ -99,8 +97,9 @@ static void test_layout_by_hand(void) {
     const uint8_t a = 'a'; /* the published FNV-1a 64 of "a" */
     CHECK_EQ_U64(fnv1a64(&a, 1), UINT64_C(0xaf63dc4c8601ec8c));
 
-    phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, PHIFD_DATAGRAM_FLAG_LEADER,
-                        UINT64_C(0x0102030405060708), 4, 2, 1000, UINT64_C(0xA1B2C3D4E5F60718)};
+    phifd_datagram d = {
+        PHIFD_DATAGRAM_HEARTBEAT,    PHIFD_DATAGRAM_FLAG_LEADER, UINT64_C(0x0102030405060708), 4, 2, 1000,
+        UINT64_C(0xA1B2C3D4E5F60718)};
     uint8_t got[64], want[56];
     memset(got, 0xEE, sizeof got);
     size_t written = 0;
@@ -116,8 +115,7 @@ static void test_layout_by_hand(void) {
     by_hand(stale, 1, 0, 9, 8, UINT64_C(281474976710656), UINT64_MAX, 5);
     phifd_datagram out;
     CHECK_OK(phifd_datagram_decode(stale, sizeof stale, &out));
-    phifd_datagram expect = {PHIFD_DATAGRAM_STALE_REPLY, 0, 9, 8, UINT64_C(281474976710656),
-                             UINT64_MAX, 5};
+    phifd_datagram expect = {PHIFD_DATAGRAM_STALE_REPLY, 0, 9, 8, UINT64_C(281474976710656), UINT64_MAX, 5};
     CHECK(datagram_equal(&out, &expect));
 
     /* Round trip, with an exactly sized buffer. */
@@ -364,8 +362,7 @@ static void test_prometheus(void) {
 
     /* cap 0 (buf NULL): only the length. */
     size_t needed = 0;
-    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), NULL, 0, &needed),
-                 PHIFD_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), NULL, 0, &needed), PHIFD_ERR_BUFFER_TOO_SMALL);
     CHECK(needed > 500);
     size_t len = needed;
 
@@ -376,13 +373,11 @@ static void test_prometheus(void) {
     memset(buf, 'Z', len + 1);
     needed = 0;
     reset_last_error();
-    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, len, &needed),
-                 PHIFD_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, len, &needed), PHIFD_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_U64(needed, len);
     CHECK_CONTAINS(phifd_last_error_message(), "cap");
     needed = 0;
-    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, 1, &needed),
-                 PHIFD_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, 1, &needed), PHIFD_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_U64(needed, len);
     size_t untouched = 0;
     for (size_t i = 0; i <= len; i++) untouched += buf[i] == 'Z';
@@ -399,8 +394,7 @@ static void test_prometheus(void) {
     CHECK_NEAR(sample(buf, "phifd_node_generation{node=\"1\"}"), 2.0, 0.0);
     CHECK_NEAR(sample(buf, "phifd_node_silence_seconds{node=\"7\"}"), 2.0, 1e-12);
     CHECK_NEAR(sample(buf, "phifd_node_mean_interval_seconds{node=\"7\"}"), 1.0, 1e-9);
-    CHECK_NEAR(sample(buf, "phifd_node_time_until_conviction_seconds{node=\"7\"}"),
-               8.0 * log(10.0) - 2.0, 1e-8);
+    CHECK_NEAR(sample(buf, "phifd_node_time_until_conviction_seconds{node=\"7\"}"), 8.0 * log(10.0) - 2.0, 1e-8);
     CHECK_NEAR(sample(buf, "phifd_node_state{node=\"7\",state=\"alive\"}"), 1.0, 0.0);
     CHECK_NEAR(sample(buf, "phifd_node_state{node=\"7\",state=\"suspect\"}"), 0.0, 0.0);
     CHECK_NEAR(sample(buf, "phifd_monitor_nodes"), 2.0, 0.0);
@@ -419,15 +413,12 @@ static void test_prometheus(void) {
     CHECK_CONTAINS(phifd_last_error_message(), "needed");
     CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), NULL, 10, &needed), PHIFD_ERR_NULL_ARG);
     CHECK_CONTAINS(phifd_last_error_message(), "buf");
-    CHECK_STATUS(phifd_monitor_render_prometheus(NULL, SEC(6), buf, len + 1, &needed),
-                 PHIFD_ERR_NULL_ARG);
+    CHECK_STATUS(phifd_monitor_render_prometheus(NULL, SEC(6), buf, len + 1, &needed), PHIFD_ERR_NULL_ARG);
     CHECK_EQ_U64(needed, 77);
     phifd_monitor_free(m);
     memset(buf, 'Z', len + 1);
-    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, len + 1, &needed),
-                 PHIFD_ERR_INVALID_HANDLE);
-    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), NULL, 0, &needed),
-                 PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), buf, len + 1, &needed), PHIFD_ERR_INVALID_HANDLE);
+    CHECK_STATUS(phifd_monitor_render_prometheus(m, SEC(6), NULL, 0, &needed), PHIFD_ERR_INVALID_HANDLE);
     CHECK_EQ_U64(needed, 77);
     CHECK(buf[0] == 'Z');
     free(buf);

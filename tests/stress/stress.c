@@ -55,27 +55,26 @@ static atomic_bool stop;
 static atomic_ulong failures;
 static atomic_ulong ops;
 static atomic_ulong monitors_freed;
-static atomic_ulong restarts_made;   /* new generations sent by the heartbeaters */
-static atomic_ulong restarts_seen;   /* RESTARTED events polled */
+static atomic_ulong restarts_made; /* new generations sent by the heartbeaters */
+static atomic_ulong restarts_seen; /* RESTARTED events polled */
 static atomic_ulong events_seen;
-static atomic_int churn_present;     /* the churn thread's own count of its present nodes */
+static atomic_int churn_present; /* the churn thread's own count of its present nodes */
 
-#define FAIL(...)                                                                            \
-    do {                                                                                     \
-        if (atomic_fetch_add(&failures, 1) < 20) {                                           \
-            flockfile(stderr);                                                               \
-            fprintf(stderr, "stress: %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                    \
-            fprintf(stderr, " (last error: %s)\n", phifd_last_error_message());               \
-            funlockfile(stderr);                                                             \
-        }                                                                                    \
+#define FAIL(...)                                                                                                      \
+    do {                                                                                                               \
+        if (atomic_fetch_add(&failures, 1) < 20) {                                                                     \
+            flockfile(stderr);                                                                                         \
+            fprintf(stderr, "stress: %s:%d: ", __FILE__, __LINE__);                                                    \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, " (last error: %s)\n", phifd_last_error_message());                                        \
+            funlockfile(stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
-#define EXPECT_STATUS(call, want)                                                            \
-    do {                                                                                     \
-        phifd_status s_ = (call);                                                            \
-        if (s_ != (want)) FAIL("%s returned %s, expected %s", #call, phifd_status_name(s_),  \
-                               phifd_status_name(want));                                     \
+#define EXPECT_STATUS(call, want)                                                                                      \
+    do {                                                                                                               \
+        phifd_status s_ = (call);                                                                                      \
+        if (s_ != (want)) FAIL("%s returned %s, expected %s", #call, phifd_status_name(s_), phifd_status_name(want));  \
     } while (0)
 
 static bool phi_ok(double phi) { return isfinite(phi) && phi >= 0.0; }
@@ -107,8 +106,7 @@ static void *heartbeater(void *arg) {
                 gen[i]++;
                 atomic_fetch_add(&restarts_made, 1);
                 EXPECT_STATUS(phifd_heartbeat(mon, node, gen[i], phifd_now_ns()), PHIFD_OK);
-                EXPECT_STATUS(phifd_heartbeat(mon, node, gen[i] - 1, phifd_now_ns()),
-                              PHIFD_ERR_STALE_GENERATION);
+                EXPECT_STATUS(phifd_heartbeat(mon, node, gen[i] - 1, phifd_now_ns()), PHIFD_ERR_STALE_GENERATION);
             } else {
                 EXPECT_STATUS(phifd_heartbeat(mon, node, gen[i], phifd_now_ns()), PHIFD_OK);
             }
@@ -156,7 +154,8 @@ static void check_event(const phifd_event *e) {
     if (e->kind == PHIFD_EVENT_STATE_CHANGED) {
         if (e->from == e->to) FAIL("state change %u -> %u changes nothing", e->from, e->to);
     } else if (e->kind == PHIFD_EVENT_RESTARTED) {
-        if (!is_stable(e->node)) FAIL("RESTARTED for churn node %llu (always generation 1)", (unsigned long long)e->node);
+        if (!is_stable(e->node))
+            FAIL("RESTARTED for churn node %llu (always generation 1)", (unsigned long long)e->node);
         atomic_fetch_add(&restarts_seen, 1);
     } else {
         FAIL("undocumented event kind %u", e->kind);
@@ -218,7 +217,8 @@ static void *reader(void *arg) {
         info.size = sizeof info;
         s = phifd_node_get_info(mon, node, now, &info);
         if (s == PHIFD_OK) {
-            if (info.node != node) FAIL("info.node %llu for %llu", (unsigned long long)info.node, (unsigned long long)node);
+            if (info.node != node)
+                FAIL("info.node %llu for %llu", (unsigned long long)info.node, (unsigned long long)node);
             if (!phi_ok(info.phi) || !state_ok(info.state)) FAIL("info phi %g state %u", info.phi, info.state);
             if (info.generation < 1) FAIL("info.generation %llu", (unsigned long long)info.generation);
             if (!(info.mean_ns >= 0.0) || !(info.sd_ns >= 0.0)) FAIL("info mean %g sd %g", info.mean_ns, info.sd_ns);
@@ -232,7 +232,8 @@ static void *reader(void *arg) {
             for (int i = 0; i < 8; i++) nodes[i] = 1 + xorshift(&rng) % STABLE_NODES;
             EXPECT_STATUS(phifd_phi_batch(mon, nodes, 8, now, phis, st), PHIFD_OK);
             for (int i = 0; i < 8; i++)
-                if (st[i] != PHIFD_OK || !phi_ok(phis[i])) FAIL("batch entry %d: %s, phi %g", i, phifd_status_name(st[i]), phis[i]);
+                if (st[i] != PHIFD_OK || !phi_ok(phis[i]))
+                    FAIL("batch entry %d: %s, phi %g", i, phifd_status_name(st[i]), phis[i]);
         }
         if (xorshift(&rng) % 64 == 0) {
             size_t total = 0;
@@ -242,7 +243,8 @@ static void *reader(void *arg) {
             for (size_t i = 0; i < n; i++) {
                 if (i > 0 && snap[i].node <= snap[i - 1].node) FAIL("snapshot not sorted at %zu", i);
                 if (!phi_ok(snap[i].phi)) FAIL("snapshot phi %g", snap[i].phi);
-                if (!is_stable(snap[i].node) && !is_churn(snap[i].node)) FAIL("snapshot node %llu", (unsigned long long)snap[i].node);
+                if (!is_stable(snap[i].node) && !is_churn(snap[i].node))
+                    FAIL("snapshot node %llu", (unsigned long long)snap[i].node);
             }
             uint64_t count = 0;
             EXPECT_STATUS(phifd_monitor_node_count(mon, &count), PHIFD_OK);
@@ -320,7 +322,8 @@ int main(void) {
     /* Every stable node exists before any reader starts: the readers expect them present. */
     for (uint64_t n = 1; n <= STABLE_NODES; n++) {
         if (phifd_heartbeat(mon, n, 1, phifd_now_ns()) != PHIFD_OK) {
-            fprintf(stderr, "stress: first heartbeat of node %llu: %s\n", (unsigned long long)n, phifd_last_error_message());
+            fprintf(stderr, "stress: first heartbeat of node %llu: %s\n", (unsigned long long)n,
+                    phifd_last_error_message());
             return 1;
         }
     }
@@ -344,8 +347,8 @@ int main(void) {
         }
         if (kb > peak_kb) peak_kb = kb;
         if (getenv("STRESS_VERBOSE") != NULL)
-            fprintf(stderr, "stress: t=%lds rss=%ld KiB ops=%lu monitors freed=%lu\n", s, kb,
-                    atomic_load(&ops), atomic_load(&monitors_freed));
+            fprintf(stderr, "stress: t=%lds rss=%ld KiB ops=%lu monitors freed=%lu\n", s, kb, atomic_load(&ops),
+                    atomic_load(&monitors_freed));
     }
     atomic_store(&stop, true);
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
@@ -365,27 +368,29 @@ int main(void) {
     if (count != want || total != want || stats.nodes != want)
         FAIL("counts: node_count %llu, snapshot %zu, stats %llu, expected %llu", (unsigned long long)count, total,
              (unsigned long long)stats.nodes, (unsigned long long)want);
-    if (stats.pending_events != 0) FAIL("%llu events still pending after a full drain", (unsigned long long)stats.pending_events);
+    if (stats.pending_events != 0)
+        FAIL("%llu events still pending after a full drain", (unsigned long long)stats.pending_events);
     if (stats.dropped_events == 0 && atomic_load(&restarts_seen) != atomic_load(&restarts_made))
-        FAIL("%lu restarts sent, %lu RESTARTED events polled", atomic_load(&restarts_made), atomic_load(&restarts_seen));
+        FAIL("%lu restarts sent, %lu RESTARTED events polled", atomic_load(&restarts_made),
+             atomic_load(&restarts_seen));
     phifd_monitor_free(mon);
 
     /* Memory: growth after the warm-up. */
     const unsigned long freed = atomic_load(&monitors_freed) - freed_at_warm;
     const long growth_kb = end_kb - warm_kb;
     const double per_monitor = freed ? (double)growth_kb * 1024.0 / (double)freed : 0.0;
-    if (warm_kb <= 0 || end_kb <= 0) FAIL("cannot read /proc/self/statm");
+    if (warm_kb <= 0 || end_kb <= 0)
+        FAIL("cannot read /proc/self/statm");
     else if (growth_kb > bound_kb)
-        FAIL("RSS grew by %ld KiB after the warm-up (bound %ld KiB): %.1f bytes per freed monitor", growth_kb,
-             bound_kb, per_monitor);
+        FAIL("RSS grew by %ld KiB after the warm-up (bound %ld KiB): %.1f bytes per freed monitor", growth_kb, bound_kb,
+             per_monitor);
     const bool could_catch = (double)freed * LEAK_TO_CATCH_BYTES > (double)bound_kb * 1024.0;
     printf("stress: %lds, %lu operations, %lu monitors created and freed, %lu events (%lu restarts), "
            "%llu dropped; RSS %ld KiB after warm-up, %ld KiB at the end (peak %ld), growth %ld KiB "
            "(bound %ld KiB, %.2f bytes per freed monitor)%s; %lu failures\n",
            seconds, atomic_load(&ops), atomic_load(&monitors_freed), atomic_load(&events_seen),
-           atomic_load(&restarts_seen), (unsigned long long)stats.dropped_events, warm_kb, end_kb, peak_kb,
-           growth_kb, bound_kb, per_monitor,
-           could_catch ? "" : " [too few monitors freed to detect a 50-byte-per-handle leak]",
+           atomic_load(&restarts_seen), (unsigned long long)stats.dropped_events, warm_kb, end_kb, peak_kb, growth_kb,
+           bound_kb, per_monitor, could_catch ? "" : " [too few monitors freed to detect a 50-byte-per-handle leak]",
            atomic_load(&failures));
     return atomic_load(&failures) == 0 ? 0 : 1;
 }
