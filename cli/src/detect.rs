@@ -1,50 +1,18 @@
 //! Detectors that `phifd eval` replays: phifd's own estimators (through the
-//! library's window, settings and learning rules) and baselines implemented
-//! here (Chen's detector, a fixed timeout, 2W-FD).
+//! library's replay API) and baselines implemented here (Chen's detector, a
+//! fixed timeout, 2W-FD), and [`build`], which makes any of them by name
+//! (`seqtail`'s two variants come from [`crate::seqtail`]).
 //!
-//! Every detector answers one question after each arrival: *at what absolute
-//! time will you start suspecting if nothing else arrives?* — once for each
-//! level of its sweep (phi threshold, safety margin, timeout). All detectors
-//! here suspect at a deadline fixed at the last arrival and trust again at
-//! the next arrival whose new deadline is still ahead, so that answer is all the
-//! metrics need, and one pass over a trace evaluates every level at once.
+//! What a detector answers, and how one pass evaluates every level at once,
+//! is the [`Detector`] trait's documentation (module [`crate::detector`]).
 //!
 //! To add a detector: implement [`Detector`] and add it to [`build`] (and to
 //! [`NAMES`]); `eval`, `tune`, the tables and the charts pick it up.
 
+pub use crate::detector::Detector;
+use crate::seqtail::{SeqTail, SEQTAIL_LEVELS};
 use phifd::replay::Replayer;
 use phifd::{Config, Estimator};
-
-/// A failure detector replayed on one heartbeat stream at many levels at once.
-///
-/// Implementations own their state; one instance is used by one thread at a
-/// time (`Send`, not shared).
-pub trait Detector: Send {
-    /// Short stable name (`akka`, `chen`, …), used in tables and file names.
-    fn name(&self) -> String;
-    /// What the sweep varies and its unit, e.g. `"phi"`, `"alpha_ms"`.
-    fn param_name(&self) -> &'static str;
-    /// The sweep levels, in the unit of [`param_name`](Self::param_name).
-    fn levels(&self) -> &[f64];
-    /// Forgets all history (called before each stream).
-    fn reset(&mut self);
-    /// Records the arrival of heartbeat `seq` at `now_ns` (non-decreasing
-    /// between calls) and writes into `deadlines[k]` the absolute time, ns,
-    /// at which level `k` suspects if nothing else arrives
-    /// (`deadlines.len() == levels().len()`). An arrival at or after the
-    /// previous deadline ends a wrong suspicion that began at that deadline; the
-    /// detector trusts again only if the new deadline is after `now_ns` (else the
-    /// suspicion goes on). The caller counts both.
-    fn arrive(&mut self, now_ns: u64, seq: u64, deadlines: &mut [u64]);
-    /// Whether heartbeat `seq`, if it arrived now, would be stale: older than (or equal to) one
-    /// already received. A stale heartbeat is ignored entirely, as Chen–Toueg–Aguilera's
-    /// detector ignores it: it neither ends a suspicion nor moves a deadline, and the caller
-    /// does not pass it to [`arrive`](Self::arrive). Default: never (detectors that do not use
-    /// sequence numbers count every arrival, as the library does without versions).
-    fn is_stale(&self, _seq: u64) -> bool {
-        false
-    }
-}
 
 /// Detector names [`build`] knows, in report order.
 pub const NAMES: &[&str] = &[
@@ -116,22 +84,18 @@ pub fn build(name: &str, p: &Params) -> Result<Box<dyn Detector>, String> {
         "chen" => Box::new(Chen::new(p, ms(MARGIN_LEVELS))),
         "2w-fd" => Box::new(TwoWindow::new(p, ms(MARGIN_LEVELS))),
         "timeout" => Box::new(Timeout::new(ms(TIMEOUT_LEVELS))),
-        "seqtail" => Box::new(crate::seqtail::SeqTail::new(
+        "seqtail" => Box::new(SeqTail::new(
             "seqtail",
             p.interval_ns,
             p.window,
-            p.phi_levels
-                .clone()
-                .unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()),
+            p.phi_levels.clone().unwrap_or_else(|| SEQTAIL_LEVELS.to_vec()),
             true,
         )),
-        "seqtail-flat" => Box::new(crate::seqtail::SeqTail::new(
+        "seqtail-flat" => Box::new(SeqTail::new(
             "seqtail-flat",
             p.interval_ns,
             p.window,
-            p.phi_levels
-                .clone()
-                .unwrap_or_else(|| crate::seqtail::SEQTAIL_LEVELS.to_vec()),
+            p.phi_levels.clone().unwrap_or_else(|| SEQTAIL_LEVELS.to_vec()),
             false,
         )),
         other => return Err(format!("unknown detector {other:?} (known: {})", NAMES.join(", "))),

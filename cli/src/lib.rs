@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod detect;
+pub mod detector;
 pub mod eval;
 pub mod record;
 pub mod report;

@@ -33,7 +33,7 @@
 //! State per node: the ring (4 bytes per sample), 64 `u16` counts, and about
 //! ten scalars. Update O(1); query O(bins).
 
-use crate::detect::Detector;
+use crate::detector::Detector;
 
 const BINS: usize = 64;
 const Z_MIN: f64 = 1.0 / 64.0;
