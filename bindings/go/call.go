@@ -6,10 +6,11 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// Every call into the library goes through one of the helpers below. They differ only in how the
-// native handle is guarded; each one
+// Every call into the library goes through the helpers below: handle.call, check, and the trio
+// enterNode/leaveNode/failNode. They differ only in how the native handle is guarded; each one
 //   - refuses the call with the handle's closed error once the handle is freed,
 //   - keeps the Go object that owns the handle alive until the call has returned (so its
 //     finalizer cannot free the handle under the call), and
@@ -30,17 +31,23 @@ import (
 // status with the message of that failure.
 func check(f func() C.phifd_status) error {
 	runtime.LockOSThread()
-	err := statusError(f())
-	runtime.UnlockOSThread()
-	return err
+	defer runtime.UnlockOSThread()
+	return statusError(f())
 }
 
 // statusError is nil for PHIFD_OK, else the *Error for st with the library's message. The caller
-// holds runtime.LockOSThread since before the call that returned st.
+// holds runtime.LockOSThread since before the call that returned st. Small enough to be inlined,
+// so that a success costs a comparison.
 func statusError(st C.phifd_status) error {
 	if st == C.PHIFD_OK {
 		return nil
 	}
+	return lastError(st)
+}
+
+// lastError is the *Error for the failure st with the message of the calling thread's last
+// failure, copied into a Go string (the library's copy is never freed by the binding).
+func lastError(st C.phifd_status) error {
 	return &Error{Status: Status(st), Message: C.GoString(C.phifd_last_error_message())}
 }
 
@@ -96,20 +103,46 @@ func (h *handle[P]) close(free func(p P)) bool {
 	return true
 }
 
-// callNode is handle.call for the per-record methods of a Monitor (Heartbeat, Phi, ...): instead
-// of the read lock it registers the call in the monitor's callGuard, on the counter chosen by
-// node, so that goroutines working on different nodes rarely write the same cache line.
-func (m *Monitor) callNode(node uint64, f func(p *C.phifd_monitor) C.phifd_status) error {
+// enterNode, leaveNode and failNode bracket the one library call of a per-record method of a
+// Monitor (Heartbeat, Phi, NodeInfo, the batches): the hot path, where a closure per call (as in
+// handle.call) would cost more than the rest of the binding, and so would a helper call more
+// than needed (leaveNode is small enough to be inlined). Instead of the read lock, enterNode
+// registers the call in the monitor's callGuard, on the counter chosen by node, so that
+// goroutines working on different nodes rarely write the same cache line; and it keeps the
+// goroutine on its OS thread, as check does. It returns the native monitor and the counter; a nil
+// counter (nothing to leave) once the monitor is closed. Use:
+//
+//	p, g := m.enterNode(node)
+//	if g == nil {
+//		return ErrClosed
+//	}
+//	if st := C.phifd_heartbeat(p, ...); st != C.PHIFD_OK {
+//		return m.failNode(g, st)
+//	}
+//	m.leaveNode(g)
+//	return nil
+func (m *Monitor) enterNode(node uint64) (*C.phifd_monitor, *atomic.Int64) {
 	g := m.guard.enter(node)
 	if g == nil {
-		return ErrClosed
+		return nil, nil
 	}
+	runtime.LockOSThread()
 	// Read after enter: Close clears ptr only once every registered call has left.
-	p := m.h.ptr
-	runtime.LockOSThread() // as in check
-	err := statusError(f(p))
+	return m.h.ptr, g
+}
+
+// leaveNode ends a call begun by enterNode whose library call succeeded. m stays reachable until
+// here, after the library call.
+func (m *Monitor) leaveNode(g *atomic.Int64) {
 	runtime.UnlockOSThread()
 	leave(g)
 	runtime.KeepAlive(m)
+}
+
+// failNode ends a call begun by enterNode whose library call failed with st, and returns the
+// *Error with the library's message.
+func (m *Monitor) failNode(g *atomic.Int64, st C.phifd_status) error {
+	err := lastError(st)
+	m.leaveNode(g)
 	return err
 }

@@ -75,7 +75,8 @@ func (c *Config) set(f func(p *C.phifd_config) C.phifd_status) *Config {
 
 // setDuration is set for a Duration setting, which the library takes in nanoseconds. A negative
 // value, which the library's unsigned argument cannot express, is refused here, naming setter.
-func (c *Config) setDuration(setter string, d time.Duration, f func(p *C.phifd_config, ns C.uint64_t) C.phifd_status) *Config {
+func (c *Config) setDuration(setter string, d time.Duration,
+	f func(p *C.phifd_config, ns C.uint64_t) C.phifd_status) *Config {
 	if d < 0 {
 		if c.err == nil {
 			c.err = invalidArg(fmt.Sprintf("%s: %v is negative", setter, d))
@@ -141,7 +142,8 @@ func (c *Config) SetThreshold(phi float64) *Config {
 }
 
 // SetSuspectThreshold sets the suspicion threshold: a node is SUSPECT when its phi is at or above
-// it (and below the threshold). Must be finite, > 0 and below the threshold. Default threshold/2.
+// it (and below the threshold). Must be finite and > 0 (refused here); NewMonitor checks that it
+// is below the threshold. Default threshold/2.
 func (c *Config) SetSuspectThreshold(phi float64) *Config {
 	return c.set(func(p *C.phifd_config) C.phifd_status {
 		return C.phifd_config_set_suspect_threshold(p, C.double(phi))
@@ -289,35 +291,46 @@ func (c *Config) SetConfirmationMinRatio(ratio float64) *Config {
 // Estimator returns the estimator (default EstimatorAkka).
 func (c *Config) Estimator() Estimator {
 	var v C.phifd_estimator
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_estimator(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_estimator(p, &v)
+	})
 	return Estimator(v)
 }
 
 // Threshold returns the conviction threshold (default 8).
 func (c *Config) Threshold() float64 {
 	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_threshold(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_threshold(p, &v)
+	})
 	return float64(v)
 }
 
-// SuspectThreshold returns the suspicion threshold: the one set, or else the current threshold / 2.
+// SuspectThreshold returns the suspicion threshold: the one set, or else the current
+// threshold / 2.
 func (c *Config) SuspectThreshold() float64 {
 	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_suspect_threshold(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_suspect_threshold(p, &v)
+	})
 	return float64(v)
 }
 
 // Window returns the number of intervals each node remembers (default 1000).
 func (c *Config) Window() uint64 {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_window(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_window(p, &v)
+	})
 	return uint64(v)
 }
 
 // HeartbeatInterval returns the expected heartbeat interval (default 1 s).
 func (c *Config) HeartbeatInterval() time.Duration {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_heartbeat_interval_ns(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_heartbeat_interval_ns(p, &v)
+	})
 	return durationFromNs(uint64(v))
 }
 
@@ -325,14 +338,18 @@ func (c *Config) HeartbeatInterval() time.Duration {
 // interval / 4.
 func (c *Config) MinStdDeviation() time.Duration {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_min_std_deviation_ns(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_min_std_deviation_ns(p, &v)
+	})
 	return durationFromNs(uint64(v))
 }
 
 // AcceptablePause returns the acceptable pause (default 0).
 func (c *Config) AcceptablePause() time.Duration {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_acceptable_pause_ns(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_acceptable_pause_ns(p, &v)
+	})
 	return durationFromNs(uint64(v))
 }
 
@@ -340,55 +357,67 @@ func (c *Config) AcceptablePause() time.Duration {
 // interval with EstimatorExponential and 0, meaning no limit, with the other estimators.
 func (c *Config) MaxInterval() time.Duration {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_interval_ns(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_max_interval_ns(p, &v)
+	})
 	return durationFromNs(uint64(v))
 }
 
 // RoundTrip returns the declared round trip, or 0 if none was declared (the default).
 func (c *Config) RoundTrip() time.Duration {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_round_trip_ns(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_round_trip_ns(p, &v)
+	})
 	return durationFromNs(uint64(v))
 }
 
-// FirstHeartbeatTimeout returns the first-heartbeat timeout: the one set, or else the default NewMonitor
-// would derive from the current settings. Errors: ErrInvalidArg when
-// the value was not set and the settings do not combine (the message is the one NewMonitor would
-// give).
+// FirstHeartbeatTimeout returns the first-heartbeat timeout: the one set, or else the default
+// NewMonitor would derive from the current settings. Errors: ErrInvalidArg when the value was not
+// set and the settings do not combine (the message gives NewMonitor's reason).
 func (c *Config) FirstHeartbeatTimeout() (time.Duration, error) {
 	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_first_heartbeat_timeout_ns(p, &v) }); err != nil {
+	if err := c.get(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_first_heartbeat_timeout_ns(p, &v)
+	}); err != nil {
 		return 0, err
 	}
 	return durationFromNs(uint64(v)), nil
 }
 
-// RecoveryHeartbeats returns the heartbeats a FAILED node must deliver to be ALIVE again (default 2).
+// RecoveryHeartbeats returns the heartbeats a FAILED node must deliver to be ALIVE again
+// (default 2).
 func (c *Config) RecoveryHeartbeats() uint32 {
 	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_recovery_heartbeats(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_recovery_heartbeats(p, &v)
+	})
 	return uint32(v)
 }
 
-// LocalPauseThreshold returns the local pause threshold: the one set, or else the default NewMonitor would
-// derive from the current settings (half the steady timeout). Errors: ErrInvalidArg when
-// the value was not set and the settings do not combine (the message is the one NewMonitor would
-// give).
+// LocalPauseThreshold returns the local pause threshold: the one set, or else the default
+// NewMonitor would derive from the current settings (half the steady timeout). Errors:
+// ErrInvalidArg when the value was not set and the settings do not combine (the message gives
+// NewMonitor's reason).
 func (c *Config) LocalPauseThreshold() (time.Duration, error) {
 	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_local_pause_threshold_ns(p, &v) }); err != nil {
+	if err := c.get(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_local_pause_threshold_ns(p, &v)
+	}); err != nil {
 		return 0, err
 	}
 	return durationFromNs(uint64(v)), nil
 }
 
-// LocalPauseGrace returns the grace after a local pause: the one set, or else the default NewMonitor would
-// derive from the current settings (2 x the steady timeout). Errors: ErrInvalidArg when
-// the value was not set and the settings do not combine (the message is the one NewMonitor would
-// give).
+// LocalPauseGrace returns the grace after a local pause: the one set, or else the default
+// NewMonitor would derive from the current settings (2 x the steady timeout). Errors:
+// ErrInvalidArg when the value was not set and the settings do not combine (the message gives
+// NewMonitor's reason).
 func (c *Config) LocalPauseGrace() (time.Duration, error) {
 	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_local_pause_grace_ns(p, &v) }); err != nil {
+	if err := c.get(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_local_pause_grace_ns(p, &v)
+	}); err != nil {
 		return 0, err
 	}
 	return durationFromNs(uint64(v)), nil
@@ -397,35 +426,45 @@ func (c *Config) LocalPauseGrace() (time.Duration, error) {
 // BurstFraction returns the burst fraction (default 0.25).
 func (c *Config) BurstFraction() float64 {
 	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_burst_fraction(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_burst_fraction(p, &v)
+	})
 	return float64(v)
 }
 
 // MaxNodes returns the most nodes a monitor holds (default 65,536).
 func (c *Config) MaxNodes() uint64 {
 	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_nodes(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_max_nodes(p, &v)
+	})
 	return uint64(v)
 }
 
 // Membership returns the membership mode (default MembershipOpen).
 func (c *Config) Membership() Membership {
 	var v C.phifd_membership
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_membership(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_membership(p, &v)
+	})
 	return Membership(v)
 }
 
 // MaxLocalHealth returns the largest local health score (default 7).
 func (c *Config) MaxLocalHealth() uint32 {
 	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_max_local_health(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_max_local_health(p, &v)
+	})
 	return uint32(v)
 }
 
 // ConfirmationsExpected returns k, the expected number of suspicion confirmations (default 3).
 func (c *Config) ConfirmationsExpected() uint32 {
 	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_confirmations_expected(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_confirmations_expected(p, &v)
+	})
 	return uint32(v)
 }
 
@@ -433,6 +472,8 @@ func (c *Config) ConfirmationsExpected() uint32 {
 // convicted (default 0.5).
 func (c *Config) ConfirmationMinRatio() float64 {
 	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status { return C.phifd_config_get_confirmation_min_ratio(p, &v) })
+	c.mustGet(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_get_confirmation_min_ratio(p, &v)
+	})
 	return float64(v)
 }

@@ -23,14 +23,14 @@ type Monitor struct {
 	// h holds the native monitor; its read lock guards the other methods, its write lock Close.
 	// h.ptr is nil once closed, written only by Close, after guard.close.
 	h     handle[*C.phifd_monitor]
-	guard callGuard // the per-record methods (callNode)
+	guard callGuard // the per-record methods (enterNode/leaveNode)
 }
 
 // NewMonitor creates a monitor with the settings of cfg (nil for all defaults). cfg is copied;
-// changing it afterwards does not affect the monitor. It fails with ErrInvalidArg, whose message
-// names the setting at fault, when a setting is out of range or the combination breaks the
-// library's rules (suspect threshold below threshold, max interval above heartbeat interval,
-// timeout > heartbeat interval > round trip).
+// changing it afterwards does not affect the monitor. It returns cfg.Err(), the first value a
+// setter refused, if there is one; otherwise it fails with ErrInvalidArg, whose message names the
+// settings at fault, when the combination breaks the library's rules (suspect threshold below
+// threshold, max interval above heartbeat interval, timeout > heartbeat interval > round trip).
 //
 // Call Close when done; a finalizer closes monitors that become unreachable, but possibly late.
 func NewMonitor(cfg *Config) (*Monitor, error) {
@@ -75,9 +75,15 @@ func (m *Monitor) Close() error {
 // exceeds MaxGeneration; ErrCapacity for a new node when Config.SetMaxNodes nodes are
 // monitored; ErrUnknownNode for an unregistered node under MembershipFixed; ErrClosed.
 func (m *Monitor) Heartbeat(node, generation, now uint64) error {
-	return m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_heartbeat(p, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now))
-	})
+	p, g := m.enterNode(node)
+	if g == nil {
+		return ErrClosed
+	}
+	if st := C.phifd_heartbeat(p, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(now)); st != C.PHIFD_OK {
+		return m.failNode(g, st)
+	}
+	m.leaveNode(g)
+	return nil
 }
 
 // HeartbeatVersion records a heartbeat from node carrying generation and version (a counter the
@@ -92,12 +98,17 @@ func (m *Monitor) Heartbeat(node, generation, now uint64) error {
 //
 // Errors: ErrStaleGeneration when generation is lower than the node's current one; ErrClosed.
 func (m *Monitor) HeartbeatVersion(node, generation, version, now uint64) (counted bool, err error) {
+	p, g := m.enterNode(node)
+	if g == nil {
+		return false, ErrClosed
+	}
 	var c C.bool
-	err = m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_heartbeat_version(p, C.uint64_t(node), C.uint64_t(generation),
-			C.uint64_t(version), C.uint64_t(now), &c)
-	})
-	return err == nil && bool(c), err
+	if st := C.phifd_heartbeat_version(p, C.uint64_t(node), C.uint64_t(generation), C.uint64_t(version),
+		C.uint64_t(now), &c); st != C.PHIFD_OK {
+		return false, m.failNode(g, st)
+	}
+	m.leaveNode(g)
+	return bool(c), nil
 }
 
 // ReportSuspect records that peer reporter suspects node (suspicion spread by gossip).
@@ -162,12 +173,15 @@ func (m *Monitor) Remove(node uint64) error {
 // for every finite time, non-decreasing in now until the next heartbeat. A time before the last
 // arrival counts as zero silence. Read-only. Errors: ErrUnknownNode, ErrClosed.
 func (m *Monitor) Phi(node, now uint64) (float64, error) {
-	var phi C.double
-	if err := m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_phi(p, C.uint64_t(node), C.uint64_t(now), &phi)
-	}); err != nil {
-		return 0, err
+	p, g := m.enterNode(node)
+	if g == nil {
+		return 0, ErrClosed
 	}
+	var phi C.double
+	if st := C.phifd_phi(p, C.uint64_t(node), C.uint64_t(now), &phi); st != C.PHIFD_OK {
+		return 0, m.failNode(g, st)
+	}
+	m.leaveNode(g)
 	return float64(phi), nil
 }
 
@@ -177,11 +191,14 @@ func (m *Monitor) Phi(node, now uint64) (float64, error) {
 func (m *Monitor) NodeInfo(node, now uint64) (NodeInfo, error) {
 	// The library checks size, the struct's version: the size this package was compiled with.
 	i := C.phifd_node_info{size: C.uint32_t(unsafe.Sizeof(C.phifd_node_info{}))}
-	if err := m.callNode(node, func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_node_get_info(p, C.uint64_t(node), C.uint64_t(now), &i)
-	}); err != nil {
-		return NodeInfo{}, err
+	p, g := m.enterNode(node)
+	if g == nil {
+		return NodeInfo{}, ErrClosed
 	}
+	if st := C.phifd_node_get_info(p, C.uint64_t(node), C.uint64_t(now), &i); st != C.PHIFD_OK {
+		return NodeInfo{}, m.failNode(g, st)
+	}
+	m.leaveNode(g)
 	return NodeInfo{
 		Node:                uint64(i.node),
 		Generation:          uint64(i.generation),
@@ -314,11 +331,17 @@ func (m *Monitor) HeartbeatBatch(nodes, generations, times []uint64, statuses []
 	if statuses != nil {
 		st = (*C.phifd_status)(unsafe.Pointer(&statuses[0]))
 	}
-	return m.callNode(nodes[0], func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_heartbeat_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])),
-			(*C.uint64_t)(unsafe.Pointer(&generations[0])), (*C.uint64_t)(unsafe.Pointer(&times[0])),
-			C.size_t(n), st)
-	})
+	p, g := m.enterNode(nodes[0])
+	if g == nil {
+		return ErrClosed
+	}
+	if s := C.phifd_heartbeat_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])),
+		(*C.uint64_t)(unsafe.Pointer(&generations[0])), (*C.uint64_t)(unsafe.Pointer(&times[0])),
+		C.size_t(n), st); s != C.PHIFD_OK {
+		return m.failNode(g, s)
+	}
+	m.leaveNode(g)
+	return nil
 }
 
 // PhiBatch writes the phi of every node in nodes at one time now (monotonic ns) to out, which
@@ -335,10 +358,16 @@ func (m *Monitor) PhiBatch(nodes []uint64, now uint64, out []float64) error {
 		return m.closedErr()
 	}
 	// The slices hold no Go pointers, so pointers to their first elements may be passed to C.
-	return m.callNode(nodes[0], func(p *C.phifd_monitor) C.phifd_status {
-		return C.phifd_phi_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
-			C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil)
-	})
+	p, g := m.enterNode(nodes[0])
+	if g == nil {
+		return ErrClosed
+	}
+	if st := C.phifd_phi_batch(p, (*C.uint64_t)(unsafe.Pointer(&nodes[0])), C.size_t(n),
+		C.uint64_t(now), (*C.double)(unsafe.Pointer(&out[0])), nil); st != C.PHIFD_OK {
+		return m.failNode(g, st)
+	}
+	m.leaveNode(g)
+	return nil
 }
 
 // closedErr is ErrClosed once the monitor is closed, else nil (for calls with nothing to do).
