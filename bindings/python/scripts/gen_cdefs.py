@@ -303,7 +303,14 @@ def render(header: Header) -> str:
     text = "\n".join(body)
     names = sorted(set(re.findall(r"\b(c_\w+)\b", text)) | used)
     w("from ctypes import (")
-    for n in sorted(names, key=lambda s: (s != "POINTER" and s != "Structure", s)):
+
+    # isort's order (as ruff applies it): constants, classes, then the rest, numbers compared
+    # as numbers (c_uint8 before c_uint32).
+    def import_order(name: str) -> Tuple[int, List[Union[int, str]]]:
+        rank = 0 if name.isupper() else 1 if name[0].isupper() else 2
+        return rank, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+    for n in sorted(names, key=import_order):
         w(f"    {n},")
     w(")")
     w("from typing import Any, Dict, List, Tuple")

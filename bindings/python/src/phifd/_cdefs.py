@@ -13,9 +13,9 @@ from ctypes import (
     c_char_p,
     c_double,
     c_size_t,
+    c_uint8,
     c_uint32,
     c_uint64,
-    c_uint8,
     c_void_p,
 )
 from typing import Any, Dict, List, Tuple
@@ -186,8 +186,8 @@ STRUCTS = {
 FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "phifd_version": (c_char_p, []),
     "phifd_now_ns": (c_uint64, []),
-    "phifd_status_name": (c_char_p, [phifd_status]),
     "phifd_last_error_message": (c_char_p, []),
+    "phifd_status_name": (c_char_p, [phifd_status]),
     "phifd_keyring_new": (phifd_status, [POINTER(c_void_p)]),
     "phifd_keyring_free": (None, [c_void_p]),
     "phifd_keyring_add_key": (phifd_status, [c_void_p, c_uint32, c_char_p, c_size_t]),
@@ -305,22 +305,22 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     ),
     "phifd_datagram_encode": (phifd_status, [POINTER(DatagramStruct), POINTER(c_uint8), c_size_t, POINTER(c_size_t)]),
     "phifd_datagram_decode": (phifd_status, [c_char_p, c_size_t, POINTER(DatagramStruct)]),
-    "phifd_monitor_snapshot": (
-        phifd_status,
-        [
-            c_void_p,
-            c_uint64,
-            POINTER(SnapshotEntryStruct),
-            c_size_t,
-            POINTER(c_size_t),
-        ],
-    ),
     "phifd_monitor_render_prometheus": (
         phifd_status,
         [
             c_void_p,
             c_uint64,
             POINTER(c_char),
+            c_size_t,
+            POINTER(c_size_t),
+        ],
+    ),
+    "phifd_monitor_snapshot": (
+        phifd_status,
+        [
+            c_void_p,
+            c_uint64,
+            POINTER(SnapshotEntryStruct),
             c_size_t,
             POINTER(c_size_t),
         ],
