@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import SECOND
 
 import phifd
 from phifd import _ffi
-from conftest import SECOND
 
 LN10 = math.log(10)
 
@@ -33,11 +33,77 @@ ALL_SETTINGS = dict(
 )
 
 
-def test_defaults_are_none() -> None:
+def akka_phi(silence_ns: float, mean_ns: float, sd_ns: float) -> float:
+    """Akka's logistic approximation of the normal tail, written from its published formula."""
+    y = (silence_ns - mean_ns) / sd_ns
+    e = math.exp(-y * (1.5976 + 0.070566 * y * y))
+    return -math.log10(e / (1.0 + e))
+
+
+def test_defaults_are_the_librarys() -> None:
+    # Reading an unset setting gives the value the library will use (header: "Default ...").
     with phifd.Config() as cfg:
-        for key in ALL_SETTINGS:
-            assert getattr(cfg, key) is None
-        assert repr(cfg) == "Config()"
+        assert cfg.estimator is phifd.Estimator.AKKA
+        assert cfg.threshold == 8.0
+        assert cfg.suspect_threshold == 4.0  # threshold / 2
+        assert cfg.window == 1000
+        assert cfg.heartbeat_interval_ns == SECOND
+        assert cfg.min_std_deviation_ns == SECOND // 4  # heartbeat interval / 4
+        assert cfg.acceptable_pause_ns == 0
+        assert cfg.max_interval_ns is None  # no limit with the Akka estimator
+        assert cfg.round_trip_ns is None  # none declared
+        assert cfg.recovery_heartbeats == 2
+        assert cfg.burst_fraction == 0.25
+        assert cfg.max_local_health == 7
+        assert cfg.confirmations_expected == 3
+        assert cfg.confirmation_min_ratio == 0.5
+        assert cfg.max_nodes == 65_536
+        assert cfg.membership is phifd.Membership.OPEN
+        # The seeded history (mean 1 s, sd 250 ms) reaches phi 8 after the first-heartbeat
+        # timeout; the pause guard's defaults are half and twice that steady timeout.
+        timeout = cfg.first_heartbeat_timeout_ns
+        assert akka_phi(timeout - 1, SECOND, SECOND / 4) < 8.0 <= akka_phi(timeout + 1, SECOND, SECOND / 4)
+        assert abs(cfg.local_pause_threshold_ns - timeout / 2) <= 1
+        assert abs(cfg.local_pause_grace_ns - 2 * timeout) <= 2
+        text = repr(cfg)
+        assert text.startswith("Config(estimator=Estimator.AKKA, threshold=8.0, suspect_threshold=4.0,")
+        assert "membership=Membership.OPEN)" in text
+
+
+def test_derived_defaults_follow_the_settings_they_derive_from() -> None:
+    with phifd.Config(estimator="exponential", threshold=6.0) as cfg:
+        assert cfg.suspect_threshold == 3.0
+        assert cfg.max_interval_ns == 2 * SECOND  # 2 x the interval for the exponential model
+        steady = 6.0 * LN10 * SECOND  # exponential: phi = silence / mean / ln 10
+        assert abs(cfg.first_heartbeat_timeout_ns - steady) <= 2
+        assert abs(cfg.local_pause_threshold_ns - steady / 2) <= 2
+        assert abs(cfg.local_pause_grace_ns - 2 * steady) <= 2
+        cfg.heartbeat_interval_ns = 2 * SECOND
+        assert cfg.min_std_deviation_ns == SECOND // 2
+        assert cfg.max_interval_ns == 4 * SECOND
+        cfg.suspect_threshold = 5.0  # once set, it no longer follows the threshold
+        cfg.threshold = 12.0
+        assert cfg.suspect_threshold == 5.0
+
+
+def test_properties_read_the_library_not_a_copy() -> None:
+    # A value written past the binding, through the C setter itself, is what the property reads.
+    with phifd.Config() as cfg:
+        assert _ffi.lib.phifd_config_set_threshold(cfg._ptr, 6.5) == 0
+        assert _ffi.lib.phifd_config_set_window(cfg._ptr, 77) == 0
+        assert cfg.threshold == 6.5 and cfg.window == 77
+        assert "threshold=6.5" in repr(cfg) and "window=77" in repr(cfg)
+
+
+def test_a_default_that_cannot_be_derived_fails_when_read() -> None:
+    with phifd.Config(threshold=4.0, suspect_threshold=6.0) as cfg:
+        with pytest.raises(phifd.InvalidArgumentError, match="suspect"):
+            cfg.first_heartbeat_timeout_ns
+        # repr leaves the underivable values out instead of failing
+        text = repr(cfg)
+        assert "threshold=4.0" in text and "first_heartbeat_timeout_ns" not in text
+        cfg.first_heartbeat_timeout_ns = 3 * SECOND
+        assert cfg.first_heartbeat_timeout_ns == 3 * SECOND
 
 
 def test_every_setting_by_keyword_and_property() -> None:
@@ -109,12 +175,13 @@ def test_library_rejects_unknown_estimator_code() -> None:
 )
 def test_invalid_values_raise_library_errors(key: str, value: object, fragment: str) -> None:
     with phifd.Config() as cfg:
+        before = getattr(cfg, key)
         with pytest.raises(phifd.InvalidArgumentError) as info:
             setattr(cfg, key, value)
         assert info.value.status is phifd.Status.INVALID_ARG
         assert fragment in info.value.message
         assert isinstance(info.value, ValueError)
-        assert getattr(cfg, key) is None
+        assert getattr(cfg, key) == before  # unchanged
 
 
 @pytest.mark.parametrize(
@@ -196,13 +263,17 @@ def test_closed_config() -> None:
     assert "closed" in info.value.message
     with pytest.raises(phifd.InvalidHandleError):
         phifd.Monitor(cfg)
+    with pytest.raises(phifd.InvalidHandleError):
+        cfg.threshold
+    assert repr(cfg) == "Config(closed)"
 
 
 def test_monitor_copies_the_config() -> None:
     # Exponential model with steady 1 s heartbeats: FAILED after threshold * ln 10 seconds of
     # silence. Changing or closing the config afterwards must not change the monitor.
-    cfg = phifd.Config(estimator=phifd.Estimator.EXPONENTIAL, heartbeat_interval_ns=SECOND,
-                       threshold=2.0, suspect_threshold=1.0)
+    cfg = phifd.Config(
+        estimator=phifd.Estimator.EXPONENTIAL, heartbeat_interval_ns=SECOND, threshold=2.0, suspect_threshold=1.0
+    )
     m = phifd.Monitor(cfg)
     cfg.threshold = 9.0
     cfg.close()

@@ -18,29 +18,30 @@ The shared library is bundled in the package; set ``PHIFD_LIBRARY`` to the path 
 equal the version this package was written for, or the import fails.
 """
 
+from ._auth import AUTH_DATAGRAM_SIZE, KEY_MAX_LEN, KEY_MIN_LEN, KEYRING_MAX_KEYS, Keyring, Received
+from ._config import Config
+from ._datagram import DATAGRAM_SIZE, Datagram
 from ._errors import (
     AuthError,
     BufferTooSmallError,
     CapacityError,
     CorruptError,
     InternalError,
+    InvalidArgumentError,
+    InvalidHandleError,
     IoError,
     LockedError,
     MalformedError,
-    InvalidArgumentError,
-    InvalidHandleError,
     NullArgumentError,
-    UnknownKeyError,
     PhifdError,
     StaleGenerationError,
     Status,
+    UnknownKeyError,
     UnknownNodeError,
 )
-from ._version import VERSION as __version__
-from ._datagram import DATAGRAM_SIZE, Datagram
-from ._auth import AUTH_DATAGRAM_SIZE, KEY_MAX_LEN, KEY_MIN_LEN, KEYRING_MAX_KEYS, Keyring, Received
 from ._generation import MAX_GENERATION, GenerationClock, parse_generation
-from ._monitor import Config, Monitor, library_path, now_ns, status_name, to_ns, version
+from ._library import library_path, now_ns, status_name, to_ns, version
+from ._monitor import Monitor
 from ._types import (
     DatagramKind,
     Estimator,
@@ -53,6 +54,7 @@ from ._types import (
     State,
     ns_to_timedelta,
 )
+from ._version import VERSION as __version__
 
 __all__ = [
     "__version__",

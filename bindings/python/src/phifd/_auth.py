@@ -5,9 +5,11 @@ See ``docs/security.md`` for the threat model, the format and the rotation proce
 
 from __future__ import annotations
 
-from ctypes import byref, c_bool, c_size_t, c_uint8, c_uint32, c_void_p
+from contextlib import nullcontext
+from ctypes import byref, c_bool, c_size_t, c_uint8, c_uint32
 from typing import TYPE_CHECKING, Mapping, NamedTuple, Optional, Union
 
+from . import _cdefs
 from ._datagram import Datagram
 from ._errors import InvalidArgumentError, StaleGenerationError, Status, error_for_status
 from ._ffi import DATAGRAM_FLAG_LEADER, DatagramStruct, check, last_error_message, lib
@@ -31,13 +33,13 @@ __all__ = [
 
 #: Size of an authenticated datagram, bytes (``PHIFD_AUTH_DATAGRAM_SIZE``): the 48 bytes of the
 #: fields, a 4-byte key id and a 16-byte HMAC-SHA-256 tag.
-AUTH_DATAGRAM_SIZE = 68
+AUTH_DATAGRAM_SIZE: int = _cdefs.PHIFD_AUTH_DATAGRAM_SIZE
 #: Most keys a :class:`Keyring` holds at once (``PHIFD_KEYRING_MAX_KEYS``).
-KEYRING_MAX_KEYS = 16
+KEYRING_MAX_KEYS: int = _cdefs.PHIFD_KEYRING_MAX_KEYS
 #: Shortest key accepted, bytes (``PHIFD_KEY_MIN_LEN``).
-KEY_MIN_LEN = 16
+KEY_MIN_LEN: int = _cdefs.PHIFD_KEY_MIN_LEN
 #: Longest key accepted, bytes (``PHIFD_KEY_MAX_LEN``).
-KEY_MAX_LEN = 64
+KEY_MAX_LEN: int = _cdefs.PHIFD_KEY_MAX_LEN
 
 BytesLike = Union[bytes, bytearray, memoryview]
 
@@ -85,9 +87,7 @@ class Keyring(OwnedHandle):
         Raises :class:`InvalidArgumentError` for a key of the wrong length, a repeated id, more
         than :data:`KEYRING_MAX_KEYS` keys, or a ``signing_key`` not among ``keys``.
         """
-        handle = c_void_p()
-        check(lib.phifd_keyring_new(byref(handle)))
-        self._init_handle(handle.value)
+        self._create(lib.phifd_keyring_new)
         try:
             for key_id, key in (keys or {}).items():
                 self.add_key(key_id, key)
@@ -95,8 +95,7 @@ class Keyring(OwnedHandle):
                 if keys is None or signing_key not in keys:
                     raise InvalidArgumentError(
                         Status.INVALID_ARG,
-                        f"Keyring: `signing_key` {signing_key!r} is not one of the ids in `keys`; "
-                        "add the key it names",
+                        f"Keyring: `signing_key` {signing_key!r} is not one of the ids in `keys`; add the key it names",
                     )
                 self.set_signing_key(signing_key)
         except BaseException:
@@ -113,12 +112,7 @@ class Keyring(OwnedHandle):
         """
         _check_key_id("Keyring.add_key", key_id)
         raw = _as_bytes("Keyring.add_key", "key", key)
-        ptr = self._enter("add_key")
-        try:
-            status = lib.phifd_keyring_add_key(ptr, key_id, raw or None, len(raw))
-        finally:
-            self._leave()
-        check(status)
+        self._call("add_key", lib.phifd_keyring_add_key, key_id, raw or None, len(raw))
 
     def remove_key(self, key_id: int) -> None:
         """Removes the key ``key_id`` (and wipes the library's copy): datagrams signed with it
@@ -128,35 +122,20 @@ class Keyring(OwnedHandle):
         signing key: select another one first, so the node never stops signing).
         """
         _check_key_id("Keyring.remove_key", key_id)
-        ptr = self._enter("remove_key")
-        try:
-            status = lib.phifd_keyring_remove_key(ptr, key_id)
-        finally:
-            self._leave()
-        check(status)
+        self._call("remove_key", lib.phifd_keyring_remove_key, key_id)
 
     def set_signing_key(self, key_id: int) -> None:
         """Makes the key ``key_id`` the one :meth:`Datagram.encode_auth` signs with.
         Raises :class:`UnknownKeyError` if the ring does not hold it."""
         _check_key_id("Keyring.set_signing_key", key_id)
-        ptr = self._enter("set_signing_key")
-        try:
-            status = lib.phifd_keyring_set_signing_key(ptr, key_id)
-        finally:
-            self._leave()
-        check(status)
+        self._call("set_signing_key", lib.phifd_keyring_set_signing_key, key_id)
 
     @property
     def signing_key(self) -> int:
         """The id of the signing key. Raises :class:`UnknownKeyError` while the ring holds no
         key. Assigning sets it (as :meth:`set_signing_key`)."""
         out = c_uint32()
-        ptr = self._enter("signing_key")
-        try:
-            status = lib.phifd_keyring_get_signing_key(ptr, byref(out))
-        finally:
-            self._leave()
-        check(status)
+        self._call("signing_key", lib.phifd_keyring_get_signing_key, byref(out))
         return out.value
 
     @signing_key.setter
@@ -167,11 +146,7 @@ class Keyring(OwnedHandle):
         if self._ptr is None:
             return "Keyring(closed)"
         out = c_uint32()
-        ptr = self._enter("__repr__")
-        try:
-            status = lib.phifd_keyring_get_signing_key(ptr, byref(out))
-        finally:
-            self._leave()
+        status = self._call_status("__repr__", lib.phifd_keyring_get_signing_key, byref(out))
         return f"Keyring(signing_key={out.value})" if status == 0 else "Keyring(empty)"
 
 
@@ -216,12 +191,7 @@ def encode_auth(datagram: Datagram, keyring: Keyring) -> bytes:
     raw = _to_struct(datagram)
     buf = (c_uint8 * AUTH_DATAGRAM_SIZE)()
     written = c_size_t()
-    ptr = ring._enter("encode_auth")
-    try:
-        status = lib.phifd_datagram_encode_auth(ptr, byref(raw), buf, AUTH_DATAGRAM_SIZE, byref(written))
-    finally:
-        ring._leave()
-    check(status)
+    ring._call("encode_auth", lib.phifd_datagram_encode_auth, byref(raw), buf, AUTH_DATAGRAM_SIZE, byref(written))
     return bytes(buf[: written.value])
 
 
@@ -237,12 +207,7 @@ def decode_auth(data: BytesLike, keyring: Keyring) -> Datagram:
     ring = _check_keyring("Datagram.decode_auth", keyring)
     raw = _as_bytes("Datagram.decode_auth", "data", data)
     out = DatagramStruct()
-    ptr = ring._enter("decode_auth")
-    try:
-        status = lib.phifd_datagram_decode_auth(ptr, raw or None, len(raw), byref(out))
-    finally:
-        ring._leave()
-    check(status)
+    ring._call("decode_auth", lib.phifd_datagram_decode_auth, raw or None, len(raw), byref(out))
     return _from_struct(out)
 
 
@@ -267,16 +232,9 @@ def receive(monitor: "Monitor", data: BytesLike, now_ns: int, keyring: Optional[
     ring = None if keyring is None else _check_keyring("Monitor.receive", keyring)
     out = DatagramStruct()
     counted = c_bool()
-    ptr = monitor._enter("receive")
-    try:
-        ring_ptr = None if ring is None else ring._enter("receive (as the keyring of Monitor.receive)")
-        try:
-            status = lib.phifd_monitor_receive(ptr, ring_ptr, raw or None, len(raw), now_ns, byref(out), byref(counted))
-        finally:
-            if ring is not None:
-                ring._leave()
-    finally:
-        monitor._leave()
+    ring_borrow = nullcontext(None) if ring is None else ring._borrow("receive (as the keyring of Monitor.receive)")
+    with monitor._borrow("receive") as ptr, ring_borrow as ring_ptr:
+        status = lib.phifd_monitor_receive(ptr, ring_ptr, raw or None, len(raw), now_ns, byref(out), byref(counted))
     if status == Status.STALE_GENERATION:
         err = error_for_status(status, last_error_message())
         assert isinstance(err, StaleGenerationError)

@@ -202,9 +202,7 @@ def _as_status(code: int) -> Union[Status, int]:
         return code
 
 
-def error_for_status(
-    status: int, message: str, statuses: Optional[Sequence[Union[Status, int]]] = None
-) -> PhifdError:
+def error_for_status(status: int, message: str, statuses: Optional[Sequence[Union[Status, int]]] = None) -> PhifdError:
     """The exception for a non-zero status code: the matching subclass of
     :class:`PhifdError`, or :class:`PhifdError` itself for a code unknown to this binding."""
     return _CLASSES.get(status, PhifdError)(status, message, statuses)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_bool, c_uint64, c_void_p
-from typing import Union
+from ctypes import byref, c_bool, c_uint64
+from typing import Any, Callable, Union
 
+from . import _cdefs
 from ._errors import InvalidArgumentError, Status
 from ._ffi import check, lib
 from ._handle import OwnedHandle
@@ -13,7 +14,7 @@ from ._handle import OwnedHandle
 __all__ = ["GenerationClock", "parse_generation", "MAX_GENERATION"]
 
 #: Largest generation the library accepts (2**48); a larger value is damage, not history.
-MAX_GENERATION = 1 << 48
+MAX_GENERATION: int = _cdefs.PHIFD_MAX_GENERATION
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -37,9 +38,9 @@ class GenerationClock(OwnedHandle):
         raise TypeError("use GenerationClock.open(path) or GenerationClock.in_memory(start)")
 
     @classmethod
-    def _adopt(cls, handle: c_void_p) -> "GenerationClock":
+    def _adopt(cls, constructor: Callable[..., int], *args: Any) -> "GenerationClock":
         self = cls.__new__(cls)
-        self._init_handle(handle.value)
+        self._create(constructor, *args)
         return self
 
     @classmethod
@@ -55,9 +56,7 @@ class GenerationClock(OwnedHandle):
         raw = os.fsencode(path)
         if b"\0" in raw:
             raise InvalidArgumentError(Status.INVALID_ARG, "GenerationClock.open: `path` contains a NUL byte")
-        handle = c_void_p()
-        check(lib.phifd_generation_open(raw, byref(handle)))
-        return cls._adopt(handle)
+        return cls._adopt(lib.phifd_generation_open, raw)
 
     @classmethod
     def in_memory(cls, start: int = 0) -> "GenerationClock":
@@ -68,20 +67,13 @@ class GenerationClock(OwnedHandle):
             raise InvalidArgumentError(
                 Status.INVALID_ARG, f"GenerationClock.in_memory: `start` must be an int in [0, 2**64), got {start!r}"
             )
-        handle = c_void_p()
-        check(lib.phifd_generation_new_in_memory(start, byref(handle)))
-        return cls._adopt(handle)
+        return cls._adopt(lib.phifd_generation_new_in_memory, start)
 
     @property
     def current(self) -> int:
         """The current generation."""
         out = c_uint64()
-        ptr = self._enter("current")
-        try:
-            status = lib.phifd_generation_current(ptr, byref(out))
-        finally:
-            self._leave()
-        check(status)
+        self._call("current", lib.phifd_generation_current, byref(out))
         return out.value
 
     def advance(self) -> int:
@@ -89,12 +81,7 @@ class GenerationClock(OwnedHandle):
         it returns, and returns it. Raises :class:`IoError` (the generation is unchanged) or
         :class:`InvalidArgumentError` when :data:`MAX_GENERATION` is reached."""
         out = c_uint64()
-        ptr = self._enter("advance")
-        try:
-            status = lib.phifd_generation_advance(ptr, byref(out))
-        finally:
-            self._leave()
-        check(status)
+        self._call("advance", lib.phifd_generation_advance, byref(out))
         return out.value
 
     def observe(self, remote: int) -> bool:
@@ -108,12 +95,7 @@ class GenerationClock(OwnedHandle):
                 Status.INVALID_ARG, f"GenerationClock.observe: `remote` must be an int in [0, 2**64), got {remote!r}"
             )
         out = c_bool()
-        ptr = self._enter("observe")
-        try:
-            status = lib.phifd_generation_observe(ptr, remote, byref(out))
-        finally:
-            self._leave()
-        check(status)
+        self._call("observe", lib.phifd_generation_observe, remote, byref(out))
         return bool(out.value)
 
     def __repr__(self) -> str:
