@@ -56,8 +56,10 @@ struct SimArgs {
     /// ~0.4 % loss in bursts from single losses to ~2 minutes); sender-gc (lan + sender stalls every ~30 s,
     /// ~400 ms); monitor-pause (lan + monitor pauses every ~30 s, ~500 ms: arrivals held, then delivered in a burst);
     /// regime-shift (lan delay, then 40 ms + 10 +- 20 ms after --shift-at); burst-loss (lan + Gilbert-Elliott loss);
-    /// crash (lan, the sender stops at --crash-at).
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(sim::SCENARIOS))]
+    /// crash (lan, the sender stops at --crash-at); mixed (a cluster on different networks, node column always
+    /// written: node k gets the profile lan, lan, wan, wan, sender-gc, burst-loss for k = 1..6, cycled beyond 6;
+    /// each peer draws from its own seeded stream; the options below apply to every peer).
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(sim::SCENARIOS.iter().chain(sim::CLUSTER_SCENARIOS)))]
     scenario: String,
     /// Random seed: the same seed and options give the same trace.
     #[arg(long, default_value_t = 1)]
@@ -68,9 +70,9 @@ struct SimArgs {
     /// Nominal heartbeat interval (the sender's timer).
     #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     interval: u64,
-    /// Number of senders (node ids 1..=N, written with a node column when > 1).
-    #[arg(long, default_value_t = 1)]
-    nodes: u32,
+    /// Number of senders (node ids 1..=N, written with a node column when > 1; default 1, mixed: 6).
+    #[arg(long)]
+    nodes: Option<u32>,
     /// Output file (.gz compresses; - for stdout).
     #[arg(short, long, default_value = "-")]
     output: PathBuf,
@@ -367,7 +369,29 @@ fn write_file(p: &PathBuf, s: &str) -> Result<(), String> {
 }
 
 fn simulate(a: SimArgs) -> Result<(), String> {
+    if sim::CLUSTER_SCENARIOS.contains(&a.scenario.as_str()) {
+        let nodes = a.nodes.unwrap_or(sim::MIXED_PEERS.len() as u32);
+        if nodes == 0 {
+            return Err("--nodes must be at least 1".into());
+        }
+        let mut models = sim::cluster_models(&a.scenario, a.interval as f64, nodes).ok_or("unknown scenario")?;
+        for (_, m) in models.iter_mut() {
+            apply_overrides(m, &a)?;
+        }
+        let refs: Vec<&Model> = models.iter().map(|x| &x.1).collect();
+        let pauses = models.iter().find_map(|x| x.1.monitor_pauses);
+        let t = sim::generate_nodes(&refs, pauses, a.seed, a.duration, true);
+        return t.write_path(&a.output).map_err(|e| e.to_string());
+    }
     let mut m = Model::scenario(&a.scenario, a.interval as f64).ok_or("unknown scenario")?;
+    apply_overrides(&mut m, &a)?;
+    let t = sim::generate(&m, a.seed, a.duration, a.nodes.unwrap_or(1));
+    t.write_path(&a.output).map_err(|e| e.to_string())
+}
+
+/// Applies the scenario options of `a` (period, jitter, delay, loss, stalls, pauses, shift,
+/// Gilbert-Elliott, crash) to `m`. Errors: a loss that is not a probability.
+fn apply_overrides(m: &mut Model, a: &SimArgs) -> Result<(), String> {
     if let Some(p) = a.period {
         m.period_ns = p as f64;
     }
@@ -437,8 +461,7 @@ fn simulate(a: SimArgs) -> Result<(), String> {
     if let Some(c) = a.crash_at {
         m.crash_at = Some(c.clamp(0.0, 1.0));
     }
-    let t = sim::generate(&m, a.seed, a.duration, a.nodes);
-    t.write_path(&a.output).map_err(|e| e.to_string())
+    Ok(())
 }
 
 fn parse_floats(s: &str) -> Result<Vec<f64>, String> {

@@ -259,98 +259,66 @@ fn wan_burst_len(rng: &mut Rng) -> u64 {
 /// Generates `nodes` senders (ids 1..=nodes, or 0 for a single sender) for
 /// `duration_ns`, starting at 1 s. Deterministic in `seed`.
 pub fn generate(m: &Model, seed: u64, duration_ns: u64, nodes: u32) -> Trace {
+    let n = nodes.max(1);
+    let models: Vec<&Model> = (0..n).map(|_| m).collect();
+    generate_nodes(&models, m.monitor_pauses, seed, duration_ns, nodes > 1)
+}
+
+/// Cluster scenario names (several peers on different networks in one trace).
+pub const CLUSTER_SCENARIOS: &[&str] = &["mixed"];
+
+/// The peers of the `mixed` scenario, in node order (node `k` ≥ 1 gets
+/// `MIXED_PEERS[(k − 1) % 6]`): two LAN peers, two WAN peers (the `wan`
+/// model: 135 ms base delay, bursty loss), one LAN peer whose sender stalls
+/// (`sender-gc`) and one LAN peer behind a Gilbert–Elliott lossy link
+/// (`burst-loss`).
+pub const MIXED_PEERS: &[&str] = &["lan", "lan", "wan", "wan", "sender-gc", "burst-loss"];
+
+/// The per-node models of a cluster scenario for `nodes` peers, with each
+/// peer's profile name (`mixed`: [`MIXED_PEERS`] cycled; fewer than 6 nodes
+/// take the first profiles). `None` for an unknown name.
+pub fn cluster_models(name: &str, interval_ns: f64, nodes: u32) -> Option<Vec<(String, Model)>> {
+    if name != "mixed" {
+        return None;
+    }
+    (0..nodes.max(1) as usize)
+        .map(|k| {
+            let p = MIXED_PEERS[k % MIXED_PEERS.len()];
+            Model::scenario(p, interval_ns).map(|m| (p.to_string(), m))
+        })
+        .collect()
+}
+
+/// Generates one sender per model (node ids 1..=models.len(), written with a
+/// node column when `multi_node`; a single sender without it is node 0), each
+/// with its own sender timing, delay, loss and crash, for `duration_ns`
+/// starting at 1 s; `monitor_pauses` (a property of the one monitor) apply to
+/// every arrival. Deterministic in `seed`: node `k` draws from its own stream
+/// derived from `(seed, k)`, so the same node of two scenarios with the same
+/// seed starts from the same random numbers.
+pub fn generate_nodes(
+    models: &[&Model],
+    monitor_pauses: Option<Pauses>,
+    seed: u64,
+    duration_ns: u64,
+    multi_node: bool,
+) -> Trace {
     let start = 1e9;
     let end = start + duration_ns as f64;
     let mut trace = Trace {
-        multi_node: nodes > 1,
+        multi_node,
         ..Trace::default()
     };
     let mut mon_rng = Rng::derive(seed, u64::MAX);
-    let monitor_pauses = m
-        .monitor_pauses
+    let monitor_pauses = monitor_pauses
         .map(|p| pause_list(&p, end + 1e9, &mut mon_rng))
         .unwrap_or_default();
-    for k in 0..nodes.max(1) {
-        let node = if nodes > 1 { u64::from(k) + 1 } else { 0 };
-        let mut rng = Rng::derive(seed, node);
-        let crash = m.crash_at.map(|f| start + f * duration_ns as f64);
-        let stalls = m
-            .sender_stalls
-            .map(|p| pause_list(&p, end, &mut rng))
-            .unwrap_or_default();
-        let mut si = 0usize;
-        let mut dgen = DelayGen::new(m.delay, &mut rng);
-        let mut dgen2 = m.shift.map(|(_, d)| DelayGen::new(d, &mut rng));
-        let shift_t = m.shift.map(|(f, _)| start + f * duration_ns as f64);
-        let mut t = start + m.interval_ns * f64::from(k) / f64::from(nodes.max(1));
-        let mut seq = 0u64;
-        let mut burst_left = 0u64;
-        let mut bad = false;
-        while t < end {
-            if crash.is_some_and(|c| t >= c) {
-                break;
-            }
-            // A stall that covers t postpones the send to the stall's end.
-            while si < stalls.len() && stalls[si].1 <= t {
-                si += 1;
-            }
-            if si < stalls.len() && stalls[si].0 <= t {
-                t = stalls[si].1;
-                si += 1;
-                if t >= end || crash.is_some_and(|c| t >= c) {
-                    break;
-                }
-            }
-            let lost = match m.loss {
-                Loss::Independent(p) => rng.chance(p),
-                Loss::Wan { start_p } => {
-                    if burst_left > 0 {
-                        burst_left -= 1;
-                        true
-                    } else if rng.chance(start_p) {
-                        burst_left = wan_burst_len(&mut rng) - 1;
-                        true
-                    } else {
-                        false
-                    }
-                }
-                Loss::GilbertElliott { p_gb, p_bg, loss_bad } => {
-                    bad = if bad { !rng.chance(p_bg) } else { rng.chance(p_gb) };
-                    bad && rng.chance(loss_bad)
-                }
-            };
-            let d1 = dgen.next(&mut rng);
-            let delay = match (&mut dgen2, shift_t) {
-                (Some(g), Some(st)) => {
-                    let d2 = g.next(&mut rng);
-                    if t >= st {
-                        d2
-                    } else {
-                        d1
-                    }
-                }
-                _ => d1,
-            };
-            let send = t.round() as u64;
-            let recv = if lost { NONE } else { (t + delay).round() as u64 };
-            trace.rows.push(Heartbeat {
-                node,
-                seq,
-                send_ns: send,
-                recv_ns: recv,
-            });
-            seq += 1;
-            let mut step = m.period_ns + m.send_sd_ns * rng.normal();
-            if m.hiccup_p > 0.0 && rng.chance(m.hiccup_p) {
-                step += rng.uniform() * m.hiccup_max_ns;
-            }
-            t += step.max(m.interval_ns * 0.01);
-        }
-        if let Some(c) = crash {
-            if c < end {
-                trace.crashes.push((node, c.round() as u64));
-            }
-        }
+    let nodes = models.len().max(1) as u32;
+    for (k, m) in models.iter().enumerate() {
+        let k = k as u32;
+        let node = if multi_node { u64::from(k) + 1 } else { 0 };
+        let offset = m.interval_ns * f64::from(k) / f64::from(nodes);
+        generate_node(m, seed, node, start + offset, start, duration_ns as f64, &mut trace);
     }
     if !monitor_pauses.is_empty() {
         // Arrivals during a monitor pause are delivered when it ends, in a
@@ -369,6 +337,90 @@ pub fn generate(m: &Model, seed: u64, duration_ns: u64, nodes: u32) -> Trace {
         }
     }
     trace
+}
+
+/// One sender of [`generate_nodes`]: its first send at `first_ns`, the run over `[start, start + duration_ns)`.
+fn generate_node(m: &Model, seed: u64, node: u64, first_ns: f64, start: f64, duration_ns: f64, trace: &mut Trace) {
+    let end = start + duration_ns;
+    let mut rng = Rng::derive(seed, node);
+    let crash = m.crash_at.map(|f| start + f * duration_ns);
+    let stalls = m
+        .sender_stalls
+        .map(|p| pause_list(&p, end, &mut rng))
+        .unwrap_or_default();
+    let mut si = 0usize;
+    let mut dgen = DelayGen::new(m.delay, &mut rng);
+    let mut dgen2 = m.shift.map(|(_, d)| DelayGen::new(d, &mut rng));
+    let shift_t = m.shift.map(|(f, _)| start + f * duration_ns);
+    let mut t = first_ns;
+    let mut seq = 0u64;
+    let mut burst_left = 0u64;
+    let mut bad = false;
+    while t < end {
+        if crash.is_some_and(|c| t >= c) {
+            break;
+        }
+        // A stall that covers t postpones the send to the stall's end.
+        while si < stalls.len() && stalls[si].1 <= t {
+            si += 1;
+        }
+        if si < stalls.len() && stalls[si].0 <= t {
+            t = stalls[si].1;
+            si += 1;
+            if t >= end || crash.is_some_and(|c| t >= c) {
+                break;
+            }
+        }
+        let lost = match m.loss {
+            Loss::Independent(p) => rng.chance(p),
+            Loss::Wan { start_p } => {
+                if burst_left > 0 {
+                    burst_left -= 1;
+                    true
+                } else if rng.chance(start_p) {
+                    burst_left = wan_burst_len(&mut rng) - 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            Loss::GilbertElliott { p_gb, p_bg, loss_bad } => {
+                bad = if bad { !rng.chance(p_bg) } else { rng.chance(p_gb) };
+                bad && rng.chance(loss_bad)
+            }
+        };
+        let d1 = dgen.next(&mut rng);
+        let delay = match (&mut dgen2, shift_t) {
+            (Some(g), Some(st)) => {
+                let d2 = g.next(&mut rng);
+                if t >= st {
+                    d2
+                } else {
+                    d1
+                }
+            }
+            _ => d1,
+        };
+        let send = t.round() as u64;
+        let recv = if lost { NONE } else { (t + delay).round() as u64 };
+        trace.rows.push(Heartbeat {
+            node,
+            seq,
+            send_ns: send,
+            recv_ns: recv,
+        });
+        seq += 1;
+        let mut step = m.period_ns + m.send_sd_ns * rng.normal();
+        if m.hiccup_p > 0.0 && rng.chance(m.hiccup_p) {
+            step += rng.uniform() * m.hiccup_max_ns;
+        }
+        t += step.max(m.interval_ns * 0.01);
+    }
+    if let Some(c) = crash {
+        if c < end {
+            trace.crashes.push((node, c.round() as u64));
+        }
+    }
 }
 
 /// Applies a network model to sender-side send times (e.g. a real sender

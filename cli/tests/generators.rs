@@ -93,3 +93,41 @@ fn wan_statistics_are_within_tolerance_of_the_published_trace() {
     assert!(s.longest[0] >= 300 && s.longest[0] <= 1100, "{:?}", s.longest);
     assert!(s.single_share > 0.6, "mostly single losses: {}", s.single_share);
 }
+
+#[test]
+fn mixed_cluster_gives_each_peer_its_own_network() {
+    use phifd_cli::sim::{cluster_models, generate_nodes, MIXED_PEERS};
+    use phifd_cli::trace::Trace;
+    let models = cluster_models("mixed", 100e6, 6).unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(names, MIXED_PEERS);
+    let refs: Vec<&Model> = models.iter().map(|m| &m.1).collect();
+    let t = generate_nodes(&refs, None, 5, 1800 * S, true);
+    assert_eq!(t, generate_nodes(&refs, None, 5, 1800 * S, true));
+    assert_ne!(t, generate_nodes(&refs, None, 6, 1800 * S, true));
+    assert_eq!(t.nodes(), vec![1, 2, 3, 4, 5, 6]);
+    // Each peer alone, through the same statistics as `phifd stats`.
+    let peer = |n: u64| {
+        compute(&Trace {
+            rows: t.rows.iter().filter(|h| h.node == n).copied().collect(),
+            crashes: Vec::new(),
+            multi_node: false,
+        })
+    };
+    for n in [1, 2] {
+        let s = peer(n);
+        assert!(s.delay[0] < 1.0 && s.send_interval[2] < 150.0, "node {n}: lan {:?}", s.delay);
+    }
+    for n in [3, 4] {
+        let s = peer(n);
+        assert!(s.delay[2] > 135.0, "node {n}: wan base delay {:?}", s.delay);
+        assert!((s.send_interval[0] - 103.5).abs() < 0.5, "node {n}: wan period {:?}", s.send_interval);
+    }
+    let gc = peer(5);
+    assert!(gc.delay[0] < 1.0 && gc.send_interval[2] > 300.0, "node 5 stalls: {:?}", gc.send_interval);
+    let bl = peer(6);
+    assert!(bl.loss > 0.003 && bl.single_share < 0.5, "node 6 bursty: {} {}", bl.loss, bl.single_share);
+    // A single-model scenario through the same path is the same trace as `generate`.
+    let lan = Model::scenario("lan", 100e6).unwrap();
+    assert_eq!(generate_nodes(&[&lan, &lan], None, 9, 60 * S, true), generate(&lan, 9, 60 * S, 2));
+}
