@@ -38,7 +38,7 @@ var (
 
 // The phifd monitors every node runs besides the adapter's (the phifd frontier): threshold 8
 // with growing acceptable pauses, as THRESHOLD@PAUSE at scale 1 (scaled like memberlist).
-var extraSpecs = []string{"8@0s", "8@500ms", "8@1s", "8@2s", "8@3s", "8@4s"}
+var extraSpecs = []string{"8@0s", "8@500ms", "8@1s", "8@2s", "8@3s", "8@4s", "8@6s"}
 
 // mainThreshold and mainPause (at scale 1) configure the adapter's own monitor ("phi-main").
 const (
@@ -334,19 +334,20 @@ type overloadRow struct {
 }
 
 type results struct {
-	Mode      string            `json:"mode"`
-	Started   string            `json:"started"`
-	Duration  float64           `json:"duration_s"`
-	Host      map[string]string `json:"host"`
-	Settings  map[string]string `json:"settings"`
-	Crash     []tdRow           `json:"crash"`
-	Pause     []pauseRow        `json:"pause"`
-	Lossy     []lossRow         `json:"lossy"`
-	Overload  []overloadRow     `json:"overload"`
-	Load      []string          `json:"loadavg_samples"`
-	NodeCPU   []float64         `json:"node_cpu_share_samples"`
-	Pass      *bool             `json:"pass,omitempty"`
-	Criterion []string          `json:"criteria,omitempty"`
+	Mode      string                          `json:"mode"`
+	Started   string                          `json:"started"`
+	Duration  float64                         `json:"duration_s"`
+	Host      map[string]string               `json:"host"`
+	Settings  map[string]string               `json:"settings"`
+	Crash     []tdRow                         `json:"crash"`
+	Pause     []pauseRow                      `json:"pause"`
+	Lossy     []lossRow                       `json:"lossy"`
+	Overload  []overloadRow                   `json:"overload"`
+	Load      []string                        `json:"loadavg_samples"`
+	NodeCPU   []float64                       `json:"node_cpu_share_samples"`
+	LossTD    map[string]map[string][]float64 `json:"lossy_td_samples,omitempty"`
+	Pass      *bool                           `json:"pass,omitempty"`
+	Criterion []string                        `json:"criteria,omitempty"`
 }
 
 var res results
@@ -565,8 +566,24 @@ func main() {
 	flag.IntVar(&basePort, "base-port", 7600, "members use ports base+1 .. base+N on 127.0.0.1")
 	flag.Float64Var(&scale, "scale", 0.5, "memberlist's LAN timings are multiplied by this (phifd heartbeat = scaled gossip interval)")
 	flag.Int64Var(&seed, "seed", 1, "seed of the loss and delay draws")
+	replot := flag.String("replot", "", "only redraw the charts of the results.json in this directory (run with the same --scale)")
 	flag.Parse()
 	scaledSpecs()
+	if *replot != "" {
+		b, err := os.ReadFile(filepath.Join(*replot, "results.json"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			log.Fatalf("%s/results.json: %v", *replot, err)
+		}
+		outDir, lossTD = *replot, res.LossTD
+		if lossTD == nil {
+			lossTD = map[string]map[string][]float64{}
+		}
+		writeCharts()
+		return
+	}
 	if nodeBin == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -609,7 +626,7 @@ func main() {
 	case "full":
 		crashScenario(8, 3)
 		pauseScenario(8, []float64{1, 2, 3, 4, 5, 1, 2, 3, 4, 5}, 12*time.Second)
-		overloadScenario(8, 25*time.Millisecond, 100*time.Millisecond, 60*time.Second)
+		overloadScenario(8, 50*time.Millisecond, 500*time.Millisecond, 60*time.Second)
 		lossyScenario(8, "bernoulli:0.1", "1ms", "4ms", []int{2, 4, 6}, 90*time.Second)
 		lossyScenario(8, "ge:0.02,0.25,0.01,0.75", "1ms", "4ms", []int{2, 4, 6}, 90*time.Second)
 	default:

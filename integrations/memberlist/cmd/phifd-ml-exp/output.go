@@ -25,6 +25,17 @@ func (f F) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatFloat(v, 'g', 6, 64)), nil
 }
 
+// UnmarshalJSON reads null as NaN.
+func (f *F) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = F(math.NaN())
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	*f = F(v)
+	return err
+}
+
 func (f F) String() string {
 	if math.IsNaN(float64(f)) {
 		return "-"
@@ -50,6 +61,7 @@ func writeCSV(name string, header []string, rows [][]string) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func writeResults() {
+	res.LossTD = lossTD
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		log.Fatal(err)
@@ -100,11 +112,12 @@ type series struct {
 	Color  string
 	Points []point
 	Line   bool
+	Dashed bool
 }
 
 const (
-	svgW, svgH             = 640, 400
-	padL, padR, padT, padB = 70, 150, 40, 50
+	svgW, svgH             = 700, 420
+	padL, padR, padT, padB = 70, 170, 40, 60
 )
 
 func niceMax(v float64) float64 {
@@ -130,15 +143,34 @@ func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-func axes(b *strings.Builder, xmax, ymax float64, xlabel, ylabel string) (func(float64) float64, func(float64) float64) {
+// axes draws the frame, grid and labels. With ylog the y scale is log10(1 + y) (so 0 stays
+// plottable) and ymax is in that transformed scale; xticks false leaves the x axis unlabelled.
+func axes(b *strings.Builder, xmax, ymax float64, xlabel, ylabel string, xticks, ylog bool) (func(float64) float64, func(float64) float64) {
 	pw, ph := float64(svgW-padL-padR), float64(svgH-padT-padB)
 	sx := func(x float64) float64 { return float64(padL) + x/xmax*pw }
-	sy := func(y float64) float64 { return float64(padT) + ph - y/ymax*ph }
+	sy := func(y float64) float64 {
+		if ylog {
+			y = math.Log10(1 + y)
+		}
+		return float64(padT) + ph - y/ymax*ph
+	}
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#444"/>`+"\n", padL, padT, pw, ph)
-	for i := 0; i <= 5; i++ {
-		x, y := xmax*float64(i)/5, ymax*float64(i)/5
+	for i := 0; xticks && i <= 5; i++ {
+		x := xmax * float64(i) / 5
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
 			sx(x), padT, sx(x), svgH-padB, sx(x), svgH-padB+16, strconv.FormatFloat(x, 'g', 3, 64))
+	}
+	var yt []float64
+	if ylog {
+		for v := 0.0; math.Log10(1+v) <= ymax+1e-9; v = math.Max(1, v*10) {
+			yt = append(yt, v)
+		}
+	} else {
+		for i := 0; i <= 5; i++ {
+			yt = append(yt, ymax*float64(i)/5)
+		}
+	}
+	for _, y := range yt {
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
 			padL, sy(y), svgW-padR, sy(y), padL-6, sy(y)+4, strconv.FormatFloat(y, 'g', 3, 64))
 	}
@@ -167,10 +199,11 @@ func scatterSVG(path, title, xlabel, ylabel string, ss []series) {
 			}
 		}
 	}
-	xmax, ymax = niceMax(xmax*1.05), niceMax(ymax*1.1)
+	xmax = niceMax(xmax * 1.05)
+	ymax = math.Max(1, math.Ceil(math.Log10(1+ymax))) // log scale: whole decades
 	var b strings.Builder
 	svgHeader(&b, title)
-	sx, sy := axes(&b, xmax, ymax, xlabel, ylabel)
+	sx, sy := axes(&b, xmax, ymax, xlabel, ylabel, true, true)
 	for _, s := range ss {
 		var pts []string
 		for _, p := range s.Points {
@@ -182,7 +215,11 @@ func scatterSVG(path, title, xlabel, ylabel string, ss []series) {
 				sx(p.X), sy(p.Y), s.Color, sx(p.X)+6, sy(p.Y)-6, s.Color, esc(p.Label))
 		}
 		if s.Line && len(pts) > 1 {
-			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), s.Color)
+			dash := ""
+			if s.Dashed {
+				dash = ` stroke-dasharray="5,3"`
+			}
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"%s/>`+"\n", strings.Join(pts, " "), s.Color, dash)
 		}
 	}
 	legend(&b, ss)
@@ -205,15 +242,14 @@ func barSVG(path, title, ylabel string, groups []string, ss []series) {
 	ymax = niceMax(ymax * 1.1)
 	var b strings.Builder
 	svgHeader(&b, title)
-	_, sy := axes(&b, 1, ymax, "", ylabel)
-	// replace the x tick labels of axes by group names: draw them below the bars
+	_, sy := axes(&b, 1, ymax, "", ylabel, false, false)
 	pw := float64(svgW - padL - padR)
 	gw := pw / float64(len(groups))
 	bw := gw * 0.8 / float64(len(ss))
 	for g, name := range groups {
 		x0 := float64(padL) + gw*float64(g) + gw*0.1
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="18" fill="white"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
-			float64(padL)+gw*float64(g)+1, svgH-padB+2, gw-2, x0+gw*0.4, svgH-padB+16, esc(name))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="end" transform="rotate(-25 %.1f %d)">%s</text>`+"\n",
+			x0+gw*0.4, svgH-padB+14, x0+gw*0.4, svgH-padB+14, esc(name))
 		for i, s := range ss {
 			if g >= len(s.Points) || math.IsNaN(s.Points[g].Y) {
 				continue
@@ -242,7 +278,7 @@ func writeCharts() {
 		groups = append(groups, r.Det)
 		ps = append(ps, point{Y: float64(r.Median), Label: r.Median.String()})
 	}
-	barSVG(filepath.Join(outDir, "memberlist-crash.svg"), "Crash (SIGKILL), 8 members: median detection time per survivor", "seconds",
+	barSVG(filepath.Join(outDir, "memberlist-crash.svg"), "Crash (SIGKILL), 8 members: median detection time", "seconds",
 		groups, []series{{Name: "median T_D", Color: palette[1], Points: ps}})
 
 	// pause: declarations at survivors by pause length, SWIM vs phi-main and phi12
@@ -260,7 +296,7 @@ func writeCharts() {
 		pg = append(pg, fmt.Sprintf("%.0f s", l))
 	}
 	var pss []series
-	for i, d := range []string{"swim", "phi-main", "phi" + thresholds[1], "phi" + thresholds[len(thresholds)-1]} {
+	for i, d := range []string{"swim", "phi-main", "phi" + thresholds[len(thresholds)-1]} {
 		s := series{Name: d, Color: palette[i]}
 		for _, l := range lengths {
 			n, tot := 0, 0
@@ -278,7 +314,7 @@ func writeCharts() {
 		}
 		pss = append(pss, s)
 	}
-	barSVG(filepath.Join(outDir, "memberlist-pause.svg"), "Pause (SIGSTOP/SIGCONT): share of survivors declaring the paused member dead",
+	barSVG(filepath.Join(outDir, "memberlist-pause.svg"), "Pause: declarations of the paused member per survivor",
 		"declarations per survivor", pg, pss)
 
 	// lossy frontiers: one chart per loss model
@@ -291,11 +327,13 @@ func writeCharts() {
 		}
 	}
 	for li, loss := range losses {
-		swim := series{Name: "SWIM (SuspicionMult)", Color: palette[0], Line: true}
-		phi := series{Name: "phifd (8@pause)", Color: palette[1], Line: true}
+		swim := series{Name: "SWIM suspicions", Color: palette[0], Line: true}
+		swimD := series{Name: "SWIM declarations", Color: palette[4], Line: true, Dashed: true}
+		phi := series{Name: "phifd suspicions", Color: palette[1], Line: true}
+		phiD := series{Name: "phifd declarations", Color: palette[2], Line: true, Dashed: true}
 		type agg struct {
 			hours float64
-			n     int
+			n, d  int
 		}
 		phiAgg := map[string]*agg{}
 		for _, r := range res.Lossy {
@@ -304,6 +342,7 @@ func writeCharts() {
 			}
 			if r.Det == "swim" {
 				swim.Points = append(swim.Points, point{X: float64(r.TDMedian), Y: float64(r.SuspPerHour), Label: "m" + itoa(r.SwimMult)})
+				swimD.Points = append(swimD.Points, point{X: float64(r.TDMedian), Y: float64(r.DeclPerHour)})
 			} else if strings.HasPrefix(r.Det, "phi") && r.Det != "phi-main" {
 				a := phiAgg[r.Det]
 				if a == nil {
@@ -312,6 +351,7 @@ func writeCharts() {
 				}
 				a.hours += float64(r.Hours)
 				a.n += r.Suspicions
+				a.d += r.Declarations
 			}
 		}
 		for _, t := range thresholds {
@@ -324,13 +364,22 @@ func writeCharts() {
 			for i, v := range lossTD[loss][d] {
 				m[itoa(i)] = v
 			}
+			if len(m) == 0 { // results without the samples: the median of the runs' medians
+				for i, r := range res.Lossy {
+					if r.Loss == loss && r.Det == d {
+						m[itoa(i)] = float64(r.TDMedian)
+					}
+				}
+			}
 			med, _, _, _ := stats(m)
 			phi.Points = append(phi.Points, point{X: med, Y: float64(a.n) / a.hours, Label: strings.TrimPrefix(t, "8@")})
+			phiD.Points = append(phiD.Points, point{X: med, Y: float64(a.d) / a.hours})
 		}
+		sort.Slice(swimD.Points, func(i, j int) bool { return swimD.Points[i].X < swimD.Points[j].X })
 		sort.Slice(swim.Points, func(i, j int) bool { return swim.Points[i].X < swim.Points[j].X })
 		name := []string{"bernoulli", "gilbert-elliott"}[min(li, 1)]
 		scatterSVG(filepath.Join(outDir, "memberlist-frontier-"+name+".svg"),
-			"Lossy network ("+loss+"): false suspicions vs detection time", "median detection time after SIGKILL (s)",
-			"false suspicions per member pair per hour", []series{swim, phi})
+			"Lossy network ("+loss+"): mistakes vs detection time", "median detection time after SIGKILL (s)",
+			"per member pair per hour (log scale)", []series{swim, swimD, phi, phiD})
 	}
 }

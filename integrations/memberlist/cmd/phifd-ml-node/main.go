@@ -105,6 +105,12 @@ func (s *swimEvents) set(name, st string) {
 		s.lg.log(phifd.NowNs(), "swim", name, st)
 	}
 }
+func (s *swimEvents) state(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[name]
+}
+
 func (s *swimEvents) NotifyJoin(n *memberlist.Node)   { s.set(n.Name, "alive") }
 func (s *swimEvents) NotifyLeave(n *memberlist.Node)  { s.set(n.Name, "dead") }
 func (s *swimEvents) NotifyUpdate(n *memberlist.Node) {}
@@ -121,8 +127,8 @@ func (t *suspectTap) Write(p []byte) (int, error) {
 	const mark = "memberlist: Suspect "
 	if i := strings.Index(string(p), mark); i >= 0 {
 		rest := string(p[i+len(mark):])
-		if j := strings.Index(rest, " has failed"); j > 0 {
-			t.sw.set(rest[:j], "suspect")
+		if j := strings.Index(rest, " has failed"); j > 0 && t.sw.state(rest[:j]) != "dead" {
+			t.sw.set(rest[:j], "suspect") // (a probe in flight when the member was declared dead is not a new suspicion)
 			t.sw.set(rest[:j], "alive")
 		}
 	}
