@@ -110,8 +110,10 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The crash instants for a stream and, for each, the index of the last
-/// arrival (in receive order) of a heartbeat sent before it. Sorted by index.
-fn crash_points(s: &Stream, n: usize, seed: u64, warmup_ns: u64) -> Vec<(usize, u64, bool)> {
+/// arrival (in receive order) of a heartbeat sent before it: `(index, instant ns,
+/// marked)`, `n` instants uniform over the send times after `warmup_ns` (seeded by
+/// `seed` and the node id) plus the trace's marked crash. Sorted by index.
+pub fn crash_points(s: &Stream, n: usize, seed: u64, warmup_ns: u64) -> Vec<(usize, u64, bool)> {
     if s.recv.is_empty() {
         return Vec::new();
     }

@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod detector;
 pub mod eval;
+pub mod qos;
 pub mod record;
 pub mod report;
 pub mod rng;

@@ -116,18 +116,38 @@ fn mixed_cluster_gives_each_peer_its_own_network() {
     };
     for n in [1, 2] {
         let s = peer(n);
-        assert!(s.delay[0] < 1.0 && s.send_interval[2] < 150.0, "node {n}: lan {:?}", s.delay);
+        assert!(
+            s.delay[0] < 1.0 && s.send_interval[2] < 150.0,
+            "node {n}: lan {:?}",
+            s.delay
+        );
     }
     for n in [3, 4] {
         let s = peer(n);
         assert!(s.delay[2] > 135.0, "node {n}: wan base delay {:?}", s.delay);
-        assert!((s.send_interval[0] - 103.5).abs() < 0.5, "node {n}: wan period {:?}", s.send_interval);
+        assert!(
+            (s.send_interval[0] - 103.5).abs() < 0.5,
+            "node {n}: wan period {:?}",
+            s.send_interval
+        );
     }
     let gc = peer(5);
-    assert!(gc.delay[0] < 1.0 && gc.send_interval[2] > 300.0, "node 5 stalls: {:?}", gc.send_interval);
+    assert!(
+        gc.delay[0] < 1.0 && gc.send_interval[2] > 300.0,
+        "node 5 stalls: {:?}",
+        gc.send_interval
+    );
     let bl = peer(6);
-    assert!(bl.loss > 0.003 && bl.single_share < 0.5, "node 6 bursty: {} {}", bl.loss, bl.single_share);
+    assert!(
+        bl.loss > 0.003 && bl.single_share < 0.5,
+        "node 6 bursty: {} {}",
+        bl.loss,
+        bl.single_share
+    );
     // A single-model scenario through the same path is the same trace as `generate`.
     let lan = Model::scenario("lan", 100e6).unwrap();
-    assert_eq!(generate_nodes(&[&lan, &lan], None, 9, 60 * S, true), generate(&lan, 9, 60 * S, 2));
+    assert_eq!(
+        generate_nodes(&[&lan, &lan], None, 9, 60 * S, true),
+        generate(&lan, 9, 60 * S, 2)
+    );
 }
