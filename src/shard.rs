@@ -380,4 +380,50 @@ mod tests {
         // Every slot number the monitor can hand out (at most 2^26 nodes) has a segment.
         assert!(segment_of(1 << 31).0 < SEGMENTS);
     }
+
+    #[test]
+    fn a_slot_is_the_node_record_plus_its_lock_and_due_instant() {
+        // 144 B of node, the lock byte padded to 8, the due instant: 160 B.
+        assert!(std::mem::size_of::<Slot>() <= 160, "{}", std::mem::size_of::<Slot>());
+    }
+
+    #[test]
+    fn removals_and_reinsertions_reuse_slots_and_keep_every_id_findable() {
+        use crate::config::Config;
+        let s = Config::new().resolve().unwrap();
+        let shard = Shard::default();
+        let h = |id: u64| crate::monitor::mix(id) & !(63 << 58); // all in this shard
+        let add = |id: u64| {
+            shard
+                .find_or_insert(
+                    id,
+                    h(id),
+                    || Ok(Node::registered(id, id + 1, 0, &s)),
+                    |_, n| n.generation,
+                )
+                .unwrap()
+                .unwrap()
+        };
+        for id in 0..1_000u64 {
+            assert_eq!(add(id), id + 1);
+        }
+        let high = shard.high.load(Ordering::Relaxed);
+        // Churn: remove and re-add every other id many times (tombstones, in-place rehashes).
+        for round in 0..50u64 {
+            for id in (round % 2..1_000).step_by(2) {
+                assert!(shard.remove(id, h(id)), "round {round} id {id}");
+                assert!(!shard.remove(id, h(id)));
+                assert!(shard.find(id, h(id)).is_none());
+            }
+            for id in (round % 2..1_000).step_by(2) {
+                assert_eq!(add(id), id + 1);
+            }
+        }
+        assert_eq!(shard.high.load(Ordering::Relaxed), high, "freed slots were reused");
+        for id in 0..1_000u64 {
+            let f = shard.find(id, h(id)).expect("present");
+            assert_eq!((f.node.id, f.node.generation), (id, id + 1));
+        }
+        assert!(shard.find(5_000, h(5_000)).is_none());
+    }
 }
