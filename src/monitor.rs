@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 use crate::config::{Config, Membership, Settings};
 use crate::error::{Error, Result, Status};
 use crate::generation::MAX_GENERATION;
-use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
+use crate::node::{Arrival, Ctx, DueBound, Event, Node, Pause, State};
 use crate::shard::{Shard, Slot};
 
 /// Number of shards (a power of two). Shards spread registrations (each has its own writer
@@ -168,6 +168,8 @@ pub struct MonitorStats {
 /// or `Arc` between any number of threads.
 pub struct Monitor {
     settings: Settings,
+    /// Constants of the poll's due instants (`Node::silence_due_ns`).
+    due_bound: DueBound,
     shards: Box<[PaddedShard; SHARDS]>,
     events: Mutex<EventQueue>,
     count: AtomicUsize,
@@ -209,6 +211,7 @@ impl Monitor {
         let settings = config.resolve()?;
         let shards = Box::new(std::array::from_fn(|_| PaddedShard::default()));
         Ok(Monitor {
+            due_bound: DueBound::new(&settings),
             settings,
             shards,
             events: Mutex::new(EventQueue {
@@ -251,7 +254,7 @@ impl Monitor {
     /// enter the queue in the order they happened.
     #[inline]
     fn settle(&self, slot: &Slot, n: &mut Node, events: &mut Vec<Event>) {
-        slot.set_due(n.silence_due_ns(&self.settings));
+        slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound));
         self.publish(events);
     }
 
@@ -396,7 +399,7 @@ impl Monitor {
         let mut f = self.shard(h).find(node, h).ok_or_else(|| Error::unknown_node(node))?;
         f.node.report_suspect(reporter, &self.settings);
         // Confirmations shorten the deadlines: the poll must look at the node sooner.
-        f.slot.set_due(f.node.silence_due_ns(&self.settings));
+        f.slot.set_due(f.node.silence_due_ns(&self.settings, &self.due_bound));
         Ok(())
     }
 
@@ -520,7 +523,7 @@ impl Monitor {
                 self.reserve_place(node)?;
                 Ok(Node::registered(node, generation, now_ns, &self.settings))
             },
-            |slot, n| slot.set_due(n.silence_due_ns(&self.settings)),
+            |slot, n| slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound)),
         )?;
         match made {
             Some(()) => Ok(()),

@@ -106,6 +106,44 @@ pub struct Ctx<'a> {
     pub pause: Pause,
 }
 
+/// Constants of the lower bound of a node's deadlines from its window's sums, computed once
+/// per monitor ([`Node::silence_due_ns`]). Each deadline is the ceiling of `mean_eff + y * sd`
+/// (location-scale models) or `y * mean_eff` (exponential), with `mean_eff >= Σx·1000/n + pause`
+/// and `sd >= min_sd` up to roundings of relative size 2^-53, and `y >= 0`; so
+/// `Σx · k + c`, with `k = 1000/n` and `c = pause + y·min_sd` (or `k = 1000·y/n`, `c = y·pause`)
+/// both shrunk by 2^-20, is below every deadline by far more than any rounding involved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DueBound {
+    /// The window's capacity (`k_full` is for a full window).
+    pub(crate) capacity: u32,
+    /// Multiplier of the sum of samples (µs) for a full window.
+    pub(crate) k_full: f64,
+    /// The constant term, ns.
+    pub(crate) c: f64,
+    /// False when the thresholds leave no such bound (`y < 0` or NaN): deadlines are computed.
+    pub(crate) usable: bool,
+}
+
+impl DueBound {
+    /// The constants for settings `s`.
+    pub(crate) fn new(s: &Settings) -> DueBound {
+        const SHRINK: f64 = 1.0 - 1.0 / 1_048_576.0;
+        let y = s.y_suspect.min(s.y_fail);
+        let n = f64::from(s.window.max(1));
+        let pause = u64_to_f64(s.acceptable_pause_ns);
+        let (k, c) = match s.estimator {
+            crate::estimator::Estimator::Exponential => (y * 1_000.0 / n, y * pause),
+            _ => (1_000.0 / n, pause + y * u64_to_f64(s.min_std_deviation_ns)),
+        };
+        DueBound {
+            capacity: s.window.max(1),
+            k_full: k * SHRINK,
+            c: c * SHRINK,
+            usable: y >= 0.0 && k.is_finite() && c.is_finite(),
+        }
+    }
+}
+
 /// Suspicion reports from other peers about this node (Lifeguard's confirmations).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reports {
@@ -591,54 +629,36 @@ impl Node {
     /// only delay a conviction and are left out; confirmations shorten deadlines and are applied
     /// (the same factor, rounded the same way, without the stretch); the earlier of the suspect
     /// and failure deadlines is taken whatever the state; when the statistics are stale, the
-    /// deadline is bounded below from the window's integer sums (one division, no square root:
-    /// the heartbeat path stays free of the standard deviation), as in
-    /// [`Node::surely_before_deadlines`]; and the result is lowered by a further 2^-20 relative
-    /// plus 1 ns to cover every rounding on the way.
-    pub(crate) fn silence_due_ns(&mut self, s: &Settings) -> u64 {
+    /// deadline is bounded below from the window's integer sums without a square root (see
+    /// [`DueBound`]); and the result is lowered by a further 2^-20 relative plus 1 ns to cover
+    /// every rounding on the way.
+    #[inline]
+    pub(crate) fn silence_due_ns(&mut self, s: &Settings, d: &DueBound) -> u64 {
         if self.state == State::Failed {
             return u64::MAX;
         }
+        // The heartbeat's case, kept short (it runs while the node's lock is held): a full
+        // window, no confirmations, statistics not computed: one multiply-add and a conversion.
+        if self.stale && self.has_arrival && self.reports.is_none() && d.usable && self.window.len() == d.capacity {
+            let b = u64_to_f64(self.window.sum()) * d.k_full + d.c;
+            // `as i64` saturates and truncates (a further lowering); NaN gives 0 (evaluate at once).
+            let b = (b as i64).max(0) as u64;
+            return self.last_ns.saturating_add(b);
+        }
         let base = if !self.has_arrival {
             s.first_heartbeat_timeout_ns
+        } else if self.stale && d.usable && !self.window.is_empty() {
+            let n = f64::from(self.window.len());
+            let b = u64_to_f64(self.window.sum()) * (d.k_full * f64::from(d.capacity) / n) + d.c;
+            (b as i64).max(0) as u64
         } else {
-            match self.stale_deadline_bound(s) {
-                Some(b) => b,
-                None => {
-                    self.freshen(s);
-                    self.suspect_base_ns.min(self.fail_base_ns)
-                }
-            }
+            self.freshen(s);
+            self.suspect_base_ns.min(self.fail_base_ns)
         };
         let f = self.confirmation_factor(s);
         let scaled = if f == 1.0 { base } else { to_ns(base as f64 * f) };
         let margin = (scaled >> 20) + 1;
         self.last_ns.saturating_add(scaled.saturating_sub(margin))
-    }
-
-    /// With statistics fresh: the earlier unscaled deadline. With stale ones: a lower bound of
-    /// both unscaled deadlines from the window's sums (see [`Node::surely_before_deadlines`] for
-    /// why `mean + pause + y * min_sd`, shrunk by 2^-30, is below them), or `None` when the
-    /// settings leave no such bound (a threshold below the mean), so the caller computes them.
-    #[inline]
-    fn stale_deadline_bound(&self, s: &Settings) -> Option<u64> {
-        if !self.stale {
-            return Some(self.suspect_base_ns.min(self.fail_base_ns));
-        }
-        let y = s.y_suspect.min(s.y_fail);
-        let usable = y >= 0.0; // false for NaN too
-        if !usable || self.window.is_empty() {
-            return None;
-        }
-        let n = f64::from(self.window.len());
-        let mean = u64_to_f64(self.window.sum()) * 1_000.0 / n;
-        let pause = u64_to_f64(s.acceptable_pause_ns);
-        let bound = match s.estimator {
-            crate::estimator::Estimator::Exponential => y * (mean + pause),
-            _ => mean + pause + y * u64_to_f64(s.min_std_deviation_ns),
-        };
-        // `as` truncates (a further lowering) and saturates; NaN gives 0 (evaluate at once).
-        Some((bound * (1.0 - 1.0 / 1_073_741_824.0)) as u64)
     }
 
     /// Bytes this node occupies on the heap (its samples and reports).
@@ -823,11 +843,11 @@ mod tests {
                 };
                 // Before the stream starts, and now and then after it, the node is UNKNOWN or
                 // silent long enough to be FAILED.
-                let due = n.silence_due_ns(s);
+                let due = n.silence_due_ns(s, &DueBound::new(s));
                 // The same node with its statistics computed: the exact deadlines.
                 let mut fresh = n.clone();
                 fresh.freshen(s);
-                let due_fresh = fresh.silence_due_ns(s);
+                let due_fresh = fresh.silence_due_ns(s, &DueBound::new(s));
                 assert!(
                     due <= due_fresh,
                     "config {ci} step {step}: the stale bound is the lower one"
