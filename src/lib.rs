@@ -44,8 +44,10 @@ pub mod estimator;
 pub mod generation;
 pub mod monitor;
 pub(crate) mod node;
+mod num;
 pub mod prometheus;
 pub mod replay;
+mod shard;
 pub(crate) mod window;
 pub mod wire;
 

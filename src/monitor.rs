@@ -1,18 +1,25 @@
-//! The monitor: many nodes, sharded so that threads working on different
-//! nodes do not serialise on one lock.
+//! The monitor: many nodes, each behind its own lock, found through an index that lookups
+//! only read.
 //!
-//! Nodes live in `SHARDS` shards chosen by a hash of the node id; each shard
-//! is a mutex over a dense `Vec<Node>` plus an id → index map. Every operation
-//! on one node locks only its shard, for O(1) work (the window keeps running
-//! sums, so nothing is O(window)). A poll walks the shards in chunks of
-//! `POLL_CHUNK` nodes, releasing the lock between chunks, so a poll over
-//! 100,000 nodes never holds any lock for more than a few microseconds.
+//! Nodes live in `SHARDS` shards chosen by a hash of the node id (computed once per call).
+//! Each shard (`crate::shard`) keeps its node records in an arena of slots that never move,
+//! each slot its own mutex, and an open-addressing id index of atomic entries that only
+//! registrations and removals write (under the shard's writer mutex). A heartbeat, phi, node
+//! info or suspicion report therefore loads a few read-mostly words and locks only its node's
+//! record: two threads working on different nodes write no common cache line, and no reader
+//! makes a writer of another node wait. Every operation on one node is O(1) (the window keeps
+//! running sums).
 //!
-//! Transitions go to one event queue (a separate mutex, touched only when a
-//! transition happens), drained by [`Monitor::poll`].
+//! A poll walks the slots and reads each one's "due" instant without locking (the earliest
+//! time silence could change the node's state, kept conservative, see
+//! `Node::silence_due_ns`); it locks a node, for that node's evaluation only, once the
+//! instant has come. So a heartbeat never waits behind other nodes' evaluations.
+//!
+//! Transitions go to one event queue (a separate mutex, touched only when a transition
+//! happens), drained by [`Monitor::poll`]. They are queued while the node's lock is held, so
+//! the events of one node enter the queue in the order they happened to it.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
@@ -20,13 +27,12 @@ use parking_lot::Mutex;
 use crate::config::{Config, Membership, Settings};
 use crate::error::{Error, Result, Status};
 use crate::generation::MAX_GENERATION;
-use crate::node::{Arrival, Ctx, Event, Node, Pause, State};
+use crate::node::{Arrival, Ctx, DueBound, Event, Node, Pause, State};
+use crate::shard::{Shard, Slot};
 
-/// Number of shards (a power of two). 64 makes two threads on distinct nodes
-/// collide on a shard about 1.6 % of the time, at 64 cache lines of overhead.
+/// Number of shards (a power of two). Shards spread registrations (each has its own writer
+/// mutex) and keep each index small; lookups and node operations never lock a shard.
 pub const SHARDS: usize = 64;
-/// Nodes evaluated per lock acquisition during a poll.
-pub const POLL_CHUNK: usize = 64;
 /// The shared activity time is advanced only when it is this stale (1 ms).
 const ACTIVITY_RESOLUTION_NS: u64 = 1_000_000;
 /// Polls needed before the poll cadence is trusted for pause detection and self-raised health.
@@ -34,78 +40,20 @@ pub const CADENCE_POLLS: u64 = 8;
 /// Most events kept between polls; beyond it the oldest are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 1 << 20;
 
+/// The id hash: a multiply-xorshift mixer (splitmix64's finaliser), so sequential ids spread
+/// evenly. Its top 6 bits choose the shard, the next 26 the index position within it.
 #[inline]
-fn mix(id: u64) -> u64 {
-    // A multiply-xorshift mixer (splitmix64's finaliser): sequential ids spread evenly.
+pub(crate) fn mix(id: u64) -> u64 {
     let mut z = id.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
-/// Hasher for node ids inside a shard (the id is already mixed once per lookup).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix(self.0 ^ u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = mix(v);
-    }
-}
-
-type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
-
-#[derive(Default)]
-struct Shard {
-    index: IdMap,
-    nodes: Vec<Node>,
-}
-
-impl Shard {
-    fn get(&self, id: u64) -> Option<&Node> {
-        self.index.get(&id).and_then(|&i| self.nodes.get(i as usize))
-    }
-    fn get_mut(&mut self, id: u64) -> Option<&mut Node> {
-        match self.index.get(&id) {
-            Some(&i) => self.nodes.get_mut(i as usize),
-            None => None,
-        }
-    }
-    fn insert(&mut self, node: Node) {
-        if self.nodes.len() == self.nodes.capacity() {
-            // Grow by a quarter (at least 16), not by doubling: at most 25 % of the records are
-            // ever spare, and the amortised cost stays O(1).
-            let extra = (self.nodes.len() / 4).max(16);
-            self.nodes.reserve_exact(extra);
-        }
-        let i = self.nodes.len();
-        self.index.insert(node.id, i as u32);
-        self.nodes.push(node);
-    }
-    fn remove(&mut self, id: u64) -> bool {
-        let Some(i) = self.index.remove(&id) else { return false };
-        let i = i as usize;
-        if i >= self.nodes.len() {
-            return false;
-        }
-        self.nodes.swap_remove(i);
-        if let Some(moved) = self.nodes.get(i) {
-            self.index.insert(moved.id, i as u32);
-        }
-        true
-    }
-}
-
+/// A shard on its own cache lines (its writer mutex is written by registrations only).
 #[repr(align(64))]
-struct PaddedShard(Mutex<Shard>);
+#[derive(Default)]
+struct PaddedShard(Shard);
 
 struct EventQueue {
     events: VecDeque<Event>,
@@ -220,6 +168,8 @@ pub struct MonitorStats {
 /// or `Arc` between any number of threads.
 pub struct Monitor {
     settings: Settings,
+    /// Constants of the poll's due instants (`Node::silence_due_ns`).
+    due_bound: DueBound,
     shards: Box<[PaddedShard; SHARDS]>,
     events: Mutex<EventQueue>,
     count: AtomicUsize,
@@ -259,8 +209,9 @@ impl Monitor {
     /// A monitor with validated settings.
     pub fn new(config: &Config) -> Result<Monitor> {
         let settings = config.resolve()?;
-        let shards = Box::new(std::array::from_fn(|_| PaddedShard(Mutex::new(Shard::default()))));
+        let shards = Box::new(std::array::from_fn(|_| PaddedShard::default()));
         Ok(Monitor {
+            due_bound: DueBound::new(&settings),
             settings,
             shards,
             events: Mutex::new(EventQueue {
@@ -290,12 +241,21 @@ impl Monitor {
         &self.settings
     }
 
+    /// The shard of a node whose [`mix`] hash is `h` (its top 6 bits).
     #[inline]
-    fn shard(&self, id: u64) -> &Mutex<Shard> {
-        // Top bits of the mix pick the shard; the map inside uses all of it.
-        let i = (mix(id) >> 58) as usize & (SHARDS - 1);
+    fn shard(&self, h: u64) -> &Shard {
+        let i = (h >> 58) as usize & (SHARDS - 1);
         #[allow(clippy::indexing_slicing)] // i < SHARDS by the mask: the array index cannot fail
         &self.shards[i].0
+    }
+
+    /// After any change to a node (its record locked as `slot`): records when a poll must look
+    /// at it next and queues its events while the lock is still held, so one node's events
+    /// enter the queue in the order they happened.
+    #[inline]
+    fn settle(&self, slot: &Slot, n: &mut Node, events: &mut Vec<Event>) {
+        slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound));
+        self.publish(events);
     }
 
     fn publish(&self, events: &mut Vec<Event>) {
@@ -372,30 +332,44 @@ impl Monitor {
         self.observe_time(now_ns, false);
         let ctx = self.ctx();
         let mut events = Vec::new();
-        let outcome = {
-            let mut shard = self.shard(node).lock();
-            match shard.get_mut(node) {
-                Some(n) => n.arrive(generation, version, now_ns, &ctx, &mut events),
-                None => {
-                    if self.settings.membership == Membership::Fixed {
-                        self.note_rejection(Rejection::UnknownNode);
-                        return Err(Error::new(
-                            Status::UnknownNode,
-                            format!(
-                                "node {node} is not registered and membership is fixed: register it with \
-                                 add_node (phifd_node_add) first; nothing was changed"
-                            ),
-                        ));
-                    }
-                    self.reserve_place(node)?;
-                    let mut n = Node::registered(node, generation, now_ns, &self.settings);
-                    let a = n.arrive(generation, version, now_ns, &ctx, &mut events);
-                    shard.insert(n);
-                    a
+        let h = mix(node);
+        let shard = self.shard(h);
+        let outcome = match shard.find(node, h) {
+            Some(mut f) => {
+                let a = f.node.arrive(generation, version, now_ns, &ctx, &mut events);
+                self.settle(f.slot, &mut f.node, &mut events);
+                a
+            }
+            None => {
+                if self.settings.membership == Membership::Fixed {
+                    self.note_rejection(Rejection::UnknownNode);
+                    return Err(Error::new(
+                        Status::UnknownNode,
+                        format!(
+                            "node {node} is not registered and membership is fixed: register it with \
+                             add_node (phifd_node_add) first; nothing was changed"
+                        ),
+                    ));
+                }
+                let made = shard.find_or_insert(
+                    node,
+                    h,
+                    || {
+                        self.reserve_place(node)?;
+                        Ok(Node::registered(node, generation, now_ns, &self.settings))
+                    },
+                    |slot, n| {
+                        let a = n.arrive(generation, version, now_ns, &ctx, &mut events);
+                        self.settle(slot, n, &mut events);
+                        a
+                    },
+                )?;
+                match made {
+                    Some(a) => a,
+                    None => return Err(self.no_slot(node)),
                 }
             }
         };
-        self.publish(&mut events);
         match outcome {
             Arrival::Accepted => Ok(true),
             Arrival::Duplicate => {
@@ -421,9 +395,11 @@ impl Monitor {
         if node == reporter {
             return Err(Error::invalid(format!("node {node} cannot report itself")));
         }
-        let mut shard = self.shard(node).lock();
-        let n = shard.get_mut(node).ok_or_else(|| Error::unknown_node(node))?;
-        n.report_suspect(reporter, &self.settings);
+        let h = mix(node);
+        let mut f = self.shard(h).find(node, h).ok_or_else(|| Error::unknown_node(node))?;
+        f.node.report_suspect(reporter, &self.settings);
+        // Confirmations shorten the deadlines: the poll must look at the node sooner.
+        f.slot.set_due(f.node.silence_due_ns(&self.settings, &self.due_bound));
         Ok(())
     }
 
@@ -535,17 +511,41 @@ impl Monitor {
     /// `Capacity` for a new node when `max_nodes` nodes are monitored.
     pub fn add_node(&self, node: u64, generation: u64, now_ns: u64) -> Result<()> {
         self.check_generation("registration", node, generation)?;
-        let mut shard = self.shard(node).lock();
-        if shard.get(node).is_none() {
-            self.reserve_place(node)?;
-            shard.insert(Node::registered(node, generation, now_ns, &self.settings));
+        let h = mix(node);
+        let shard = self.shard(h);
+        if shard.find(node, h).is_some() {
+            return Ok(());
         }
-        Ok(())
+        let made = shard.find_or_insert(
+            node,
+            h,
+            || {
+                self.reserve_place(node)?;
+                Ok(Node::registered(node, generation, now_ns, &self.settings))
+            },
+            |slot, n| slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound)),
+        )?;
+        match made {
+            Some(()) => Ok(()),
+            None => Err(self.no_slot(node)),
+        }
+    }
+
+    /// The refusal for the (unreachable under `max_nodes`) case of a shard without a free slot:
+    /// gives back the place taken.
+    #[cold]
+    fn no_slot(&self, node: u64) -> Error {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        Error::new(
+            Status::Internal,
+            format!("node {node}: no record could be allocated in its shard; nothing was changed"),
+        )
     }
 
     /// Stops monitoring `node`. `UnknownNode` if it was not monitored.
     pub fn remove(&self, node: u64) -> Result<()> {
-        if self.shard(node).lock().remove(node) {
+        let h = mix(node);
+        if self.shard(h).remove(node, h) {
             self.count.fetch_sub(1, Ordering::Relaxed);
             Ok(())
         } else {
@@ -556,11 +556,12 @@ impl Monitor {
     /// phi of `node` at `now_ns`. Never NaN, never negative, finite for every
     /// estimator, non-decreasing in `now_ns` between arrivals.
     pub fn phi(&self, node: u64, now_ns: u64) -> Result<f64> {
-        let mut shard = self.shard(node).lock();
-        match shard.get_mut(node) {
-            Some(n) => {
-                n.freshen(&self.settings);
-                Ok(n.phi(now_ns, &self.settings))
+        let h = mix(node);
+        match self.shard(h).find(node, h) {
+            Some(mut f) => {
+                // Computes mean and sd only if a heartbeat changed the window since last time.
+                f.node.freshen(&self.settings);
+                Ok(f.node.phi(now_ns, &self.settings))
             }
             None => Err(Error::unknown_node(node)),
         }
@@ -570,8 +571,9 @@ impl Monitor {
     /// the one silence implies at `now_ns`; transitions are queued by polls and heartbeats.
     pub fn info(&self, node: u64, now_ns: u64) -> Result<NodeInfo> {
         let ctx = self.ctx();
-        let mut shard = self.shard(node).lock();
-        let n = shard.get_mut(node).ok_or_else(|| Error::unknown_node(node))?;
+        let h = mix(node);
+        let mut f = self.shard(h).find(node, h).ok_or_else(|| Error::unknown_node(node))?;
+        let n = &mut *f.node;
         n.freshen(&self.settings);
         let w = n.window();
         Ok(NodeInfo {
@@ -600,11 +602,11 @@ impl Monitor {
             return Err(Error::invalid(format!("phi must be finite and >= 0, got {phi}")));
         }
         let y = self.settings.estimator.y_for_phi(phi);
-        let mut shard = self.shard(node).lock();
-        match shard.get_mut(node) {
-            Some(n) => {
-                n.freshen(&self.settings);
-                Ok(n.silence_for_y(y, &self.settings))
+        let h = mix(node);
+        match self.shard(h).find(node, h) {
+            Some(mut f) => {
+                f.node.freshen(&self.settings);
+                Ok(f.node.silence_for_y(y, &self.settings))
             }
             None => Err(Error::unknown_node(node)),
         }
@@ -618,22 +620,17 @@ impl Monitor {
         let ctx = self.ctx();
         let mut events = Vec::new();
         for shard in self.shards.iter() {
-            let mut start = 0;
-            loop {
-                let mut s = shard.0.lock();
-                let end = (start + POLL_CHUNK).min(s.nodes.len());
-                if start >= end {
-                    break;
+            shard.0.for_each_slot(|slot| {
+                // Before its due instant silence cannot change the node: no lock, no evaluation.
+                if now_ns < slot.due() {
+                    return;
                 }
-                if let Some(chunk) = s.nodes.get_mut(start..end) {
-                    for n in chunk {
-                        n.evaluate(now_ns, &ctx, &mut events);
-                    }
+                let mut g = slot.lock();
+                if let Some(n) = g.as_mut() {
+                    n.evaluate(now_ns, &ctx, &mut events);
+                    self.settle(slot, n, &mut events);
                 }
-                drop(s);
-                start = end;
-            }
-            self.publish(&mut events);
+            });
         }
         let mut q = self.events.lock();
         let k = max.min(q.events.len());
@@ -681,7 +678,7 @@ impl Monitor {
     }
 
     /// Every node's statistics as of `now_ns`, sorted by node id. Read-only;
-    /// locks one shard at a time.
+    /// locks one node at a time.
     pub fn snapshot(&self, now_ns: u64) -> Vec<NodeInfo> {
         let mut ids = Vec::with_capacity(self.node_count());
         self.for_each_node(|n| ids.push(n.id()));
@@ -689,14 +686,15 @@ impl Monitor {
         ids.into_iter().filter_map(|id| self.info(id, now_ns).ok()).collect()
     }
 
-    /// Calls `f` with each node (under its shard's lock, a chunk at a time).
+    /// Calls `f` with each node, under that node's lock (one node at a time).
     pub fn for_each_node(&self, mut f: impl FnMut(&Node)) {
         for shard in self.shards.iter() {
-            let mut s = shard.0.lock();
-            for n in &mut s.nodes {
-                n.freshen(&self.settings);
-                f(n);
-            }
+            shard.0.for_each_slot(|slot| {
+                if let Some(n) = slot.lock().as_mut() {
+                    n.freshen(&self.settings);
+                    f(n);
+                }
+            });
         }
     }
 }

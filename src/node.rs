@@ -13,6 +13,7 @@
 //! are held until the grace period ends.
 
 use crate::config::Settings;
+use crate::num::{to_ns, u64_to_f64};
 use crate::window::{ns_to_sample, Window};
 
 /// Liveness state of a node. Numeric values are part of the C ABI.
@@ -103,6 +104,44 @@ pub struct Ctx<'a> {
     pub stretch: f64,
     /// The last detected local pause.
     pub pause: Pause,
+}
+
+/// Constants of the lower bound of a node's deadlines from its window's sums, computed once
+/// per monitor ([`Node::silence_due_ns`]). Each deadline is the ceiling of `mean_eff + y * sd`
+/// (location-scale models) or `y * mean_eff` (exponential), with `mean_eff >= Σx·1000/n + pause`
+/// and `sd >= min_sd` up to roundings of relative size 2^-53, and `y >= 0`; so
+/// `Σx · k + c`, with `k = 1000/n` and `c = pause + y·min_sd` (or `k = 1000·y/n`, `c = y·pause`)
+/// both shrunk by 2^-20, is below every deadline by far more than any rounding involved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DueBound {
+    /// The window's capacity (`k_full` is for a full window).
+    pub(crate) capacity: u32,
+    /// Multiplier of the sum of samples (µs) for a full window.
+    pub(crate) k_full: f64,
+    /// The constant term, ns.
+    pub(crate) c: f64,
+    /// False when the thresholds leave no such bound (`y < 0` or NaN): deadlines are computed.
+    pub(crate) usable: bool,
+}
+
+impl DueBound {
+    /// The constants for settings `s`.
+    pub(crate) fn new(s: &Settings) -> DueBound {
+        const SHRINK: f64 = 1.0 - 1.0 / 1_048_576.0;
+        let y = s.y_suspect.min(s.y_fail);
+        let n = f64::from(s.window.max(1));
+        let pause = u64_to_f64(s.acceptable_pause_ns);
+        let (k, c) = match s.estimator {
+            crate::estimator::Estimator::Exponential => (y * 1_000.0 / n, y * pause),
+            _ => (1_000.0 / n, pause + y * u64_to_f64(s.min_std_deviation_ns)),
+        };
+        DueBound {
+            capacity: s.window.max(1),
+            k_full: k * SHRINK,
+            c: c * SHRINK,
+            usable: y >= 0.0 && k.is_finite() && c.is_finite(),
+        }
+    }
 }
 
 /// Suspicion reports from other peers about this node (Lifeguard's confirmations).
@@ -581,38 +620,50 @@ impl Node {
         below_threshold && within_max && !spans_pause && !self.is_burst(interval, s)
     }
 
+    /// A lower bound of the instant (ns) at which silence alone could change this node's state:
+    /// `evaluate(now)` before it never produces an event and changes nothing a caller can see
+    /// (at most it computes cached statistics), so a poll may skip the node without locking it.
+    /// `u64::MAX`: never (FAILED, or every deadline beyond the end of the clock).
+    ///
+    /// Conservative by construction: the local-health stretch (>= 1) and a pause's grace period
+    /// only delay a conviction and are left out; confirmations shorten deadlines and are applied
+    /// (the same factor, rounded the same way, without the stretch); the earlier of the suspect
+    /// and failure deadlines is taken whatever the state; when the statistics are stale, the
+    /// deadline is bounded below from the window's integer sums without a square root (see
+    /// [`DueBound`]); and the result is lowered by a further 2^-20 relative plus 1 ns to cover
+    /// every rounding on the way.
+    #[inline]
+    pub(crate) fn silence_due_ns(&mut self, s: &Settings, d: &DueBound) -> u64 {
+        if self.state == State::Failed {
+            return u64::MAX;
+        }
+        // The heartbeat's case, kept short (it runs while the node's lock is held): a full
+        // window, no confirmations, statistics not computed: one multiply-add and a conversion.
+        if self.stale && self.has_arrival && self.reports.is_none() && d.usable && self.window.len() == d.capacity {
+            let b = u64_to_f64(self.window.sum()) * d.k_full + d.c;
+            // `as i64` saturates and truncates (a further lowering); NaN gives 0 (evaluate at once).
+            let b = (b as i64).max(0) as u64;
+            return self.last_ns.saturating_add(b);
+        }
+        let base = if !self.has_arrival {
+            s.first_heartbeat_timeout_ns
+        } else if self.stale && d.usable && !self.window.is_empty() {
+            let n = f64::from(self.window.len());
+            let b = u64_to_f64(self.window.sum()) * (d.k_full * f64::from(d.capacity) / n) + d.c;
+            (b as i64).max(0) as u64
+        } else {
+            self.freshen(s);
+            self.suspect_base_ns.min(self.fail_base_ns)
+        };
+        let f = self.confirmation_factor(s);
+        let scaled = if f == 1.0 { base } else { to_ns(base as f64 * f) };
+        let margin = (scaled >> 20) + 1;
+        self.last_ns.saturating_add(scaled.saturating_sub(margin))
+    }
+
     /// Bytes this node occupies on the heap (its samples and reports).
     pub fn heap_bytes(&self) -> usize {
         self.window.heap_bytes() + self.reports.as_ref().map_or(0, |r| 24 + r.reporters.capacity() * 8)
-    }
-}
-
-/// Rounds a non-negative duration up to whole nanoseconds, saturating; NaN and
-/// negatives give 0. (An integer ceiling: `f64::ceil` is a library call on
-/// baseline x86-64 and this runs on every heartbeat.)
-fn to_ns(e: f64) -> u64 {
-    // Below 2^62 the signed conversions are single instructions (the unsigned ones are emulated
-    // on x86-64); `as` saturates, so NaN and negatives give 0.
-    const FAST: f64 = 4_611_686_018_427_387_904.0; // 2^62
-    if e < FAST {
-        let t = e as i64;
-        let up = i64::from((t as f64) < e);
-        return (t + up).max(0) as u64;
-    }
-    let t = e as u64;
-    if (t as f64) < e && t < u64::MAX {
-        t + 1
-    } else {
-        t
-    }
-}
-
-/// `x as f64` through a signed conversion where exact and faster (same value).
-#[inline]
-pub(crate) fn u64_to_f64(x: u64) -> f64 {
-    match i64::try_from(x) {
-        Ok(v) => v as f64,
-        Err(_) => x as f64,
     }
 }
 
@@ -754,5 +805,101 @@ mod tests {
         assert!(!n.surely_before_deadlines(d + 1, &c));
         // Far below the deadline (half of it) the early test must answer yes.
         assert!(n.surely_before_deadlines(d / 2, &c));
+    }
+
+    /// The poll skips a node while `now < silence_due_ns()`: that is only sound if no evaluation
+    /// before that instant produces an event. Checked on irregular streams with confirmations,
+    /// restarts, local-health stretches and pauses, for every estimator, at the due instant
+    /// minus one and against the instant of the first event silence produces (found by
+    /// evaluating a copy far in the future): the due instant is never later than that event.
+    #[test]
+    fn silence_due_is_never_after_the_first_silence_event() {
+        let configs = [
+            settings(Estimator::Akka, 1000, 100_000_000, 0),
+            settings(Estimator::Akka, 5, 1_000_000, 0),
+            settings(Estimator::Normal, 50, 10_000_000, 250_000_000),
+            settings(Estimator::Exponential, 20, 100_000_000, 30_000_000),
+        ];
+        let mut checked_tight = 0u32;
+        for (ci, s) in configs.iter().enumerate() {
+            let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ (ci as u64 + 7));
+            let mut n = Node::registered(1, 1, 1_000, s);
+            let mut out = Vec::new();
+            let mut t = 1_000u64;
+            for step in 0..5_000u32 {
+                let r = rng.next();
+                let c = Ctx {
+                    s,
+                    stretch: if r % 13 == 0 { 3.0 } else { 1.0 },
+                    pause: if r % 17 == 0 {
+                        Pause {
+                            start_ns: t,
+                            end_ns: t + 5_000_000_000,
+                            grace_until_ns: t + 9_000_000_000,
+                        }
+                    } else {
+                        Pause::default()
+                    },
+                };
+                // Before the stream starts, and now and then after it, the node is UNKNOWN or
+                // silent long enough to be FAILED.
+                let due = n.silence_due_ns(s, &DueBound::new(s));
+                // The same node with its statistics computed: the exact deadlines.
+                let mut fresh = n.clone();
+                fresh.freshen(s);
+                let due_fresh = fresh.silence_due_ns(s, &DueBound::new(s));
+                assert!(
+                    due <= due_fresh,
+                    "config {ci} step {step}: the stale bound is the lower one"
+                );
+                let mut probe = n.clone();
+                let mut ev = Vec::new();
+                probe.evaluate(u64::MAX - 1, &c, &mut ev);
+                if let Some(first) = ev.first() {
+                    assert!(
+                        due_fresh <= first.time_ns,
+                        "config {ci} step {step}: due {due_fresh} after event {first:?}"
+                    );
+                    let silence = first.time_ns - n.last_ns;
+                    if first.time_ns - due_fresh <= silence / 100_000 + 10 {
+                        checked_tight += 1;
+                    }
+                } else {
+                    assert_eq!(
+                        n.state,
+                        State::Failed,
+                        "config {ci} step {step}: only FAILED never changes"
+                    );
+                }
+                if due > 0 {
+                    let mut probe = n.clone();
+                    let mut ev = Vec::new();
+                    probe.evaluate(due - 1, &c, &mut ev);
+                    assert!(ev.is_empty(), "config {ci} step {step}: event before due: {ev:?}");
+                }
+                if r % 11 == 0 {
+                    n.report_suspect(r >> 8, s);
+                }
+                let interval = match r % 8 {
+                    0 => 20_000_000_000 + r % 1_000_000_000,
+                    1 => r % 300_000_000,
+                    _ => 900_000_000 + (r >> 16) % 200_000_000,
+                };
+                t += interval;
+                let gen = if r % 997 == 5 { n.generation + 1 } else { n.generation };
+                n.arrive(gen, None, t, &c, &mut out);
+            }
+        }
+        assert!(
+            checked_tight > 1_000,
+            "the bound must be tight when fresh ({checked_tight})"
+        );
+    }
+
+    #[test]
+    fn node_record_is_not_padded_to_16_bytes() {
+        // The window's sums are stored as 64-bit halves so that no field needs 16-byte alignment.
+        assert_eq!(std::mem::align_of::<Node>(), 8);
+        assert!(std::mem::size_of::<Node>() <= 144, "{}", std::mem::size_of::<Node>());
     }
 }

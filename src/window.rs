@@ -134,7 +134,7 @@ impl Window {
         if n == 0 {
             return 0.0;
         }
-        crate::node::u64_to_f64(self.sum) * 1_000.0 / n as f64
+        crate::num::u64_to_f64(self.sum) * 1_000.0 / n as f64
     }
 
     /// Population variance in nanoseconds squared (0 when empty). Computed from
@@ -155,7 +155,7 @@ impl Window {
             .and_then(|q| n.checked_mul(q))
             .and_then(|a| self.sum.checked_mul(self.sum).map(|b| a.saturating_sub(b)));
         let numf = match num64 {
-            Some(x) => crate::node::u64_to_f64(x),
+            Some(x) => crate::num::u64_to_f64(x),
             None => {
                 let s = u128::from(self.sum);
                 (u128::from(n) * self.sum_sq()).saturating_sub(s * s) as f64
@@ -242,20 +242,6 @@ mod tests {
         assert_eq!(ns_to_sample(1_499), 1);
         assert_eq!(ns_to_sample(1_500), 2);
         assert_eq!(ns_to_sample(u64::MAX), u32::MAX);
-    }
-}
-
-#[cfg(test)]
-mod layout_tests {
-    #[test]
-    fn node_record_is_not_padded_to_16_bytes() {
-        // The sums are stored as 64-bit halves so that no field needs 16-byte alignment.
-        assert_eq!(std::mem::align_of::<super::Window>(), 8);
-        assert!(
-            std::mem::size_of::<crate::node::Node>() <= 144,
-            "{}",
-            std::mem::size_of::<crate::node::Node>()
-        );
     }
 }
 

@@ -10,9 +10,13 @@
 //! Checked after joining: the monitor still answers, the node count equals the nodes left, the
 //! event queue drains, and `phifd_monitor_get_stats` is consistent.
 //!
-//! The core synchronises with mutexes (one per shard) and atomics only, so the usual tools apply
-//! (this test, and the C tests' thread test under the sanitizers and valgrind); there is no
-//! lock-free structure that would call for a model checker.
+//! The core locks one node record at a time (a mutex per node) and finds records through an
+//! index of atomic entries that lookups only read (src/shard.rs): a lookup accepts a record only
+//! after locking it and checking its id, and retries a miss that raced with entries moving. The
+//! tests below race exactly those paths (the same nodes heartbeated, read, polled, removed and
+//! registered again, records reused, the index grown and rebuilt) and check invariants a lost
+//! update, a torn read, a reused record's data or a lost or duplicated event would break; they
+//! run under ThreadSanitizer (`make tsan`).
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -334,8 +338,11 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
             SEC + (i * 7919 % 13) * 10_000_000
         }
     };
-    // The single-threaded replay: every (samples, mean bits, sd bits) that ever existed.
+    // The single-threaded replay: every (samples, mean bits, sd bits) that ever existed, and
+    // every phi at the fixed query time Q (after the last heartbeat of the stream).
+    const Q: u64 = 1 << 60;
     let mut seen_states = HashSet::new();
+    let mut seen_phis = HashSet::new();
     {
         let r = Monitor::new(&cfg).unwrap();
         let mut t = SEC;
@@ -343,6 +350,7 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
             r.heartbeat(100, 1, t).unwrap();
             let inf = r.info(100, t).unwrap();
             seen_states.insert((inf.samples, inf.mean_ns.to_bits(), inf.sd_ns.to_bits()));
+            seen_phis.insert(r.phi(100, Q).unwrap().to_bits());
             t += gap(i);
         }
     }
@@ -380,14 +388,16 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     let reader = {
         let m = Arc::clone(&m);
         thread::spawn(move || {
-            let mut reads = Vec::new();
+            let (mut reads, mut phis) = (Vec::new(), Vec::new());
             for _ in 0..K {
                 if let Ok(inf) = m.info(100, 0) {
                     reads.push((inf.samples, inf.mean_ns.to_bits(), inf.sd_ns.to_bits()));
                 }
-                let _ = m.phi(100, u64::MAX).map(|p| assert!(p.is_finite() && p >= 0.0));
+                if let Ok(p) = m.phi(100, Q) {
+                    phis.push(p.to_bits());
+                }
             }
-            reads
+            (reads, phis)
         })
     };
     let churn = {
@@ -417,10 +427,19 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     }
     watched.join().expect("watched writer panicked");
     churn.join().expect("churn panicked");
-    for r in reader.join().expect("reader panicked") {
+    let (reads, phis) = reader.join().expect("reader panicked");
+    assert!(!reads.is_empty() && !phis.is_empty());
+    for r in reads {
         assert!(
             seen_states.contains(&r),
             "a read (samples, mean, sd) = {r:?} matches no window state that existed"
+        );
+    }
+    for p in phis {
+        assert!(
+            seen_phis.contains(&p),
+            "a phi read ({}) matches no phi of the replay",
+            f64::from_bits(p)
         );
     }
     let mut events = poller.join().expect("poller panicked");
@@ -441,11 +460,20 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
     assert!(m.phi(500, 0).is_err(), "the churned node was removed last");
     assert_eq!(m.node_count(), 4, "nodes 1, 10, 11 and 100");
 
-    // Events are queued after the node's lock is released, and the threads' clocks differ, so
-    // one node's events may enter the queue, and carry instants, in an order other than the one
-    // they happened in. What no loss and no duplicate imply regardless of order: the events form
-    // one path from UNKNOWN to the node's final state, so for every state the events into it
-    // minus the events out of it are +1 for the final state, -1 for UNKNOWN, 0 otherwise.
+    // One node's events are queued while its lock is held, so they enter the queue in the order
+    // they happened (their instants may still go back: the threads' clocks differ). No loss and
+    // no duplicate: they form one path from UNKNOWN to the node's final state, event to event
+    // (checked below), so also for every state the events into it minus the events out of it
+    // are +1 for the final state, -1 for UNKNOWN, 0 otherwise.
+    let mut at: HashMap<u64, State> = HashMap::new();
+    for e in events.iter().filter(|e| e.node != 500) {
+        let prev = at.insert(e.node, e.to).unwrap_or(State::Unknown);
+        assert_eq!(
+            e.from, prev,
+            "node {}: event {e:?} does not start where the last ended",
+            e.node
+        );
+    }
     let snap = m.snapshot(0);
     let mut flow: HashMap<(u64, State), i64> = HashMap::new();
     let mut counted = HashMap::new();
@@ -479,6 +507,195 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
             "node {}: {:?}",
             10 + w,
             counted.get(&(10 + w))
+        );
+    }
+}
+
+/// The same nodes heartbeated, read, polled, removed and registered again by different threads,
+/// with records reused and the index grown and rebuilt in place under the readers:
+/// - hot nodes (never removed) get interleaved versions from two threads: every call is
+///   answered once (accepted + duplicates = calls), the final version is the highest sent, and
+///   a reader never sees a node's version go back;
+/// - churned nodes (each with a generation of its own) are registered, heartbeated and removed
+///   by three threads at once: every answer about one carries its own id and generation (a
+///   reused record or a stale index entry would show another node's), and a heartbeat with the
+///   node's own generation is never refused as stale;
+/// - a poller drains events throughout: each node's events, in queue order, form one path
+///   (each starts where the node's previous one ended; a churned node may start again from
+///   UNKNOWN after a removal), and every event carries its node's generation.
+#[test]
+fn same_nodes_removed_and_registered_again_while_in_use() {
+    use phifd::{Config, EventKind, Monitor, State, Status};
+    use std::collections::HashMap;
+
+    const SEC: u64 = 1_000_000_000;
+    const HOT: u64 = 8;
+    const CHURN: u64 = 96;
+    const ROUNDS: u64 = if cfg!(miri) { 3 } else { 300 };
+    let gen_of = |c: u64| 7 + c * 3;
+    let churned = |k: u64| 1_000 + k * 7_919;
+    let mut cfg = Config::new();
+    cfg.set_window(20).unwrap();
+    let m = Arc::new(Monitor::new(&cfg).unwrap());
+
+    let hot_writers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                let (mut accepted, mut duplicates) = (0u64, 0u64);
+                for i in 0..ROUNDS * HOT {
+                    let node = i % HOT;
+                    let v = 2 * (i / HOT) + w + 1;
+                    match m.heartbeat_version(node, 1, v, v * SEC) {
+                        Ok(true) => accepted += 1,
+                        Ok(false) => duplicates += 1,
+                        Err(e) => panic!("hot heartbeat: {e}"),
+                    }
+                }
+                (accepted, duplicates)
+            })
+        })
+        .collect();
+    let churn_writers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                let mut s = 0x5851_F42D_4C95_7F2D ^ (w + 1);
+                for i in 0..ROUNDS * 20 {
+                    let c = churned(xorshift(&mut s) % CHURN);
+                    // A heartbeat with the node's own generation: counted (or re-registers it).
+                    m.heartbeat(c, gen_of(c), (i + 1) * SEC)
+                        .unwrap_or_else(|e| panic!("heartbeat of churned node {c}: {e}"));
+                }
+            })
+        })
+        .collect();
+    let remover = {
+        let m = Arc::clone(&m);
+        thread::spawn(move || {
+            let mut removed = 0u64;
+            for r in 0..ROUNDS {
+                for k in 0..CHURN {
+                    let c = churned(k);
+                    if (k + r) % 3 == 0 {
+                        match m.remove(c) {
+                            Ok(()) => removed += 1,
+                            Err(e) => assert_eq!(e.status, Status::UnknownNode, "{e}"),
+                        }
+                    } else {
+                        m.add_node(c, gen_of(c), r * SEC).unwrap();
+                    }
+                }
+            }
+            removed
+        })
+    };
+    let reader = {
+        let m = Arc::clone(&m);
+        thread::spawn(move || {
+            let mut s = 0x2545_F491_4F6C_DD1Du64;
+            let mut last_version = [0u64; HOT as usize];
+            let mut found = 0u64;
+            for i in 0..ROUNDS * 40 {
+                let r = xorshift(&mut s);
+                if i % 2 == 0 {
+                    let node = r % HOT;
+                    if let Ok(inf) = m.info(node, u64::MAX) {
+                        assert_eq!(inf.node, node);
+                        assert_eq!(inf.generation, 1);
+                        let lv = &mut last_version[node as usize];
+                        assert!(inf.version >= *lv, "node {node}: version {} after {lv}", inf.version);
+                        *lv = inf.version;
+                    }
+                } else {
+                    let c = churned(r % CHURN);
+                    if let Ok(inf) = m.info(c, u64::MAX) {
+                        found += 1;
+                        assert_eq!((inf.node, inf.generation), (c, gen_of(c)), "another node's record");
+                        assert!(inf.phi.is_finite() && inf.phi >= 0.0);
+                    }
+                    if let Ok(p) = m.phi(c, (i + 1) * SEC) {
+                        assert!(p.is_finite() && p >= 0.0);
+                    }
+                }
+            }
+            found
+        })
+    };
+    let poller = {
+        let m = Arc::clone(&m);
+        thread::spawn(move || {
+            let mut events = Vec::new();
+            for i in 0..ROUNDS * 4 {
+                m.poll(i * 5 * SEC, &mut events, usize::MAX);
+            }
+            events
+        })
+    };
+
+    let mut sent = (0, 0);
+    for w in hot_writers {
+        let (a, d) = w.join().expect("hot writer panicked");
+        sent = (sent.0 + a, sent.1 + d);
+    }
+    for w in churn_writers {
+        w.join().expect("churn writer panicked");
+    }
+    let removed = remover.join().expect("remover panicked");
+    let found = reader.join().expect("reader panicked");
+    let mut events = poller.join().expect("poller panicked");
+    m.poll(0, &mut events, usize::MAX);
+
+    assert_eq!(sent.0 + sent.1, 2 * ROUNDS * HOT, "every hot heartbeat answered once");
+    assert_eq!(m.stats().duplicate_heartbeats, sent.1);
+    assert_eq!(m.stats().stale_heartbeats, 0);
+    for node in 0..HOT {
+        assert_eq!(
+            m.info(node, 0).unwrap().version,
+            2 * ROUNDS,
+            "node {node}: highest version wins"
+        );
+    }
+    assert!(
+        removed > 0 && found > 0,
+        "the race happened (removed {removed}, found {found})"
+    );
+    let present = (0..CHURN).filter(|&k| m.info(churned(k), 0).is_ok()).count() as u64;
+    assert_eq!(m.node_count() as u64, HOT + present, "node count vs nodes answering");
+    for k in 0..CHURN {
+        let c = churned(k);
+        if let Ok(inf) = m.info(c, 0) {
+            assert_eq!((inf.node, inf.generation), (c, gen_of(c)));
+        }
+    }
+
+    let mut at: HashMap<u64, State> = HashMap::new();
+    let mut per_node = HashMap::new();
+    for e in &events {
+        assert_eq!(e.kind, EventKind::StateChanged, "{e:?}");
+        assert_ne!(e.from, e.to);
+        let want_gen = if e.node < HOT { 1 } else { gen_of(e.node) };
+        assert_eq!(e.generation, want_gen, "event {e:?} carries another node's generation");
+        let prev = at.insert(e.node, e.to).unwrap_or(State::Unknown);
+        if e.node < HOT {
+            assert_eq!(
+                e.from, prev,
+                "hot node {}: {e:?} does not start where the last ended",
+                e.node
+            );
+        } else {
+            assert!(
+                e.from == prev || e.from == State::Unknown,
+                "churned node {}: {e:?} after {prev:?}",
+                e.node
+            );
+        }
+        *per_node.entry(e.node).or_insert(0u32) += 1;
+    }
+    for node in 0..HOT {
+        assert!(
+            per_node.get(&node).copied().unwrap_or(0) >= 1,
+            "node {node}: its first heartbeat's event"
         );
     }
 }

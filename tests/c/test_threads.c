@@ -1,7 +1,10 @@
 /*
  * test_threads.c — one monitor shared by several threads: three workers heartbeat their own
- * nodes and query phi while a fourth thread polls. Every call must succeed, the node count and
- * the events must add up, and the error message is per thread. Times are supplied by the test
+ * nodes and query phi while a fourth thread polls and a fifth registers, reads and removes nodes
+ * of its own again and again (so records are freed and reused, and the id index fills with
+ * removed entries and is rebuilt, while the others run). Every call must succeed, the node count
+ * and the events must add up, a reused record never shows another node's data, and the error
+ * message is per thread. Times are supplied by the test
  * (no clock, no sleeping), so the result does not depend on scheduling.
  * Exits non-zero if any check fails.
  */
@@ -16,6 +19,8 @@
 #define WORKERS 3
 #define NODES_PER_WORKER 50
 #define ROUNDS 40
+#define CHURN_NODES 40
+#define CHURN_ROUNDS 60
 
 static phifd_monitor *monitor;
 static atomic_int workers_done;
@@ -60,12 +65,34 @@ static void *worker(void *arg) {
         }
         uint64_t count = 0;
         count_status(phifd_monitor_node_count(monitor, &count));
-        CHECK(count <= WORKERS * NODES_PER_WORKER);
+        CHECK(count <= WORKERS * NODES_PER_WORKER + CHURN_NODES);
     }
     /* A failure here shows on this thread's message only. */
     CHECK_STATUS(phifd_node_remove(monitor, 999999), PHIFD_ERR_UNKNOWN_NODE);
     CHECK_CONTAINS(phifd_last_error_message(), "999999");
     atomic_fetch_add(&workers_done, 1);
+    return NULL;
+}
+
+/* Registers CHURN_NODES nodes, each with a generation of its own, reads each back and removes
+ * it; CHURN_ROUNDS times. Nodes that are only registered cause no event at poll time 0. */
+static void *churner(void *arg) {
+    (void)arg;
+    for (uint64_t r = 0; r < CHURN_ROUNDS; r++) {
+        for (uint64_t k = 0; k < CHURN_NODES; k++) {
+            const uint64_t node = 500000 + k * 7919;
+            count_status(phifd_node_add(monitor, node, 100 + k, SEC(1)));
+            phifd_node_info info;
+            memset(&info, 0, sizeof info);
+            info.size = sizeof info;
+            count_status(phifd_node_get_info(monitor, node, SEC(1), &info));
+            CHECK_EQ_U64(info.node, node);
+            CHECK_EQ_U64(info.generation, 100 + k); /* its own record, never a reused one's */
+            CHECK_EQ_U64(info.has_arrival, 0);
+            CHECK_EQ_U64(info.state, PHIFD_STATE_UNKNOWN);
+        }
+        for (uint64_t k = 0; k < CHURN_NODES; k++) count_status(phifd_node_remove(monitor, 500000 + k * 7919));
+    }
     return NULL;
 }
 
@@ -99,10 +126,11 @@ int main(void) {
     /* This thread's message must not leak into the workers'. */
     CHECK_STATUS(phifd_phi(monitor, 424242, 0, NULL), PHIFD_ERR_NULL_ARG);
 
-    pthread_t threads[WORKERS + 1];
+    pthread_t threads[WORKERS + 2];
     for (uintptr_t w = 0; w < WORKERS; w++) CHECK(pthread_create(&threads[w], NULL, worker, (void *)(w + 1)) == 0);
     CHECK(pthread_create(&threads[WORKERS], NULL, poller, NULL) == 0);
-    for (int i = 0; i <= WORKERS; i++) CHECK(pthread_join(threads[i], NULL) == 0);
+    CHECK(pthread_create(&threads[WORKERS + 1], NULL, churner, NULL) == 0);
+    for (int i = 0; i <= WORKERS + 1; i++) CHECK(pthread_join(threads[i], NULL) == 0);
 
     CHECK_EQ_U64(atomic_load(&bad_status), 0);
     uint64_t count = 0;
