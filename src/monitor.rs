@@ -537,7 +537,7 @@ impl Monitor {
     fn no_slot(&self, node: u64) -> Error {
         self.count.fetch_sub(1, Ordering::Relaxed);
         Error::new(
-            Status::Internal,
+            Status::Capacity,
             format!("node {node}: no record could be allocated in its shard; nothing was changed"),
         )
     }
