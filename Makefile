@@ -38,7 +38,12 @@ check-header:
 # the vector replay, header drift, README quick starts, formatting. Measured on the 2-CPU build
 # machine at load 7-9, warm build: 17 s after touching src/lib.rs and cli/src/lib.rs, 8 s with
 # nothing changed (a cold build takes minutes). `make test` is the full tier.
-check: check-header check-readme fmt-check check-rust
+check: check-header check-readme fmt-check check-imports check-rust
+
+# No module of src/ or cli/src imports, directly or through others, a module that imports it.
+check-imports:
+	@python3 tools/import-graph --check src cli/src > /dev/null || \
+	  { python3 tools/import-graph src cli/src | grep '^cycle'; exit 1; }
 
 check-rust:
 	$(CARGO) build --quiet --workspace
@@ -48,7 +53,7 @@ check-rust:
 
 # Prerequisites first: scripts/setup.sh installs what is missing (quick when nothing is), or
 # names the one command to run when it cannot. PHIFD_SKIP_SETUP=1 skips it.
-test: prereqs check-header check-readme fmt-check test-rust test-c test-examples
+test: prereqs check-header check-readme fmt-check check-imports test-rust test-c test-examples
 
 # Formatting (Rust, C/C++, Go, Python): `make fmt-check` checks, `make fmt` applies; see
 # mk/format.mk (the pinned tools, FMT_PENDING).
