@@ -7,7 +7,7 @@ use phifd_cli::eval::{self, EvalOptions};
 use phifd_cli::sim::{self, Delay, Loss, Model, Pauses};
 use phifd_cli::svg::{Chart, Series};
 use phifd_cli::trace::{Stream, Trace};
-use phifd_cli::{parse_duration, record, report, stats, tune};
+use phifd_cli::{parse_duration, qos, record, report, stats, tune};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -298,6 +298,23 @@ struct EvalArgs {
     /// Write a self-contained HTML report (tables and inline SVGs) and the SVGs into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// QoS targets T_D,T_MR[,T_M] (durations with units, e.g. 500ms,1h or 500ms,1h,2s): instead of the detector
+    /// sweep, replay each trace through one phifd monitor configured with these targets and report requested versus
+    /// achieved per node (lambda_M with its Poisson 95 % interval, T_D, T_M, the library's feasibility reports).
+    /// Repeat the option for several levels. --json prints JSON; --svg needs --qos-compare.
+    #[arg(long, action = clap::ArgAction::Append, conflicts_with_all = ["csv", "report", "phi_svg"])]
+    qos: Vec<String>,
+    /// Estimator of the QoS monitor.
+    #[arg(long, default_value = "akka", value_parser = ["akka", "normal", "exponential"])]
+    qos_estimator: String,
+    /// QoS reports taken per node during a --qos replay, evenly spaced over its arrivals (the last at its last arrival).
+    #[arg(long, default_value_t = 8)]
+    qos_checkpoints: usize,
+    /// With --qos: also evaluate phifd tune's global-threshold candidates on the same trace and give the mean T_D the
+    /// best of them needs, chosen with hindsight, at the mistake rate the QoS monitor achieved (--svg then writes
+    /// that comparison chart).
+    #[arg(long, requires = "qos")]
+    qos_compare: bool,
 }
 
 #[derive(Args)]
@@ -319,6 +336,16 @@ struct TuneArgs {
     /// Window lengths to search, comma-separated.
     #[arg(long, default_value = "1000", value_delimiter = ',')]
     windows: Vec<u32>,
+    /// Also emit QoS targets (T_D, T_MR) meeting the bound, for a monitor that derives each node's deadline from them,
+    /// with what they achieve on this trace (replayed through a phifd monitor with the first --windows window).
+    #[arg(long)]
+    qos: bool,
+    /// Estimator of the QoS monitor (with --qos).
+    #[arg(long, default_value = "akka", value_parser = ["akka", "normal", "exponential"], requires = "qos")]
+    qos_estimator: String,
+    /// With --qos and --max-mistake-rate: headroom added to the slowest node's best achievable T_D, as a fraction.
+    #[arg(long, default_value_t = 0.1, requires = "qos")]
+    qos_margin: f64,
 }
 
 fn tty() -> bool {
@@ -655,7 +682,151 @@ fn params_for(streams: &[Stream], r: &ReplayArgs) -> Result<Params, String> {
     Ok(Params::new(iv))
 }
 
+fn estimator_named(name: &str) -> phifd::Estimator {
+    match name {
+        "normal" => phifd::Estimator::Normal,
+        "exponential" => phifd::Estimator::Exponential,
+        _ => phifd::Estimator::Akka,
+    }
+}
+
+/// `eval --qos`: each trace on its own monitor, every target level, optionally the
+/// hindsight global-threshold comparison.
+fn run_eval_qos(a: EvalArgs) -> Result<(), String> {
+    let levels: Vec<qos::Targets> = a.qos.iter().map(|q| qos::parse_targets(q)).collect::<Result<_, _>>()?;
+    if a.svg.is_some() && !a.qos_compare {
+        return Err("--svg with --qos draws the global-threshold comparison: add --qos-compare".into());
+    }
+    if a.svg.is_some() && a.traces.len() > 1 {
+        return Err("--svg with --qos draws one trace: give one trace (or leave out --svg)".into());
+    }
+    let est = estimator_named(&a.qos_estimator);
+    let opt = eval_opts(&a.replay);
+    let mut json_parts = Vec::new();
+    let mut chart_points: Vec<(String, f64, f64)> = Vec::new();
+    let mut envelope = Vec::new();
+    let mut floor_h = f64::INFINITY;
+    for path in &a.traces {
+        let t0 = Instant::now();
+        let streams = load(std::slice::from_ref(path))?;
+        let mut p = params_for(&streams, &a.replay)?;
+        p.window = a.window;
+        p.min_sd_ns = a.min_sd;
+        p.acceptable_pause_ns = a.acceptable_pause;
+        let arrivals: usize = streams.iter().map(|s| s.recv.len()).sum();
+        let name = path.display().to_string();
+        let candidates = if a.qos_compare {
+            let goal = tune::Goal::MaxMistakeRate(f64::INFINITY);
+            Some(tune::tune(&streams, p.interval_ns, &[p.window], goal, &opt).1)
+        } else {
+            None
+        };
+        if !a.json {
+            println!(
+                "{name}: {} nodes, {arrivals} arrivals; monitor: estimator {}, heartbeat interval {} ms, window {}, {} injected crashes per node (seed {})",
+                streams.len(),
+                est.name(),
+                p.interval_ns as f64 / 1e6,
+                p.window,
+                opt.crashes,
+                opt.seed
+            );
+        }
+        for (li, t) in levels.iter().enumerate() {
+            let o = qos::QosOptions {
+                targets: Some(*t),
+                estimator: est,
+                params: p.clone(),
+                eval: opt.clone(),
+                checkpoints: a.qos_checkpoints,
+            };
+            let t1 = Instant::now();
+            let r = qos::replay(&streams, &o)?;
+            let sum = qos::summarise(&r);
+            eprintln!(
+                "{name}: --qos {} replayed in {:.2} s",
+                a.qos[li],
+                t1.elapsed().as_secs_f64()
+            );
+            let cmp = candidates
+                .as_ref()
+                .map(|c| qos::global_at(c, sum.lambda_per_h / 3600.0));
+            if a.json {
+                let mut extra = String::new();
+                if let Some(g) = &cmp {
+                    let pick = g.pick.as_ref().map_or("null".into(), |b| {
+                        format!(
+                            "{{\"estimator\": \"{}\", \"threshold\": {}, \"min_sd_ns\": {}, \"lambda_m_per_h\": {}, \"t_d_mean_s\": {}}}",
+                            b.estimator.name(),
+                            b.threshold,
+                            b.min_sd_ns.map_or("null".into(), |v| v.to_string()),
+                            b.metrics.lambda_m * 3600.0,
+                            b.metrics.t_d[0]
+                        )
+                    });
+                    extra = format!(
+                        "\"global_at_equal_lambda\": {{\"t_d_mean_s\": {}, \"candidate\": \"{}\", \"tune_pick\": {pick}}}",
+                        if g.td_mean_s.is_finite() { g.td_mean_s.to_string() } else { "null".into() },
+                        g.label
+                    );
+                }
+                let j = qos::json(&name, &r, t, &extra);
+                json_parts.push(j);
+            } else {
+                println!();
+                print!("{}", qos::table(&format!("--qos {}", a.qos[li]), &r, t));
+                if let Some(g) = &cmp {
+                    println!(
+                        "best global threshold at lambda_M <= {:.4}/h (hindsight, phifd tune's candidates): T_D mean {} s ({}); QoS / global = {}",
+                        sum.lambda_per_h,
+                        if g.td_mean_s.is_finite() { format!("{:.3}", g.td_mean_s) } else { "-".into() },
+                        g.label,
+                        if g.td_mean_s.is_finite() && sum.t_d_s.0.is_finite() {
+                            format!("{:.3}", sum.t_d_s.0 / g.td_mean_s)
+                        } else {
+                            "-".into()
+                        }
+                    );
+                    if let Some(b) = &g.pick {
+                        println!(
+                            "  phifd tune's pick at that rate: {} threshold {} (sd floor {}): lambda_M {:.4}/h, T_D mean {:.3} s",
+                            b.estimator.name(),
+                            b.threshold,
+                            b.min_sd_ns.map_or("interval/4".into(), |v| format!("{:.1} ms", v as f64 / 1e6)),
+                            b.metrics.lambda_m * 3600.0,
+                            b.metrics.t_d[0]
+                        );
+                    }
+                }
+            }
+            if sum.observed_h > 0.0 {
+                floor_h = floor_h.min(0.5 / sum.observed_h);
+            }
+            chart_points.push((format!("QoS {}", a.qos[li]), sum.t_d_s.0, sum.lambda_per_h / 3600.0));
+        }
+        if let Some(c) = &candidates {
+            envelope = qos::global_envelope(c);
+        }
+        eprintln!("{name}: {:.2} s in all", t0.elapsed().as_secs_f64());
+    }
+    if a.json {
+        print!("[\n{}]\n", json_parts.join(",\n"));
+    }
+    if let Some(f) = &a.svg {
+        let floor = if floor_h.is_finite() { floor_h } else { 1e-3 };
+        let title = format!("QoS monitor versus the best global threshold (a rate of 0 drawn at {floor:.3}/h)");
+        write_file(
+            f,
+            &qos::comparison_chart(&title, &envelope, &chart_points, floor).render(860.0, 520.0),
+        )?;
+    }
+    Ok(())
+}
+
 fn run_eval(a: EvalArgs) -> Result<(), String> {
+    if !a.qos.is_empty() {
+        return run_eval_qos(a);
+    }
     let t0 = Instant::now();
     let streams = load(&a.traces)?;
     let t_load = t0.elapsed();
@@ -824,6 +995,9 @@ fn run_tune(a: TuneArgs) -> Result<bool, String> {
     );
     let Some(b) = best else {
         println!("no phifd configuration meets the bound on this trace");
+        if a.qos {
+            return print_qos_suggestion(&a, &streams, &p, goal);
+        }
         return Ok(false);
     };
     let m = &b.metrics;
@@ -842,6 +1016,70 @@ fn run_tune(a: TuneArgs) -> Result<bool, String> {
     );
     println!();
     print!("{}", tune::snippets(&b));
+    if a.qos {
+        print_qos_suggestion(&a, &streams, &p, goal)?;
+    }
+    Ok(true)
+}
+
+/// `tune --qos`: QoS targets meeting the bound and what they achieve on the trace.
+/// Returns whether targets were found.
+fn print_qos_suggestion(
+    a: &TuneArgs,
+    streams: &[Stream],
+    p: &phifd_cli::detect::Params,
+    goal: tune::Goal,
+) -> Result<bool, String> {
+    if !(0.0..=10.0).contains(&a.qos_margin) {
+        return Err(format!(
+            "--qos-margin must be a fraction in [0, 10], got {}",
+            a.qos_margin
+        ));
+    }
+    let mut params = p.clone();
+    params.window = a.windows.first().copied().unwrap_or(1000);
+    let o = qos::QosOptions {
+        targets: None,
+        estimator: estimator_named(&a.qos_estimator),
+        params,
+        eval: eval_opts(&a.replay),
+        checkpoints: 8,
+    };
+    println!();
+    let Some(sg) = qos::suggest(streams, goal, a.qos_margin, &o)? else {
+        println!("QoS: no T_MR of the grid is feasible for every node with this T_D on this trace");
+        return Ok(false);
+    };
+    let t = &sg.targets;
+    println!(
+        "QoS targets (estimator {}): max detection time T_D {:.3} s, min mistake recurrence T_MR {:.0} s (lambda_M <= {:.6}/s)",
+        o.estimator.name(),
+        t.max_detection_ns as f64 / 1e9,
+        t.min_mistake_recurrence_ns as f64 / 1e9,
+        1e9 / t.min_mistake_recurrence_ns as f64
+    );
+    println!("  T_D: {}", sg.why);
+    let s = qos::summarise(&sg.nodes);
+    let feasible = sg
+        .nodes
+        .iter()
+        .filter(|n| n.checkpoints.last().is_some_and(|c| c.feasible))
+        .count();
+    println!(
+        "expected on this trace: lambda_M {:.6}/s ({} mistakes in {:.0} s; 95 % interval {:.6}-{:.6}/s), T_D mean {:.3} s (max {:.3} s), feasible at the end for {feasible} of {} nodes; {}",
+        s.lambda_per_h / 3600.0,
+        s.mistakes,
+        s.observed_h * 3600.0,
+        s.lambda_ci_per_h.0 / 3600.0,
+        s.lambda_ci_per_h.1 / 3600.0,
+        s.t_d_s.0,
+        s.t_d_s.1,
+        sg.nodes.len(),
+        qos::overall_verdict(&sg.nodes, t).name()
+    );
+    println!("(T_D here is measured from the crash, network delay included; the library's T_D bound counts round_trip_ns / 2 for the delay when it is set)");
+    println!();
+    print!("{}", qos::snippets(t));
     Ok(true)
 }
 

@@ -725,8 +725,9 @@ fn jf(x: f64) -> String {
     }
 }
 
-/// The replay as JSON: targets, every node (summary, verdict, checkpoints) and the pooled summary.
-pub fn json(label: &str, nodes: &[NodeResult], t: &Targets) -> String {
+/// The replay as JSON: targets, every node (summary, verdict, checkpoints) and the pooled
+/// summary, then `extra` (further members, each `"key": value`, comma-separated; may be empty).
+pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> String {
     let sum = |s: &Summary| {
         format!(
             "\"observed_h\": {}, \"mistakes\": {}, \"lambda_m_per_h\": {}, \"lambda_m_ci95_per_h\": [{}, {}], \
@@ -792,12 +793,250 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets) -> String {
         );
     }
     let _ = writeln!(o, "  ],");
-    let _ = writeln!(
+    let _ = write!(
         o,
         "  \"all\": {{{}, \"verdict\": \"{}\"}}",
         sum(&summarise(nodes)),
         overall_verdict(nodes, t).name()
     );
+    if extra.is_empty() {
+        let _ = writeln!(o);
+    } else {
+        let _ = writeln!(o, ",\n  {extra}");
+    }
     let _ = writeln!(o, "}}");
+    o
+}
+
+/// A global-threshold candidate of `phifd tune`: its settings and its evaluated sweep.
+pub type Candidate = (Params, Estimator, crate::eval::DetectorResult);
+
+/// The best single global threshold at a mistake rate, chosen with hindsight on the
+/// same trace from `phifd tune`'s candidates.
+#[derive(Debug, Clone)]
+pub struct GlobalAt {
+    /// The smallest mean T_D, s, any candidate needs to keep λ_M at or below the rate,
+    /// interpolated along its frontier ([`crate::eval::td_at_lambda`]); NaN if none gets there.
+    pub td_mean_s: f64,
+    /// Which candidate (estimator, sd floor, window).
+    pub label: String,
+    /// `phifd tune --max-mistake-rate` at that rate: the best level of the sweep (no interpolation).
+    pub pick: Option<crate::tune::Recommendation>,
+}
+
+fn candidate_label(p: &Params, est: Estimator) -> String {
+    format!(
+        "{} (window {}, sd floor {})",
+        est.name(),
+        p.window,
+        p.min_sd_ns
+            .map_or("interval/4".into(), |v| format!("{:.1} ms", v as f64 / 1e6))
+    )
+}
+
+/// The best global threshold of `all` at `lambda_per_s`.
+pub fn global_at(all: &[Candidate], lambda_per_s: f64) -> GlobalAt {
+    let mut best = (f64::NAN, String::new());
+    for (p, est, r) in all {
+        if let Some(td) = crate::eval::td_at_lambda(r, lambda_per_s) {
+            if best.0.is_nan() || td < best.0 {
+                best = (td, candidate_label(p, *est));
+            }
+        }
+    }
+    GlobalAt {
+        td_mean_s: best.0,
+        label: best.1,
+        pick: crate::tune::pick(all, crate::tune::Goal::MaxMistakeRate(lambda_per_s)),
+    }
+}
+
+/// The lower envelope of every candidate's levels: `(mean T_D s, λ_M 1/s)` with λ_M
+/// strictly decreasing as T_D grows.
+pub fn global_envelope(all: &[Candidate]) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = all
+        .iter()
+        .flat_map(|c| crate::eval::frontier(&c.2).into_iter().map(|p| (p.0, p.1)))
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for p in pts {
+        if out.last().is_none_or(|l| p.1 < l.1) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The comparison chart: λ_M per hour against mean T_D for the best global thresholds
+/// (the envelope of `phifd tune`'s candidates) and one point per QoS target level
+/// (`(label, mean T_D s, λ_M per s)`). A rate of 0 is drawn at `floor_per_h` (say
+/// so in the caption).
+pub fn comparison_chart(
+    title: &str,
+    envelope: &[(f64, f64)],
+    qos: &[(String, f64, f64)],
+    floor_per_h: f64,
+) -> crate::svg::Chart {
+    use crate::svg::{Chart, Series};
+    let mut c = Chart::new(
+        title,
+        "mean detection time T_D (s)",
+        "wrong FAILED declarations per hour",
+        true,
+        true,
+    );
+    let y = |l: f64| (l * 3600.0).max(floor_per_h);
+    c.series.push(Series {
+        name: "best global threshold (hindsight)".into(),
+        points: envelope.iter().map(|p| (p.0, y(p.1))).collect(),
+        markers_only: false,
+    });
+    for (name, td, l) in qos {
+        c.series.push(Series {
+            name: name.clone(),
+            points: vec![(*td, y(*l))],
+            markers_only: true,
+        });
+    }
+    c
+}
+
+/// QoS settings suggested for a trace by `phifd tune --qos`, and how they did on it.
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    /// The targets to configure.
+    pub targets: Targets,
+    /// How T_D was chosen (for the printout).
+    pub why: String,
+    /// The replay of the trace with these targets.
+    pub nodes: Vec<NodeResult>,
+}
+
+/// The T_MR levels `phifd tune --qos --max-detection-time` tries, longest first.
+pub const TMR_GRID_S: &[u64] = &[
+    86_400, 43_200, 21_600, 7_200, 3_600, 1_800, 600, 300, 120, 60, 30, 10, 5, 2, 1,
+];
+
+/// Rounds ns up to a whole number of milliseconds (at least 1 ms).
+fn ceil_ms(ns: f64) -> u64 {
+    ((ns / 1e6).ceil().max(1.0) as u64) * 1_000_000
+}
+
+/// The largest best-achievable T_D the library reported for any node at its last
+/// checkpoint, ns, and that node.
+fn slowest(nodes: &[NodeResult]) -> Option<(u64, f64)> {
+    nodes
+        .iter()
+        .filter_map(|n| n.checkpoints.last().map(|c| (n.node, c.best_detection_s * 1e9)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// All nodes' last reports say feasible.
+fn all_feasible(nodes: &[NodeResult]) -> bool {
+    nodes
+        .iter()
+        .all(|n| n.checkpoints.last().is_some_and(|c| c.qos && c.feasible))
+}
+
+/// Suggests QoS targets for `streams` under `goal` (the bound `phifd tune` was given):
+/// - a mistake-rate bound λ: T_MR = 1/λ; T_D = the slowest node's best achievable T_D
+///   at that rate, as the library reports it at the end of a replay with a loose T_D
+///   (an hour), plus `margin` (a fraction), rounded up to a millisecond;
+/// - a detection-time bound t: T_D = t; T_MR = the longest of [`TMR_GRID_S`] for which
+///   every node's last report says the targets are feasible.
+///
+/// The final targets are replayed once more, so the printout says what they achieve on
+/// this trace. `o.targets` is ignored. Errors: as [`replay`]; `Ok(None)` when no T_MR
+/// of the grid is feasible for every node.
+pub fn suggest(
+    streams: &[Stream],
+    goal: crate::tune::Goal,
+    margin: f64,
+    o: &QosOptions,
+) -> Result<Option<Suggestion>, String> {
+    let run = |t: Targets| {
+        let mut oo = o.clone();
+        oo.targets = Some(t);
+        replay(streams, &oo)
+    };
+    match goal {
+        crate::tune::Goal::MaxMistakeRate(rate) => {
+            if !(rate > 0.0 && rate.is_finite()) {
+                return Err(format!(
+                    "--max-mistake-rate must be a positive rate per second, got {rate}"
+                ));
+            }
+            let tmr = ceil_ms(1e9 / rate);
+            let loose = run(Targets {
+                max_detection_ns: 3_600_000_000_000,
+                min_mistake_recurrence_ns: tmr,
+                max_mistake_duration_ns: 0,
+            })?;
+            let Some((node, best)) = slowest(&loose) else {
+                return Err("the library gave no QoS report for any node".into());
+            };
+            let t = Targets {
+                max_detection_ns: ceil_ms(best * (1.0 + margin)),
+                min_mistake_recurrence_ns: tmr,
+                max_mistake_duration_ns: 0,
+            };
+            let why = format!(
+                "the slowest node's best achievable T_D at this mistake rate (node {node}: {:.3} s, library's report at the end of the trace) + {:.0} %",
+                best / 1e9,
+                margin * 100.0
+            );
+            Ok(Some(Suggestion {
+                targets: t,
+                why,
+                nodes: run(t)?,
+            }))
+        }
+        crate::tune::Goal::MaxDetectionTime(td_s) => {
+            if !(td_s > 0.0 && td_s.is_finite()) {
+                return Err(format!("--max-detection-time must be > 0, got {td_s} s"));
+            }
+            for &s in TMR_GRID_S {
+                let t = Targets {
+                    max_detection_ns: ceil_ms(td_s * 1e9),
+                    min_mistake_recurrence_ns: s * 1_000_000_000,
+                    max_mistake_duration_ns: 0,
+                };
+                let r = run(t)?;
+                if all_feasible(&r) {
+                    return Ok(Some(Suggestion {
+                        targets: t,
+                        why: format!(
+                            "the longest T_MR of the grid ({} s ... 1 s) every node's report calls feasible with this T_D",
+                            TMR_GRID_S[0]
+                        ),
+                        nodes: r,
+                    }));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The targets as code for Rust, C, Python and Go.
+pub fn snippets(t: &Targets) -> String {
+    let (d, r, m) = (
+        t.max_detection_ns,
+        t.min_mistake_recurrence_ns,
+        t.max_mistake_duration_ns,
+    );
+    let mut o = String::new();
+    let _ = writeln!(o, "Rust:");
+    let _ = writeln!(
+        o,
+        "    config.set_qos(Some(phifd::QosTargets {{ max_detection_ns: {d}, min_mistake_recurrence_ns: {r}, max_mistake_duration_ns: {m} }}))?;"
+    );
+    let _ = writeln!(o, "\nC:");
+    let _ = writeln!(
+        o,
+        "    struct phifd_qos qos = {{ .max_detection_ns = {d}, .min_mistake_recurrence_ns = {r}, .max_mistake_duration_ns = {m} }};"
+    );
+    let _ = writeln!(o, "    phifd_config_set_qos(cfg, &qos);");
     o
 }

@@ -77,8 +77,16 @@ pub fn tune(
     let results = evaluate_all(dets, streams, opt);
     let all: Vec<(Params, Estimator, DetectorResult)> =
         kept.into_iter().zip(results).map(|((p, e), r)| (p, e, r)).collect();
+    let best = pick(&all, goal);
+    (best, all)
+}
+
+/// The best level of the evaluated candidates `all` under `goal` (the choice of
+/// [`tune`]; ties in the score go to the smaller mean T_D). None if no level meets
+/// the bound.
+pub fn pick(all: &[(Params, Estimator, DetectorResult)], goal: Goal) -> Option<Recommendation> {
     let mut best: Option<Recommendation> = None;
-    for (p, est, r) in &all {
+    for (p, est, r) in all {
         for l in &r.levels {
             if !l.t_d[0].is_finite() || !l.lambda_m.is_finite() {
                 continue;
@@ -106,7 +114,7 @@ pub fn tune(
             }
         }
     }
-    (best, all)
+    best
 }
 
 fn go_dur(ns: u64) -> String {
