@@ -18,3 +18,14 @@ test-cli: lib
 	$(PHIFD_CLI) record --listen 127.0.0.1:0 --duration 0.2s -o $(CLI_SMOKE)/empty.csv
 
 TEST_TARGETS += test-cli
+
+# QoS measurements of docs/quality.md (every scenario, the mixed cluster, PlanetLab node5; three
+# target levels; tables in build/qos-eval/tables.md, charts docs/img/quality-qos-*.svg). About a
+# minute for 6 h traces on the 2-CPU machine; qos-eval-short: 20-minute traces, no charts.
+.PHONY: qos-eval qos-eval-short
+qos-eval: lib
+	$(CARGO) build --release -p phifd-cli
+	nice -n 10 cli/qos-eval.sh
+qos-eval-short: lib
+	$(CARGO) build --release -p phifd-cli
+	cli/qos-eval.sh --short
