@@ -163,104 +163,75 @@ class Error : public std::runtime_error {
   std::string message_;
 };
 
-/** An argument was out of range (PHIFD_ERR_INVALID_ARG), e.g. a NaN threshold or a negative duration. */
-class InvalidArgument : public Error {
+/**
+ * An Error whose status is always `S`. Each status the library can report for a caller to act on
+ * has its own type below (an alias of this template), so that it can be caught separately.
+ */
+template <Status S>
+class StatusError : public Error {
  public:
-  /** An error with status Status::InvalidArg. */
-  explicit InvalidArgument(const std::string& message) : Error(Status::InvalidArg, message) {}
+  /** An error with status `S` and the library's explanation. */
+  explicit StatusError(const std::string& message) : Error(S, message) {}
 };
 
+/** An argument was out of range (PHIFD_ERR_INVALID_ARG), e.g. a NaN threshold or a negative duration. */
+using InvalidArgument = StatusError<Status::InvalidArg>;
+
 /** The node is not monitored by this monitor (PHIFD_ERR_UNKNOWN_NODE). */
-class UnknownNode : public Error {
- public:
-  /** An error with status Status::UnknownNode. */
-  explicit UnknownNode(const std::string& message) : Error(Status::UnknownNode, message) {}
-};
+using UnknownNode = StatusError<Status::UnknownNode>;
 
 /**
  * A heartbeat carried a generation lower than the node's current one (PHIFD_ERR_STALE_GENERATION);
  * nothing was changed. Answer the sender with the current generation (Monitor::info).
  */
-class StaleGeneration : public Error {
- public:
-  /** An error with status Status::StaleGeneration. */
-  explicit StaleGeneration(const std::string& message) : Error(Status::StaleGeneration, message) {}
-};
+using StaleGeneration = StatusError<Status::StaleGeneration>;
 
 /**
  * An operating-system I/O error (PHIFD_ERR_IO), e.g. a missing directory, a read-only filesystem,
  * permission denied or a full disk. The message carries the path and the OS error text. The
  * operation had no effect (a clock keeps its generation).
  */
-class IoError : public Error {
- public:
-  /** An error with status Status::Io. */
-  explicit IoError(const std::string& message) : Error(Status::Io, message) {}
-};
+using IoError = StatusError<Status::Io>;
 
 /**
  * Stored data is damaged (PHIFD_ERR_CORRUPT): a generation file that is truncated, garbage, fails
  * its checksum or holds a value beyond max_generation. The message names the path (when there is
  * one) and the damage. The file is left as it is, never reset: inspect or repair it by hand.
  */
-class CorruptError : public Error {
- public:
-  /** An error with status Status::Corrupt. */
-  explicit CorruptError(const std::string& message) : Error(Status::Corrupt, message) {}
-};
+using CorruptError = StatusError<Status::Corrupt>;
 
 /**
  * The resource is held by another live owner (PHIFD_ERR_LOCKED): a generation file whose lock
  * (`PATH.lock`) is held by another process, or by another open GenerationClock in this one.
  */
-class LockedError : public Error {
- public:
-  /** An error with status Status::Locked. */
-  explicit LockedError(const std::string& message) : Error(Status::Locked, message) {}
-};
+using LockedError = StatusError<Status::Locked>;
 
 /**
  * Untrusted bytes are not a valid message (PHIFD_ERR_MALFORMED), e.g. a received datagram that is
  * not exactly a valid 56-byte heartbeat datagram. The message names the defect (wrong length, bad
  * magic, unsupported version, unknown kind, undefined flags, checksum mismatch). Drop the message.
  */
-class MalformedError : public Error {
- public:
-  /** An error with status Status::Malformed. */
-  explicit MalformedError(const std::string& message) : Error(Status::Malformed, message) {}
-};
+using MalformedError = StatusError<Status::Malformed>;
 
 /**
  * The monitor already holds max_nodes nodes (PHIFD_ERR_CAPACITY): a heartbeat or registration of a
  * new id was refused, nothing changed, and the refusal is counted in Stats::rejected_over_capacity.
  * Known nodes are unaffected. Remove nodes or raise Config::set_max_nodes.
  */
-class CapacityError : public Error {
- public:
-  /** An error with status Status::Capacity. */
-  explicit CapacityError(const std::string& message) : Error(Status::Capacity, message) {}
-};
+using CapacityError = StatusError<Status::Capacity>;
 
 /**
  * An authenticated datagram's MAC does not verify (PHIFD_ERR_AUTH): forged, damaged or signed with
  * another key under the same id; counted in Stats::rejected_bad_mac. Drop the datagram.
  */
-class AuthError : public Error {
- public:
-  /** An error with status Status::Auth. */
-  explicit AuthError(const std::string& message) : Error(Status::Auth, message) {}
-};
+using AuthError = StatusError<Status::Auth>;
 
 /**
  * An authenticated datagram names a key id the keyring does not hold (PHIFD_ERR_UNKNOWN_KEY),
  * counted in Stats::rejected_unknown_key; also thrown by Keyring::remove_key and
  * Keyring::set_signing_key for an id not in the ring, and by Keyring::signing_key for an empty ring.
  */
-class UnknownKeyError : public Error {
- public:
-  /** An error with status Status::UnknownKey. */
-  explicit UnknownKeyError(const std::string& message) : Error(Status::UnknownKey, message) {}
-};
+using UnknownKeyError = StatusError<Status::UnknownKey>;
 
 namespace detail {
 
