@@ -426,4 +426,30 @@ mod tests {
         }
         assert!(shard.find(5_000, h(5_000)).is_none());
     }
+
+    #[test]
+    fn a_lookup_takes_only_the_node_with_its_id_never_a_tag_twin_or_a_slot_reused() {
+        use crate::config::Config;
+        let s = Config::new().resolve().unwrap();
+        let shard = Shard::default();
+        // Ids 1 and 2 given the same hash: same tag, same home position (a 32-bit tag collision).
+        let h = 0x0123_4567_0000_0000u64;
+        let add = |id: u64, gen: u64| {
+            shard
+                .find_or_insert(id, h, || Ok(Node::registered(id, gen, 0, &s)), |_, n| n.generation)
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(add(1, 10), 10);
+        assert!(shard.find(2, h).is_none(), "the entry of node 1 must not answer for node 2");
+        assert_eq!(add(2, 20), 20, "node 2 is new, not node 1");
+        assert_eq!(shard.find(1, h).map(|f| f.node.generation), Some(10));
+        assert_eq!(shard.find(2, h).map(|f| f.node.generation), Some(20));
+        // Node 1 removed, its slot reused by node 3 (same hash again): 1 is gone, 3 is itself.
+        assert!(shard.remove(1, h));
+        assert_eq!(add(3, 30), 30);
+        assert!(shard.find(1, h).is_none());
+        assert_eq!(shard.find(3, h).map(|f| f.node.generation), Some(30));
+        assert_eq!(shard.find(2, h).map(|f| f.node.generation), Some(20));
+    }
 }
