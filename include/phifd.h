@@ -464,6 +464,88 @@ typedef struct phifd_snapshot_entry {
 } phifd_snapshot_entry;
 
 /**
+ * Detection-quality targets (Chen, Toueg and Aguilera's metrics), all in nanoseconds. Plain data,
+ * 24 bytes; its layout is frozen.
+ */
+typedef struct phifd_qos {
+  /**
+   * Upper bound of the detection time T_D (a crash to the FAILED declaration), ns: 1 to 10^15.
+   */
+  uint64_t max_detection_ns;
+  /**
+   * Lower bound of the mean time between wrong FAILED declarations T_MR, ns (> 0): at most one
+   * wrong declaration per this much time on average (λ_M <= 1 / T_MR).
+   */
+  uint64_t min_mistake_recurrence_ns;
+  /**
+   * Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that
+   * refutes it), ns; 0 = no bound; at most 10^15.
+   */
+  uint64_t max_mistake_duration_ns;
+} phifd_qos;
+
+/**
+ * A node's detection quality as predicted from its window, filled by
+ * `phifd_node_get_qos_report`. Plain data, 80 bytes; its layout is frozen.
+ */
+typedef struct phifd_qos_report {
+  /**
+   * 1 if the node is QoS-configured (its own targets or the monitor's), else 0.
+   */
+  uint32_t qos;
+  /**
+   * 1 if the targets are achievable on the current estimate (always 1 when `qos` is 0), else 0.
+   */
+  uint32_t feasible;
+  /**
+   * The phi threshold in use (derived from the targets under QoS).
+   */
+  double threshold;
+  /**
+   * The suspect threshold in use.
+   */
+  double suspect_threshold;
+  /**
+   * Silence after the last arrival at which the node is declared FAILED, ns, before local health
+   * and confirmations (the deadline in use now).
+   */
+  uint64_t deadline_ns;
+  /**
+   * Predicted detection time T_D, ns: the deadline plus the one-way delay (half the declared
+   * round trip, 0 if none was declared).
+   */
+  uint64_t predicted_detection_ns;
+  /**
+   * Predicted mean time between wrong declarations T_MR, ns (`UINT64_MAX`: none expected).
+   */
+  uint64_t predicted_mistake_recurrence_ns;
+  /**
+   * Predicted mean mistake duration T_M, ns.
+   */
+  uint64_t predicted_mistake_duration_ns;
+  /**
+   * Shortest T_D that meets the mistake-rate bound, ns: equal to `predicted_detection_ns` under
+   * QoS (when `feasible` is 0 it says how far the bound on T_D is out of reach); without QoS
+   * there is no bound and it equals `predicted_detection_ns`.
+   */
+  uint64_t best_detection_ns;
+  /**
+   * Fraction of heartbeats lost, from version gaps (`phifd_heartbeat_version`); 0 without
+   * versions or without QoS.
+   */
+  double loss_rate;
+  /**
+   * Intervals the estimate rests on (the window's length; below 32 the tail is the estimator's
+   * model alone).
+   */
+  uint32_t samples;
+  /**
+   * Always 0.
+   */
+  uint32_t reserved;
+} phifd_qos_report;
+
+/**
  * Success.
  */
 #define PHIFD_OK 0
@@ -1380,6 +1462,90 @@ phifd_status phifd_monitor_render_prometheus(const struct phifd_monitor *m, uint
  * misaligned; nothing is written).
  */
 phifd_status phifd_monitor_snapshot(const struct phifd_monitor *m, uint64_t now_ns, struct phifd_snapshot_entry *entries, size_t cap, size_t *total);
+
+/**
+ * Configures every node of monitors created from `cfg` by QoS targets instead of the thresholds:
+ * each node derives its own phi levels from its window so that its wrong declarations stay at most
+ * one per `min_mistake_recurrence_ns`, with the shortest deadline (docs/qos.md). `qos` is copied;
+ * NULL clears the targets (the default: judged by the thresholds). The thresholds keep their
+ * other uses: the suspect level keeps their ratio, and the first-heartbeat timeout and the pause
+ * defaults derive from the threshold.
+ * Errors (the previous value is kept): `PHIFD_ERR_NULL_ARG` (`cfg`), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (`max_detection_ns` 0 or above 10^15, `min_mistake_recurrence_ns` 0,
+ * `max_mistake_duration_ns` above 10^15; the message names the field), `PHIFD_ERR_INVALID_ARG` if
+ * `qos` is not aligned for its type.
+ */
+phifd_status phifd_config_set_qos(struct phifd_config *cfg, const struct phifd_qos *qos);
+
+/**
+ * Writes the QoS targets of `cfg` to `*out` and whether any are set to `*is_set` (1) — all zero
+ * and 0 when none are. Only reads the config: calls may run on several threads at once, but not
+ * while a setter runs on the same config. Errors: `PHIFD_ERR_NULL_ARG` (`cfg`, `out` or `is_set`
+ * NULL), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (a misaligned pointer); the outputs
+ * are then untouched.
+ */
+phifd_status phifd_config_get_qos(const struct phifd_config *cfg, struct phifd_qos *out, bool *is_set);
+
+/**
+ * Changes the thresholds of every node that has no tuning of its own, on the running monitor:
+ * windows, states and generations are kept; each node's state follows its new deadlines at its
+ * next evaluation (a node already past its new FAILED deadline is declared at the next poll, the
+ * event's time being the instant that deadline passed). Nodes registered later get these
+ * thresholds. A monitor-wide QoS configuration (`phifd_monitor_set_qos`) is replaced by them.
+ * The first-heartbeat timeout and the pause defaults derived at creation stay as they were.
+ * Thread-safe; walks every node once (each locked briefly).
+ * Errors (nothing changed): `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG`: a value NaN, infinite, below `DBL_MIN` (0, negative, subnormal) or above
+ * 1e6, `suspect_threshold >= threshold`, or a threshold that breaks the timing rule (a steady
+ * sender would be declared within one heartbeat interval).
+ */
+phifd_status phifd_monitor_set_thresholds(struct phifd_monitor *m, double threshold, double suspect_threshold);
+
+/**
+ * Configures every node that has no tuning of its own by QoS targets on the running monitor
+ * (`qos` copied), history kept: each node derives its phi levels from its window at once and again
+ * as the window moves (every max(64, window/16) learned intervals). Nodes registered later are
+ * QoS-configured too. NULL: back to the monitor's thresholds. Thread-safe; walks every node once.
+ * Errors (nothing changed): `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_INVALID_ARG` (targets as `phifd_config_set_qos` refuses them, or `qos` misaligned).
+ */
+phifd_status phifd_monitor_set_qos(struct phifd_monitor *m, const struct phifd_qos *qos);
+
+/**
+ * Gives `node` thresholds of its own, history kept; monitor-wide retuning then passes it by until
+ * `phifd_node_clear_tuning`. Otherwise as `phifd_monitor_set_thresholds`.
+ * Errors (nothing changed): those of `phifd_monitor_set_thresholds`, and `PHIFD_ERR_UNKNOWN_NODE`.
+ */
+phifd_status phifd_node_set_thresholds(struct phifd_monitor *m, uint64_t node, double threshold, double suspect_threshold);
+
+/**
+ * Gives `node` QoS targets of its own (`qos` copied), history kept; monitor-wide retuning then
+ * passes it by until `phifd_node_clear_tuning`. NULL: the node keeps to the monitor's thresholds as
+ * they are now, as its own tuning, even when the monitor is QoS-configured. The suspect level keeps
+ * the ratio of the thresholds the node was judged by.
+ * Errors (nothing changed): `PHIFD_ERR_NULL_ARG` (`m`), `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_UNKNOWN_NODE`, `PHIFD_ERR_INVALID_ARG` (targets as `phifd_config_set_qos` refuses them).
+ */
+phifd_status phifd_node_set_qos(struct phifd_monitor *m, uint64_t node, const struct phifd_qos *qos);
+
+/**
+ * Drops `node`'s own tuning (set by `phifd_node_set_thresholds` or `phifd_node_set_qos`): it is
+ * judged by the monitor's thresholds or QoS targets again, history kept. A node without a tuning
+ * of its own is left as it is. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+ * `PHIFD_ERR_UNKNOWN_NODE`.
+ */
+phifd_status phifd_node_clear_tuning(struct phifd_monitor *m, uint64_t node);
+
+/**
+ * Fills `*out` with what `node`'s window predicts of its detection quality at the deadline in use
+ * (see `phifd_qos_report` and docs/qos.md): the levels and deadline, predicted T_D, T_MR and T_M,
+ * whether its QoS targets are met and the shortest T_D that meets its mistake-rate bound. For a
+ * QoS-configured node the predictions are those of its last derivation; for another node they are
+ * computed at the call (O(window)). `now_ns` is the query time (monotonic ns); the report depends
+ * on the node's history only. Read-only. Errors: `PHIFD_ERR_NULL_ARG` (`m`, `out`),
+ * `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_UNKNOWN_NODE`, `PHIFD_ERR_INVALID_ARG` (`out` misaligned).
+ */
+phifd_status phifd_node_get_qos_report(const struct phifd_monitor *m, uint64_t node, uint64_t now_ns, struct phifd_qos_report *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -27,6 +27,7 @@
 
 use crate::error::{Error, Result};
 use crate::estimator::Estimator;
+use crate::qos::QosTargets;
 use crate::window::MAX_WINDOW;
 
 /// Who may join a monitor by sending a heartbeat.
@@ -68,6 +69,7 @@ pub struct Config {
     confirmation_min_ratio: f64,
     max_nodes: u64,
     membership: Membership,
+    qos: Option<QosTargets>,
 }
 
 impl Default for Config {
@@ -92,6 +94,7 @@ impl Default for Config {
             confirmation_min_ratio: 0.5,
             max_nodes: DEFAULT_MAX_NODES,
             membership: Membership::Open,
+            qos: None,
         }
     }
 }
@@ -296,6 +299,25 @@ impl Config {
         self
     }
 
+    /// Sets QoS targets for every node (`None`: judge by the thresholds, the default). Each node
+    /// then derives its own phi levels from its window so that its wrong declarations are at most
+    /// one per `min_mistake_recurrence_ns`, with the shortest deadline (docs/qos.md); the
+    /// thresholds keep their other uses (the ratio of the suspect level to the threshold, the
+    /// first-heartbeat timeout and the pause defaults derived from the threshold).
+    /// Errors: `InvalidArg` naming the field (see [`QosTargets::validate`]); the previous value is kept.
+    pub fn set_qos(&mut self, t: Option<QosTargets>) -> Result<()> {
+        if let Some(t) = &t {
+            t.validate()?;
+        }
+        self.qos = t;
+        Ok(())
+    }
+
+    /// The QoS targets set, or `None` (judged by the thresholds).
+    pub fn qos(&self) -> Option<QosTargets> {
+        self.qos
+    }
+
     // Accessors: the value a setter stored, or the default. Defaults derived from other settings
     // are computed from the current ones, exactly as `resolve` does.
 
@@ -489,6 +511,7 @@ impl Config {
             confirmation_min_ratio: self.confirmation_min_ratio,
             max_nodes: self.max_nodes,
             membership: self.membership,
+            qos: self.qos,
         };
         s.first_heartbeat_timeout_ns = match self.first_heartbeat_timeout_ns {
             Some(t) => t,
@@ -504,6 +527,33 @@ impl Config {
         };
         Ok(s)
     }
+}
+
+/// Checks a pair of thresholds for a running monitor with settings `s`, as [`Config::resolve`]
+/// would: each a finite number in `[DBL_MIN, 1e6]`, the suspect threshold below the threshold,
+/// and the timing rule (on a steady history the threshold is reached after more than one
+/// heartbeat interval). Errors: `InvalidArg` naming the value at fault.
+pub(crate) fn check_thresholds(s: &Settings, threshold: f64, suspect: f64) -> Result<()> {
+    check_phi("threshold", threshold)?;
+    check_phi("suspect_threshold", suspect)?;
+    if suspect >= threshold {
+        return Err(Error::invalid(format!(
+            "suspect_threshold ({suspect}) must be below threshold ({threshold})"
+        )));
+    }
+    let interval = s.heartbeat_interval_ns;
+    let steady = s.estimator.elapsed_for_y(
+        s.estimator.y_for_phi(threshold),
+        interval as f64 + s.acceptable_pause_ns as f64,
+        s.min_std_deviation_ns as f64,
+    );
+    if steady <= interval as f64 {
+        return Err(Error::invalid(format!(
+            "timing rule: with threshold {threshold} the effective timeout on a steady history is {steady:.0} ns, \
+             which does not exceed heartbeat_interval_ns ({interval}); raise the threshold"
+        )));
+    }
+    Ok(())
 }
 
 /// Resolved, validated settings of a monitor.
@@ -553,6 +603,8 @@ pub struct Settings {
     pub max_nodes: u64,
     /// Whether heartbeats from unregistered ids register them.
     pub membership: Membership,
+    /// QoS targets every node starts with (`None`: the thresholds).
+    pub qos: Option<QosTargets>,
 }
 
 impl Settings {

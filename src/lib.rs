@@ -46,6 +46,7 @@ pub mod monitor;
 pub(crate) mod node;
 mod num;
 pub mod prometheus;
+pub mod qos;
 pub mod replay;
 mod shard;
 pub(crate) mod window;
@@ -60,6 +61,7 @@ pub use estimator::Estimator;
 pub use generation::GenerationClock;
 pub use monitor::{Monitor, MonitorStats, NodeInfo};
 pub use node::{Event, EventKind, State};
+pub use qos::{QosReport, QosTargets};
 
 /// The library version (Cargo's), e.g. `"0.1.0"`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

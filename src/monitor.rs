@@ -21,13 +21,15 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use crate::config::{Config, Membership, Settings};
 use crate::error::{Error, Result, Status};
 use crate::generation::MAX_GENERATION;
-use crate::node::{Arrival, Ctx, DueBound, Event, Node, Pause, State};
+use crate::node::{Arrival, Ctx, Event, Levels, Node, Pause, State};
+use crate::qos::{QosReport, QosState, QosTargets, TailFit, WindowView};
 use crate::shard::{Shard, Slot};
 
 /// Number of shards (a power of two). Shards spread registrations (each has its own writer
@@ -164,12 +166,22 @@ pub struct MonitorStats {
     pub rejected_replayed: u64,
 }
 
+/// The monitor-wide tuning: the thresholds' levels (shared by every node that follows them) and
+/// the QoS targets, if the monitor is QoS-configured.
+struct Tuning {
+    levels: Arc<Levels>,
+    qos: Option<QosTargets>,
+}
+
 /// A failure detector for many peers. `Send + Sync`: share it by reference
 /// or `Arc` between any number of threads.
 pub struct Monitor {
     settings: Settings,
-    /// Constants of the poll's due instants (`Node::silence_due_ns`).
-    due_bound: DueBound,
+    /// How nodes without a tuning of their own are judged now (read when a node is created,
+    /// written by monitor-wide retuning).
+    tuning: Mutex<Tuning>,
+    /// Serialises retuning operations (held for a whole walk over the nodes).
+    retune_lock: Mutex<()>,
     shards: Box<[PaddedShard; SHARDS]>,
     events: Mutex<EventQueue>,
     count: AtomicUsize,
@@ -210,9 +222,14 @@ impl Monitor {
     pub fn new(config: &Config) -> Result<Monitor> {
         let settings = config.resolve()?;
         let shards = Box::new(std::array::from_fn(|_| PaddedShard::default()));
+        let tuning = Tuning {
+            levels: Arc::new(Levels::of_settings(&settings)),
+            qos: settings.qos,
+        };
         Ok(Monitor {
-            due_bound: DueBound::new(&settings),
             settings,
+            tuning: Mutex::new(tuning),
+            retune_lock: Mutex::new(()),
             shards,
             events: Mutex::new(EventQueue {
                 events: VecDeque::new(),
@@ -254,7 +271,7 @@ impl Monitor {
     /// enter the queue in the order they happened.
     #[inline]
     fn settle(&self, slot: &Slot, n: &mut Node, events: &mut Vec<Event>) {
-        slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound));
+        slot.set_due(n.silence_due_ns(&self.settings));
         self.publish(events);
     }
 
@@ -356,7 +373,7 @@ impl Monitor {
                     h,
                     || {
                         self.reserve_place(node)?;
-                        Ok(Node::registered(node, generation, now_ns, &self.settings))
+                        Ok(self.new_node(node, generation, now_ns))
                     },
                     |slot, n| {
                         let a = n.arrive(generation, version, now_ns, &ctx, &mut events);
@@ -399,7 +416,7 @@ impl Monitor {
         let mut f = self.shard(h).find(node, h).ok_or_else(|| Error::unknown_node(node))?;
         f.node.report_suspect(reporter, &self.settings);
         // Confirmations shorten the deadlines: the poll must look at the node sooner.
-        f.slot.set_due(f.node.silence_due_ns(&self.settings, &self.due_bound));
+        f.slot.set_due(f.node.silence_due_ns(&self.settings));
         Ok(())
     }
 
@@ -521,9 +538,9 @@ impl Monitor {
             h,
             || {
                 self.reserve_place(node)?;
-                Ok(Node::registered(node, generation, now_ns, &self.settings))
+                Ok(self.new_node(node, generation, now_ns))
             },
-            |slot, n| slot.set_due(n.silence_due_ns(&self.settings, &self.due_bound)),
+            |slot, n| slot.set_due(n.silence_due_ns(&self.settings)),
         )?;
         match made {
             Some(()) => Ok(()),
@@ -684,6 +701,228 @@ impl Monitor {
         self.for_each_node(|n| ids.push(n.id()));
         ids.sort_unstable();
         ids.into_iter().filter_map(|id| self.info(id, now_ns).ok()).collect()
+    }
+
+    /// A new node record, judged by the monitor's tuning as it is now.
+    fn new_node(&self, node: u64, generation: u64, now_ns: u64) -> Node {
+        let (lv, qos) = {
+            let t = self.tuning.lock();
+            (Arc::clone(&t.levels), t.qos)
+        };
+        match qos {
+            None => Node::registered_with(node, generation, now_ns, &self.settings, lv, None),
+            Some(q) => {
+                let state = Box::new(QosState::new(q, lv.suspect_threshold / lv.threshold));
+                let own = Arc::new(Levels::clone(&lv));
+                Node::registered_with(node, generation, now_ns, &self.settings, own, Some(state))
+            }
+        }
+    }
+
+    /// Judges node `n` by the monitor-wide tuning (`levels`, `qos`). Its QoS loss counters are
+    /// kept when it stays QoS-configured.
+    fn follow(&self, n: &mut Node, levels: &Arc<Levels>, qos: Option<QosTargets>) {
+        match qos {
+            None => n.retune(Arc::clone(levels), None, &self.settings),
+            Some(t) => {
+                let mut state = QosState::new(t, levels.suspect_threshold / levels.threshold);
+                if let Some(old) = n.qos.as_deref() {
+                    state.arrivals = old.arrivals;
+                    state.lost = old.lost;
+                }
+                let own = Arc::new(Levels::clone(levels));
+                n.retune(own, Some(Box::new(state)), &self.settings);
+            }
+        }
+    }
+
+    /// Sets the monitor-wide tuning and applies it to every node without a tuning of its own.
+    /// Nodes registered meanwhile see either the old tuning and are then updated by the walk, or
+    /// the new one (the walk holds each shard's writer mutex, which registration holds too).
+    fn retune_all(&self, levels: Arc<Levels>, qos: Option<QosTargets>) {
+        let _r = self.retune_lock.lock();
+        {
+            let mut t = self.tuning.lock();
+            t.levels = Arc::clone(&levels);
+            t.qos = qos;
+        }
+        for shard in self.shards.iter() {
+            shard.0.for_each_slot_exclusive(|slot| {
+                let mut g = slot.lock();
+                if let Some(n) = g.as_mut() {
+                    if !n.own {
+                        self.follow(n, &levels, qos);
+                        slot.set_due(n.silence_due_ns(&self.settings));
+                    }
+                }
+            });
+        }
+    }
+
+    /// Changes the thresholds of every node that has no tuning of its own, on the running monitor:
+    /// windows, states and generations are kept, and each node's state follows its new deadlines at
+    /// its next evaluation (a node already past its new deadline is declared FAILED at the next
+    /// poll, with the event time the instant its new deadline passed). Nodes registered later get
+    /// these thresholds. A monitor-wide QoS configuration is replaced by these thresholds. The
+    /// first-heartbeat timeout and the pause defaults derived from the threshold at creation stay.
+    /// Errors (nothing changed): `InvalidArg` when a value is not a finite number in
+    /// `[DBL_MIN, 1e6]`, when `suspect_threshold >= threshold`, or when the threshold breaks the
+    /// timing rule (a steady sender would be declared within one heartbeat interval).
+    pub fn set_thresholds(&self, threshold: f64, suspect_threshold: f64) -> Result<()> {
+        crate::config::check_thresholds(&self.settings, threshold, suspect_threshold)?;
+        let levels = Arc::new(Levels::new(&self.settings, threshold, suspect_threshold));
+        self.retune_all(levels, None);
+        Ok(())
+    }
+
+    /// Configures every node without a tuning of its own by QoS targets (`None`: back to the
+    /// monitor's thresholds), on the running monitor, history kept: each node derives its phi
+    /// levels from its window at once and again as its window moves (docs/qos.md). Nodes
+    /// registered later are QoS-configured too. The suspect level keeps the ratio
+    /// `suspect_threshold / threshold` of the monitor's thresholds.
+    /// Errors (nothing changed): `InvalidArg` naming the field at fault ([`QosTargets::validate`]).
+    pub fn set_qos(&self, t: Option<QosTargets>) -> Result<()> {
+        if let Some(t) = &t {
+            t.validate()?;
+        }
+        let levels = Arc::clone(&self.tuning.lock().levels);
+        self.retune_all(levels, t);
+        Ok(())
+    }
+
+    /// The monitor-wide thresholds `(threshold, suspect_threshold)` now (the configured ones until
+    /// [`Monitor::set_thresholds`] changes them).
+    pub fn thresholds(&self) -> (f64, f64) {
+        let t = self.tuning.lock();
+        (t.levels.threshold, t.levels.suspect_threshold)
+    }
+
+    /// The monitor-wide QoS targets now, or `None`.
+    pub fn qos(&self) -> Option<QosTargets> {
+        self.tuning.lock().qos
+    }
+
+    /// Runs `f` on `node` under its lock, then records its due instant again.
+    fn with_node<R>(&self, node: u64, f: impl FnOnce(&mut Node) -> R) -> Result<R> {
+        let h = mix(node);
+        let mut found = self.shard(h).find(node, h).ok_or_else(|| Error::unknown_node(node))?;
+        let r = f(&mut found.node);
+        found.slot.set_due(found.node.silence_due_ns(&self.settings));
+        Ok(r)
+    }
+
+    /// Gives `node` thresholds of its own (monitor-wide retuning then passes it by), history kept;
+    /// as [`Monitor::set_thresholds`] otherwise. Errors: those of `set_thresholds`, and
+    /// `UnknownNode`.
+    pub fn set_node_thresholds(&self, node: u64, threshold: f64, suspect_threshold: f64) -> Result<()> {
+        crate::config::check_thresholds(&self.settings, threshold, suspect_threshold)?;
+        let levels = Arc::new(Levels::new(&self.settings, threshold, suspect_threshold));
+        self.with_node(node, |n| {
+            n.own = true;
+            n.retune(levels, None, &self.settings);
+        })
+    }
+
+    /// Gives `node` QoS targets of its own (monitor-wide retuning then passes it by), history
+    /// kept. `None`: the node keeps to the monitor's thresholds as they are now, as its own tuning,
+    /// even if the monitor is QoS-configured. The suspect level keeps the ratio of the thresholds
+    /// the node was judged by. Errors: `InvalidArg` ([`QosTargets::validate`]), `UnknownNode`.
+    pub fn set_node_qos(&self, node: u64, t: Option<QosTargets>) -> Result<()> {
+        if let Some(t) = &t {
+            t.validate()?;
+        }
+        let monitor_levels = Arc::clone(&self.tuning.lock().levels);
+        self.with_node(node, |n| {
+            n.own = true;
+            match t {
+                None => n.retune(monitor_levels, None, &self.settings),
+                Some(t) => {
+                    let (ratio, keep) = match n.qos.as_deref() {
+                        Some(q) => (q.ratio, Some((q.arrivals, q.lost))),
+                        None => (n.lv.suspect_threshold / n.lv.threshold, None),
+                    };
+                    let mut state = QosState::new(t, ratio);
+                    if let Some((a, l)) = keep {
+                        state.arrivals = a;
+                        state.lost = l;
+                    }
+                    let own = Arc::new(Levels::clone(&n.lv));
+                    n.retune(own, Some(Box::new(state)), &self.settings);
+                }
+            }
+        })
+    }
+
+    /// Drops `node`'s own tuning: it is judged by the monitor's thresholds or QoS targets again,
+    /// history kept. Errors: `UnknownNode`.
+    pub fn clear_node_tuning(&self, node: u64) -> Result<()> {
+        self.with_node(node, |n| {
+            // Read under the node's lock: a monitor-wide retune stores its tuning before it walks
+            // the nodes, so either this read sees it or the walk reaches this node afterwards.
+            let (levels, qos) = {
+                let t = self.tuning.lock();
+                (Arc::clone(&t.levels), t.qos)
+            };
+            n.own = false;
+            self.follow(n, &levels, qos);
+        })
+    }
+
+    /// What the node's window predicts of its detection quality at its deadline in use: the
+    /// deadline, the predicted T_D, T_MR and T_M, whether its QoS targets are met on the current
+    /// estimate and the shortest T_D that meets its mistake-rate bound (docs/qos.md). For a
+    /// QoS-configured node the predictions are those of its last derivation (made every
+    /// `max(64, window/16)` learned intervals); for another node they are computed now (O(window)).
+    /// `now_ns` is the query time; the report depends on the history only. Read-only.
+    /// Errors: `UnknownNode`.
+    pub fn qos_report(&self, node: u64, now_ns: u64) -> Result<QosReport> {
+        let _ = now_ns;
+        let s = &self.settings;
+        self.with_node(node, |n| {
+            n.freshen(s);
+            let deadline = n.fail_base(s);
+            let detection = deadline.saturating_add(crate::qos::one_way_ns(s));
+            let lv = Arc::clone(&n.lv);
+            if let Some(d) = n.qos.as_deref().and_then(|q| q.last.map(|d| (d, q.loss_rate()))) {
+                let (d, loss) = d;
+                return QosReport {
+                    qos: true,
+                    feasible: d.feasible,
+                    threshold: lv.threshold,
+                    suspect_threshold: lv.suspect_threshold,
+                    deadline_ns: deadline,
+                    predicted_detection_ns: d.detection_ns,
+                    predicted_mistake_recurrence_ns: d.recurrence_ns,
+                    predicted_mistake_duration_ns: d.duration_ns,
+                    best_detection_ns: d.detection_ns,
+                    loss_rate: loss,
+                    samples: d.samples,
+                };
+            }
+            let samples = n.window.samples_oldest_first();
+            let (mean, sd) = n.effective_mean_sd(s);
+            let w = WindowView {
+                samples_us: &samples,
+                mu_ns: n.window.mean_ns(),
+                mean_ns: mean,
+                sd_ns: sd,
+            };
+            let fit = TailFit::fit(&samples);
+            let (tmr, tm) = crate::qos::predict(s, &w, fit.as_ref(), deadline as f64);
+            QosReport {
+                qos: false,
+                feasible: true,
+                threshold: lv.threshold,
+                suspect_threshold: lv.suspect_threshold,
+                deadline_ns: deadline,
+                predicted_detection_ns: detection,
+                predicted_mistake_recurrence_ns: tmr,
+                predicted_mistake_duration_ns: tm,
+                best_detection_ns: detection,
+                loss_rate: 0.0,
+                samples: n.window.len(),
+            }
+        })
     }
 
     /// Calls `f` with each node, under that node's lock (one node at a time).

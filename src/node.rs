@@ -12,8 +12,11 @@
 //! and convictions that would fall inside a local pause or its grace period
 //! are held until the grace period ends.
 
+use std::sync::Arc;
+
 use crate::config::Settings;
 use crate::num::{to_ns, u64_to_f64};
+use crate::qos::{QosState, WindowView};
 use crate::window::{ns_to_sample, Window};
 
 /// Liveness state of a node. Numeric values are part of the C ABI.
@@ -125,10 +128,9 @@ pub(crate) struct DueBound {
 }
 
 impl DueBound {
-    /// The constants for settings `s`.
-    pub(crate) fn new(s: &Settings) -> DueBound {
+    /// The constants for settings `s` and the smaller of a node's two levels, `y`.
+    pub(crate) fn new(s: &Settings, y: f64) -> DueBound {
         const SHRINK: f64 = 1.0 - 1.0 / 1_048_576.0;
-        let y = s.y_suspect.min(s.y_fail);
         let n = f64::from(s.window.max(1));
         let pause = u64_to_f64(s.acceptable_pause_ns);
         let (k, c) = match s.estimator {
@@ -144,6 +146,50 @@ impl DueBound {
     }
 }
 
+/// The phi levels a node is judged by: the monitor's thresholds (one value shared by every node
+/// that follows them), a node's own, or the levels derived from QoS targets.
+#[derive(Debug, Clone)]
+pub(crate) struct Levels {
+    /// Conviction threshold (phi).
+    pub(crate) threshold: f64,
+    /// Suspicion threshold (phi).
+    pub(crate) suspect_threshold: f64,
+    /// `y` at which phi reaches `threshold`.
+    pub(crate) y_fail: f64,
+    /// `y` at which phi reaches `suspect_threshold`.
+    pub(crate) y_suspect: f64,
+    /// `min(y_suspect, y_fail)`, for the early test.
+    pub(crate) y_min: f64,
+    /// Constants of the poll's due instants for these levels.
+    pub(crate) due: DueBound,
+}
+
+impl Levels {
+    /// The levels of thresholds `threshold` and `suspect` under settings `s` (unchecked).
+    pub(crate) fn new(s: &Settings, threshold: f64, suspect: f64) -> Levels {
+        let y_fail = s.estimator.y_for_phi(threshold);
+        let y_suspect = s.estimator.y_for_phi(suspect);
+        Levels::from_y(s, threshold, suspect, y_fail, y_suspect)
+    }
+
+    /// The levels of the settings' own thresholds.
+    pub(crate) fn of_settings(s: &Settings) -> Levels {
+        Levels::from_y(s, s.threshold, s.suspect_threshold, s.y_fail, s.y_suspect)
+    }
+
+    pub(crate) fn from_y(s: &Settings, threshold: f64, suspect: f64, y_fail: f64, y_suspect: f64) -> Levels {
+        let y_min = y_suspect.min(y_fail);
+        Levels {
+            threshold,
+            suspect_threshold: suspect,
+            y_fail,
+            y_suspect,
+            y_min,
+            due: DueBound::new(s, y_min),
+        }
+    }
+}
+
 /// Suspicion reports from other peers about this node (Lifeguard's confirmations).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reports {
@@ -151,7 +197,7 @@ pub struct Reports {
     pub reporters: Vec<u64>,
 }
 
-/// Per-node record. Kept small: about 150 bytes plus the window's samples.
+/// Per-node record. Kept small: 160 bytes plus the window's samples.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub(crate) id: u64,
@@ -180,6 +226,12 @@ pub struct Node {
     /// that arrives well before every deadline decides so from the window's integer sums with
     /// multiplications only (see [`Node::surely_before_deadlines`]).
     pub(crate) stale: bool,
+    /// The node's tuning is its own (set for this node): monitor-wide retuning passes it by.
+    pub(crate) own: bool,
+    /// The phi levels in use (shared with the monitor while the node follows its thresholds).
+    pub(crate) lv: Arc<Levels>,
+    /// QoS targets and the state of their derivation, for a QoS-configured node.
+    pub(crate) qos: Option<Box<QosState>>,
 }
 
 /// Weight of a new sample in the per-version interval average (1/16: the
@@ -187,19 +239,32 @@ pub struct Node {
 const PER_VERSION_ALPHA: f64 = 1.0 / 16.0;
 
 impl Node {
-    /// A node registered at `now_ns` without a heartbeat (UNKNOWN).
+    /// A node registered at `now_ns` without a heartbeat (UNKNOWN), judged by the settings'
+    /// thresholds.
     pub fn registered(id: u64, generation: u64, now_ns: u64, s: &Settings) -> Node {
+        Node::registered_with(id, generation, now_ns, s, Arc::new(Levels::of_settings(s)), None)
+    }
+
+    /// A node registered at `now_ns` judged by levels `lv`, and by QoS targets if `qos` is set.
+    pub(crate) fn registered_with(
+        id: u64,
+        generation: u64,
+        now_ns: u64,
+        s: &Settings,
+        lv: Arc<Levels>,
+        qos: Option<Box<QosState>>,
+    ) -> Node {
         let window = s.seed_window();
         let (mean, sd) = s.effective(&window);
-        Node {
+        let mut n = Node {
             id,
             generation,
             version: 0,
             last_ns: now_ns,
             mean,
             sd,
-            suspect_base_ns: to_ns(s.estimator.elapsed_for_y(s.y_suspect, mean, sd)),
-            fail_base_ns: to_ns(s.estimator.elapsed_for_y(s.y_fail, mean, sd)),
+            suspect_base_ns: to_ns(s.estimator.elapsed_for_y(lv.y_suspect, mean, sd)),
+            fail_base_ns: to_ns(s.estimator.elapsed_for_y(lv.y_fail, mean, sd)),
             per_version_ns: s.heartbeat_interval_ns as f64,
             window,
             reports: None,
@@ -207,7 +272,15 @@ impl Node {
             has_arrival: false,
             recovery_left: 0,
             stale: false,
+            own: false,
+            lv,
+            qos,
+        };
+        if n.qos.is_some() {
+            n.stale = true;
+            n.freshen(s);
         }
+        n
     }
 
     /// Node id.
@@ -281,9 +354,42 @@ impl Node {
             let (m, sd) = s.effective(&self.window);
             self.mean = m;
             self.sd = sd;
-            self.suspect_base_ns = to_ns(s.estimator.elapsed_for_y(s.y_suspect, m, sd));
-            self.fail_base_ns = to_ns(s.estimator.elapsed_for_y(s.y_fail, m, sd));
+            if self.qos.as_ref().is_some_and(|q| q.due(self.window.len())) {
+                self.rederive(s);
+            }
+            self.suspect_base_ns = to_ns(s.estimator.elapsed_for_y(self.lv.y_suspect, m, sd));
+            self.fail_base_ns = to_ns(s.estimator.elapsed_for_y(self.lv.y_fail, m, sd));
             self.stale = false;
+        }
+    }
+
+    /// Derives the node's levels from its QoS targets on the current window (`mean` and `sd`
+    /// already computed). O(window); called by [`Node::freshen`] when a derivation is due.
+    #[cold]
+    fn rederive(&mut self, s: &Settings) {
+        let Some(q) = self.qos.as_deref_mut() else { return };
+        let samples = self.window.samples_oldest_first();
+        let w = WindowView {
+            samples_us: &samples,
+            mu_ns: self.window.mean_ns(),
+            mean_ns: self.mean,
+            sd_ns: self.sd,
+        };
+        let d = crate::qos::derive(s, &q.targets, &w, q.ratio);
+        q.last = Some(d);
+        q.since_fit = 0;
+        let lv = Levels::from_y(s, d.threshold, d.suspect_threshold, d.y_fail, d.y_suspect);
+        *Arc::make_mut(&mut self.lv) = lv;
+    }
+
+    /// Judges the node by levels `lv` from now on (history kept); `qos` replaces its QoS state.
+    /// The deadlines follow at the next evaluation.
+    pub(crate) fn retune(&mut self, lv: Arc<Levels>, qos: Option<Box<QosState>>, s: &Settings) {
+        self.lv = lv;
+        self.qos = qos;
+        self.stale = true;
+        if self.qos.is_some() {
+            self.freshen(s);
         }
     }
 
@@ -291,7 +397,7 @@ impl Node {
     #[inline]
     fn suspect_base(&self, s: &Settings) -> u64 {
         if self.stale {
-            self.silence_for_y(s.y_suspect, s)
+            self.silence_for_y(self.lv.y_suspect, s)
         } else {
             self.suspect_base_ns
         }
@@ -299,9 +405,9 @@ impl Node {
 
     /// The unscaled failure deadline (silence, ns) of the current window.
     #[inline]
-    fn fail_base(&self, s: &Settings) -> u64 {
+    pub(crate) fn fail_base(&self, s: &Settings) -> u64 {
         if self.stale {
-            self.silence_for_y(s.y_fail, s)
+            self.silence_for_y(self.lv.y_fail, s)
         } else {
             self.fail_base_ns
         }
@@ -322,7 +428,7 @@ impl Node {
     fn surely_before_deadlines(&self, elapsed_ns: u64, c: &Ctx<'_>) -> bool {
         let s = c.s;
         // Written as `>=` tests so that NaN also answers "no".
-        let y = s.y_suspect.min(s.y_fail);
+        let y = self.lv.y_min;
         let usable = c.stretch >= 1.0 && y >= 0.0;
         if !usable || !self.has_arrival || self.reports.is_some() || self.window.is_empty() {
             return false;
@@ -528,6 +634,11 @@ impl Node {
             self.version = version.unwrap_or(0);
             s.seed(&mut self.window);
             self.refresh();
+            if let Some(q) = self.qos.as_deref_mut() {
+                // A new incarnation: derive again from the seed history.
+                q.last = None;
+                q.since_fit = 0;
+            }
             self.per_version_ns = s.heartbeat_interval_ns as f64;
             self.reports = None;
             self.last_ns = now_ns;
@@ -566,7 +677,8 @@ impl Node {
         if !early {
             self.evaluate(now_ns, c, out);
         }
-        if self.learns(interval, now_ns, early, c) {
+        let learned = self.learns(interval, now_ns, early, c);
+        if learned {
             self.window.push(ns_to_sample(interval));
             self.refresh();
             // Dividing by one is exact: skip the division in the common case of consecutive versions.
@@ -576,6 +688,14 @@ impl Node {
                 interval as f64 / steps as f64
             };
             self.per_version_ns += (per_version - self.per_version_ns) * PER_VERSION_ALPHA;
+        }
+        if let Some(q) = self.qos.as_deref_mut() {
+            // A QoS node derives its levels again every so many learned intervals, at the arrival
+            // that completes them (so the poll's due instant below is computed with the new ones).
+            q.note_arrival(steps, learned);
+            if q.due(self.window.len()) {
+                self.freshen(s);
+            }
         }
         self.last_ns = now_ns;
         self.reports = None; // a newer heartbeat refutes every suspicion
@@ -610,9 +730,11 @@ impl Node {
     /// `early`: the interval is already known to be below every deadline.
     fn learns(&self, interval: u64, now_ns: u64, early: bool, c: &Ctx<'_>) -> bool {
         let s = c.s;
+        // A QoS node learns the intervals past its deadline too: they are the wrong declarations
+        // its derivation must see (docs/qos.md).
         let below_threshold = match s.estimator {
             crate::estimator::Estimator::Exponential => true,
-            _ => early || interval < self.fail_base(s),
+            _ => early || interval < self.fail_base(s) || self.qos.is_some(),
         };
         let within_max = s.max_interval_ns.is_none_or(|m| interval <= m);
         let p = &c.pause;
@@ -633,10 +755,11 @@ impl Node {
     /// [`DueBound`]); and the result is lowered by a further 2^-20 relative plus 1 ns to cover
     /// every rounding on the way.
     #[inline]
-    pub(crate) fn silence_due_ns(&mut self, s: &Settings, d: &DueBound) -> u64 {
+    pub(crate) fn silence_due_ns(&mut self, s: &Settings) -> u64 {
         if self.state == State::Failed {
             return u64::MAX;
         }
+        let d = &self.lv.due;
         // The heartbeat's case, kept short (it runs while the node's lock is held): a full
         // window, no confirmations, statistics not computed: one multiply-add and a conversion.
         if self.stale && self.has_arrival && self.reports.is_none() && d.usable && self.window.len() == d.capacity {
@@ -843,11 +966,11 @@ mod tests {
                 };
                 // Before the stream starts, and now and then after it, the node is UNKNOWN or
                 // silent long enough to be FAILED.
-                let due = n.silence_due_ns(s, &DueBound::new(s));
+                let due = n.silence_due_ns(s);
                 // The same node with its statistics computed: the exact deadlines.
                 let mut fresh = n.clone();
                 fresh.freshen(s);
-                let due_fresh = fresh.silence_due_ns(s, &DueBound::new(s));
+                let due_fresh = fresh.silence_due_ns(s);
                 assert!(
                     due <= due_fresh,
                     "config {ci} step {step}: the stale bound is the lower one"
@@ -900,6 +1023,7 @@ mod tests {
     fn node_record_is_not_padded_to_16_bytes() {
         // The window's sums are stored as 64-bit halves so that no field needs 16-byte alignment.
         assert_eq!(std::mem::align_of::<Node>(), 8);
-        assert!(std::mem::size_of::<Node>() <= 144, "{}", std::mem::size_of::<Node>());
+        // 144 B before issue 18, plus the levels' pointer and the QoS state's (8 B each).
+        assert!(std::mem::size_of::<Node>() <= 160, "{}", std::mem::size_of::<Node>());
     }
 }

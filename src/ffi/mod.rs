@@ -19,6 +19,8 @@ pub mod wire;
 // After `wire`, in the order the header has always listed them.
 pub mod prometheus;
 pub mod snapshot;
+// QoS targets and live retuning (issue 18), after everything that was already in the header.
+pub mod qos;
 
 pub use status::*;
 

@@ -1,0 +1,444 @@
+//! Quality-of-service targets and their derivation per node (docs/qos.md).
+//!
+//! Chen, Toueg and Aguilera (IEEE Trans. Computers 51(5), 2002) describe a failure detector by
+//! its detection time T_D, the mean time between wrong suspicions T_MR (λ_M = 1/T_MR) and the
+//! mean mistake duration T_M. A node configured with [`QosTargets`] gets the phi levels that meet
+//! the mistake-rate bound with the shortest deadline, derived from its own window of intervals:
+//!
+//! - Every interval longer than the deadline `d` is one wrong declaration, so by renewal–reward
+//!   `λ_M(d) = P(X > d) / μ` and `T_M(d) = E[X − d | X > d]`, with `μ` the window's mean interval.
+//!   A crash is declared at most `d + δ` after it (`δ`: the one-way delay, half the declared round
+//!   trip, else 0): `T_D(d) = d + δ`.
+//! - The tail `P(X > d)` is estimated conservatively as the larger of the estimator's own model
+//!   (`10^-phi(d)`) and a peaks-over-threshold fit of the window's largest intervals: the
+//!   excesses over a high order statistic `u` are taken as exponential with scale `β` = their mean
+//!   (the generalised Pareto limit of Pickands 1975 and Balkema–de Haan 1974 with shape 0; Coles
+//!   2001, ch. 4). Below `u` the window's own empirical tail is used.
+//! - The QoS deadline is the smallest `d` with `λ_M(d) <= 1/T_MR`: the larger of the model's
+//!   solution (by the estimator's inverse) and the fit's (closed form).
+//!
+//! Everything here is a pure function of a window summary; the node calls it when a refit is due
+//! (`crate::node`), the monitor for reports.
+
+use crate::config::{Settings, MAX_DURATION_NS};
+use crate::error::{Error, Result};
+use crate::estimator::{ln_normal_tail, Estimator};
+
+/// Below this many intervals in the window the tail is taken from the estimator's model alone.
+pub(crate) const MIN_FIT_SAMPLES: u32 = 32;
+/// Fewest exceedances the tail fit rests on.
+pub(crate) const MIN_EXCEEDANCES: u32 = 8;
+
+/// What a node must achieve (Chen, Toueg and Aguilera's metrics). All durations in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QosTargets {
+    /// Upper bound of the detection time T_D: from a crash to the FAILED declaration, ns (> 0,
+    /// at most about 11.6 days).
+    pub max_detection_ns: u64,
+    /// Lower bound of the mean time between wrong FAILED declarations T_MR, ns (> 0); the mistake
+    /// rate λ_M is then at most `1 / T_MR`.
+    pub min_mistake_recurrence_ns: u64,
+    /// Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that
+    /// refutes it), ns; 0 = no bound.
+    pub max_mistake_duration_ns: u64,
+}
+
+impl QosTargets {
+    /// Checks the targets: `max_detection_ns` in `1..=MAX_DURATION_NS`,
+    /// `min_mistake_recurrence_ns > 0`, `max_mistake_duration_ns` at most `MAX_DURATION_NS`
+    /// (0: no bound). Errors: `InvalidArg` naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_detection_ns == 0 || self.max_detection_ns > MAX_DURATION_NS {
+            return Err(Error::invalid(format!(
+                "qos.max_detection_ns must be in 1..={MAX_DURATION_NS} ns (about 11.6 days), got {}",
+                self.max_detection_ns
+            )));
+        }
+        if self.min_mistake_recurrence_ns == 0 {
+            return Err(Error::invalid(
+                "qos.min_mistake_recurrence_ns must be > 0 ns (the mean time between wrong declarations to guarantee)",
+            ));
+        }
+        if self.max_mistake_duration_ns > MAX_DURATION_NS {
+            return Err(Error::invalid(format!(
+                "qos.max_mistake_duration_ns must be at most {MAX_DURATION_NS} ns, or 0 for no bound; got {}",
+                self.max_mistake_duration_ns
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A node's detection quality as predicted from its window ([`crate::Monitor::qos_report`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QosReport {
+    /// The node is QoS-configured (its own targets or the monitor's).
+    pub qos: bool,
+    /// The targets are achievable on the current estimate (true when `qos` is false).
+    pub feasible: bool,
+    /// The phi threshold in use (derived from the targets under QoS).
+    pub threshold: f64,
+    /// The suspect threshold in use.
+    pub suspect_threshold: f64,
+    /// Silence after the last arrival at which the node is declared FAILED, ns, before local
+    /// health and confirmations (the deadline in use now).
+    pub deadline_ns: u64,
+    /// Predicted T_D, ns: deadline plus the one-way delay (half the declared round trip).
+    pub predicted_detection_ns: u64,
+    /// Predicted T_MR, ns (`u64::MAX`: no mistake expected).
+    pub predicted_mistake_recurrence_ns: u64,
+    /// Predicted T_M, ns.
+    pub predicted_mistake_duration_ns: u64,
+    /// Shortest T_D meeting the mistake-rate bound, ns (equal to `predicted_detection_ns` under
+    /// QoS; without QoS there is no bound and it is `predicted_detection_ns` too).
+    pub best_detection_ns: u64,
+    /// Fraction of heartbeats lost, from version gaps (0 without versions or without QoS).
+    pub loss_rate: f64,
+    /// Intervals the estimate rests on (the window's length; below 32 the tail
+    /// is the model's alone).
+    pub samples: u32,
+}
+
+/// The exponential peaks-over-threshold fit of a window's largest intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TailFit {
+    /// Intervals in the window.
+    pub n: u32,
+    /// Exceedances: intervals counted above the threshold (the `k` largest).
+    pub k: u32,
+    /// The threshold: the `(k+1)`-th largest interval, ns.
+    pub u_ns: f64,
+    /// Scale: the mean excess of the `k` largest over `u`, ns.
+    pub beta_ns: f64,
+    /// The intervals, ns, largest first (for the empirical tail below `u`).
+    sorted_desc: Vec<f64>,
+}
+
+impl TailFit {
+    /// Fits the intervals `samples_us` (µs, any order); `None` below [`MIN_FIT_SAMPLES`].
+    /// `k = max(MIN_EXCEEDANCES, ceil(n/10))`: the top decile, as is usual for a
+    /// peaks-over-threshold fit of a sample this size (Coles 2001, §4.3.1).
+    pub fn fit(samples_us: &[u32]) -> Option<TailFit> {
+        let n = u32::try_from(samples_us.len()).ok()?;
+        if n < MIN_FIT_SAMPLES {
+            return None;
+        }
+        let mut xs: Vec<f64> = samples_us.iter().map(|&x| f64::from(x) * 1_000.0).collect();
+        xs.sort_unstable_by(|a, b| b.total_cmp(a));
+        let k = MIN_EXCEEDANCES.max(n.div_ceil(10)).min(n - 1);
+        let u = *xs.get(k as usize)?;
+        let top = xs.get(..k as usize)?;
+        let beta = top.iter().map(|x| x - u).sum::<f64>() / f64::from(k);
+        Some(TailFit {
+            n,
+            k,
+            u_ns: u,
+            beta_ns: beta,
+            sorted_desc: xs,
+        })
+    }
+
+    /// `P(X > d)`: empirical below `u`, `(k/n)·exp(−(d − u)/β)` from `u` on (0 when `β = 0`).
+    pub fn tail(&self, d: f64) -> f64 {
+        let n = f64::from(self.n);
+        if d < self.u_ns {
+            let above = self.sorted_desc.partition_point(|&x| x > d);
+            return above as f64 / n;
+        }
+        if self.beta_ns <= 0.0 {
+            return 0.0;
+        }
+        f64::from(self.k) / n * (-(d - self.u_ns) / self.beta_ns).exp()
+    }
+
+    /// `E[X − d | X > d]`: the empirical mean excess below `u`, `β` from `u` on.
+    pub fn mean_excess(&self, d: f64) -> f64 {
+        if d < self.u_ns {
+            let above = self.sorted_desc.partition_point(|&x| x > d);
+            if above == 0 {
+                return 0.0;
+            }
+            let s: f64 = self.sorted_desc.iter().take(above).map(|x| x - d).sum();
+            return s / above as f64;
+        }
+        self.beta_ns
+    }
+
+    /// The smallest `d` with `tail(d) <= p` (`p` in `(0, 1]`).
+    pub fn deadline_for(&self, p: f64) -> f64 {
+        let n = f64::from(self.n);
+        let kn = f64::from(self.k) / n;
+        if p >= kn {
+            // In the body: the smallest order statistic with at most p·n intervals above it.
+            let j = ((p * n).floor() as usize).min(self.sorted_desc.len().saturating_sub(1));
+            return self.sorted_desc.get(j).copied().unwrap_or(0.0);
+        }
+        if self.beta_ns <= 0.0 {
+            return self.u_ns;
+        }
+        self.u_ns + self.beta_ns * (kn / p).ln()
+    }
+}
+
+/// The estimator's model tail `P(X > d) = 10^-phi(d)`.
+pub fn model_tail(est: Estimator, d: f64, mean: f64, sd: f64) -> f64 {
+    10f64.powf(-est.phi(d, mean, sd))
+}
+
+/// The model's mean excess `E[X − d | X > d]`: the mean for the exponential model (memoryless);
+/// `sd·(M(y) − y)` for the normal models, with Mills' inverse ratio `M(y) = pdf(y)/Q(y)` (the
+/// logistic Akka model is read as the normal it approximates).
+pub fn model_mean_excess(est: Estimator, d: f64, mean: f64, sd: f64) -> f64 {
+    match est {
+        Estimator::Exponential => mean,
+        _ => {
+            let y = (d - mean) / sd;
+            let ln_pdf = -0.5 * y * y - 0.5 * (2.0 * std::f64::consts::PI).ln();
+            let m = (ln_pdf - ln_normal_tail(y)).exp();
+            (sd * (m - y)).max(0.0)
+        }
+    }
+}
+
+/// The outcome of one derivation for one node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Derived {
+    /// The deadline (silence, ns) meeting the mistake-rate bound.
+    pub d_ns: f64,
+    /// Standardised values of the failure and suspect levels.
+    pub y_fail: f64,
+    pub y_suspect: f64,
+    /// The phi levels they stand for.
+    pub threshold: f64,
+    pub suspect_threshold: f64,
+    /// Predictions at `d_ns`.
+    pub detection_ns: u64,
+    pub recurrence_ns: u64,
+    pub duration_ns: u64,
+    pub feasible: bool,
+    pub samples: u32,
+}
+
+/// Window summary the derivation needs.
+pub(crate) struct WindowView<'a> {
+    /// Samples, µs.
+    pub samples_us: &'a [u32],
+    /// Raw mean interval, ns (μ).
+    pub mu_ns: f64,
+    /// Effective mean and sd of the estimator, ns.
+    pub mean_ns: f64,
+    pub sd_ns: f64,
+}
+
+/// One-way delay: half the declared round trip, else 0.
+pub(crate) fn one_way_ns(s: &Settings) -> u64 {
+    s.round_trip_ns.map_or(0, |r| r / 2)
+}
+
+/// Predictions at a deadline `d` (ns): `(T_MR, T_M)`, conservative (the larger tail, the larger
+/// mean excess).
+pub(crate) fn predict(s: &Settings, w: &WindowView<'_>, fit: Option<&TailFit>, d: f64) -> (u64, u64) {
+    let mut p = model_tail(s.estimator, d, w.mean_ns, w.sd_ns);
+    let mut tm = model_mean_excess(s.estimator, d, w.mean_ns, w.sd_ns);
+    if let Some(f) = fit {
+        p = p.max(f.tail(d));
+        tm = tm.max(f.mean_excess(d));
+    }
+    let tmr = if p > 0.0 { w.mu_ns / p } else { f64::INFINITY };
+    (sat_ns(tmr), sat_ns(tm))
+}
+
+/// Rounds a duration to ns, saturating (infinite: `u64::MAX`).
+fn sat_ns(x: f64) -> u64 {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= 1.8e19 {
+        u64::MAX
+    } else {
+        x.round() as u64
+    }
+}
+
+/// Derives the phi levels meeting `t` on the window `w`; `ratio` = suspect / threshold of the
+/// thresholds the node would use otherwise.
+pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, ratio: f64) -> Derived {
+    let est = s.estimator;
+    let fit = TailFit::fit(w.samples_us);
+    // The tail probability allowed: λ_M = P(X > d)/μ <= 1/T_MR.
+    let p = (w.mu_ns / t.min_mistake_recurrence_ns as f64).clamp(f64::MIN_POSITIVE, 1.0);
+    let phi_needed = -p.log10();
+    let d_model = est.elapsed_for_y(est.y_for_phi(phi_needed), w.mean_ns, w.sd_ns);
+    let d_fit = fit.as_ref().map_or(0.0, |f| f.deadline_for(p));
+    let d = d_model.max(d_fit).max(0.0);
+    let y_fail = est.y(d, w.mean_ns, w.sd_ns);
+    let threshold = est.phi_of_y(y_fail);
+    let suspect_threshold = threshold * ratio;
+    let y_suspect = est.y_for_phi(suspect_threshold).min(y_fail);
+    let detection_ns = sat_ns(d.ceil()).saturating_add(one_way_ns(s));
+    let (recurrence_ns, duration_ns) = predict(s, w, fit.as_ref(), d);
+    let feasible = detection_ns <= t.max_detection_ns
+        && (t.max_mistake_duration_ns == 0 || duration_ns <= t.max_mistake_duration_ns);
+    Derived {
+        d_ns: d,
+        y_fail,
+        y_suspect,
+        threshold,
+        suspect_threshold,
+        detection_ns,
+        recurrence_ns,
+        duration_ns,
+        feasible,
+        samples: w.samples_us.len() as u32,
+    }
+}
+
+/// A QoS node's state: its targets, the last derivation and the counters that trigger the next.
+#[derive(Debug, Clone)]
+pub(crate) struct QosState {
+    pub targets: QosTargets,
+    /// Suspect / threshold of the thresholds the node would use without QoS.
+    pub ratio: f64,
+    /// Counted arrivals since the last derivation.
+    pub since_fit: u32,
+    pub last: Option<Derived>,
+    /// Counted arrivals and heartbeats skipped by version gaps (halved now and then, so the rate
+    /// follows the recent past).
+    pub arrivals: u64,
+    pub lost: u64,
+}
+
+impl QosState {
+    pub(crate) fn new(targets: QosTargets, ratio: f64) -> QosState {
+        QosState {
+            targets,
+            ratio,
+            since_fit: 0,
+            last: None,
+            arrivals: 0,
+            lost: 0,
+        }
+    }
+
+    /// Counts a counted arrival that advanced the version by `steps`.
+    #[inline]
+    pub(crate) fn note_arrival(&mut self, steps: u64, learned: bool) {
+        self.arrivals += 1;
+        self.lost += steps.saturating_sub(1);
+        if learned {
+            self.since_fit = self.since_fit.saturating_add(1);
+        }
+        if self.arrivals >= 1 << 16 {
+            self.arrivals /= 2;
+            self.lost /= 2;
+        }
+    }
+
+    /// Whether a new derivation is due for a window of `len` intervals: every
+    /// `max(64, len/16)` learned intervals (every 8 while the model alone is used), so the O(window)
+    /// fit costs at most a few operations per heartbeat, amortised.
+    #[inline]
+    pub(crate) fn due(&self, len: u32) -> bool {
+        let every = if len < MIN_FIT_SAMPLES { 8 } else { 64.max(len / 16) };
+        self.last.is_none() || self.since_fit >= every
+    }
+
+    /// Fraction of heartbeats lost (from version gaps).
+    pub(crate) fn loss_rate(&self) -> f64 {
+        let total = self.arrivals + self.lost;
+        if total == 0 {
+            0.0
+        } else {
+            self.lost as f64 / total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_validated_field_by_field() {
+        let ok = QosTargets {
+            max_detection_ns: 1,
+            min_mistake_recurrence_ns: 1,
+            max_mistake_duration_ns: 0,
+        };
+        assert!(ok.validate().is_ok());
+        let e = QosTargets {
+            max_detection_ns: 0,
+            ..ok
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.message.contains("max_detection_ns"), "{e}");
+        let e = QosTargets {
+            min_mistake_recurrence_ns: 0,
+            ..ok
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.message.contains("min_mistake_recurrence_ns"), "{e}");
+        let e = QosTargets {
+            max_mistake_duration_ns: MAX_DURATION_NS + 1,
+            ..ok
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.message.contains("max_mistake_duration_ns"), "{e}");
+    }
+
+    #[test]
+    fn fit_of_a_hand_made_window() {
+        // 40 intervals: 30 of 1 ms, then 2, 3, ..., 11 ms. n = 40, k = max(8, 4) = 8.
+        // Largest first: 11, 10, 9, 8, 7, 6, 5, 4 | 3 (u) ... so u = 3 ms and the excesses are
+        // 8, 7, 6, 5, 4, 3, 2, 1 ms: β = 36/8 = 4.5 ms.
+        let mut xs = vec![1_000u32; 30];
+        xs.extend((2..=11).map(|m| m * 1_000));
+        let f = TailFit::fit(&xs).unwrap();
+        assert_eq!((f.n, f.k), (40, 8));
+        assert_eq!(f.u_ns, 3e6);
+        assert_eq!(f.beta_ns, 4.5e6);
+        // P(X > u) = 8/40; P(X > u + β·ln 2) = 0.1.
+        assert!((f.tail(3e6) - 0.2).abs() < 1e-15);
+        assert!((f.tail(3e6 + 4.5e6 * 2f64.ln()) - 0.1).abs() < 1e-12);
+        // p = 0.01: d = u + β·ln(0.2/0.01) = 3 ms + 4.5 ms · ln 20.
+        let want = 3e6 + 4.5e6 * 20f64.ln();
+        assert!((f.deadline_for(0.01) - want).abs() < 1e-3);
+        // In the body: p = 0.5 → 20 intervals may exceed: the 21st largest is 1 ms.
+        assert_eq!(f.deadline_for(0.5), 1e6);
+        // Empirical tail below u: 2 ms is exceeded by 9 of 40.
+        assert_eq!(f.tail(2e6), 9.0 / 40.0);
+        // Mean excess over 2 ms: (1+2+...+9)/9 = 5 ms.
+        assert!((f.mean_excess(2e6) - 5e6).abs() < 1e-6);
+        assert_eq!(f.mean_excess(5e6), 4.5e6);
+    }
+
+    #[test]
+    fn fewer_than_32_intervals_are_not_fitted() {
+        assert!(TailFit::fit(&[1_000; 31]).is_none());
+        let f = TailFit::fit(&[1_000; 32]).unwrap();
+        // Equal intervals: no excess, no tail beyond u.
+        assert_eq!((f.u_ns, f.beta_ns, f.tail(1e6 + 1.0)), (1e6, 0.0, 0.0));
+        assert_eq!(f.deadline_for(1e-6), 1e6);
+    }
+
+    #[test]
+    fn model_tails_and_excesses_match_closed_forms() {
+        // Exponential model: P(X > d) = e^{-d/mean}, mean excess = mean.
+        let m: f64 = 2e9;
+        for d in [0.0f64, 1e9, 5e9, 2e10] {
+            let want = (-d / m).exp();
+            let got = model_tail(Estimator::Exponential, d, m, 1.0);
+            assert!((got - want).abs() <= 1e-12 * want.max(1e-300), "{d}: {got} vs {want}");
+        }
+        assert_eq!(model_mean_excess(Estimator::Exponential, 7e9, m, 1.0), m);
+        // Normal: Q(2) = 0.02275013194817921; E[Z − 2 | Z > 2] = pdf(2)/Q(2) − 2
+        // = 0.05399096651318806 / 0.02275013194817921 − 2 = 0.3732157...
+        let q2 = 0.022_750_131_948_179_21;
+        assert!((model_tail(Estimator::Normal, 1.2e9, 1e9, 1e8) - q2).abs() < 1e-14);
+        let want = 1e8 * (0.053_990_966_513_188_06 / q2 - 2.0);
+        let got = model_mean_excess(Estimator::Normal, 1.2e9, 1e9, 1e8);
+        assert!((got - want).abs() < 1.0, "{got} vs {want}");
+    }
+}
