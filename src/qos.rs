@@ -108,8 +108,13 @@ pub struct TailFit {
     pub k: u32,
     /// The threshold: the `(k+1)`-th largest interval, ns.
     pub u_ns: f64,
-    /// Scale: the mean excess of the `k` largest over `u`, ns.
+    /// Scale: the mean excess of the `k` largest over `u`, ns (the maximum-likelihood estimate).
     pub beta_ns: f64,
+    /// The scale the tail is computed with: `beta_ns · (1 + 1/√k)`, the upper end of the
+    /// estimate's one-standard-error interval (the estimate of an exponential scale from `k`
+    /// excesses has relative standard error `1/√k`), so that the tail is not underestimated half
+    /// the time.
+    pub scale_ns: f64,
     /// The intervals, ns, largest first (for the empirical tail below `u`).
     sorted_desc: Vec<f64>,
 }
@@ -134,24 +139,26 @@ impl TailFit {
             k,
             u_ns: u,
             beta_ns: beta,
+            scale_ns: beta * (1.0 + 1.0 / f64::from(k).sqrt()),
             sorted_desc: xs,
         })
     }
 
-    /// `P(X > d)`: empirical below `u`, `(k/n)·exp(−(d − u)/β)` from `u` on (0 when `β = 0`).
+    /// `P(X > d)`: empirical below `u`, `(k/n)·exp(−(d − u)/s)` from `u` on, `s` the scale
+    /// [`TailFit::scale_ns`] (0 when it is 0).
     pub fn tail(&self, d: f64) -> f64 {
         let n = f64::from(self.n);
         if d < self.u_ns {
             let above = self.sorted_desc.partition_point(|&x| x > d);
             return above as f64 / n;
         }
-        if self.beta_ns <= 0.0 {
+        if self.scale_ns <= 0.0 {
             return 0.0;
         }
-        f64::from(self.k) / n * (-(d - self.u_ns) / self.beta_ns).exp()
+        f64::from(self.k) / n * (-(d - self.u_ns) / self.scale_ns).exp()
     }
 
-    /// `E[X − d | X > d]`: the empirical mean excess below `u`, `β` from `u` on.
+    /// `E[X − d | X > d]`: the empirical mean excess below `u`, the scale from `u` on.
     pub fn mean_excess(&self, d: f64) -> f64 {
         if d < self.u_ns {
             let above = self.sorted_desc.partition_point(|&x| x > d);
@@ -161,7 +168,7 @@ impl TailFit {
             let s: f64 = self.sorted_desc.iter().take(above).map(|x| x - d).sum();
             return s / above as f64;
         }
-        self.beta_ns
+        self.scale_ns
     }
 
     /// The smallest `d` with `tail(d) <= p` (`p` in `(0, 1]`).
@@ -173,10 +180,10 @@ impl TailFit {
             let j = ((p * n).floor() as usize).min(self.sorted_desc.len().saturating_sub(1));
             return self.sorted_desc.get(j).copied().unwrap_or(0.0);
         }
-        if self.beta_ns <= 0.0 {
+        if self.scale_ns <= 0.0 {
             return self.u_ns;
         }
-        self.u_ns + self.beta_ns * (kn / p).ln()
+        self.u_ns + self.scale_ns * (kn / p).ln()
     }
 }
 
@@ -399,11 +406,14 @@ mod tests {
         assert_eq!((f.n, f.k), (40, 8));
         assert_eq!(f.u_ns, 3e6);
         assert_eq!(f.beta_ns, 4.5e6);
-        // P(X > u) = 8/40; P(X > u + β·ln 2) = 0.1.
+        // The scale used: β(1 + 1/√8).
+        let sc = 4.5e6 * (1.0 + 1.0 / 8f64.sqrt());
+        assert!((f.scale_ns - sc).abs() < 1e-6);
+        // P(X > u) = 8/40; P(X > u + s·ln 2) = 0.1.
         assert!((f.tail(3e6) - 0.2).abs() < 1e-15);
-        assert!((f.tail(3e6 + 4.5e6 * 2f64.ln()) - 0.1).abs() < 1e-12);
-        // p = 0.01: d = u + β·ln(0.2/0.01) = 3 ms + 4.5 ms · ln 20.
-        let want = 3e6 + 4.5e6 * 20f64.ln();
+        assert!((f.tail(3e6 + sc * 2f64.ln()) - 0.1).abs() < 1e-12);
+        // p = 0.01: d = u + s·ln(0.2/0.01) = 3 ms + s · ln 20.
+        let want = 3e6 + sc * 20f64.ln();
         assert!((f.deadline_for(0.01) - want).abs() < 1e-3);
         // In the body: p = 0.5 → 20 intervals may exceed: the 21st largest is 1 ms.
         assert_eq!(f.deadline_for(0.5), 1e6);
@@ -411,7 +421,7 @@ mod tests {
         assert_eq!(f.tail(2e6), 9.0 / 40.0);
         // Mean excess over 2 ms: (1+2+...+9)/9 = 5 ms.
         assert!((f.mean_excess(2e6) - 5e6).abs() < 1e-6);
-        assert_eq!(f.mean_excess(5e6), 4.5e6);
+        assert_eq!(f.mean_excess(5e6), sc);
     }
 
     #[test]
@@ -419,7 +429,7 @@ mod tests {
         assert!(TailFit::fit(&[1_000; 31]).is_none());
         let f = TailFit::fit(&[1_000; 32]).unwrap();
         // Equal intervals: no excess, no tail beyond u.
-        assert_eq!((f.u_ns, f.beta_ns, f.tail(1e6 + 1.0)), (1e6, 0.0, 0.0));
+        assert_eq!((f.u_ns, f.scale_ns, f.tail(1e6 + 1.0)), (1e6, 0.0, 0.0));
         assert_eq!(f.deadline_for(1e-6), 1e6);
     }
 

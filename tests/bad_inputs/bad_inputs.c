@@ -16,6 +16,7 @@
  * Build: see mk/hardening.mk (links the static library).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <phifd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -901,6 +902,142 @@ int main(void) {
         phifd_monitor_render_prometheus(m, T, text, sizeof text, odd(raw)));
     row_void("phifd_monitor_render_prometheus", "the same three: `buf`, `*needed`", text[0] == 'x' && needed == 55,
              "untouched");
+    phifd_monitor_free(m);
+  }
+
+  /* QoS targets and live retuning. */
+  {
+    const phifd_qos good = {5 * T, 3600 * T, 0};
+    const phifd_qos zero_td = {0, 3600 * T, 0};
+    const phifd_qos zero_tmr = {5 * T, 0, 0};
+    const phifd_qos zeros = {0, 0, 0};
+    const phifd_qos huge_td = {UINT64_MAX, 3600 * T, 0};
+    const phifd_qos huge_tm = {5 * T, 3600 * T, UINT64_MAX};
+    const phifd_qos max_tmr = {5 * T, UINT64_MAX, 0};
+    _Alignas(8) unsigned char raw[2 * sizeof(phifd_qos_report)];
+    phifd_config *c = fresh_config();
+    ROW(phifd_config_set_qos, "`cfg` NULL", PHIFD_ERR_NULL_ARG, phifd_config_set_qos(NULL, &good));
+    ROW(phifd_config_set_qos, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE, phifd_config_set_qos(freed_cfg, &good));
+    ROW(phifd_config_set_qos, "a monitor handle", PHIFD_ERR_INVALID_HANDLE,
+      phifd_config_set_qos((phifd_config *)sentinel, &good));
+    ROW(phifd_config_set_qos, "`qos` misaligned", PHIFD_ERR_INVALID_ARG,
+      phifd_config_set_qos(c, (const phifd_qos *)odd(raw)));
+    ROW(phifd_config_set_qos, "`max_detection_ns` 0", PHIFD_ERR_INVALID_ARG, phifd_config_set_qos(c, &zero_td));
+    ROW(phifd_config_set_qos, "`min_mistake_recurrence_ns` 0", PHIFD_ERR_INVALID_ARG,
+      phifd_config_set_qos(c, &zero_tmr));
+    ROW(phifd_config_set_qos, "all targets 0", PHIFD_ERR_INVALID_ARG, phifd_config_set_qos(c, &zeros));
+    ROW(phifd_config_set_qos, "`max_detection_ns` UINT64_MAX", PHIFD_ERR_INVALID_ARG,
+      phifd_config_set_qos(c, &huge_td));
+    ROW(phifd_config_set_qos, "`max_mistake_duration_ns` UINT64_MAX", PHIFD_ERR_INVALID_ARG,
+      phifd_config_set_qos(c, &huge_tm));
+    ROW(phifd_config_set_qos, "`min_mistake_recurrence_ns` UINT64_MAX", PHIFD_OK,
+      phifd_config_set_qos(c, &max_tmr));
+    ROW(phifd_config_set_qos, "`qos` NULL (clears)", PHIFD_OK, phifd_config_set_qos(c, NULL));
+
+    phifd_qos q;
+    bool set = false;
+    memset(&q, 0x5a, sizeof q);
+    ROW(phifd_config_get_qos, "`cfg` NULL", PHIFD_ERR_NULL_ARG, phifd_config_get_qos(NULL, &q, &set));
+    ROW(phifd_config_get_qos, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE, phifd_config_get_qos(freed_cfg, &q, &set));
+    ROW(phifd_config_get_qos, "a monitor handle", PHIFD_ERR_INVALID_HANDLE,
+      phifd_config_get_qos((const phifd_config *)sentinel, &q, &set));
+    ROW(phifd_config_get_qos, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_config_get_qos(c, NULL, &set));
+    ROW(phifd_config_get_qos, "`is_set` NULL", PHIFD_ERR_NULL_ARG, phifd_config_get_qos(c, &q, NULL));
+    ROW(phifd_config_get_qos, "`out` misaligned", PHIFD_ERR_INVALID_ARG,
+      phifd_config_get_qos(c, (phifd_qos *)odd(raw), &set));
+    row_void("phifd_config_get_qos", "the same six: `*out`, `*is_set`",
+        q.max_detection_ns == 0x5a5a5a5a5a5a5a5aull && !set, "untouched");
+    ROW(phifd_config_get_qos, "unset", PHIFD_OK, phifd_config_get_qos(c, &q, &set));
+    row_void("phifd_config_get_qos", "the same: `*out`, `*is_set`", !set && q.max_detection_ns == 0,
+        "zeros, false");
+    phifd_config_free(c);
+
+    phifd_monitor *m = fresh_monitor();
+    if (phifd_heartbeat(m, 1, 1, T) != PHIFD_OK) abort();
+    ROW(phifd_monitor_set_thresholds, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_set_thresholds(NULL, 8.0, 4.0));
+    ROW(phifd_monitor_set_thresholds, "freed `m`", PHIFD_ERR_INVALID_HANDLE,
+      phifd_monitor_set_thresholds(freed_mon, 8.0, 4.0));
+    phifd_config *wrong = fresh_config();
+    ROW(phifd_monitor_set_thresholds, "a config handle", PHIFD_ERR_INVALID_HANDLE,
+      phifd_monitor_set_thresholds((phifd_monitor *)wrong, 8.0, 4.0));
+    ROW(phifd_node_get_qos_report, "a config handle", PHIFD_ERR_INVALID_HANDLE,
+      phifd_node_get_qos_report((const phifd_monitor *)wrong, 1, T, &(phifd_qos_report){0}));
+    phifd_config_free(wrong);
+    ROW(phifd_monitor_set_thresholds, "`threshold` NaN", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, NAN, 4.0));
+    ROW(phifd_monitor_set_thresholds, "`threshold` +infinity", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, INFINITY, 4.0));
+    ROW(phifd_monitor_set_thresholds, "`threshold` -1", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, -1.0, 0.5));
+    ROW(phifd_monitor_set_thresholds, "`threshold` 0", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 0.0, 0.0));
+    ROW(phifd_monitor_set_thresholds, "`suspect_threshold` NaN", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 8.0, NAN));
+    ROW(phifd_monitor_set_thresholds, "`suspect_threshold` -1", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 8.0, -1.0));
+    ROW(phifd_monitor_set_thresholds, "`suspect_threshold` > `threshold`", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 8.0, 9.0));
+    ROW(phifd_monitor_set_thresholds, "`suspect_threshold` = `threshold`", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 8.0, 8.0));
+    ROW(phifd_monitor_set_thresholds, "`threshold` 0.2 (timing rule)", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 0.2, 0.1));
+    ROW(phifd_monitor_set_thresholds, "`threshold` 1e6 + 1", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_thresholds(m, 1000001.0, 4.0));
+    ROW(phifd_monitor_set_thresholds, "12, 6", PHIFD_OK, phifd_monitor_set_thresholds(m, 12.0, 6.0));
+
+    ROW(phifd_monitor_set_qos, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_monitor_set_qos(NULL, &good));
+    ROW(phifd_monitor_set_qos, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_monitor_set_qos(freed_mon, &good));
+    ROW(phifd_monitor_set_qos, "`qos` misaligned", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_qos(m, (const phifd_qos *)odd(raw)));
+    ROW(phifd_monitor_set_qos, "all targets 0", PHIFD_ERR_INVALID_ARG, phifd_monitor_set_qos(m, &zeros));
+    ROW(phifd_monitor_set_qos, "`max_detection_ns` UINT64_MAX", PHIFD_ERR_INVALID_ARG,
+      phifd_monitor_set_qos(m, &huge_td));
+    ROW(phifd_monitor_set_qos, "valid", PHIFD_OK, phifd_monitor_set_qos(m, &good));
+    ROW(phifd_monitor_set_qos, "`qos` NULL (back to thresholds)", PHIFD_OK, phifd_monitor_set_qos(m, NULL));
+
+    ROW(phifd_node_set_thresholds, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_set_thresholds(NULL, 1, 8.0, 4.0));
+    ROW(phifd_node_set_thresholds, "freed `m`", PHIFD_ERR_INVALID_HANDLE,
+      phifd_node_set_thresholds(freed_mon, 1, 8.0, 4.0));
+    ROW(phifd_node_set_thresholds, "unknown node", PHIFD_ERR_UNKNOWN_NODE,
+      phifd_node_set_thresholds(m, 77, 8.0, 4.0));
+    ROW(phifd_node_set_thresholds, "`threshold` NaN", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_thresholds(m, 1, NAN, 4.0));
+    ROW(phifd_node_set_thresholds, "`threshold` -infinity", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_thresholds(m, 1, -INFINITY, 4.0));
+    ROW(phifd_node_set_thresholds, "`suspect_threshold` 0", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_thresholds(m, 1, 8.0, 0.0));
+    ROW(phifd_node_set_thresholds, "`suspect_threshold` > `threshold`", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_thresholds(m, 1, 4.0, 8.0));
+    ROW(phifd_node_set_thresholds, "6, 3", PHIFD_OK, phifd_node_set_thresholds(m, 1, 6.0, 3.0));
+
+    ROW(phifd_node_set_qos, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_set_qos(NULL, 1, &good));
+    ROW(phifd_node_set_qos, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_set_qos(freed_mon, 1, &good));
+    ROW(phifd_node_set_qos, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_set_qos(m, 77, &good));
+    ROW(phifd_node_set_qos, "`qos` misaligned", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_qos(m, 1, (const phifd_qos *)odd(raw)));
+    ROW(phifd_node_set_qos, "`min_mistake_recurrence_ns` 0", PHIFD_ERR_INVALID_ARG,
+      phifd_node_set_qos(m, 1, &zero_tmr));
+    ROW(phifd_node_set_qos, "valid", PHIFD_OK, phifd_node_set_qos(m, 1, &good));
+    ROW(phifd_node_set_qos, "`qos` NULL (the monitor's thresholds)", PHIFD_OK, phifd_node_set_qos(m, 1, NULL));
+
+    ROW(phifd_node_clear_tuning, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_clear_tuning(NULL, 1));
+    ROW(phifd_node_clear_tuning, "freed `m`", PHIFD_ERR_INVALID_HANDLE, phifd_node_clear_tuning(freed_mon, 1));
+    ROW(phifd_node_clear_tuning, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_clear_tuning(m, 77));
+    ROW(phifd_node_clear_tuning, "a node without its own tuning", PHIFD_OK, phifd_node_clear_tuning(m, 1));
+
+    phifd_qos_report r;
+    memset(&r, 0x5a, sizeof r);
+    ROW(phifd_node_get_qos_report, "`m` NULL", PHIFD_ERR_NULL_ARG, phifd_node_get_qos_report(NULL, 1, T, &r));
+    ROW(phifd_node_get_qos_report, "freed `m`", PHIFD_ERR_INVALID_HANDLE,
+      phifd_node_get_qos_report(freed_mon, 1, T, &r));
+    ROW(phifd_node_get_qos_report, "`out` NULL", PHIFD_ERR_NULL_ARG, phifd_node_get_qos_report(m, 1, T, NULL));
+    ROW(phifd_node_get_qos_report, "`out` misaligned", PHIFD_ERR_INVALID_ARG,
+      phifd_node_get_qos_report(m, 1, T, (phifd_qos_report *)odd(raw)));
+    ROW(phifd_node_get_qos_report, "unknown node", PHIFD_ERR_UNKNOWN_NODE, phifd_node_get_qos_report(m, 77, T, &r));
+    row_void("phifd_node_get_qos_report", "the same five: `*out`", r.qos == 0x5a5a5a5au, "untouched");
+    ROW(phifd_node_get_qos_report, "`now_ns` UINT64_MAX", PHIFD_OK,
+      phifd_node_get_qos_report(m, 1, UINT64_MAX, &r));
+    row_void("phifd_node_get_qos_report", "the same: `qos`, `reserved`", r.qos == 0 && r.reserved == 0, "0, 0");
     phifd_monitor_free(m);
   }
 
