@@ -1,14 +1,18 @@
 // Package lossnet is a memberlist.Transport wrapper that drops and delays outgoing packets
 // (memberlist's UDP messages: probes, acks, gossip) with a seeded random source, to test
-// failure detectors on a lossy network. Streams (TCP push-pull and fallback probes) pass
-// untouched. Loss is decided per destination address, so a bursty model makes bursts on a
-// path, not on the whole host.
+// failure detectors on a lossy network. Stream connections (memberlist's TCP fallback probes and
+// push-pull) see the same path: a connection attempt whose first SYN the model drops is retried
+// by TCP only after its initial retransmission timeout of 1 s, so it fails when the caller's
+// timeout is shorter and is 1 s late otherwise; data on an established connection is not
+// touched. Loss is decided per destination address, so a bursty model makes bursts on a path,
+// not on the whole host.
 package lossnet
 
 import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,5 +152,34 @@ func (t *Transport) WriteTo(b []byte, addr string) (time.Time, error) {
 	return time.Now(), nil
 }
 
-// Counts returns the packets offered to WriteTo and those dropped.
+// synRetransmit is TCP's initial retransmission timeout (RFC 6298): a lost SYN is resent after it.
+const synRetransmit = time.Second
+
+// DialTimeout opens a stream to addr through the inner transport, after the path's loss and
+// delay draw: a lost SYN costs min(timeout, 1 s) and fails when that uses up the timeout.
+func (t *Transport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	t.sent.Add(1)
+	lost, d := t.drop(addr)
+	if lost {
+		t.lost.Add(1)
+		if timeout <= synRetransmit {
+			time.Sleep(timeout)
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errDialTimeout{}}
+		}
+		time.Sleep(synRetransmit)
+		timeout -= synRetransmit
+	} else if d > 0 {
+		time.Sleep(d)
+	}
+	return t.Transport.DialTimeout(addr, timeout)
+}
+
+type errDialTimeout struct{}
+
+func (errDialTimeout) Error() string   { return "lossnet: connection attempt lost (SYN dropped)" }
+func (errDialTimeout) Timeout() bool   { return true }
+func (errDialTimeout) Temporary() bool { return true }
+
+// Counts returns the packets offered to WriteTo and connection attempts offered to
+// DialTimeout, and those dropped.
 func (t *Transport) Counts() (sent, lost uint64) { return t.sent.Load(), t.lost.Load() }

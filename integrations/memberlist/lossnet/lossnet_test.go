@@ -127,6 +127,36 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+type dialCounter struct {
+	sink
+	dials int
+}
+
+func (d *dialCounter) DialTimeout(string, time.Duration) (net.Conn, error) {
+	d.dials++
+	return nil, nil
+}
+
+func TestDialLoss(t *testing.T) {
+	inner := &dialCounter{}
+	tr, err := Wrap(inner, Model{GoodLoss: 1}, Delay{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = tr.DialTimeout("a:1", 50*time.Millisecond)
+	if err == nil || inner.dials != 0 || time.Since(start) < 50*time.Millisecond {
+		t.Errorf("a lost SYN with a 50 ms timeout: err %v, %d inner dials, after %v", err, inner.dials, time.Since(start))
+	}
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Errorf("the error is not a net timeout: %#v", err)
+	}
+	tr, _ = Wrap(inner, Model{}, Delay{}, 1)
+	if _, err := tr.DialTimeout("a:1", time.Second); err != nil || inner.dials != 1 {
+		t.Errorf("a kept dial: err %v, %d inner dials", err, inner.dials)
+	}
+}
+
 func TestParseModel(t *testing.T) {
 	if m, err := ParseModel("ge:0.02,0.25,0.01,0.75"); err != nil || m != (Model{PGoodBad: 0.02, PBadGood: 0.25, GoodLoss: 0.01, BadLoss: 0.75}) {
 		t.Errorf("ge: %+v %v", m, err)

@@ -566,7 +566,7 @@ func main() {
 	flag.IntVar(&basePort, "base-port", 7600, "members use ports base+1 .. base+N on 127.0.0.1")
 	flag.Float64Var(&scale, "scale", 0.5, "memberlist's LAN timings are multiplied by this (phifd heartbeat = scaled gossip interval)")
 	flag.Int64Var(&seed, "seed", 1, "seed of the loss and delay draws")
-	replot := flag.String("replot", "", "only redraw the charts of the results.json in this directory (run with the same --scale)")
+	replot := flag.String("replot", "", "only redraw the charts and tables.md of the results.json in this directory (run with the same --scale)")
 	flag.Parse()
 	scaledSpecs()
 	if *replot != "" {
@@ -582,6 +582,7 @@ func main() {
 			lossTD = map[string]map[string][]float64{}
 		}
 		writeCharts()
+		writeTables()
 		return
 	}
 	if nodeBin == "" {

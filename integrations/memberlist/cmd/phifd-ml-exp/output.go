@@ -97,6 +97,7 @@ func writeResults() {
 		"starved_node_declarations", "starved_cpu_share"}, rows)
 	if res.Mode == "full" {
 		writeCharts()
+		writeTables()
 	}
 }
 
@@ -381,5 +382,60 @@ func writeCharts() {
 		scatterSVG(filepath.Join(outDir, "memberlist-frontier-"+name+".svg"),
 			"Lossy network ("+loss+"): mistakes vs detection time", "median detection time after SIGKILL (s)",
 			"per member pair per hour (log scale)", []series{swim, swimD, phi, phiD})
+	}
+}
+
+// writeTables writes tables.md: the Markdown tables docs/memberlist.md shows.
+func writeTables() {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run: %s, %.0f s, host %s (%s), load average at start %s, at end %s.\n\n", res.Started, res.Duration,
+		res.Host["hostname"], res.Host["cpu"], res.Host["loadavg_at_start"], res.Host["loadavg_at_end"])
+	if len(res.NodeCPU) > 0 {
+		v := append([]float64(nil), res.NodeCPU...)
+		sort.Float64s(v)
+		fmt.Fprintf(&b, "CPU per member process: median %.1f %% of a core (max %.1f %%); load averages sampled: %s.\n\n",
+			100*v[len(v)/2], 100*v[len(v)-1], strings.Join(res.Load, "; "))
+	}
+	b.WriteString("### Crash\n\n| detector | median T_D (s) | min | max | detections | missed |\n|---|---|---|---|---|---|\n")
+	for _, r := range res.Crash {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d |\n", r.Det, r.Median, r.Min, r.Max, r.Samples, r.Missed)
+	}
+	b.WriteString("\n### Pause\n\nPer pause length (each length twice, different members): declarations of the paused member by the 7 survivors (out of 14 survivor verdicts), survivors' suspicions, and declarations/suspicions by the paused member after it resumed.\n\n")
+	b.WriteString("| pause | detector | survivor declarations | survivor suspicions | paused member declarations | paused member suspicions |\n|---|---|---|---|---|---|\n")
+	type key struct {
+		p float64
+		d string
+	}
+	agg := map[key]*[4]int{}
+	var keys []key
+	for _, r := range res.Pause {
+		k := key{float64(r.PauseS), r.Det}
+		if agg[k] == nil {
+			agg[k] = &[4]int{}
+			keys = append(keys, k)
+		}
+		a := agg[k]
+		a[0] += r.SurvivorDeclares
+		a[1] += r.SurvivorSuspects
+		a[2] += r.PausedDeclares
+		a[3] += r.PausedSuspects
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].p < keys[j].p })
+	for _, k := range keys {
+		a := agg[k]
+		fmt.Fprintf(&b, "| %.0f s | %s | %d | %d | %d | %d |\n", k.p, k.d, a[0], a[1], a[2], a[3])
+	}
+	b.WriteString("\n### Overloaded member\n\n| detector | survivor declarations | survivor suspicions | starved member declarations | starved member suspicions | starved CPU share |\n|---|---|---|---|---|---|\n")
+	for _, r := range res.Overload {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %s |\n", r.Det, r.SurvivorDeclares, r.SurvivorSuspects, r.StarvedDeclares, r.StarvedSuspects, r.CPUShare)
+	}
+	b.WriteString("\n### Lossy network\n\nMistakes per member pair per hour (counts in brackets) during the failure-free part of each run, and the detection time of the crash that ends it.\n\n")
+	b.WriteString("| loss | SWIM SuspicionMult | detector | pair-hours | false suspicions /pair/h | false declarations /pair/h | median T_D (s) | T_D range |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range res.Lossy {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f (%d) | %.2f (%d) | %s | %s–%s |\n", r.Loss, r.SwimMult, r.Det, r.Hours,
+			float64(r.SuspPerHour), r.Suspicions, float64(r.DeclPerHour), r.Declarations, r.TDMedian, r.TDMin, r.TDMax)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "tables.md"), []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
 	}
 }
