@@ -899,15 +899,15 @@ impl Monitor {
                     samples: d.samples,
                 };
             }
-            let samples = n.window.samples_oldest_first();
             let (mean, sd) = n.effective_mean_sd(s);
+            let samples = n.window.samples_unordered();
             let w = WindowView {
-                samples_us: &samples,
+                samples_us: samples,
                 mu_ns: n.window.mean_ns(),
                 mean_ns: mean,
                 sd_ns: sd,
             };
-            let fit = TailFit::fit(&samples);
+            let fit = TailFit::fit(samples);
             let (tmr, tm) = crate::qos::predict(s, &w, fit.as_ref(), deadline as f64);
             QosReport {
                 qos: false,

@@ -368,9 +368,8 @@ impl Node {
     #[cold]
     fn rederive(&mut self, s: &Settings) {
         let Some(q) = self.qos.as_deref_mut() else { return };
-        let samples = self.window.samples_oldest_first();
         let w = WindowView {
-            samples_us: &samples,
+            samples_us: self.window.samples_unordered(),
             mu_ns: self.window.mean_ns(),
             mean_ns: self.mean,
             sd_ns: self.sd,

@@ -164,6 +164,13 @@ impl Window {
         numf / (nf * nf) * 1_000_000.0
     }
 
+    /// The samples in storage order (not oldest first once the ring has wrapped), without copying:
+    /// for statistics that do not depend on the order.
+    #[inline]
+    pub fn samples_unordered(&self) -> &[u32] {
+        &self.samples
+    }
+
     /// The samples, oldest first (allocates; for diagnostics and tests).
     pub fn samples_oldest_first(&self) -> Vec<u32> {
         let h = (self.head as usize).min(self.samples.len());

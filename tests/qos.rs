@@ -313,3 +313,41 @@ fn versions_skipped_are_reported_as_loss_and_round_trip_adds_to_detection() {
     let diff = r.predicted_detection_ns as i64 - (r.deadline_ns + 100 * MS) as i64;
     assert!(diff.abs() <= 2, "{r:?}");
 }
+
+/// Cost of a heartbeat to a QoS node against a threshold node (release build, run by hand:
+/// `cargo test --release --test qos -- --ignored --nocapture`). Prints ns per heartbeat.
+#[test]
+#[ignore]
+fn heartbeat_cost_with_and_without_qos() {
+    for qos in [false, true, false, true] {
+        let mut c = Config::new();
+        if qos {
+            c.set_qos(Some(targets(10 * SEC, 3_600 * SEC))).unwrap();
+        }
+        let m = Monitor::new(&c).unwrap();
+        let mut rng = Rng(3);
+        let mut t = SEC;
+        let n = 2_000_000u64;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            t += SEC - 10 * MS + rng.next() % (20 * MS);
+            m.heartbeat(1, 1, t).unwrap();
+        }
+        let ns = start.elapsed().as_nanos() as f64 / n as f64;
+        eprintln!("qos {qos}: {ns:.1} ns/heartbeat");
+    }
+}
+
+/// Cost of one tail fit of a window of 1,000 (run by hand as above).
+#[test]
+#[ignore]
+fn fit_cost() {
+    let mut rng = Rng(5);
+    let xs: Vec<u32> = (0..1000).map(|_| 1_000_000 + (rng.next() % 20_000) as u32).collect();
+    let start = std::time::Instant::now();
+    let mut acc = 0.0;
+    for _ in 0..2000 {
+        acc += TailFit::fit(&xs).unwrap().u_ns;
+    }
+    eprintln!("fit: {:.0} ns ({acc})", start.elapsed().as_nanos() as f64 / 2000.0);
+}
