@@ -237,7 +237,7 @@ pub(crate) fn y_for_phi_fast(est: Estimator, phi: f64) -> f64 {
         }
         let g = slope(y);
         let mut next = y - f / g;
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if !(next > lo && next < hi && next.is_finite()) {
             next = lo + (hi - lo) / 2.0;
         }
         if (next - y).abs() <= 1e-13 * y.abs().max(1.0) || hi - lo <= 1e-13 * hi.abs().max(1.0) {
