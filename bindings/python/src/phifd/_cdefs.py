@@ -173,6 +173,35 @@ class SnapshotEntryStruct(Structure):
     ]
 
 
+class QosStruct(Structure):
+    """``struct phifd_qos``."""
+
+    _fields_ = [
+        ("max_detection_ns", c_uint64),
+        ("min_mistake_recurrence_ns", c_uint64),
+        ("max_mistake_duration_ns", c_uint64),
+    ]
+
+
+class QosReportStruct(Structure):
+    """``struct phifd_qos_report``."""
+
+    _fields_ = [
+        ("qos", c_uint32),
+        ("feasible", c_uint32),
+        ("threshold", c_double),
+        ("suspect_threshold", c_double),
+        ("deadline_ns", c_uint64),
+        ("predicted_detection_ns", c_uint64),
+        ("predicted_mistake_recurrence_ns", c_uint64),
+        ("predicted_mistake_duration_ns", c_uint64),
+        ("best_detection_ns", c_uint64),
+        ("loss_rate", c_double),
+        ("samples", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
 #: C name -> ctypes class of every struct of the header.
 STRUCTS = {
     "phifd_datagram": DatagramStruct,
@@ -180,6 +209,8 @@ STRUCTS = {
     "phifd_event": EventStruct,
     "phifd_monitor_stats": MonitorStatsStruct,
     "phifd_snapshot_entry": SnapshotEntryStruct,
+    "phifd_qos": QosStruct,
+    "phifd_qos_report": QosReportStruct,
 }
 
 #: Function name -> (restype, argtypes) of every function of the header, in header order.
@@ -325,4 +356,12 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
             POINTER(c_size_t),
         ],
     ),
+    "phifd_config_set_qos": (phifd_status, [c_void_p, POINTER(QosStruct)]),
+    "phifd_config_get_qos": (phifd_status, [c_void_p, POINTER(QosStruct), POINTER(c_bool)]),
+    "phifd_monitor_set_thresholds": (phifd_status, [c_void_p, c_double, c_double]),
+    "phifd_monitor_set_qos": (phifd_status, [c_void_p, POINTER(QosStruct)]),
+    "phifd_node_set_thresholds": (phifd_status, [c_void_p, c_uint64, c_double, c_double]),
+    "phifd_node_set_qos": (phifd_status, [c_void_p, c_uint64, POINTER(QosStruct)]),
+    "phifd_node_clear_tuning": (phifd_status, [c_void_p, c_uint64]),
+    "phifd_node_get_qos_report": (phifd_status, [c_void_p, c_uint64, c_uint64, POINTER(QosReportStruct)]),
 }
