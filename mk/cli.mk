@@ -15,6 +15,9 @@ test-cli: lib
 	test -s $(CLI_SMOKE)/report/index.html && test -s $(CLI_SMOKE)/report/frontier.svg
 	$(PHIFD_CLI) eval $(CLI_SMOKE)/crash.csv --json --crashes 50 >/dev/null
 	$(PHIFD_CLI) tune $(CLI_SMOKE)/wan.csv.gz --max-mistake-rate 0.01 --crashes 100 >/dev/null
+	$(PHIFD_CLI) simulate mixed --seed 1 --duration 10m -o $(CLI_SMOKE)/mixed.csv.gz
+	$(PHIFD_CLI) eval $(CLI_SMOKE)/mixed.csv.gz --interval 100ms --crashes 50 --qos 500ms,10m --qos-compare >/dev/null
+	$(PHIFD_CLI) tune $(CLI_SMOKE)/mixed.csv.gz --max-detection-time 1s --crashes 50 --qos >/dev/null
 	$(PHIFD_CLI) record --listen 127.0.0.1:0 --duration 0.2s -o $(CLI_SMOKE)/empty.csv
 
 TEST_TARGETS += test-cli

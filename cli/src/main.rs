@@ -815,10 +815,13 @@ fn run_eval_qos(a: EvalArgs) -> Result<(), String> {
     if let Some(f) = &a.svg {
         let floor = if floor_h.is_finite() { floor_h } else { 1e-3 };
         let title = format!("QoS monitor versus the best global threshold (a rate of 0 drawn at {floor:.3}/h)");
-        write_file(
-            f,
-            &qos::comparison_chart(&title, &envelope, &chart_points, floor).render(860.0, 520.0),
-        )?;
+        let requested: Vec<(f64, String)> = levels
+            .iter()
+            .zip(&a.qos)
+            .map(|(t, q)| (t.lambda_per_hour(), format!("requested by {q}")))
+            .collect();
+        let chart = qos::comparison_chart(&title, &envelope, &chart_points, &requested, floor);
+        write_file(f, &chart.render(860.0, 520.0))?;
     }
     Ok(())
 }

@@ -108,26 +108,19 @@ pub struct Checkpoint {
 /// The bridge to the library's QoS API (the only two places it is called).
 mod lib {
     use super::Targets;
-    use phifd::{Config, Monitor};
+    use phifd::{Config, Monitor, QosReport, QosTargets};
 
-    /// The fields of the library's per-node QoS report the replay reads.
-    pub struct Report {
-        pub qos: bool,
-        pub feasible: bool,
-        pub threshold: f64,
-        pub deadline_ns: u64,
-        pub predicted_detection_ns: u64,
-        pub best_detection_ns: u64,
-        pub loss_rate: f64,
-        pub samples: u32,
+    pub fn set_qos(c: &mut Config, t: Targets) -> Result<(), String> {
+        c.set_qos(Some(QosTargets {
+            max_detection_ns: t.max_detection_ns,
+            min_mistake_recurrence_ns: t.min_mistake_recurrence_ns,
+            max_mistake_duration_ns: t.max_mistake_duration_ns,
+        }))
+        .map_err(|e| e.to_string())
     }
 
-    pub fn set_qos(_c: &mut Config, _t: Targets) -> Result<(), String> {
-        Err("this build of the library has no QoS targets".into())
-    }
-
-    pub fn report(_m: &Monitor, _node: u64, _now_ns: u64) -> Option<Report> {
-        None
+    pub fn report(m: &Monitor, node: u64, now_ns: u64) -> Option<QosReport> {
+        m.qos_report(node, now_ns).ok()
     }
 }
 
@@ -406,9 +399,11 @@ impl Verdict {
 
 /// Which bounds `s` meets under `t`: (λ_M, T_D, T_M).
 pub fn bounds_met(s: &Summary, t: &Targets) -> (bool, bool, bool) {
-    let lam = !(s.lambda_ci_per_h.0 > t.lambda_per_hour());
-    let td = !(s.t_d_s.0 > t.max_detection_ns as f64 / 1e9);
-    let tm = t.max_mistake_duration_ns == 0 || !(s.t_m_s.0 > t.max_mistake_duration_ns as f64 / 1e9);
+    // A NaN (nothing observed, no crash, no mistake) fails no bound.
+    let at_most = |x: f64, bound: f64| x.is_nan() || x <= bound;
+    let lam = at_most(s.lambda_ci_per_h.0, t.lambda_per_hour());
+    let td = at_most(s.t_d_s.0, t.max_detection_ns as f64 / 1e9);
+    let tm = t.max_mistake_duration_ns == 0 || at_most(s.t_m_s.0, t.max_mistake_duration_ns as f64 / 1e9);
     (lam, td, tm)
 }
 
@@ -870,12 +865,13 @@ pub fn global_envelope(all: &[Candidate]) -> Vec<(f64, f64)> {
 
 /// The comparison chart: λ_M per hour against mean T_D for the best global thresholds
 /// (the envelope of `phifd tune`'s candidates) and one point per QoS target level
-/// (`(label, mean T_D s, λ_M per s)`). A rate of 0 is drawn at `floor_per_h` (say
-/// so in the caption).
+/// (`(label, mean T_D s, λ_M per s)`), with a horizontal line at each requested rate
+/// (`(per hour, label)`). A rate of 0 is drawn at `floor_per_h` (say so in the caption).
 pub fn comparison_chart(
     title: &str,
     envelope: &[(f64, f64)],
     qos: &[(String, f64, f64)],
+    requested: &[(f64, String)],
     floor_per_h: f64,
 ) -> crate::svg::Chart {
     use crate::svg::{Chart, Series};
@@ -888,7 +884,7 @@ pub fn comparison_chart(
     );
     let y = |l: f64| (l * 3600.0).max(floor_per_h);
     c.series.push(Series {
-        name: "best global threshold (hindsight)".into(),
+        name: "best global threshold".into(),
         points: envelope.iter().map(|p| (p.0, y(p.1))).collect(),
         markers_only: false,
     });
@@ -899,6 +895,7 @@ pub fn comparison_chart(
             markers_only: true,
         });
     }
+    c.h_lines.extend(requested.iter().cloned());
     c
 }
 

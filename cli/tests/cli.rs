@@ -603,3 +603,113 @@ fn bad_key_files_are_refused_with_a_clear_message() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+/// The first number after `key` in `s`.
+fn num_after(s: &str, key: &str) -> f64 {
+    let rest = s.split(key).nth(1).unwrap_or_else(|| panic!("no {key:?} in {s}"));
+    let t = rest.trim_start_matches([':', ' ']);
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e' || c == '+'))
+        .unwrap_or(t.len());
+    t[..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number after {key:?}: {t:.40}"))
+}
+
+#[test]
+fn eval_qos_reports_requested_versus_achieved_per_node() {
+    // The short mode of `make qos-eval`: a 20-minute mixed cluster, two target levels.
+    let d = tmp("qos");
+    let f = d.join("mixed.csv.gz");
+    let fs = f.to_str().unwrap();
+    run(&["simulate", "mixed", "--seed", "2", "--duration", "20m", "-o", fs]);
+    let base = [
+        "eval",
+        fs,
+        "--interval",
+        "100ms",
+        "--crashes",
+        "100",
+        "--qos",
+        "500ms,10m",
+        "--qos",
+        "1s,1h,2s",
+    ];
+    let out = String::from_utf8(run(&base).stdout).unwrap();
+    assert_eq!(out.matches("requested T_D <= ").count(), 2, "{out}");
+    assert!(out.contains("T_M <= 2.000 s"), "{out}");
+    // One row per node (1..6) and a pooled row in each table, each with a verdict.
+    for n in 1..=6 {
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.trim_start().starts_with(&format!("{n} ")))
+                .count(),
+            2,
+            "node {n}: {out}"
+        );
+    }
+    let verdicts = ["met", "infeasible (reported)", "MISSED"];
+    let rows: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("all ")).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| verdicts.iter().any(|v| r.ends_with(v))), "{rows:?}");
+    // JSON: the pooled rate is mistakes / observed hours, inside its 95 % interval; every node
+    // has the library's reports (8 checkpoints) and 100 injected crashes.
+    let svg_path = d.join("c.svg");
+    let mut a = base.to_vec();
+    a.extend(["--json", "--qos-compare", "--svg", svg_path.to_str().unwrap()]);
+    let j = String::from_utf8(run(&a).stdout).unwrap();
+    assert!(j.trim_start().starts_with('[') && j.trim_end().ends_with(']'));
+    let all = j.split("\"all\": {").nth(1).unwrap();
+    let (k, h, lam) = (
+        num_after(all, "\"mistakes\""),
+        num_after(all, "\"observed_h\""),
+        num_after(all, "\"lambda_m_per_h\""),
+    );
+    assert!(h > 1.9 && h < 2.1, "6 nodes x 20 min: {h}");
+    assert!((lam - k / h).abs() < 1e-6 * (1.0 + lam), "{lam} vs {k}/{h}");
+    let ci = all.split("\"lambda_m_ci95_per_h\": [").nth(1).unwrap();
+    let lo: f64 = ci.split(',').next().unwrap().trim().parse().unwrap();
+    let hi: f64 = ci
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(']')
+        .parse()
+        .unwrap();
+    assert!(lo <= lam && lam <= hi && hi > 0.0, "{lo} {lam} {hi}");
+    assert_eq!(j.matches("\"checkpoints\": [{").count(), 12, "6 nodes x 2 levels");
+    assert_eq!(j.matches("\"crashes\": 100,").count(), 12);
+    assert!(j.contains("\"global_at_equal_lambda\": {\"t_d_mean_s\": "), "{j:.3000}");
+    let svg = std::fs::read_to_string(d.join("c.svg")).unwrap();
+    assert_well_formed(&svg, "qos chart");
+    assert!(svg.contains("best global threshold"));
+    // Bad targets: a clear message, exit status 2, nothing on stdout.
+    for bad in ["500ms", "0s,1h", "500ms,1 fortnight"] {
+        let o = bin().args(["eval", fs, "--qos", bad]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("--qos") && o.stdout.is_empty(), "{bad}: {e}");
+    }
+    let o = bin()
+        .args(["eval", fs, "--qos", "1s,1h", "--svg", "x.svg"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--qos-compare"));
+    // tune --qos: the global recommendation unchanged, then the QoS targets and snippets.
+    let plain = String::from_utf8(run(&["tune", fs, "--max-mistake-rate", "0.01", "--crashes", "50"]).stdout).unwrap();
+    let with =
+        String::from_utf8(run(&["tune", fs, "--max-mistake-rate", "0.01", "--crashes", "50", "--qos"]).stdout).unwrap();
+    assert!(
+        with.starts_with(&plain),
+        "tune --qos keeps the global recommendation first"
+    );
+    let q = &with[plain.len()..];
+    assert!(q.contains("min mistake recurrence T_MR 100 s"), "{q}");
+    assert!(
+        q.contains("phifd_config_set_qos(cfg, &qos);") && q.contains("phifd::QosTargets {"),
+        "{q}"
+    );
+    let td = num_after(q, "max detection time T_D ");
+    assert!(td > 0.1 && td < 5.0, "{q}");
+}
