@@ -8,14 +8,15 @@ will use.
 from __future__ import annotations
 
 import threading
-from ctypes import byref, c_double, c_uint32, c_uint64
+from ctypes import byref, c_bool, c_double, c_uint32, c_uint64
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._args import U32_LIMIT, U64_LIMIT
 from ._errors import InvalidArgumentError, Status
-from ._ffi import PROTOTYPES, lib
+from ._ffi import PROTOTYPES, QosStruct, lib
 from ._handle import OwnedHandle
-from ._types import Estimator, Membership
+from ._qos import qos_from_struct, qos_struct
+from ._types import Estimator, Membership, QosTargets
 
 __all__ = ["Config"]
 
@@ -105,6 +106,7 @@ class Config(OwnedHandle):
         confirmation_min_ratio: Optional[float] = None,
         max_nodes: Optional[int] = None,
         membership: Optional[Union[Membership, int, str]] = None,
+        qos: Optional[QosTargets] = None,
     ) -> None:
         """Creates a configuration; each keyword given sets that setting (see the properties)."""
         self._lock = threading.Lock()
@@ -114,6 +116,8 @@ class Config(OwnedHandle):
             for key in SETTINGS:
                 if given[key] is not None:
                     self._set(key, given[key])
+            if qos is not None:
+                self.qos = qos
         except BaseException:
             self.close()
             raise
@@ -347,6 +351,41 @@ class Config(OwnedHandle):
     def membership(self, value: Union[Membership, int, str]) -> None:
         self._set("membership", value)
 
+    @property
+    def qos(self) -> Optional[QosTargets]:
+        """The :class:`QosTargets` every node of a monitor created from this config is judged by
+        instead of the thresholds, or ``None`` (the default: judged by the thresholds). Under QoS
+        each node derives its own phi levels from its window so that its wrong declarations stay
+        at most one per ``min_mistake_recurrence_ns``, with the shortest deadline
+        (``docs/qos.md``). The thresholds keep their other uses: the suspect level keeps their
+        ratio, and the first-heartbeat timeout and the pause defaults derive from the threshold.
+
+        Assigning ``None`` clears the targets. Targets the library refuses
+        (``max_detection_ns`` 0 or above 10**15, ``min_mistake_recurrence_ns`` 0,
+        ``max_mistake_duration_ns`` above 10**15) raise :class:`InvalidArgumentError` naming the
+        field, and the previous value is kept; anything but a :class:`QosTargets` or ``None``
+        raises :class:`TypeError`. A running monitor is retuned with :meth:`Monitor.set_qos`.
+        """
+        raw = QosStruct()
+        is_set = c_bool()
+        with self._lock:
+            self._call("qos", lib.phifd_config_get_qos, byref(raw), byref(is_set))
+        return qos_from_struct(raw) if is_set.value else None
+
+    @qos.setter
+    def qos(self, targets: Optional[QosTargets]) -> None:
+        self.set_qos(targets)
+
+    def set_qos(self, targets: Optional[QosTargets]) -> None:
+        """Sets or (with ``None``) clears the QoS targets; the same as assigning :attr:`qos`."""
+        if targets is None:
+            with self._lock:
+                self._call("qos", lib.phifd_config_set_qos, None)
+            return
+        raw = qos_struct("Config.qos", targets)
+        with self._lock:
+            self._call("qos", lib.phifd_config_set_qos, byref(raw))
+
     def close(self) -> None:
         """Releases the C handle. Idempotent; afterwards every property raises
         :class:`InvalidHandleError`."""
@@ -374,4 +413,7 @@ class Config(OwnedHandle):
                 f"{type(value).__name__}.{value.name}" if isinstance(value, (Estimator, Membership)) else repr(value)
             )
             items.append(f"{key}={shown}")
+        qos = self.qos
+        if qos is not None:
+            items.append(f"qos={qos!r}")
         return f"Config({', '.join(items)})"

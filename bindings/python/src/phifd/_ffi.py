@@ -21,6 +21,8 @@ from ._cdefs import (  # re-exported: the rest of the package takes them from he
     EventStruct,
     MonitorStatsStruct,
     NodeInfoStruct,
+    QosReportStruct,
+    QosStruct,
     SnapshotEntryStruct,
 )
 from ._errors import error_for_status
@@ -34,6 +36,8 @@ __all__ = [
     "EventStruct",
     "MonitorStatsStruct",
     "NodeInfoStruct",
+    "QosReportStruct",
+    "QosStruct",
     "SnapshotEntryStruct",
 ]
 

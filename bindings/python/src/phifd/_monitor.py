@@ -2,7 +2,8 @@
 
 The rest of its methods live by topic in mixins: reading nodes, events and counters
 (:mod:`._events`), batch calls (:mod:`._batch`), snapshot and Prometheus export
-(:mod:`._export`); the datagram receive path is in :mod:`._auth`.
+(:mod:`._export`), QoS targets and live retuning (:mod:`._qos`); the datagram receive path is in
+:mod:`._auth`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._events import EventMethods
 from ._export import ExportMethods
 from ._ffi import lib
 from ._handle import closed_error
+from ._qos import QosMethods
 from ._types import ns_to_timedelta
 
 __all__ = ["Monitor"]
@@ -31,7 +33,7 @@ _phi = lib.phifd_phi
 _monotonic_ns = time.monotonic_ns
 
 
-class Monitor(EventMethods, BatchMethods, ExportMethods):
+class Monitor(EventMethods, BatchMethods, ExportMethods, QosMethods):
     """A failure detector for many peers (a C ``phifd_monitor``).
 
     Create it with an optional :class:`Config` (``None`` for all defaults); the configuration
@@ -42,6 +44,12 @@ class Monitor(EventMethods, BatchMethods, ExportMethods):
     Times are integer nanoseconds of the monotonic clock (:func:`now_ns`, the same clock as
     :func:`time.monotonic_ns`); a ``now_ns`` of ``None`` means "now". Node ids and
     generations are ints in ``[0, 2**64)``.
+
+    Detection is tuned by the thresholds of the :class:`Config`, or by QoS targets
+    (:attr:`Config.qos`); both can be changed on a running monitor, for every node or for one,
+    without losing history (:meth:`set_thresholds`, :meth:`set_qos`, :meth:`set_node_thresholds`,
+    :meth:`set_node_qos`, :meth:`clear_node_tuning`; :meth:`qos_report` tells what a node's
+    window predicts).
 
     Thread safety: any number of threads may call any method at once, including
     :meth:`close`, which waits for calls in progress and then frees the monitor. The library

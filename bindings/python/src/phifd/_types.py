@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Optional
 
 from . import _cdefs as C
 
@@ -16,6 +17,8 @@ __all__ = [
     "NodeInfo",
     "MonitorStats",
     "SnapshotEntry",
+    "QosTargets",
+    "QosReport",
     "DatagramKind",
     "ns_to_timedelta",
 ]
@@ -246,3 +249,74 @@ class SnapshotEntry:
     def time_until_failure(self) -> timedelta:
         """``time_until_failure_ns`` as a :class:`datetime.timedelta` (microsecond resolution)."""
         return ns_to_timedelta(self.time_until_failure_ns)
+
+
+@dataclass(frozen=True)
+class QosTargets:
+    """Detection-quality targets (``struct phifd_qos``; Chen, Toueg and Aguilera's metrics), in
+    integer nanoseconds. Give them to :attr:`phifd.Config.qos`, :meth:`phifd.Monitor.set_qos` or
+    :meth:`phifd.Monitor.set_node_qos` instead of a threshold: each node then derives its own phi
+    levels from its window so that it meets ``min_mistake_recurrence_ns`` with the shortest
+    deadline (``docs/qos.md``). The values are checked by the library when they are given to one
+    of those calls (:class:`phifd.InvalidArgumentError`, naming the field); a value that is not
+    an int raises :class:`TypeError` there.
+
+    Attributes:
+        max_detection_ns: upper bound of the detection time T_D (a crash to the FAILED
+            declaration), ns: 1 to 10**15.
+        min_mistake_recurrence_ns: lower bound of the mean time between wrong FAILED declarations
+            T_MR, ns, > 0: at most one wrong declaration per this much time on average.
+        max_mistake_duration_ns: upper bound of the mean mistake duration T_M (a wrong
+            declaration to the heartbeat that refutes it), ns; 0 (the default) = no bound; at
+            most 10**15.
+    """
+
+    max_detection_ns: int
+    min_mistake_recurrence_ns: int
+    max_mistake_duration_ns: int = 0
+
+
+@dataclass(frozen=True)
+class QosReport:
+    """What a node's window predicts of its detection quality, from
+    :meth:`phifd.Monitor.qos_report` (``struct phifd_qos_report``). For a QoS-configured node the
+    predictions are those of its last derivation; for another node they are computed at the call.
+
+    Attributes:
+        qos: True if the node is QoS-configured (its own targets or the monitor's).
+        feasible: True if the targets are achievable on the current estimate (always True when
+            ``qos`` is False). When False the node keeps the deadline that meets the mistake-rate
+            bound, and ``best_detection_ns`` says how far the bound on T_D is out of reach.
+        threshold: the phi threshold in use (derived from the targets under QoS).
+        suspect_threshold: the suspect threshold in use.
+        deadline_ns: the silence after the last arrival at which the node is declared FAILED,
+            ns, before local health and confirmations (the deadline in use now).
+        predicted_detection_ns: predicted detection time T_D, ns: the deadline plus the one-way
+            delay (half of :attr:`phifd.Config.round_trip_ns`, 0 if none was declared).
+        predicted_mistake_recurrence_ns: predicted mean time between wrong declarations T_MR,
+            ns; None when none is expected.
+        predicted_mistake_duration_ns: predicted mean mistake duration T_M, ns.
+        best_detection_ns: the shortest T_D that meets the mistake-rate bound, ns (equal to
+            ``predicted_detection_ns`` under QoS, and without QoS, where there is no bound).
+        loss_rate: fraction of heartbeats lost, from version gaps
+            (:meth:`phifd.Monitor.heartbeat_version`); 0 without versions or without QoS.
+        samples: intervals the estimate rests on (the window's length; below 32 the tail is the
+            estimator's model alone).
+    """
+
+    qos: bool
+    feasible: bool
+    threshold: float
+    suspect_threshold: float
+    deadline_ns: int
+    predicted_detection_ns: int
+    predicted_mistake_recurrence_ns: Optional[int]
+    predicted_mistake_duration_ns: int
+    best_detection_ns: int
+    loss_rate: float
+    samples: int
+
+    @property
+    def deadline(self) -> timedelta:
+        """``deadline_ns`` as a :class:`datetime.timedelta` (microsecond resolution)."""
+        return ns_to_timedelta(self.deadline_ns)
