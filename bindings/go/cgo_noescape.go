@@ -103,6 +103,16 @@ package phifd
 #cgo nocallback phifd_keyring_new
 #cgo noescape phifd_generation_open
 #cgo nocallback phifd_generation_open
+#cgo noescape phifd_config_set_qos
+#cgo nocallback phifd_config_set_qos
+#cgo noescape phifd_config_get_qos
+#cgo nocallback phifd_config_get_qos
+#cgo noescape phifd_monitor_set_qos
+#cgo nocallback phifd_monitor_set_qos
+#cgo noescape phifd_node_set_qos
+#cgo nocallback phifd_node_set_qos
+#cgo noescape phifd_node_get_qos_report
+#cgo nocallback phifd_node_get_qos_report
 #include "gophifd.h"
 */
 import "C"
