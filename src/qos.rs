@@ -121,14 +121,16 @@ pub struct TailFit {
 
 impl TailFit {
     /// Fits the intervals `samples_us` (µs, any order); `None` below 32 intervals.
-    /// `k = max(8, ceil(n/10))`: the top decile, as is usual for a peaks-over-threshold fit of a
-    /// sample this size (Coles 2001, §4.3.1). O(n): a selection, no sort.
+    /// `k = max(8, ceil(√n))` exceedances (the usual `√n` choice for tail-index and
+    /// peaks-over-threshold estimators; a top decile would let the jitter of ordinary intervals set
+    /// the scale while rare long gaps, loss bursts or stalls, make the mistakes). O(n): a
+    /// selection, no sort.
     pub fn fit(samples_us: &[u32]) -> Option<TailFit> {
         let n = u32::try_from(samples_us.len()).ok()?;
         if n < MIN_FIT_SAMPLES {
             return None;
         }
-        let k = MIN_EXCEEDANCES.max(n.div_ceil(10)).min(n - 1);
+        let k = MIN_EXCEEDANCES.max(f64::from(n).sqrt().ceil() as u32).min(n - 1);
         let mut xs = samples_us.to_vec();
         let (top, &mut u, _) = xs.select_nth_unstable_by(k as usize, |a, b| b.cmp(a));
         let excess: u64 = top.iter().map(|&x| u64::from(x - u)).sum();
@@ -152,43 +154,43 @@ impl TailFit {
             .fold((0, 0.0), |(c, s), x| (c + 1, s + (x - d)))
     }
 
-    /// `P(X > d)`: empirical below `u`, `(k/n)·exp(−(d − u)/s)` from `u` on, `s` the scale
-    /// [`TailFit::scale_ns`] (0 when it is 0).
+    /// `P(X > d)`: the larger of the window's empirical tail `#{x > d}/n` and, from `u` on,
+    /// `(k/n)·exp(−(d − u)/s)`, `s` the scale [`TailFit::scale_ns`]: the fit extrapolates beyond
+    /// the window, it never claims less than the window shows.
     pub fn tail(&self, d: f64) -> f64 {
         let n = f64::from(self.n);
-        if d < self.u_ns {
-            return self.above(d).0 as f64 / n;
+        let empirical = self.above(d).0 as f64 / n;
+        if d < self.u_ns || self.scale_ns <= 0.0 {
+            return empirical;
         }
-        if self.scale_ns <= 0.0 {
-            return 0.0;
-        }
-        f64::from(self.k) / n * (-(d - self.u_ns) / self.scale_ns).exp()
+        empirical.max(f64::from(self.k) / n * (-(d - self.u_ns) / self.scale_ns).exp())
     }
 
-    /// `E[X − d | X > d]`: the empirical mean excess below `u`, the scale from `u` on.
+    /// `E[X − d | X > d]`: the empirical mean excess below `u`; from `u` on the larger of the
+    /// scale and the empirical mean excess.
     pub fn mean_excess(&self, d: f64) -> f64 {
+        let (c, s) = self.above(d);
+        let empirical = if c == 0 { 0.0 } else { s / c as f64 };
         if d < self.u_ns {
-            let (c, s) = self.above(d);
-            return if c == 0 { 0.0 } else { s / c as f64 };
+            return empirical;
         }
-        self.scale_ns
+        empirical.max(self.scale_ns)
     }
 
-    /// The smallest `d` with `tail(d) <= p` (`p` in `(0, 1]`).
+    /// The smallest `d` with `tail(d) <= p` (`p` in `(0, 1]`): the larger of the empirical
+    /// quantile (the smallest interval with at most `p·n` intervals above it; the longest one
+    /// when `p·n < 1`) and, below `k/n`, the fit's `u + s·ln(k/(n·p))`.
     pub fn deadline_for(&self, p: f64) -> f64 {
         let n = f64::from(self.n);
         let kn = f64::from(self.k) / n;
-        if p >= kn {
-            // In the body: the smallest order statistic with at most p·n intervals above it.
-            let j = ((p * n).floor() as usize).min(self.samples_us.len().saturating_sub(1));
-            let mut xs = self.samples_us.clone();
-            let (_, &mut x, _) = xs.select_nth_unstable_by(j, |a, b| b.cmp(a));
-            return f64::from(x) * 1_000.0;
+        let j = ((p * n).floor() as usize).min(self.samples_us.len().saturating_sub(1));
+        let mut xs = self.samples_us.clone();
+        let (_, &mut x, _) = xs.select_nth_unstable_by(j, |a, b| b.cmp(a));
+        let empirical = f64::from(x) * 1_000.0;
+        if p >= kn || self.scale_ns <= 0.0 {
+            return empirical;
         }
-        if self.scale_ns <= 0.0 {
-            return self.u_ns;
-        }
-        self.u_ns + self.scale_ns * (kn / p).ln()
+        empirical.max(self.u_ns + self.scale_ns * (kn / p).ln())
     }
 }
 
@@ -458,7 +460,7 @@ mod tests {
 
     #[test]
     fn fit_of_a_hand_made_window() {
-        // 40 intervals: 30 of 1 ms, then 2, 3, ..., 11 ms. n = 40, k = max(8, 4) = 8.
+        // 40 intervals: 30 of 1 ms, then 2, 3, ..., 11 ms. n = 40, k = max(8, ceil(√40) = 7) = 8.
         // Largest first: 11, 10, 9, 8, 7, 6, 5, 4 | 3 (u) ... so u = 3 ms and the excesses are
         // 8, 7, 6, 5, 4, 3, 2, 1 ms: β = 36/8 = 4.5 ms.
         let mut xs = vec![1_000u32; 30];
@@ -473,7 +475,8 @@ mod tests {
         // P(X > u) = 8/40; P(X > u + s·ln 2) = 0.1.
         assert!((f.tail(3e6) - 0.2).abs() < 1e-15);
         assert!((f.tail(3e6 + sc * 2f64.ln()) - 0.1).abs() < 1e-12);
-        // p = 0.01: d = u + s·ln(0.2/0.01) = 3 ms + s · ln 20.
+        // p = 0.01: d = u + s·ln(0.2/0.01) = 3 ms + s · ln 20 = 16.9 ms, beyond the longest
+        // interval (11 ms, the empirical floor for p·n = 0.4 < 1).
         let want = 3e6 + sc * 20f64.ln();
         assert!((f.deadline_for(0.01) - want).abs() < 1e-3);
         // In the body: p = 0.5 → 20 intervals may exceed: the 21st largest is 1 ms.
@@ -483,6 +486,28 @@ mod tests {
         // Mean excess over 2 ms: (1+2+...+9)/9 = 5 ms.
         assert!((f.mean_excess(2e6) - 5e6).abs() < 1e-6);
         assert_eq!(f.mean_excess(5e6), sc);
+        // The fit never claims less than the window shows: 4 of 40 intervals exceed 7.5 ms.
+        assert!(f.tail(7.5e6) >= 0.1);
+    }
+
+    #[test]
+    fn rare_long_gaps_set_the_deadline_not_the_jitter() {
+        // 1000 intervals: 1 s +/- 10 ms jitter (a grid), and 30 stalls of 1.4 s among them.
+        // k = ceil(√1000) = 32: the 30 stalls are in the top 32, so the scale is about their
+        // excess (~0.4 s), and a bound of one mistake in 10^4 intervals (p = 10^-4, p·n = 0.1)
+        // needs at least the longest interval: d >= 1.4 s.
+        let mut xs: Vec<u32> = (0..1000u32).map(|i| 990_000 + (i * 7919 % 1000) * 20).collect();
+        for i in 0..30 {
+            xs[i * 33] = 1_400_000;
+        }
+        let f = TailFit::fit(&xs).unwrap();
+        assert_eq!(f.k, 32);
+        let d = f.deadline_for(1e-4);
+        assert!(d >= 1.4e9, "{d}");
+        // P(X > d) <= p at the deadline, also by the window's own count.
+        assert!(f.tail(d) <= 1e-4 * (1.0 + 1e-9));
+        // The empirical tail holds between the jitter and the stalls: 30 of 1000 exceed 1.2 s.
+        assert!((f.tail(1.2e9) - 0.03).abs() < 1e-12);
     }
 
     #[test]

@@ -60,13 +60,13 @@ fn feed(m: &Monitor, xs: &[u64]) -> u64 {
     t
 }
 
-/// The exponential peaks-over-threshold fit, computed again: k = max(8, ceil(n/10)) largest,
+/// The exponential peaks-over-threshold fit, computed again: k = max(8, ceil(sqrt n)) largest,
 /// u = the next one, beta = mean excess; the tail is computed with beta (1 + 1/sqrt k).
 fn pot_by_hand(xs_ns: &[u64]) -> (f64, f64, f64, f64) {
     let mut v: Vec<f64> = xs_ns.iter().map(|&x| x as f64).collect();
     v.sort_by(|a, b| b.partial_cmp(a).unwrap());
     let n = v.len();
-    let k = 8.max(n.div_ceil(10));
+    let k = 8.max((n as f64).sqrt().ceil() as usize);
     let u = v[k];
     let beta = v[..k].iter().map(|x| x - u).sum::<f64>() / k as f64;
     (n as f64, k as f64, u, beta)
@@ -101,6 +101,8 @@ fn hand_made_window_pot_fit_and_deadline() {
     let scale = beta * (1.0 + 1.0 / k.sqrt());
     let d_pot = u + scale * (k / n / p).ln();
     assert!(d_pot > d_model, "this window's tail is the fit's: {d_pot} vs {d_model}");
+    // p·n < 1: the empirical floor is the longest interval, 8 s, below the fit's deadline.
+    assert!(d_pot > 8e9);
     let r = m.qos_report(1, 0).unwrap();
     assert!(r.qos && r.feasible);
     assert_eq!(r.samples, 100);
