@@ -315,6 +315,49 @@ struct Clock {
 };
 
 /**
+ * Detection-quality targets (Chen, Toueg and Aguilera's metrics; phifd_qos). Give them to
+ * Config::set_qos, Monitor::set_qos or Monitor::set_node_qos instead of a threshold: each node
+ * then derives its own phi levels from its window so that it meets `min_mistake_recurrence` with
+ * the shortest deadline (docs/qos.md). The library checks the values when they are given to one of
+ * those calls (InvalidArgument naming the field); a negative duration throws InvalidArgument too.
+ * Plain data.
+ *
+ *     cfg.set_qos(phifd::Qos{std::chrono::seconds(5), std::chrono::hours(1)});  // T_D <= 5 s, one mistake an hour
+ */
+struct Qos {
+  /** Upper bound of the detection time T_D (a crash to the Failed declaration): 1 ns to 10^15 ns. */
+  std::chrono::nanoseconds max_detection{0};
+  /** Lower bound of the mean time between wrong Failed declarations T_MR (> 0): lambda_M <= 1 / T_MR. */
+  std::chrono::nanoseconds min_mistake_recurrence{0};
+  /** Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that refutes it); 0 = no bound; at most 10^15 ns. */
+  std::chrono::nanoseconds max_mistake_duration{0};
+
+  /** Field-by-field equality. */
+  friend bool operator==(const Qos& a, const Qos& b) noexcept {
+    return a.max_detection == b.max_detection && a.min_mistake_recurrence == b.min_mistake_recurrence &&
+           a.max_mistake_duration == b.max_mistake_duration;
+  }
+
+  /** Field-by-field inequality. */
+  friend bool operator!=(const Qos& a, const Qos& b) noexcept { return !(a == b); }
+};
+
+namespace detail {
+
+/** The phifd_qos of `q`; throws InvalidArgument (naming `what` and the field) for a negative field. */
+inline phifd_qos qos_to_c(const Qos& q, const char* what) {
+  phifd_qos raw{};
+  raw.max_detection_ns = duration_ns(q.max_detection, (std::string(what) + ": Qos::max_detection").c_str());
+  raw.min_mistake_recurrence_ns =
+      duration_ns(q.min_mistake_recurrence, (std::string(what) + ": Qos::min_mistake_recurrence").c_str());
+  raw.max_mistake_duration_ns =
+      duration_ns(q.max_mistake_duration, (std::string(what) + ": Qos::max_mistake_duration").c_str());
+  return raw;
+}
+
+}  // namespace detail
+
+/**
  * Settings for a Monitor, built with chained setters (each returns *this and throws on a bad
  * value), then passed to the Monitor constructor, which copies it. Unset settings keep the defaults
  * listed in phifd.h. Move-only; owns a phifd_config. Must not be modified from two threads at once.
@@ -491,6 +534,26 @@ class Config {
     return *this;
   }
 
+  /**
+   * Judges every node of monitors created from this config by QoS targets instead of the
+   * thresholds (docs/qos.md); std::nullopt clears them (the default: judged by the thresholds).
+   * The thresholds keep their other uses: the suspect level keeps their ratio, and the
+   * first-heartbeat timeout and the pause defaults derive from the threshold. Throws
+   * InvalidArgument, keeping the previous targets, for targets the library refuses
+   * (max_detection 0 or above 10^15 ns, min_mistake_recurrence 0, max_mistake_duration above
+   * 10^15 ns; the message names the field) or a negative field. A running monitor is retuned with
+   * Monitor::set_qos.
+   */
+  Config& set_qos(const std::optional<Qos>& targets) {
+    if (!targets) {
+      detail::check(phifd_config_set_qos(handle_.get(), nullptr));
+      return *this;
+    }
+    const phifd_qos raw = detail::qos_to_c(*targets, "Config::set_qos");
+    detail::check(phifd_config_set_qos(handle_.get(), &raw));
+    return *this;
+  }
+
   // Getters: what the setters stored, read from the library (no copy is kept here). Each throws
   // phifd::Error (Status::NullArg) on a moved-from Config.
 
@@ -566,6 +629,16 @@ class Config {
 
   /** `min / max` of the confirmation rule. Default 0.5. */
   double confirmation_min_ratio() const { return get(phifd_config_get_confirmation_min_ratio); }
+
+  /** The QoS targets, or std::nullopt if none are set (the default). */
+  std::optional<Qos> qos() const {
+    phifd_qos raw{};
+    bool set = false;
+    detail::check(phifd_config_get_qos(handle_.get(), &raw, &set));
+    if (!set) return std::nullopt;
+    return Qos{detail::ns_duration(raw.max_detection_ns), detail::ns_duration(raw.min_mistake_recurrence_ns),
+               detail::ns_duration(raw.max_mistake_duration_ns)};
+  }
 
   /** The C handle (still owned by this object), or nullptr if moved from. */
   const phifd_config* native_handle() const noexcept { return handle_.get(); }
@@ -777,6 +850,30 @@ struct Stats {
   std::uint64_t rejected_bad_mac = 0;         ///< Authenticated datagrams whose MAC did not verify.
   std::uint64_t rejected_unknown_key = 0;     ///< Authenticated datagrams naming a key id the keyring does not hold.
   std::uint64_t rejected_replayed = 0;        ///< Authenticated datagrams that verified but were replayed or older than what was seen.
+};
+
+/**
+ * What a node's window predicts of its detection quality, from Monitor::qos_report
+ * (phifd_qos_report). For a QoS-configured node the predictions are those of its last derivation;
+ * for another node they are computed at the call. Durations saturate at nanoseconds::max(). Plain data.
+ */
+struct QosReport {
+  bool qos = false;        ///< The node is QoS-configured (its own targets or the monitor's).
+  /**
+   * The targets are achievable on the current estimate (always true when `qos` is false). When
+   * false the node keeps the deadline that meets the mistake-rate bound, and `best_detection` says
+   * how far the bound on T_D is out of reach.
+   */
+  bool feasible = true;
+  double threshold = 0.0;          ///< The phi threshold in use (derived from the targets under QoS).
+  double suspect_threshold = 0.0;  ///< The suspect threshold in use.
+  std::chrono::nanoseconds deadline{0};  ///< Silence after the last arrival at which the node is declared Failed, before local health and confirmations.
+  std::chrono::nanoseconds predicted_detection{0};  ///< Predicted T_D: `deadline` plus the one-way delay (half the declared round trip, 0 if none).
+  std::optional<std::chrono::nanoseconds> predicted_mistake_recurrence;  ///< Predicted T_MR (mean time between wrong declarations); std::nullopt when none is expected.
+  std::chrono::nanoseconds predicted_mistake_duration{0};  ///< Predicted T_M (mean mistake duration).
+  std::chrono::nanoseconds best_detection{0};  ///< Shortest T_D that meets the mistake-rate bound (= predicted_detection under QoS, and without QoS).
+  double loss_rate = 0.0;          ///< Fraction of heartbeats lost, from version gaps (heartbeat_version); 0 without versions or without QoS.
+  std::uint32_t samples = 0;       ///< Intervals the estimate rests on (below 32 the tail is the estimator's model alone).
 };
 
 /** One record for Monitor::heartbeat_batch. */
@@ -1157,6 +1254,101 @@ class Monitor {
 
   /** prometheus(Clock::now()). */
   std::string prometheus() const { return prometheus(Clock::now()); }
+
+  /**
+   * Live retuning. Precedence: a node's own tuning (set_node_thresholds, set_node_qos) comes
+   * before the monitor's (its QoS targets if set, else its thresholds). Every change keeps the
+   * history: windows, states, generations and suspicion reports stay, and the new deadlines apply
+   * from each node's next evaluation. A node already past its new Failed deadline is declared at
+   * the next poll, the event's time being the instant that deadline passed: the event a monitor
+   * configured that way from the start gives. The first-heartbeat timeout and the pause defaults
+   * derived from the threshold at creation keep their values. A monitor-wide change walks every
+   * node once, each under its own lock; heartbeats to other nodes are not blocked. Thread-safe.
+   *
+   * set_thresholds changes the threshold and suspect threshold of every node without a tuning of
+   * its own; nodes registered later get them too. It replaces a monitor-wide QoS configuration.
+   * Throws InvalidArgument (nothing changed) for a value that is NaN, infinite, not above 0 (or
+   * subnormal) or above 1e6, for `suspect_threshold >= threshold`, and for a threshold that
+   * breaks the timing rule (a steady sender would be declared within one heartbeat interval).
+   */
+  void set_thresholds(double threshold, double suspect_threshold) {
+    detail::check(phifd_monitor_set_thresholds(handle_.get(), threshold, suspect_threshold));
+  }
+
+  /**
+   * Judges every node without a tuning of its own by the QoS `targets` (copied): each derives its
+   * phi levels from its window at once and again as the window moves (every max(64, window / 16)
+   * learned intervals); nodes registered later too. std::nullopt: back to the monitor's
+   * thresholds. Throws InvalidArgument (nothing changed) for targets as Config::set_qos refuses them.
+   */
+  void set_qos(const std::optional<Qos>& targets) {
+    if (!targets) {
+      detail::check(phifd_monitor_set_qos(handle_.get(), nullptr));
+      return;
+    }
+    const phifd_qos raw = detail::qos_to_c(*targets, "Monitor::set_qos");
+    detail::check(phifd_monitor_set_qos(handle_.get(), &raw));
+  }
+
+  /**
+   * Gives `node` thresholds of its own; monitor-wide changes then pass it by until
+   * clear_node_tuning. Throws what set_thresholds throws, and UnknownNode (nothing changed).
+   */
+  void set_node_thresholds(NodeId node, double threshold, double suspect_threshold) {
+    detail::check(phifd_node_set_thresholds(handle_.get(), node, threshold, suspect_threshold));
+  }
+
+  /**
+   * Gives `node` QoS targets of its own (copied); monitor-wide changes then pass it by until
+   * clear_node_tuning. std::nullopt pins the node to the monitor's thresholds as they are now, as
+   * its own tuning, even while the monitor is QoS-configured. The suspect level keeps the ratio of
+   * the thresholds the node was judged by. Throws UnknownNode, or InvalidArgument for targets as
+   * Config::set_qos refuses them (nothing changed either way).
+   */
+  void set_node_qos(NodeId node, const std::optional<Qos>& targets) {
+    if (!targets) {
+      detail::check(phifd_node_set_qos(handle_.get(), node, nullptr));
+      return;
+    }
+    const phifd_qos raw = detail::qos_to_c(*targets, "Monitor::set_node_qos");
+    detail::check(phifd_node_set_qos(handle_.get(), node, &raw));
+  }
+
+  /**
+   * Drops `node`'s own tuning (set_node_thresholds or set_node_qos): it follows the monitor's
+   * thresholds or QoS targets again, history kept. A node without a tuning of its own is left as
+   * it is. Throws UnknownNode.
+   */
+  void clear_node_tuning(NodeId node) { detail::check(phifd_node_clear_tuning(handle_.get(), node)); }
+
+  /**
+   * What `node`'s window predicts of its detection quality at the deadline in use: levels,
+   * deadline, predicted T_D, T_MR and T_M, whether its QoS targets are met and the shortest T_D
+   * that meets its mistake-rate bound (see QosReport). `time` is the query time; the report
+   * depends on the node's history only. Read-only; O(window) for a node without QoS. Throws UnknownNode.
+   */
+  QosReport qos_report(NodeId node, Clock::time_point time) const {
+    phifd_qos_report raw{};
+    detail::check(phifd_node_get_qos_report(handle_.get(), node, Clock::to_ns(time), &raw));
+    QosReport out;
+    out.qos = raw.qos != 0;
+    out.feasible = raw.feasible != 0;
+    out.threshold = raw.threshold;
+    out.suspect_threshold = raw.suspect_threshold;
+    out.deadline = detail::ns_duration(raw.deadline_ns);
+    out.predicted_detection = detail::ns_duration(raw.predicted_detection_ns);
+    if (raw.predicted_mistake_recurrence_ns != std::numeric_limits<std::uint64_t>::max()) {
+      out.predicted_mistake_recurrence = detail::ns_duration(raw.predicted_mistake_recurrence_ns);
+    }
+    out.predicted_mistake_duration = detail::ns_duration(raw.predicted_mistake_duration_ns);
+    out.best_detection = detail::ns_duration(raw.best_detection_ns);
+    out.loss_rate = raw.loss_rate;
+    out.samples = raw.samples;
+    return out;
+  }
+
+  /** qos_report(node, Clock::now()). */
+  QosReport qos_report(NodeId node) const { return qos_report(node, Clock::now()); }
 
   /** The C handle (still owned by this object), or nullptr if moved from. */
   phifd_monitor* native_handle() const noexcept { return handle_.get(); }
