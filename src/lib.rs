@@ -48,6 +48,7 @@ mod num;
 pub mod prometheus;
 pub mod qos;
 pub mod replay;
+mod selfwatch;
 mod shard;
 pub(crate) mod window;
 pub mod wire;

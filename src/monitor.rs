@@ -20,7 +20,7 @@
 //! the events of one node enter the queue in the order they happened to it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -30,15 +30,13 @@ use crate::error::{Error, Result, Status};
 use crate::generation::MAX_GENERATION;
 use crate::node::{Arrival, Ctx, Event, Levels, Node, Pause, State};
 use crate::qos::{QosReport, QosState, QosTargets, TailFit, WindowView};
+use crate::selfwatch::SelfWatch;
 use crate::shard::{Shard, Slot};
 
 /// Number of shards (a power of two). Shards spread registrations (each has its own writer
 /// mutex) and keep each index small; lookups and node operations never lock a shard.
 pub const SHARDS: usize = 64;
-/// The shared activity time is advanced only when it is this stale (1 ms).
-const ACTIVITY_RESOLUTION_NS: u64 = 1_000_000;
-/// Polls needed before the poll cadence is trusted for pause detection and self-raised health.
-pub const CADENCE_POLLS: u64 = 8;
+pub use crate::selfwatch::CADENCE_POLLS;
 /// Most events kept between polls; beyond it the oldest are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 1 << 20;
 
@@ -187,23 +185,8 @@ pub struct Monitor {
     count: AtomicUsize,
     stale: AtomicU64,
     duplicates: AtomicU64,
-    /// Time of the last poll (0: never polled).
-    last_poll: AtomicU64,
-    /// Latest time of any call (0: none yet), to within `ACTIVITY_RESOLUTION_NS`.
-    last_activity: AtomicU64,
-    /// Smoothed gap between polls, ns (0: unknown yet).
-    poll_gap: AtomicU64,
-    /// Polls so far; pause detection and self-raised health need an established cadence.
-    polls: AtomicU64,
-    /// The last detected pause, readable without a lock on the heartbeat path.
-    pause_start: AtomicU64,
-    pause_end: AtomicU64,
-    grace_until: AtomicU64,
-    pauses: AtomicU64,
-    /// Serialises writers of the pause record.
-    pause_lock: Mutex<()>,
-    host_health: AtomicU32,
-    self_health: AtomicU32,
+    /// Pauses of this process and its own health score.
+    watch: SelfWatch,
     /// One counter per [`Rejection`] class.
     rejections: [AtomicU64; REJECTIONS],
 }
@@ -238,17 +221,7 @@ impl Monitor {
             count: AtomicUsize::new(0),
             stale: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
-            last_poll: AtomicU64::new(0),
-            last_activity: AtomicU64::new(0),
-            poll_gap: AtomicU64::new(0),
-            polls: AtomicU64::new(0),
-            pause_start: AtomicU64::new(0),
-            pause_end: AtomicU64::new(0),
-            grace_until: AtomicU64::new(0),
-            pauses: AtomicU64::new(0),
-            pause_lock: Mutex::new(()),
-            host_health: AtomicU32::new(0),
-            self_health: AtomicU32::new(0),
+            watch: SelfWatch::default(),
             rejections: std::array::from_fn(|_| AtomicU64::new(0)),
         })
     }
@@ -424,29 +397,17 @@ impl Monitor {
     /// raise it on probe failures, event-loop lag or deep queues; convicting
     /// takes `1 + score` times longer (together with the monitor's own score).
     pub fn set_local_health(&self, score: u32) -> Result<()> {
-        let max = self.settings.max_local_health;
-        if score > max {
-            return Err(Error::invalid(format!(
-                "local health score {score} exceeds max_local_health {max}"
-            )));
-        }
-        self.host_health.store(score, Ordering::Relaxed);
-        Ok(())
+        self.watch.set_host_health(score, &self.settings)
     }
 
     /// The effective local health score: the host's plus the monitor's own
     /// (raised by late polls and detected pauses), capped at `max_local_health`.
     pub fn local_health(&self) -> u32 {
-        let h = self.host_health.load(Ordering::Relaxed) + self.self_health.load(Ordering::Relaxed);
-        h.min(self.settings.max_local_health)
+        self.watch.health(&self.settings)
     }
 
     fn pause(&self) -> Pause {
-        Pause {
-            start_ns: self.pause_start.load(Ordering::Acquire),
-            end_ns: self.pause_end.load(Ordering::Acquire),
-            grace_until_ns: self.grace_until.load(Ordering::Acquire),
-        }
+        self.watch.pause()
     }
 
     fn ctx(&self) -> Ctx<'_> {
@@ -457,68 +418,10 @@ impl Monitor {
         }
     }
 
-    /// Notices pauses of this process: a gap since the last call of any kind
-    /// (heartbeat, poll) above both `local_pause_threshold_ns` and 4 × the usual
-    /// gap between polls. Polls also maintain the usual poll gap and the
-    /// monitor's own health score (+1 for a late poll, more than twice the usual
-    /// gap; -1 for a timely one). Both need an established cadence: nothing is
-    /// judged before `CADENCE_POLLS` polls, so a program that polls only now and
-    /// then is never in grace by surprise. On the heartbeat path this is two
-    /// atomic loads; the shared activity time is written at most once per
-    /// millisecond, so threads heartbeating different nodes do not contend on it.
+    /// Pause detection and the monitor's own health (src/selfwatch.rs): every call reports its time.
+    #[inline]
     fn observe_time(&self, now_ns: u64, from_poll: bool) {
-        let last = self.last_activity.load(Ordering::Acquire);
-        let polls = if from_poll {
-            self.polls.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            self.polls.load(Ordering::Relaxed)
-        };
-        let usual = self.poll_gap.load(Ordering::Relaxed);
-        let gap = now_ns.saturating_sub(last);
-        let limit = self.settings.pause_threshold_ns.max(usual.saturating_mul(4));
-        let max_health = self.settings.max_local_health;
-        let paused = last != 0 && polls > CADENCE_POLLS && gap > limit;
-        if paused {
-            let _w = self.pause_lock.lock();
-            if self.pause_start.load(Ordering::Acquire) != last {
-                self.pauses.fetch_add(1, Ordering::Relaxed);
-                let h = self.self_health.load(Ordering::Relaxed);
-                self.self_health.store((h + 1).min(max_health), Ordering::Relaxed);
-                // Publish the grace period first so a reader never sees a pause without it.
-                self.grace_until
-                    .fetch_max(now_ns.saturating_add(self.settings.pause_grace_ns), Ordering::AcqRel);
-                self.pause_end.store(now_ns, Ordering::Release);
-                self.pause_start.store(last, Ordering::Release);
-            }
-        }
-        if from_poll {
-            let last_poll = self
-                .last_poll
-                .swap(now_ns.max(self.last_poll.load(Ordering::Relaxed)), Ordering::AcqRel);
-            let pgap = now_ns.saturating_sub(last_poll);
-            if last_poll != 0 && pgap > 0 && !paused {
-                if polls > CADENCE_POLLS {
-                    let h = self.self_health.load(Ordering::Relaxed);
-                    let late = usual > 0 && pgap > usual.saturating_mul(2);
-                    self.self_health.store(
-                        if late {
-                            (h + 1).min(max_health)
-                        } else {
-                            h.saturating_sub(1)
-                        },
-                        Ordering::Relaxed,
-                    );
-                }
-                // Exponential average of the poll gap, weight 1/8.
-                let next = if usual == 0 { pgap } else { usual - usual / 8 + pgap / 8 };
-                self.poll_gap.store(next, Ordering::Relaxed);
-            }
-        }
-        if from_poll || gap > ACTIVITY_RESOLUTION_NS {
-            // A plain store, not a read-modify-write: two racing writers can at worst leave the
-            // value a little (under the resolution) behind, which only shortens a measured gap.
-            self.last_activity.store(now_ns.max(last), Ordering::Release);
-        }
+        self.watch.observe(now_ns, from_poll, &self.settings);
     }
 
     /// Registers `node` as expected at `now_ns` without a heartbeat (UNKNOWN).
@@ -681,7 +584,7 @@ impl Monitor {
             dropped_events: q.dropped,
             stale_heartbeats: self.stale.load(Ordering::Relaxed),
             duplicate_heartbeats: self.duplicates.load(Ordering::Relaxed),
-            pauses_detected: self.pauses.load(Ordering::Relaxed),
+            pauses_detected: self.watch.pauses(),
             last_pause: self.pause(),
             local_health: self.local_health(),
             rejected_over_capacity: self.rejected(Rejection::OverCapacity),
