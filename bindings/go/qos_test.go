@@ -191,8 +191,9 @@ func TestQoSDeadlineFromTheTailFitByHand(t *testing.T) {
 	}
 	r := report(t, m, 1, now)
 
-	// docs/qos.md steps 3-4 by hand: k = max(8, ceil(n/10)) largest intervals over u, the next
-	// one; scale = mean excess x (1 + 1/sqrt k); d = u + scale ln(k / (n p)), p = mu / T_MR.
+	// docs/qos.md steps 3-4 by hand: k = max(8, ceil(sqrt n)) largest intervals over u, the next
+	// one; scale = mean excess x (1 + 1/sqrt k); d = u + scale ln(k / (n p)), p = mu / T_MR; and
+	// at least the empirical quantile, here (p n < 1) the longest interval, 8 s.
 	v := make([]float64, len(xs))
 	sum := 0.0
 	for i, x := range xs {
@@ -201,7 +202,7 @@ func TestQoSDeadlineFromTheTailFitByHand(t *testing.T) {
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(v)))
 	n := float64(len(v))
-	k := math.Max(8, math.Ceil(n/10))
+	k := math.Max(8, math.Ceil(math.Sqrt(n)))
 	u := v[int(k)]
 	beta := 0.0
 	for _, x := range v[:int(k)] {
@@ -213,8 +214,8 @@ func TestQoSDeadlineFromTheTailFitByHand(t *testing.T) {
 	p := mu / float64(tmr)
 	dModel := mu * math.Log(1/p)
 	dPot := u + scale*math.Log(k/(n*p))
-	if dPot <= dModel {
-		t.Fatalf("this window's tail must be the fit's: %v vs %v", dPot, dModel)
+	if dPot <= dModel || dPot <= v[0] || p*n >= 1 || v[0] != float64(8*sec) {
+		t.Fatalf("this window's tail must be the fit's: %v vs model %v, longest %v (p n = %v)", dPot, dModel, v[0], p*n)
 	}
 	if !r.QoS || !r.Feasible || r.Samples != 100 {
 		t.Fatalf("%+v", r)

@@ -181,12 +181,13 @@ TEST(QosReport, DeadlineFromTheTailFitByHand) {
   m.set_node_qos(1, targets(60s, tmr));
   const auto r = m.qos_report(1, at(t));
 
-  // docs/qos.md steps 3-4 by hand: the k = max(8, ceil(n/10)) largest intervals over u, the next
-  // one; scale = mean excess x (1 + 1/sqrt k); d = u + scale ln(k / (n p)), p = mu / T_MR.
+  // docs/qos.md steps 3-4 by hand: the k = max(8, ceil(sqrt n)) largest intervals over u, the
+  // next one; scale = mean excess x (1 + 1/sqrt k); d = u + scale ln(k / (n p)), p = mu / T_MR;
+  // and at least the empirical quantile, here (p n < 1) the longest interval, 8 s.
   std::vector<double> v(xs.begin(), xs.end());
   std::sort(v.begin(), v.end(), std::greater<double>());
   const double n = static_cast<double>(v.size());
-  const double k = std::max(8.0, std::ceil(n / 10));
+  const double k = std::max(8.0, std::ceil(std::sqrt(n)));
   const double u = v[static_cast<std::size_t>(k)];
   double beta = 0.0, sum = 0.0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(k); ++i) beta += v[i] - u;
@@ -198,6 +199,9 @@ TEST(QosReport, DeadlineFromTheTailFitByHand) {
   const double d_model = mu * std::log(1 / p);
   const double d_pot = u + scale * std::log(k / (n * p));
   ASSERT_GT(d_pot, d_model) << "this window's tail is the fit's";
+  ASSERT_LT(p * n, 1.0);
+  ASSERT_EQ(v[0], 8e9);
+  ASSERT_GT(d_pot, v[0]) << "the empirical floor, the longest interval, is below the fit's deadline";
   EXPECT_TRUE(r.qos);
   EXPECT_TRUE(r.feasible);
   EXPECT_EQ(r.samples, 100u);

@@ -138,18 +138,20 @@ def test_qos_node_meets_the_closed_form_on_exponential_model() -> None:
         assert len(failed) == 1 and abs(failed[0].time_ns - (t + d)) <= 2
 
 
-def pot_deadline(xs: List[int], tmr: int) -> Tuple[float, float, float]:
+def pot_deadline(xs: List[int], tmr: int) -> Tuple[float, float, float, float]:
     """docs/qos.md steps 3-4 done by hand on the intervals ``xs`` (ns) for the exponential
-    estimator: (the model's deadline, the peaks-over-threshold fit's deadline, the fit's scale)."""
+    estimator: (the model's deadline, the peaks-over-threshold fit's deadline, the fit's scale,
+    the empirical quantile: the smallest interval with at most p n above it)."""
     v = sorted(xs, reverse=True)
     n = len(v)
-    k = max(8, math.ceil(n / 10))
+    k = max(8, math.ceil(math.sqrt(n)))
     u = v[k]
     beta = sum(x - u for x in v[:k]) / k
     scale = beta * (1 + 1 / math.sqrt(k))
     mu = sum(xs) / n
     p = mu / tmr
-    return mu * math.log(1 / p), u + scale * math.log(k / (n * p)), scale
+    empirical = min(x for x in v if sum(1 for y in v if y > x) <= p * n)
+    return mu * math.log(1 / p), u + scale * math.log(k / (n * p)), scale, empirical
 
 
 def test_qos_node_deadline_from_the_tail_fit_by_hand() -> None:
@@ -168,9 +170,10 @@ def test_qos_node_deadline_from_the_tail_fit_by_hand() -> None:
         # Retuned at the end, so the node derives its levels on exactly this window.
         m.set_node_qos(1, phifd.QosTargets(60 * SECOND, tmr))
         r = m.qos_report(1, t)
-    d_model, d_pot, scale = pot_deadline(xs, tmr)
+    d_model, d_pot, scale, d_empirical = pot_deadline(xs, tmr)
     mu = sum(xs) / 100
     assert d_pot > d_model  # this window's tail is the fit's
+    assert d_empirical == 8 * SECOND and d_pot > d_empirical  # p n < 1: the longest interval
     assert r.qos and r.feasible and r.samples == 100
     assert abs(r.deadline_ns - d_pot) <= 2
     assert r.threshold == pytest.approx(d_pot / mu / LN10, abs=1e-9)
