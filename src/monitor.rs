@@ -630,8 +630,7 @@ impl Monitor {
             Some(t) => {
                 let mut state = QosState::new(t, levels.suspect_threshold / levels.threshold);
                 if let Some(old) = n.qos.as_deref() {
-                    state.arrivals = old.arrivals;
-                    state.lost = old.lost;
+                    state.keep_history(old);
                 }
                 let own = Arc::new(Levels::clone(levels));
                 n.retune(own, Some(Box::new(state)), &self.settings);
@@ -740,14 +739,13 @@ impl Monitor {
             match t {
                 None => n.retune(monitor_levels, None, &self.settings),
                 Some(t) => {
-                    let (ratio, keep) = match n.qos.as_deref() {
-                        Some(q) => (q.ratio, Some((q.arrivals, q.lost))),
-                        None => (n.lv.suspect_threshold / n.lv.threshold, None),
-                    };
+                    let ratio = n
+                        .qos
+                        .as_deref()
+                        .map_or(n.lv.suspect_threshold / n.lv.threshold, |q| q.ratio);
                     let mut state = QosState::new(t, ratio);
-                    if let Some((a, l)) = keep {
-                        state.arrivals = a;
-                        state.lost = l;
+                    if let Some(old) = n.qos.as_deref() {
+                        state.keep_history(old);
                     }
                     let own = Arc::new(Levels::clone(&n.lv));
                     n.retune(own, Some(Box::new(state)), &self.settings);
@@ -811,7 +809,7 @@ impl Monitor {
                 sd_ns: sd,
             };
             let fit = TailFit::fit(samples);
-            let (tmr, tm) = crate::qos::predict(s, &w, fit.as_ref(), deadline as f64);
+            let (tmr, tm) = crate::qos::predict(s, &w, fit.as_ref(), None, deadline as f64);
             QosReport {
                 qos: false,
                 feasible: true,

@@ -374,7 +374,8 @@ impl Node {
             mean_ns: self.mean,
             sd_ns: self.sd,
         };
-        let d = crate::qos::derive(s, &q.targets, &w, q.ratio);
+        let tail = q.log_tail(self.window.len());
+        let d = crate::qos::derive(s, &q.targets, &w, tail.as_ref(), q.ratio);
         q.last = Some(d);
         q.since_fit = 0;
         let lv = Levels::from_y(s, d.threshold, d.suspect_threshold, d.y_fail, d.y_suspect);
@@ -692,6 +693,12 @@ impl Node {
             // A QoS node derives its levels again every so many learned intervals, at the arrival
             // that completes them (so the poll's due instant below is computed with the new ones).
             q.note_arrival(steps, learned);
+            // The long memory takes every gap between counted arrivals (past the deadline, across
+            // lost heartbeats) except one overlapping a local pause of this process.
+            let p = &c.pause;
+            if !(p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns) {
+                q.log.note(interval, now_ns);
+            }
             if q.due(self.window.len()) {
                 self.freshen(s);
             }

@@ -166,6 +166,25 @@ impl TailFit {
         empirical.max(f64::from(self.k) / n * (-(d - self.u_ns) / self.scale_ns).exp())
     }
 
+    /// As [`TailFit::tail`] without the window's empirical count from `u` on: the fit alone
+    /// beyond `u` (used when the gap log counts the rare long intervals per unit of time).
+    pub fn tail_fitted(&self, d: f64) -> f64 {
+        if d < self.u_ns || self.scale_ns <= 0.0 {
+            return self.tail(d);
+        }
+        f64::from(self.k) / f64::from(self.n) * (-(d - self.u_ns) / self.scale_ns).exp()
+    }
+
+    /// As [`TailFit::deadline_for`] without the empirical floor below `k/n`: the fit's
+    /// `u + s·ln(k/(n·p))` alone (the gap log then gives the floor, per unit of time).
+    pub fn deadline_fitted(&self, p: f64) -> f64 {
+        let kn = f64::from(self.k) / f64::from(self.n);
+        if p >= kn || self.scale_ns <= 0.0 {
+            return self.deadline_for(p);
+        }
+        self.u_ns + self.scale_ns * (kn / p).ln()
+    }
+
     /// `E[X − d | X > d]`: the empirical mean excess below `u`; from `u` on the larger of the
     /// scale and the empirical mean excess.
     pub fn mean_excess(&self, d: f64) -> f64 {
@@ -191,6 +210,271 @@ impl TailFit {
             return empirical;
         }
         empirical.max(self.u_ns + self.scale_ns * (kn / p).ln())
+    }
+}
+
+/// Gaps kept per epoch of a QoS node's gap log (K), and the most the long-memory fit rests on.
+pub const GAP_LOG_K: usize = 32;
+
+/// One epoch of the gap log: the `GAP_LOG_K` largest gaps that ended in it, in no order.
+#[derive(Debug, Clone)]
+struct Epoch {
+    /// Gap lengths, ns; the first `len` are in use.
+    gaps: [u64; GAP_LOG_K],
+    len: usize,
+    /// Index of the smallest gap kept (meaningful when `len > 0`).
+    min_at: usize,
+    /// Start of the epoch, ns (the start of the first gap for the first epoch).
+    start_ns: u64,
+    /// Gaps that ended in the epoch, kept or not.
+    count: u64,
+}
+
+impl Epoch {
+    fn empty(start_ns: u64) -> Epoch {
+        Epoch {
+            gaps: [0; GAP_LOG_K],
+            len: 0,
+            min_at: 0,
+            start_ns,
+            count: 0,
+        }
+    }
+
+    /// Offers a gap: O(1) unless it enters a full epoch (then O(K) to find the new smallest).
+    #[inline]
+    fn offer(&mut self, gap_ns: u64) {
+        self.count += 1;
+        if self.len < GAP_LOG_K {
+            if self.len == 0 || gap_ns < self.gaps[self.min_at] {
+                self.min_at = self.len;
+            }
+            self.gaps[self.len] = gap_ns;
+            self.len += 1;
+        } else if gap_ns > self.gaps[self.min_at] {
+            self.gaps[self.min_at] = gap_ns;
+            self.min_at = smallest_at(&self.gaps);
+        }
+    }
+}
+
+/// Index of the smallest element of a non-empty slice.
+fn smallest_at(xs: &[u64]) -> usize {
+    let mut at = 0;
+    for (i, &x) in xs.iter().enumerate() {
+        if x < xs[at] {
+            at = i;
+        }
+    }
+    at
+}
+
+/// A QoS node's long memory of large gaps (docs/qos.md, "Long memory"): the `K = GAP_LOG_K`
+/// largest intervals between counted arrivals (loss gaps and those past the deadline included)
+/// per epoch, over two epochs of `epoch_ns` each. When the current epoch has lasted `epoch_ns`,
+/// the older one is dropped and a new one begins: the log then covers between one and two epochs
+/// (the horizon `H = 2·epoch_ns`), and the top `K` of the two epochs together are exactly the `K`
+/// largest gaps of the whole span (each epoch keeps its own top `K`). Fixed size (about 0.5 KiB),
+/// no allocation after construction; a gap costs one comparison with the epoch's smallest kept
+/// gap in the common case.
+#[derive(Debug, Clone)]
+pub struct GapLog {
+    old: Epoch,
+    cur: Epoch,
+    /// Epoch length, ns.
+    epoch_ns: u64,
+    /// End of the last gap noted, ns.
+    last_ns: u64,
+    started: bool,
+}
+
+impl GapLog {
+    /// An empty log with epochs of `epoch_ns` (ns, at least 1).
+    pub fn new(epoch_ns: u64) -> GapLog {
+        GapLog {
+            old: Epoch::empty(0),
+            cur: Epoch::empty(0),
+            epoch_ns: epoch_ns.max(1),
+            last_ns: 0,
+            started: false,
+        }
+    }
+
+    /// The epoch length for targets `t`: four times the requested T_MR (a horizon of four to
+    /// eight mean times between mistakes), at least one hour.
+    pub fn epoch_for(t: &QosTargets) -> u64 {
+        t.min_mistake_recurrence_ns.saturating_mul(4).max(3_600_000_000_000)
+    }
+
+    /// Changes the epoch length (ns, at least 1) from the next gap on; the gaps kept stay.
+    pub fn set_epoch(&mut self, epoch_ns: u64) {
+        self.epoch_ns = epoch_ns.max(1);
+    }
+
+    /// Notes a gap of `gap_ns` ending at `end_ns` (ns, non-decreasing from call to call).
+    #[inline]
+    pub fn note(&mut self, gap_ns: u64, end_ns: u64) {
+        if !self.started {
+            self.started = true;
+            let start = end_ns.saturating_sub(gap_ns);
+            self.old = Epoch::empty(start);
+            self.cur = Epoch::empty(start);
+        } else if end_ns.saturating_sub(self.cur.start_ns) >= self.epoch_ns {
+            let fresh = Epoch::empty(end_ns);
+            self.old = std::mem::replace(&mut self.cur, fresh);
+        }
+        self.cur.offer(gap_ns);
+        self.last_ns = self.last_ns.max(end_ns);
+    }
+
+    /// Gaps noted over the span (both epochs).
+    pub fn intervals(&self) -> u64 {
+        self.old.count + self.cur.count
+    }
+
+    /// Span of observation, ns: from the start of the older epoch to the end of the last gap.
+    pub fn span_ns(&self) -> u64 {
+        if !self.started {
+            return 0;
+        }
+        let start = if self.old.count > 0 {
+            self.old.start_ns
+        } else {
+            self.cur.start_ns
+        };
+        self.last_ns.saturating_sub(start)
+    }
+
+    /// The exponential peaks-over-threshold fit of the `K` largest gaps of the span; `None`
+    /// with fewer than `K` gaps or an empty span.
+    /// `rate_per_ns`: the requested rate (per ns, > 0), which sets what the scale rests on.
+    pub fn fit(&self, rate_per_ns: f64) -> Option<GapTail> {
+        let mut all = [0u64; 2 * GAP_LOG_K];
+        let (a, b) = (&self.old.gaps[..self.old.len], &self.cur.gaps[..self.cur.len]);
+        all[..a.len()].copy_from_slice(a);
+        all[a.len()..a.len() + b.len()].copy_from_slice(b);
+        let m = a.len() + b.len();
+        let span = self.span_ns();
+        if m < GAP_LOG_K || span == 0 {
+            return None;
+        }
+        let all = &mut all[..m];
+        all.sort_unstable_by(|x, y| y.cmp(x));
+        let mut gaps = [0u64; GAP_LOG_K];
+        gaps.copy_from_slice(&all[..GAP_LOG_K]);
+        Some(GapTail::new(gaps, span as f64, self.intervals(), rate_per_ns))
+    }
+}
+
+/// The rate-based tail of a gap log for a requested rate `r`: the `K` largest gaps
+/// `g_1 >= ... >= g_K` over a span `S` of observation.
+///
+/// Above `g_K` the rate of gaps longer than `d` is taken as `(K/S)·exp(−(d − g_K)/s)`, an
+/// exponential peaks-over-threshold tail per unit time, and never below the empirical rate
+/// `#{g_i > d}/S`. The scale `s` is the mean excess over `g_K` of the gaps the bound does not
+/// allow anyway: the `j = ⌊r·S⌋` largest may exceed the deadline at the requested rate, so they
+/// are left out of the mean (a few very long outages, a WAN's minute-long loss bursts, would
+/// otherwise set a scale of seconds for a tail of tens of milliseconds); the median excess
+/// `/ ln 2` is a floor (an estimate no outlier moves). `s` is taken at the upper end of its
+/// one-standard-error interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GapTail {
+    /// The gaps, ns, largest first.
+    pub gaps_ns: [u64; GAP_LOG_K],
+    /// Span of observation `S`, ns.
+    pub span_ns: f64,
+    /// Gaps observed over the span.
+    pub intervals: u64,
+    /// The requested rate `r`, per ns.
+    pub rate_per_ns: f64,
+    /// The scale estimate, ns: the larger of the trimmed mean excess and the median excess / ln 2.
+    pub beta_ns: f64,
+    /// The scale used: `beta_ns · (1 + 1.5/√m)`, `m` the excesses it rests on (the median's
+    /// standard error is about `1.44/√m` of the scale, the mean's `1/√m`).
+    pub scale_ns: f64,
+}
+
+impl GapTail {
+    /// The fit of the `K` largest gaps `gaps_ns` (largest first) over `span_ns` (> 0) for the
+    /// requested rate `rate_per_ns` (> 0).
+    pub fn new(gaps_ns: [u64; GAP_LOG_K], span_ns: f64, intervals: u64, rate_per_ns: f64) -> GapTail {
+        let u = gaps_ns[GAP_LOG_K - 1];
+        // Excesses of g_1..g_{K-1} over g_K, largest first.
+        let excess = |i: usize| (gaps_ns[i] - u) as f64;
+        let allowed = (rate_per_ns * span_ns).floor();
+        let j = if allowed >= 0.0 {
+            (allowed as usize).min(GAP_LOG_K / 2)
+        } else {
+            0
+        };
+        let m = GAP_LOG_K - 1 - j;
+        let trimmed = (j..GAP_LOG_K - 1).map(excess).sum::<f64>() / m as f64;
+        // The median of the K−1 = 31 excesses: the 16th largest.
+        let median = excess((GAP_LOG_K - 1) / 2) / std::f64::consts::LN_2;
+        let beta = trimmed.max(median);
+        GapTail {
+            gaps_ns,
+            span_ns,
+            intervals,
+            rate_per_ns,
+            beta_ns: beta,
+            scale_ns: beta * (1.0 + 1.5 / (m as f64).sqrt()),
+        }
+    }
+
+    /// The threshold `g_K`, ns.
+    pub fn u_ns(&self) -> f64 {
+        self.gaps_ns[GAP_LOG_K - 1] as f64
+    }
+
+    /// Rate of gaps longer than `d` (ns), per ns: the empirical `#{g_i > d}/S`, and from `g_K`
+    /// on at least `(K/S)·exp(−(d − g_K)/s)` with `s` = [`GapTail::scale_ns`].
+    pub fn rate(&self, d: f64) -> f64 {
+        let c = self.gaps_ns.iter().filter(|&&g| g as f64 > d).count();
+        let empirical = c as f64 / self.span_ns;
+        let u = self.u_ns();
+        if d < u || self.scale_ns <= 0.0 {
+            return empirical;
+        }
+        let k = GAP_LOG_K as f64;
+        empirical.max(k / self.span_ns * (-(d - u) / self.scale_ns).exp())
+    }
+
+    /// `E[X − d | X > d]` of the gaps: the empirical mean excess of the kept gaps above `d`,
+    /// from `g_K` on at least the scale.
+    pub fn mean_excess(&self, d: f64) -> f64 {
+        let (c, s) = self
+            .gaps_ns
+            .iter()
+            .map(|&g| g as f64)
+            .filter(|&g| g > d)
+            .fold((0usize, 0.0), |(c, s), g| (c + 1, s + (g - d)));
+        let empirical = if c == 0 { 0.0 } else { s / c as f64 };
+        if d < self.u_ns() {
+            return empirical;
+        }
+        empirical.max(self.scale_ns)
+    }
+
+    /// The smallest `d` (ns) meeting the requested rate `r` (per ns, the one given to
+    /// [`GapTail::new`]): the larger of
+    /// - the empirical one: the `(i+1)`-th largest gap with `i = ⌊r·S⌋` (the gaps the span may
+    ///   hold above the deadline; the longest gap when `r·S < 1`);
+    /// - when `K/S > r`, the fit's `g_K + s·ln(K/(S·r))` (where its rate is `r`).
+    ///
+    /// 0 when the log says nothing beyond `g_K` (`r·S >= K`): the window decides.
+    pub fn deadline(&self) -> f64 {
+        let a = self.rate_per_ns * self.span_ns;
+        let k = GAP_LOG_K as f64;
+        if a >= k {
+            return 0.0;
+        }
+        let i = a.floor();
+        let empirical = self.gaps_ns[i as usize] as f64;
+        if self.scale_ns <= 0.0 {
+            return empirical;
+        }
+        empirical.max(self.u_ns() + self.scale_ns * (k / a).ln())
     }
 }
 
@@ -307,14 +591,26 @@ pub(crate) fn one_way_ns(s: &Settings) -> u64 {
 
 /// Predictions at a deadline `d` (ns): `(T_MR, T_M)`, conservative (the larger tail, the larger
 /// mean excess).
-pub(crate) fn predict(s: &Settings, w: &WindowView<'_>, fit: Option<&TailFit>, d: f64) -> (u64, u64) {
+/// With the gap log's tail `log`, the larger of the window's rate `P(X > d)/μ` and the log's.
+pub(crate) fn predict(
+    s: &Settings,
+    w: &WindowView<'_>,
+    fit: Option<&TailFit>,
+    log: Option<&GapTail>,
+    d: f64,
+) -> (u64, u64) {
     let mut p = model_tail(s.estimator, d, w.mean_ns, w.sd_ns);
     let mut tm = model_mean_excess(s.estimator, d, w.mean_ns, w.sd_ns);
     if let Some(f) = fit {
-        p = p.max(f.tail(d));
+        p = p.max(if log.is_some() { f.tail_fitted(d) } else { f.tail(d) });
         tm = tm.max(f.mean_excess(d));
     }
-    let tmr = if p > 0.0 { w.mu_ns / p } else { f64::INFINITY };
+    let mut rate = if w.mu_ns > 0.0 { p / w.mu_ns } else { 0.0 };
+    if let Some(g) = log {
+        rate = rate.max(g.rate(d));
+        tm = tm.max(g.mean_excess(d));
+    }
+    let tmr = if rate > 0.0 { 1.0 / rate } else { f64::INFINITY };
     (sat_ns(tmr), sat_ns(tm))
 }
 
@@ -331,21 +627,30 @@ fn sat_ns(x: f64) -> u64 {
 
 /// Derives the phi levels meeting `t` on the window `w`; `ratio` = suspect / threshold of the
 /// thresholds the node would use otherwise.
-pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, ratio: f64) -> Derived {
+/// `log`: the gap log's tail when the log is in use ([`QosState::log_tail`]); its deadline for
+/// the rate `1/T_MR` is a further lower bound of the deadline.
+pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, log: Option<&GapTail>, ratio: f64) -> Derived {
     let est = s.estimator;
     let fit = TailFit::fit(w.samples_us);
     // The tail probability allowed: λ_M = P(X > d)/μ <= 1/T_MR.
     let p = (w.mu_ns / t.min_mistake_recurrence_ns as f64).clamp(f64::MIN_POSITIVE, 1.0);
     let phi_needed = -p.log10();
     let d_model = est.elapsed_for_y(y_for_phi_fast(est, phi_needed), w.mean_ns, w.sd_ns);
-    let d_fit = fit.as_ref().map_or(0.0, |f| f.deadline_for(p));
-    let d = d_model.max(d_fit).max(0.0);
+    let d_fit = fit.as_ref().map_or(0.0, |f| {
+        if log.is_some() {
+            f.deadline_fitted(p)
+        } else {
+            f.deadline_for(p)
+        }
+    });
+    let d_log = log.map_or(0.0, GapTail::deadline);
+    let d = d_model.max(d_fit).max(d_log).max(0.0);
     let y_fail = est.y(d, w.mean_ns, w.sd_ns);
     let threshold = est.phi_of_y(y_fail);
     let suspect_threshold = threshold * ratio;
     let y_suspect = y_for_phi_fast(est, suspect_threshold).min(y_fail);
     let detection_ns = sat_ns(d.ceil()).saturating_add(one_way_ns(s));
-    let (recurrence_ns, duration_ns) = predict(s, w, fit.as_ref(), d);
+    let (recurrence_ns, duration_ns) = predict(s, w, fit.as_ref(), log, d);
     let feasible = detection_ns <= t.max_detection_ns
         && (t.max_mistake_duration_ns == 0 || duration_ns <= t.max_mistake_duration_ns);
     Derived {
@@ -358,7 +663,9 @@ pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, ratio: f6
         recurrence_ns,
         duration_ns,
         feasible,
-        samples: w.samples_us.len() as u32,
+        samples: log.map_or(w.samples_us.len() as u32, |g| {
+            u32::try_from(g.intervals).unwrap_or(u32::MAX)
+        }),
     }
 }
 
@@ -375,6 +682,8 @@ pub(crate) struct QosState {
     /// follows the recent past).
     pub arrivals: u64,
     pub lost: u64,
+    /// The long memory of large gaps.
+    pub log: GapLog,
 }
 
 impl QosState {
@@ -386,7 +695,26 @@ impl QosState {
             last: None,
             arrivals: 0,
             lost: 0,
+            log: GapLog::new(GapLog::epoch_for(&targets)),
         }
+    }
+
+    /// Takes over what `old` measured (loss counters, gap log) when a node's targets change.
+    pub(crate) fn keep_history(&mut self, old: &QosState) {
+        self.arrivals = old.arrivals;
+        self.lost = old.lost;
+        self.log = old.log.clone();
+        self.log.set_epoch(GapLog::epoch_for(&self.targets));
+    }
+
+    /// The gap log's tail when the log is in use for a window of `len` intervals: it holds
+    /// `GAP_LOG_K` gaps and has seen at least twice as many intervals as the window holds (before
+    /// that it knows nothing the window does not, and the window's derivation alone is used).
+    pub(crate) fn log_tail(&self, len: u32) -> Option<GapTail> {
+        if self.log.intervals() <= u64::from(len) {
+            return None;
+        }
+        self.log.fit(1.0 / self.targets.min_mistake_recurrence_ns as f64)
     }
 
     /// Counts a counted arrival that advanced the version by `steps`.

@@ -253,7 +253,9 @@ fn simulated_shifted_exponential_with_loss_meets_the_mistake_rate() {
         );
         // With the loss the deadline must cover two intervals and more.
         assert!(mean_deadline > 2.0e9, "{est:?}: mean deadline {mean_deadline}");
-        assert!(r.qos && r.feasible && r.samples == 1000, "{est:?}: {r:?}");
+        // The estimate rests on the gap log's span: at least one epoch of 4·T_MR = 12,000 s, over
+        // 10,000 intervals of about 1.13 s (not the window's 1,000).
+        assert!(r.qos && r.feasible && r.samples > 10_000, "{est:?}: {r:?}");
         assert!(mean_deadline <= t.max_detection_ns as f64, "{est:?}");
         // The same run at Akka's default threshold 8 errs far more often (what QoS fixes).
         if est == Estimator::Akka {
