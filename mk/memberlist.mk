@@ -6,7 +6,7 @@
 #                          experiment: 5 members on loopback, a 1 s pause and a crash, with pass
 #                          criteria (about 25 s)
 #   make memberlist-exp    the full experiment (8 members, crash, pause, overload, lossy; about
-#                          20 minutes, at nice 10): build/memberlist/exp-full/{results.json,*.csv,*.svg}
+#                          16 minutes, at nice 10): build/memberlist/exp-full/{results.json,*.csv,*.svg}
 #   make memberlist-demo   four members on loopback; one is killed after 12 s
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 ML_DIR := integrations/memberlist

@@ -297,7 +297,7 @@ func writeCharts() {
 		pg = append(pg, fmt.Sprintf("%.0f s", l))
 	}
 	var pss []series
-	for i, d := range []string{"swim", "phi-main", "phi" + thresholds[len(thresholds)-1]} {
+	for i, d := range []string{"swim", "phi-main", "phi" + thresholds[len(thresholds)-2], "phi" + thresholds[len(thresholds)-1]} {
 		s := series{Name: d, Color: palette[i]}
 		for _, l := range lengths {
 			n, tot := 0, 0
