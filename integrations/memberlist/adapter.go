@@ -220,13 +220,13 @@ type Adapter struct {
 	dropped  atomic.Uint64
 
 	mu         sync.Mutex
-	names      map[uint64]string    // monitored members
-	collided   map[uint64][2]string // ids excluded because of a collision
-	deadSince  map[uint64]time.Time // declared dead by memberlist, not rejoined
-	leaving    map[uint64]bool      // members that announced a graceful leave
-	susSeen    map[[2]uint64]uint64 // (reporter, node) -> highest version relayed
-	emitMu     sync.RWMutex         // Close holds it to close events; emit holds it for reading
-	chanClosed atomic.Bool          // events is closed (set under emitMu)
+	names      map[uint64]string       // monitored members
+	collided   map[uint64][2]string    // ids excluded because of a collision
+	deadSince  map[uint64]time.Time    // declared dead by memberlist, not rejoined
+	leaving    map[uint64]bool         // members that announced a graceful leave
+	susSeen    map[[2]uint64][2]uint64 // (reporter, node) -> newest (generation, version) reported
+	emitMu     sync.RWMutex            // Close holds it to close events; emit holds it for reading
+	chanClosed atomic.Bool             // events is closed (set under emitMu)
 	closed     bool
 	events     chan Event
 	stop       chan struct{}
@@ -277,7 +277,7 @@ func New(opts Options) (*Adapter, error) {
 		collided:  map[uint64][2]string{},
 		deadSince: map[uint64]time.Time{},
 		leaving:   map[uint64]bool{},
-		susSeen:   map[[2]uint64]uint64{},
+		susSeen:   map[[2]uint64][2]uint64{},
 		events:    make(chan Event, opts.EventBuffer),
 		stop:      make(chan struct{}),
 	}
@@ -680,9 +680,9 @@ func (a *Adapter) suspect(s suspicion, now uint64, raw []byte) {
 	key := [2]uint64{s.Reporter, s.Node}
 	a.mu.Lock()
 	prev, seen := a.susSeen[key]
-	fresh := !seen || s.Version > prev
+	fresh := !seen || s.Generation > prev[0] || (s.Generation == prev[0] && s.Version > prev[1])
 	if fresh {
-		a.susSeen[key] = s.Version
+		a.susSeen[key] = [2]uint64{s.Generation, s.Version}
 	}
 	a.mu.Unlock()
 	if !fresh {

@@ -260,3 +260,45 @@ func TestClusterCrashRestartLeave(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// Suspicion reports (FeedSuspicions) count once per reporter, and not when stale.
+func TestSuspicionReports(t *testing.T) {
+	a, err := New(Options{Name: "self", FeedSuspicions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	x := NodeID("x")
+	a.join(&memberlist.Node{Name: "x", Meta: encodeMeta(x, 4, nil)})
+	now := phifd.NowNs()
+	if _, err := a.mon.HeartbeatVersion(x, 4, 10, now); err != nil {
+		t.Fatal(err)
+	}
+	conf := func() uint32 {
+		info, err := a.mon.NodeInfo(x, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Confirmations
+	}
+	report := func(reporter, gen, version uint64) {
+		a.receive(suspectMsg(suspicion{Reporter: reporter, Node: x, Generation: gen, Version: version}), now)
+	}
+	report(NodeID("r1"), 4, 9)  // the reporter had not seen version 10: stale
+	report(NodeID("r1"), 3, 10) // an older incarnation: stale
+	if c := conf(); c != 0 {
+		t.Fatalf("stale reports counted: %d confirmations", c)
+	}
+	report(NodeID("r1"), 4, 10)
+	report(NodeID("r1"), 4, 10) // repeated
+	report(NodeID("r2"), 4, 11)
+	if c := conf(); c != 2 {
+		t.Errorf("two reporters: %d confirmations, want 2", c)
+	}
+	if _, err := a.mon.HeartbeatVersion(x, 4, 12, now+1); err != nil {
+		t.Fatal(err)
+	}
+	if c := conf(); c != 0 {
+		t.Errorf("a newer heartbeat left %d confirmations, want 0", c)
+	}
+}
