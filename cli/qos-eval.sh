@@ -11,7 +11,10 @@
 #   DATA  directory with sentinterval-node5.csv.gz (default /work/shared/data/planetlab,
 #         falling back to the 20,000-row head in cli/tests/data)
 #   SVG   1 to write docs/img/quality-qos-*.svg (default 1 for the long run, 0 for --short)
-# Writes $OUT/<trace>.json and $OUT/<trace>.txt per trace and $OUT/tables.md; exits 1 if a
+#   CHECKPOINTS  QoS reports per node over a replay (default 48: the library's infeasibility
+#         reports are sampled often enough to be seen before the mistakes they excuse)
+#   WARMUP  the leading part of each stream left out of the warm-up column (default 1h; --short 5m)
+# Writes $OUT/<trace>.json, $OUT/<trace>.warm.json and $OUT/<trace>.txt per trace and $OUT/tables.md; exits 1 if a
 # node missed its targets without the library reporting them infeasible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,9 @@ else
   OUT=${OUT:-build/qos-eval}; DUR=${DUR:-6h}; SVG=${SVG:-1}; CRASHES=${CRASHES:-1000}
 fi
 DATA=${DATA:-/work/shared/data/planetlab}
+CHECKPOINTS=${CHECKPOINTS:-48}
+WARMUP=${WARMUP:-1h}
+[ $SHORT = 1 ] && WARMUP=${WARMUP_SHORT:-5m}
 NODE5=$DATA/sentinterval-node5.csv.gz
 [ -f "$NODE5" ] || NODE5=cli/tests/data/planetlab-node5-head20k.csv.gz
 B=${PHIFD:-target/release/phifd}
@@ -44,8 +50,11 @@ for t in "${traces[@]}"; do
   if [ "$SVG" = 1 ] && { [ "$t" = mixed ] || [ "$t" = wan ]; }; then
     svg=(--svg "docs/img/quality-qos-$t.svg")
   fi
-  $B eval "$OUT/$t.csv.gz" --interval 100ms --crashes "$CRASHES" "${qos_args[@]}" --qos-compare "${svg[@]}" >"$OUT/$t.txt"
-  $B eval "$OUT/$t.csv.gz" --interval 100ms --crashes "$CRASHES" "${qos_args[@]}" --qos-compare --json >"$OUT/$t.json"
+  $B eval "$OUT/$t.csv.gz" --interval 100ms --crashes "$CRASHES" "${qos_args[@]}" --qos-checkpoints "$CHECKPOINTS" --qos-compare "${svg[@]}" >"$OUT/$t.txt"
+  $B eval "$OUT/$t.csv.gz" --interval 100ms --crashes "$CRASHES" "${qos_args[@]}" --qos-checkpoints "$CHECKPOINTS" --qos-compare --json >"$OUT/$t.json"
+  # The same replay with the first WARMUP of each stream left out of the counts (mistakes made
+  # before the long memory has seen the rare gaps), reported in a column of its own.
+  $B eval "$OUT/$t.csv.gz" --interval 100ms --crashes "$CRASHES" "${qos_args[@]}" --qos-checkpoints "$CHECKPOINTS" --warmup "$WARMUP" --json >"$OUT/$t.warm.json"
 done
 python3 cli/qos_tables.py "$OUT" "${traces[@]}" >"$OUT/tables.md"
 echo "qos-eval: $(( $(date +%s) - start )) s; tables in $OUT/tables.md"

@@ -24,9 +24,10 @@
 /* C++17 is required (std::optional, std::filesystem, inline variables). Older standards get
  * this one diagnostic; the body is skipped so no cascade of unrelated errors follows. MSVC
  * reports the standard in _MSVC_LANG unless /Zc:__cplusplus is given. */
-#if !defined(PHIFD_HPP) && ((defined(_MSVC_LANG) && _MSVC_LANG < 201703L) || \
-                            (!defined(_MSVC_LANG) && __cplusplus < 201703L))
-#error "phifd.hpp requires C++17 or later: compile with -std=c++17 (CMake: target_compile_features(app PRIVATE cxx_std_17))"
+#if !defined(PHIFD_HPP) &&                                                                                             \
+    ((defined(_MSVC_LANG) && _MSVC_LANG < 201703L) || (!defined(_MSVC_LANG) && __cplusplus < 201703L))
+#error                                                                                                                 \
+    "phifd.hpp requires C++17 or later: compile with -std=c++17 (CMake: target_compile_features(app PRIVATE cxx_std_17))"
 #define PHIFD_HPP
 #endif
 
@@ -72,21 +73,21 @@ using FloatNanoseconds = std::chrono::duration<double, std::nano>;
  * so a newer library may return a value not named here; it is still carried unchanged.
  */
 enum class Status : phifd_status {
-  Ok = PHIFD_OK,                             ///< Success.
-  NullArg = PHIFD_ERR_NULL_ARG,              ///< A required handle or pointer was missing (e.g. a moved-from object).
-  InvalidArg = PHIFD_ERR_INVALID_ARG,        ///< An argument was out of range (see the message).
-  UnknownNode = PHIFD_ERR_UNKNOWN_NODE,      ///< The node is not monitored.
+  Ok = PHIFD_OK,                         ///< Success.
+  NullArg = PHIFD_ERR_NULL_ARG,          ///< A required handle or pointer was missing (e.g. a moved-from object).
+  InvalidArg = PHIFD_ERR_INVALID_ARG,    ///< An argument was out of range (see the message).
+  UnknownNode = PHIFD_ERR_UNKNOWN_NODE,  ///< The node is not monitored.
   StaleGeneration = PHIFD_ERR_STALE_GENERATION,  ///< A heartbeat carried a generation below the node's current one.
-  InvalidHandle = PHIFD_ERR_INVALID_HANDLE,  ///< A handle that is not a live library object.
-  Internal = PHIFD_ERR_INTERNAL,             ///< A bug inside the library (please report it).
-  BufferTooSmall = PHIFD_ERR_BUFFER_TOO_SMALL,  ///< A caller-provided struct was too small.
-  Io = PHIFD_ERR_IO,                         ///< An operating-system I/O error (the message has the path and the OS error).
-  Corrupt = PHIFD_ERR_CORRUPT,               ///< Stored data is damaged (the message names the path and the damage).
-  Locked = PHIFD_ERR_LOCKED,                 ///< The resource is held by another live owner (an OS lock).
-  Malformed = PHIFD_ERR_MALFORMED,           ///< Untrusted bytes are not a valid message (the message names the defect).
-  Capacity = PHIFD_ERR_CAPACITY,             ///< max_nodes nodes are monitored: a new id was refused (and counted).
-  Auth = PHIFD_ERR_AUTH,                     ///< A datagram's MAC does not verify.
-  UnknownKey = PHIFD_ERR_UNKNOWN_KEY,        ///< A datagram names a key id the keyring does not hold.
+  InvalidHandle = PHIFD_ERR_INVALID_HANDLE,      ///< A handle that is not a live library object.
+  Internal = PHIFD_ERR_INTERNAL,                 ///< A bug inside the library (please report it).
+  BufferTooSmall = PHIFD_ERR_BUFFER_TOO_SMALL,   ///< A caller-provided struct was too small.
+  Io = PHIFD_ERR_IO,                   ///< An operating-system I/O error (the message has the path and the OS error).
+  Corrupt = PHIFD_ERR_CORRUPT,         ///< Stored data is damaged (the message names the path and the damage).
+  Locked = PHIFD_ERR_LOCKED,           ///< The resource is held by another live owner (an OS lock).
+  Malformed = PHIFD_ERR_MALFORMED,     ///< Untrusted bytes are not a valid message (the message names the defect).
+  Capacity = PHIFD_ERR_CAPACITY,       ///< max_nodes nodes are monitored: a new id was refused (and counted).
+  Auth = PHIFD_ERR_AUTH,               ///< A datagram's MAC does not verify.
+  UnknownKey = PHIFD_ERR_UNKNOWN_KEY,  ///< A datagram names a key id the keyring does not hold.
 };
 
 /** The name of a status, e.g. "PHIFD_ERR_UNKNOWN_NODE" (a static string; never null). Thread-safe. */
@@ -95,7 +96,8 @@ inline const char* status_name(Status s) noexcept { return phifd_status_name(sta
 /** Who may join a monitor by sending a heartbeat (see phifd.h, `PHIFD_MEMBERSHIP_*`). */
 enum class Membership : phifd_membership {
   Open = PHIFD_MEMBERSHIP_OPEN,    ///< A heartbeat from an unknown id registers it, up to max_nodes (the default).
-  Fixed = PHIFD_MEMBERSHIP_FIXED,  ///< Only ids registered with Monitor::add_node are accepted; others throw UnknownNode and are counted.
+  Fixed = PHIFD_MEMBERSHIP_FIXED,  ///< Only ids registered with Monitor::add_node are accepted; others throw
+                                   ///< UnknownNode and are counted.
 };
 
 /** Which statistical model turns the silence into phi (see phifd.h, `PHIFD_ESTIMATOR_*`). */
@@ -129,9 +131,7 @@ inline const char* to_string(State s) noexcept { return phifd_state_name(static_
  * The name of an event kind, the library's (phifd_event_kind_name): "STATE_CHANGED", "RESTARTED",
  * or "INVALID" for a value that is neither. A static string; never null. Thread-safe.
  */
-inline const char* to_string(EventKind k) noexcept {
-  return phifd_event_kind_name(static_cast<phifd_event_kind>(k));
-}
+inline const char* to_string(EventKind k) noexcept { return phifd_event_kind_name(static_cast<phifd_event_kind>(k)); }
 
 /** The library's version string, e.g. "0.1.0" (static; never null). Compare with PHIFD_VERSION_STRING. */
 inline const char* version() noexcept { return phifd_version(); }
@@ -238,17 +238,17 @@ namespace detail {
 /** Throws the exception for a status with the given message. */
 [[noreturn]] inline void throw_error(Status s, const std::string& message) {
   switch (s) {
-    case Status::InvalidArg: throw InvalidArgument(message);
-    case Status::UnknownNode: throw UnknownNode(message);
-    case Status::StaleGeneration: throw StaleGeneration(message);
-    case Status::Io: throw IoError(message);
-    case Status::Corrupt: throw CorruptError(message);
-    case Status::Locked: throw LockedError(message);
-    case Status::Malformed: throw MalformedError(message);
-    case Status::Capacity: throw CapacityError(message);
-    case Status::Auth: throw AuthError(message);
-    case Status::UnknownKey: throw UnknownKeyError(message);
-    default: throw Error(s, message);
+  case Status::InvalidArg: throw InvalidArgument(message);
+  case Status::UnknownNode: throw UnknownNode(message);
+  case Status::StaleGeneration: throw StaleGeneration(message);
+  case Status::Io: throw IoError(message);
+  case Status::Corrupt: throw CorruptError(message);
+  case Status::Locked: throw LockedError(message);
+  case Status::Malformed: throw MalformedError(message);
+  case Status::Capacity: throw CapacityError(message);
+  case Status::Auth: throw AuthError(message);
+  case Status::UnknownKey: throw UnknownKeyError(message);
+  default: throw Error(s, message);
   }
 }
 
@@ -298,11 +298,11 @@ inline std::chrono::nanoseconds ns_duration(std::uint64_t ns) noexcept {
  * where a datagram was received) convert with from_ns(). Thread-safe.
  */
 struct Clock {
-  using rep = std::int64_t;                            ///< Tick count type.
-  using period = std::nano;                            ///< One tick is one nanosecond.
-  using duration = std::chrono::nanoseconds;           ///< The clock's duration type.
-  using time_point = std::chrono::time_point<Clock>;   ///< The clock's time point type.
-  static constexpr bool is_steady = true;              ///< Never goes backwards.
+  using rep = std::int64_t;                           ///< Tick count type.
+  using period = std::nano;                           ///< One tick is one nanosecond.
+  using duration = std::chrono::nanoseconds;          ///< The clock's duration type.
+  using time_point = std::chrono::time_point<Clock>;  ///< The clock's time point type.
+  static constexpr bool is_steady = true;             ///< Never goes backwards.
 
   /** The current time (phifd_now_ns()). Cannot fail. */
   static time_point now() noexcept { return from_ns(phifd_now_ns()); }
@@ -310,7 +310,8 @@ struct Clock {
   /** The time point `ns` nanoseconds after the clock's epoch (values above INT64_MAX saturate). */
   static time_point from_ns(std::uint64_t ns) noexcept { return time_point(detail::ns_duration(ns)); }
 
-  /** Nanoseconds since the clock's epoch, as the C API takes them. Throws InvalidArgument if `t` is before the epoch. */
+  /** Nanoseconds since the clock's epoch, as the C API takes them. Throws InvalidArgument if `t` is before the epoch.
+   */
   static std::uint64_t to_ns(time_point t) { return detail::duration_ns(t.time_since_epoch(), "time point"); }
 };
 
@@ -329,7 +330,8 @@ struct Qos {
   std::chrono::nanoseconds max_detection{0};
   /** Lower bound of the mean time between wrong Failed declarations T_MR (> 0): lambda_M <= 1 / T_MR. */
   std::chrono::nanoseconds min_mistake_recurrence{0};
-  /** Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that refutes it); 0 = no bound; at most 10^15 ns. */
+  /** Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that refutes it); 0 = no bound;
+   * at most 10^15 ns. */
   std::chrono::nanoseconds max_mistake_duration{0};
 
   /** Field-by-field equality. */
@@ -374,11 +376,11 @@ class Config {
     handle_.reset(raw);
   }
 
-  Config(const Config&) = delete;             ///< Not copyable (owns a handle).
-  Config& operator=(const Config&) = delete;  ///< Not copyable (owns a handle).
-  Config(Config&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Config(const Config&) = delete;                  ///< Not copyable (owns a handle).
+  Config& operator=(const Config&) = delete;       ///< Not copyable (owns a handle).
+  Config(Config&&) noexcept = default;             ///< Takes over the handle; the source becomes empty.
   Config& operator=(Config&&) noexcept = default;  ///< Frees this handle and takes over the source's.
-  ~Config() = default;                        ///< Frees the handle (phifd_config_free).
+  ~Config() = default;                             ///< Frees the handle (phifd_config_free).
 
   /** Chooses the estimator. Default Estimator::Akka. Throws InvalidArgument for a code the library does not know. */
   Config& set_estimator(Estimator e) {
@@ -392,7 +394,8 @@ class Config {
     return *this;
   }
 
-  /** phi at which a node is Suspect. Default threshold / 2; finite and > 0 (checked against the threshold by Monitor). */
+  /** phi at which a node is Suspect. Default threshold / 2; finite and > 0 (checked against the threshold by Monitor).
+   */
   Config& set_suspect_threshold(double phi) {
     detail::check(phifd_config_set_suspect_threshold(handle_.get(), phi));
     return *this;
@@ -422,7 +425,8 @@ class Config {
     return *this;
   }
 
-  /** Longest interval that is learned (> 0; longer ones are dropped). Default 2 x interval for Exponential, none otherwise. */
+  /** Longest interval that is learned (> 0; longer ones are dropped). Default 2 x interval for Exponential, none
+   * otherwise. */
   Config& set_max_interval(std::chrono::nanoseconds d) {
     detail::check(phifd_config_set_max_interval_ns(handle_.get(), detail::duration_ns(d, "max interval")));
     return *this;
@@ -436,7 +440,8 @@ class Config {
 
   /** How long a node registered with add_node may stay silent before its first heartbeat (> 0). */
   Config& set_first_heartbeat_timeout(std::chrono::nanoseconds d) {
-    detail::check(phifd_config_set_first_heartbeat_timeout_ns(handle_.get(), detail::duration_ns(d, "first heartbeat timeout")));
+    detail::check(
+        phifd_config_set_first_heartbeat_timeout_ns(handle_.get(), detail::duration_ns(d, "first heartbeat timeout")));
     return *this;
   }
 
@@ -457,7 +462,8 @@ class Config {
    * `local_pause_threshold_ns`).
    */
   Config& set_local_pause_threshold(std::chrono::nanoseconds d) {
-    detail::check(phifd_config_set_local_pause_threshold_ns(handle_.get(), detail::duration_ns(d, "local pause threshold")));
+    detail::check(
+        phifd_config_set_local_pause_threshold_ns(handle_.get(), detail::duration_ns(d, "local pause threshold")));
     return *this;
   }
 
@@ -660,8 +666,8 @@ class Config {
   }
 
   /** A duration getter whose 0 means "none". */
-  std::optional<std::chrono::nanoseconds> get_optional_ns(
-      phifd_status (*getter)(const phifd_config*, std::uint64_t*)) const {
+  std::optional<std::chrono::nanoseconds> get_optional_ns(phifd_status (*getter)(const phifd_config*,
+                                                                                 std::uint64_t*)) const {
     const std::uint64_t ns = get(getter);
     if (ns == 0) return std::nullopt;
     return detail::ns_duration(ns);
@@ -684,8 +690,9 @@ inline constexpr std::uint32_t datagram_flag_leader = PHIFD_DATAGRAM_FLAG_LEADER
 
 /** What a Datagram is (see phifd.h, `PHIFD_DATAGRAM_*`). */
 enum class DatagramKind : std::uint32_t {
-  Heartbeat = PHIFD_DATAGRAM_HEARTBEAT,    ///< A heartbeat.
-  StaleReply = PHIFD_DATAGRAM_STALE_REPLY, ///< The answer to a leader's heartbeat with an older term; `term` is the newer one.
+  Heartbeat = PHIFD_DATAGRAM_HEARTBEAT,  ///< A heartbeat.
+  StaleReply =
+      PHIFD_DATAGRAM_STALE_REPLY,  ///< The answer to a leader's heartbeat with an older term; `term` is the newer one.
 };
 
 /**
@@ -701,12 +708,12 @@ enum class DatagramKind : std::uint32_t {
  */
 struct Datagram {
   DatagramKind kind = DatagramKind::Heartbeat;  ///< What it is.
-  std::uint32_t flags = 0;        ///< `datagram_flag_leader` or 0; other bits are invalid.
-  NodeId node = 0;                ///< Sender's node id.
-  Generation generation = 0;      ///< Sender's incarnation (increases when it restarts): pass it to Monitor::heartbeat.
-  Generation term = 0;            ///< Sender's term (cluster epoch); a stale reply carries the receiver's newer term.
-  std::uint64_t version = 0;      ///< Heartbeat sequence number, incremented by the sender per heartbeat.
-  std::uint64_t send_ns = 0;      ///< Send time on the sender's monotonic clock, ns (informational, never an arrival time).
+  std::uint32_t flags = 0;                      ///< `datagram_flag_leader` or 0; other bits are invalid.
+  NodeId node = 0;                              ///< Sender's node id.
+  Generation generation = 0;  ///< Sender's incarnation (increases when it restarts): pass it to Monitor::heartbeat.
+  Generation term = 0;        ///< Sender's term (cluster epoch); a stale reply carries the receiver's newer term.
+  std::uint64_t version = 0;  ///< Heartbeat sequence number, incremented by the sender per heartbeat.
+  std::uint64_t send_ns = 0;  ///< Send time on the sender's monotonic clock, ns (informational, never an arrival time).
 
   /** True if the leader flag is set. */
   bool leader() const noexcept { return (flags & datagram_flag_leader) != 0; }
@@ -746,7 +753,9 @@ struct Datagram {
   static Datagram decode(const std::vector<std::uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
 
   /** decode(bytes.data(), bytes.size()). */
-  static Datagram decode(const std::array<std::uint8_t, datagram_size>& bytes) { return decode(bytes.data(), bytes.size()); }
+  static Datagram decode(const std::array<std::uint8_t, datagram_size>& bytes) {
+    return decode(bytes.data(), bytes.size());
+  }
 
   /** The 68-byte authenticated wire form, signed with the keyring's signing key (see Keyring). */
   std::array<std::uint8_t, auth_datagram_size> encode_auth(const Keyring& keyring) const;
@@ -785,50 +794,55 @@ struct Datagram {
 
 /** One node in a Monitor::snapshot. Plain data. */
 struct SnapshotEntry {
-  NodeId node = 0;                          ///< The node.
-  Generation generation = 0;                ///< Its generation.
-  Clock::time_point last_arrival{};         ///< Its last heartbeat arrival; the clock's epoch (0 ns) before the first one.
-  double phi = 0.0;                         ///< phi at the snapshot time.
-  FloatNanoseconds mean{0.0};               ///< Mean interval of its window.
-  FloatNanoseconds sd{0.0};                 ///< Standard deviation of its window.
-  std::chrono::nanoseconds time_until_failure{0};  ///< Time left before it is Failed if no heartbeat arrives (zero once past).
-  std::uint64_t version = 0;                ///< Highest heartbeat version seen.
-  State state = State::Unknown;             ///< State at the snapshot time.
-  std::uint32_t confirmations = 0;          ///< Distinct peers reporting it as suspect.
+  NodeId node = 0;                   ///< The node.
+  Generation generation = 0;         ///< Its generation.
+  Clock::time_point last_arrival{};  ///< Its last heartbeat arrival; the clock's epoch (0 ns) before the first one.
+  double phi = 0.0;                  ///< phi at the snapshot time.
+  FloatNanoseconds mean{0.0};        ///< Mean interval of its window.
+  FloatNanoseconds sd{0.0};          ///< Standard deviation of its window.
+  std::chrono::nanoseconds time_until_failure{
+      0};                           ///< Time left before it is Failed if no heartbeat arrives (zero once past).
+  std::uint64_t version = 0;        ///< Highest heartbeat version seen.
+  State state = State::Unknown;     ///< State at the snapshot time.
+  std::uint32_t confirmations = 0;  ///< Distinct peers reporting it as suspect.
 };
 
 /** One state transition reported by Monitor::poll. Plain data. */
 struct Event {
-  NodeId node = 0;                ///< The node.
-  Generation generation = 0;      ///< The node's generation after the transition.
-  Clock::time_point time{};       ///< When it happened: the arrival for heartbeat-driven transitions, the instant the threshold was reached for silence-driven ones.
-  double phi = 0.0;               ///< phi at `time`.
+  NodeId node = 0;            ///< The node.
+  Generation generation = 0;  ///< The node's generation after the transition.
+  Clock::time_point time{};   ///< When it happened: the arrival for heartbeat-driven transitions, the instant the
+                              ///< threshold was reached for silence-driven ones.
+  double phi = 0.0;           ///< phi at `time`.
   EventKind kind = EventKind::StateChanged;  ///< What happened.
-  State from = State::Unknown;    ///< State before.
-  State to = State::Unknown;      ///< State after.
+  State from = State::Unknown;               ///< State before.
+  State to = State::Unknown;                 ///< State after.
 };
 
 /** A node's statistics at one time, from Monitor::info. Plain data. */
 struct NodeInfo {
-  NodeId node = 0;                              ///< The node.
-  State state = State::Unknown;                 ///< State implied by the silence at the query time.
-  Generation generation = 0;                    ///< Current generation.
-  double phi = 0.0;                             ///< phi at the query time.
+  NodeId node = 0;                                ///< The node.
+  State state = State::Unknown;                   ///< State implied by the silence at the query time.
+  Generation generation = 0;                      ///< Current generation.
+  double phi = 0.0;                               ///< phi at the query time.
   std::optional<Clock::time_point> last_arrival;  ///< Last heartbeat arrival; empty before the first heartbeat.
-  Clock::time_point silence_origin{};           ///< What silence is measured from: the last arrival, or the registration time.
-  std::uint64_t samples = 0;                    ///< Intervals in the window (seed history included until pushed out).
-  FloatNanoseconds mean{0.0};                   ///< Mean interval of the window (without the acceptable pause).
-  FloatNanoseconds sd{0.0};                     ///< Population standard deviation of the window (before the floor).
-  std::chrono::nanoseconds suspect_after{0};    ///< Silence after silence_origin at which the node becomes Suspect.
-  std::chrono::nanoseconds fail_after{0};       ///< Silence after silence_origin at which the node becomes Failed (local health and confirmations included).
-  std::uint64_t version = 0;                    ///< Highest heartbeat version seen in the current generation (plain heartbeats count too).
+  Clock::time_point silence_origin{};  ///< What silence is measured from: the last arrival, or the registration time.
+  std::uint64_t samples = 0;           ///< Intervals in the window (seed history included until pushed out).
+  FloatNanoseconds mean{0.0};          ///< Mean interval of the window (without the acceptable pause).
+  FloatNanoseconds sd{0.0};            ///< Population standard deviation of the window (before the floor).
+  std::chrono::nanoseconds suspect_after{0};  ///< Silence after silence_origin at which the node becomes Suspect.
+  std::chrono::nanoseconds fail_after{
+      0};  ///< Silence after silence_origin at which the node becomes Failed (local health and confirmations included).
+  std::uint64_t version =
+      0;  ///< Highest heartbeat version seen in the current generation (plain heartbeats count too).
   /**
    * The sender's own heartbeat interval estimate: time between counted arrivals divided by the
    * versions they advanced, smoothed. About `mean` for direct heartbeats; with gossip it stays the
    * per-heartbeat interval while `mean` is the gap between observations.
    */
   FloatNanoseconds heartbeat_interval{0.0};
-  std::uint32_t confirmations = 0;              ///< Distinct peers currently reporting the node as suspect (at most confirmations_expected).
+  std::uint32_t confirmations =
+      0;  ///< Distinct peers currently reporting the node as suspect (at most confirmations_expected).
 };
 
 /** A monitor's counters, from Monitor::stats. Plain data. */
@@ -837,19 +851,27 @@ struct Stats {
   std::uint64_t pending_events = 0;    ///< Events waiting for poll.
   std::uint64_t dropped_events = 0;    ///< Events dropped because more than 1,048,576 were waiting.
   std::uint64_t stale_heartbeats = 0;  ///< Heartbeats rejected as stale.
-  std::uint64_t duplicate_heartbeats = 0;  ///< Versioned heartbeats ignored: their (generation, version) was not newer than what was seen.
-  std::uint64_t pauses_detected = 0;   ///< Pauses of this process detected from the gaps between calls.
-  std::optional<Clock::time_point> last_pause_start;  ///< The last detected pause: the last call before it; empty if none.
-  std::optional<Clock::time_point> last_pause_end;    ///< The last detected pause: the first call after it; empty if none.
-  std::optional<Clock::time_point> grace_until;       ///< No node is convicted before this instant; empty if no pause was detected.
-  std::uint32_t local_health = 0;      ///< Effective local health score (0 = healthy); convicting takes 1 + score times longer.
-  std::uint64_t rejected_over_capacity = 0;   ///< New ids refused with CapacityError because max_nodes nodes were monitored.
-  std::uint64_t rejected_unknown_node = 0;    ///< Heartbeats from unregistered ids refused under Membership::Fixed.
-  std::uint64_t rejected_bad_generation = 0;  ///< Heartbeats, registrations and datagrams refused: generation above PHIFD_MAX_GENERATION.
-  std::uint64_t rejected_malformed = 0;       ///< Datagrams refused as malformed.
-  std::uint64_t rejected_bad_mac = 0;         ///< Authenticated datagrams whose MAC did not verify.
-  std::uint64_t rejected_unknown_key = 0;     ///< Authenticated datagrams naming a key id the keyring does not hold.
-  std::uint64_t rejected_replayed = 0;        ///< Authenticated datagrams that verified but were replayed or older than what was seen.
+  std::uint64_t duplicate_heartbeats =
+      0;  ///< Versioned heartbeats ignored: their (generation, version) was not newer than what was seen.
+  std::uint64_t pauses_detected = 0;  ///< Pauses of this process detected from the gaps between calls.
+  std::optional<Clock::time_point>
+      last_pause_start;  ///< The last detected pause: the last call before it; empty if none.
+  std::optional<Clock::time_point>
+      last_pause_end;  ///< The last detected pause: the first call after it; empty if none.
+  std::optional<Clock::time_point>
+      grace_until;  ///< No node is convicted before this instant; empty if no pause was detected.
+  std::uint32_t local_health =
+      0;  ///< Effective local health score (0 = healthy); convicting takes 1 + score times longer.
+  std::uint64_t rejected_over_capacity =
+      0;  ///< New ids refused with CapacityError because max_nodes nodes were monitored.
+  std::uint64_t rejected_unknown_node = 0;  ///< Heartbeats from unregistered ids refused under Membership::Fixed.
+  std::uint64_t rejected_bad_generation =
+      0;  ///< Heartbeats, registrations and datagrams refused: generation above PHIFD_MAX_GENERATION.
+  std::uint64_t rejected_malformed = 0;    ///< Datagrams refused as malformed.
+  std::uint64_t rejected_bad_mac = 0;      ///< Authenticated datagrams whose MAC did not verify.
+  std::uint64_t rejected_unknown_key = 0;  ///< Authenticated datagrams naming a key id the keyring does not hold.
+  std::uint64_t rejected_replayed =
+      0;  ///< Authenticated datagrams that verified but were replayed or older than what was seen.
 };
 
 /**
@@ -858,29 +880,35 @@ struct Stats {
  * for another node they are computed at the call. Durations saturate at nanoseconds::max(). Plain data.
  */
 struct QosReport {
-  bool qos = false;        ///< The node is QoS-configured (its own targets or the monitor's).
+  bool qos = false;  ///< The node is QoS-configured (its own targets or the monitor's).
   /**
    * The targets are achievable on the current estimate (always true when `qos` is false). When
    * false the node keeps the deadline that meets the mistake-rate bound, and `best_detection` says
    * how far the bound on T_D is out of reach.
    */
   bool feasible = true;
-  double threshold = 0.0;          ///< The phi threshold in use (derived from the targets under QoS).
-  double suspect_threshold = 0.0;  ///< The suspect threshold in use.
-  std::chrono::nanoseconds deadline{0};  ///< Silence after the last arrival at which the node is declared Failed, before local health and confirmations.
-  std::chrono::nanoseconds predicted_detection{0};  ///< Predicted T_D: `deadline` plus the one-way delay (half the declared round trip, 0 if none).
-  std::optional<std::chrono::nanoseconds> predicted_mistake_recurrence;  ///< Predicted T_MR (mean time between wrong declarations); std::nullopt when none is expected.
+  double threshold = 0.0;                ///< The phi threshold in use (derived from the targets under QoS).
+  double suspect_threshold = 0.0;        ///< The suspect threshold in use.
+  std::chrono::nanoseconds deadline{0};  ///< Silence after the last arrival at which the node is declared Failed,
+                                         ///< before local health and confirmations.
+  std::chrono::nanoseconds predicted_detection{
+      0};  ///< Predicted T_D: `deadline` plus the one-way delay (half the declared round trip, 0 if none).
+  std::optional<std::chrono::nanoseconds>
+      predicted_mistake_recurrence;  ///< Predicted T_MR (mean time between wrong declarations); std::nullopt when none
+                                     ///< is expected.
   std::chrono::nanoseconds predicted_mistake_duration{0};  ///< Predicted T_M (mean mistake duration).
-  std::chrono::nanoseconds best_detection{0};  ///< Shortest T_D that meets the mistake-rate bound (= predicted_detection under QoS, and without QoS).
-  double loss_rate = 0.0;          ///< Fraction of heartbeats lost, from version gaps (heartbeat_version); 0 without versions or without QoS.
-  std::uint32_t samples = 0;       ///< Intervals the estimate rests on (below 32 the tail is the estimator's model alone).
+  std::chrono::nanoseconds best_detection{
+      0};  ///< Shortest T_D that meets the mistake-rate bound (= predicted_detection under QoS, and without QoS).
+  double loss_rate =
+      0.0;  ///< Fraction of heartbeats lost, from version gaps (heartbeat_version); 0 without versions or without QoS.
+  std::uint32_t samples = 0;  ///< Intervals the estimate rests on (below 32 the tail is the estimator's model alone).
 };
 
 /** One record for Monitor::heartbeat_batch. */
 struct Heartbeat {
-  NodeId node = 0;             ///< The sender.
-  Generation generation = 0;   ///< The generation it carried.
-  Clock::time_point time{};    ///< When it was received.
+  NodeId node = 0;            ///< The sender.
+  Generation generation = 0;  ///< The generation it carried.
+  Clock::time_point time{};   ///< When it was received.
 };
 
 /**
@@ -901,11 +929,11 @@ class Monitor {
    */
   explicit Monitor(const Config& cfg) : handle_(create(checked(cfg))) {}
 
-  Monitor(const Monitor&) = delete;             ///< Not copyable (owns a handle).
-  Monitor& operator=(const Monitor&) = delete;  ///< Not copyable (owns a handle).
-  Monitor(Monitor&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Monitor(const Monitor&) = delete;                  ///< Not copyable (owns a handle).
+  Monitor& operator=(const Monitor&) = delete;       ///< Not copyable (owns a handle).
+  Monitor(Monitor&&) noexcept = default;             ///< Takes over the handle; the source becomes empty.
   Monitor& operator=(Monitor&&) noexcept = default;  ///< Frees this monitor and takes over the source's.
-  ~Monitor() = default;                         ///< Frees the monitor and its nodes (phifd_monitor_free).
+  ~Monitor() = default;                              ///< Frees the monitor and its nodes (phifd_monitor_free).
 
   /**
    * Records a heartbeat from `node` with `generation`, received at `time` (take it where the
@@ -1239,8 +1267,8 @@ class Monitor {
     std::vector<char> buf;
     std::size_t needed = 0;
     for (;;) {
-      const phifd_status s =
-          phifd_monitor_render_prometheus(handle_.get(), now_ns, buf.empty() ? nullptr : buf.data(), buf.size(), &needed);
+      const phifd_status s = phifd_monitor_render_prometheus(handle_.get(), now_ns, buf.empty() ? nullptr : buf.data(),
+                                                             buf.size(), &needed);
       if (s == PHIFD_OK) {
         return std::string(buf.data(), needed);
       }
@@ -1426,7 +1454,8 @@ class GenerationClock {
 
   GenerationClock(const GenerationClock&) = delete;             ///< Not copyable (owns a handle and a lock).
   GenerationClock& operator=(const GenerationClock&) = delete;  ///< Not copyable (owns a handle and a lock).
-  GenerationClock(GenerationClock&&) noexcept = default;        ///< Takes over the handle (and lock); the source becomes empty.
+  GenerationClock(GenerationClock&&) noexcept =
+      default;  ///< Takes over the handle (and lock); the source becomes empty.
   GenerationClock& operator=(GenerationClock&&) noexcept = default;  ///< Closes this clock and takes over the source's.
   ~GenerationClock() = default;  ///< Closes the clock and releases its file lock (phifd_generation_free).
 
@@ -1539,11 +1568,11 @@ class Keyring {
   /** An empty keyring (no key, hence no signing key). Throws Error if the library cannot create one. */
   Keyring() : handle_(create()) {}
 
-  Keyring(const Keyring&) = delete;             ///< Not copyable (owns the keys).
-  Keyring& operator=(const Keyring&) = delete;  ///< Not copyable (owns the keys).
-  Keyring(Keyring&&) noexcept = default;        ///< Takes over the handle; the source becomes empty.
+  Keyring(const Keyring&) = delete;                  ///< Not copyable (owns the keys).
+  Keyring& operator=(const Keyring&) = delete;       ///< Not copyable (owns the keys).
+  Keyring(Keyring&&) noexcept = default;             ///< Takes over the handle; the source becomes empty.
   Keyring& operator=(Keyring&&) noexcept = default;  ///< Frees (and wipes) this keyring and takes over the source's.
-  ~Keyring() = default;                         ///< Frees the keyring, overwriting every key with zeros.
+  ~Keyring() = default;                              ///< Frees the keyring, overwriting every key with zeros.
 
   /**
    * Adds the `len` bytes at `key` (copied) under `id`. The first key added becomes the signing key;
@@ -1598,7 +1627,8 @@ class Keyring {
 /** What Monitor::receive returns. Plain data. */
 struct Received {
   Datagram datagram;     ///< The decoded (and, with a keyring, verified) datagram.
-  bool counted = false;  ///< True if it counted as an arrival; false for a stale reply and for a duplicate, replayed or older version.
+  bool counted = false;  ///< True if it counted as an arrival; false for a stale reply and for a duplicate, replayed or
+                         ///< older version.
 };
 
 /**

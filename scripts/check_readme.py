@@ -2,6 +2,7 @@
 """Keeps the README's quick starts true: each `<!-- quickstart: PATH -->` marker must be followed by a
 fenced code block whose text equals the file PATH, which the test suite builds and runs.
 `--fix` rewrites the blocks from the files."""
+
 import pathlib
 import re
 import sys

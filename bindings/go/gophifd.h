@@ -12,7 +12,8 @@
  */
 #if defined(__has_include)
 #if !__has_include(<phifd.h>)
-#error "phifd: phifd.h not found. Install the phifd C library: the Debian package libphifd-dev (make deb in the phifd repository builds it into build/deb/), or make install PREFIX=/opt/phifd then export PKG_CONFIG_PATH=/opt/phifd/lib/pkgconfig. With -tags phifd_nopkgconfig, set CGO_CFLAGS=-I<directory of phifd.h> and CGO_LDFLAGS=-L<directory of libphifd> instead."
+#error                                                                                                                 \
+    "phifd: phifd.h not found. Install the phifd C library: the Debian package libphifd-dev (make deb in the phifd repository builds it into build/deb/), or make install PREFIX=/opt/phifd then export PKG_CONFIG_PATH=/opt/phifd/lib/pkgconfig. With -tags phifd_nopkgconfig, set CGO_CFLAGS=-I<directory of phifd.h> and CGO_LDFLAGS=-L<directory of libphifd> instead."
 #endif
 #endif
 #include <phifd.h>
@@ -24,9 +25,10 @@
  */
 #define GOPHIFD_REQUIRED_MAJOR 0
 #define GOPHIFD_REQUIRED_MINOR 1
-#if defined(PHIFD_VERSION_MAJOR) && \
+#if defined(PHIFD_VERSION_MAJOR) &&                                                                                    \
     (PHIFD_VERSION_MAJOR != GOPHIFD_REQUIRED_MAJOR || PHIFD_VERSION_MINOR < GOPHIFD_REQUIRED_MINOR)
-#error "phifd: the installed phifd.h is not a version this Go binding supports (it needs 0.x with x >= 1). Install the phifd C library of the same release as the binding (libphifd-dev, or make install PREFIX=...) and point PKG_CONFIG_PATH at it."
+#error                                                                                                                 \
+    "phifd: the installed phifd.h is not a version this Go binding supports (it needs 0.x with x >= 1). Install the phifd C library of the same release as the binding (libphifd-dev, or make install PREFIX=...) and point PKG_CONFIG_PATH at it."
 #endif
 
 /*

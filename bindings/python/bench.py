@@ -39,8 +39,10 @@ def main() -> None:
     n, calls, repeat = args.nodes, args.calls, args.repeat
 
     print(f"phifd {phifd.version()} ({phifd.library_path()})")
-    print(f"Python {platform.python_version()} {platform.python_implementation()} on {platform.machine()}; "
-          f"nodes {n}, single calls {calls} per round, best of {repeat}")
+    print(
+        f"Python {platform.python_version()} {platform.python_implementation()} on {platform.machine()}; "
+        f"nodes {n}, single calls {calls} per round, best of {repeat}"
+    )
 
     with phifd.Config(heartbeat_interval_ns=SECOND) as cfg, phifd.Monitor(cfg) as m:
         nodes_list = list(range(n))

@@ -37,7 +37,7 @@ import sys
 import time
 import tracemalloc
 from array import array
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 import phifd
 
@@ -302,8 +302,13 @@ def correctness(cls) -> int:
     for window in (100, 1000):
         for hbs in (50, 1000, 10000):
             m = make_monitor(window)
-            p = cls(threshold=8.0, max_sample_size=window, min_std_deviation_ms=100,
-                    acceptable_heartbeat_pause_ms=0, first_heartbeat_estimate_ms=1000)
+            p = cls(
+                threshold=8.0,
+                max_sample_size=window,
+                min_std_deviation_ms=100,
+                acceptable_heartbeat_pause_ms=0,
+                first_heartbeat_estimate_ms=1000,
+            )
             t = T0
             for i in range(hbs):
                 if i > 0:
@@ -344,8 +349,10 @@ def main() -> int:
     many = 10 if args.quick else 100
     with open("/proc/loadavg") as f:
         load0 = f.read().strip()
-    print(f"phifd {phifd.version()} via ctypes, Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, load average at start: {load0}")
+    print(
+        f"phifd {phifd.version()} via ctypes, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average at start: {load0}"
+    )
     print(f"{rounds} rounds per figure, implementations timed in rotating order\n")
     print("### Python: microseconds per operation (median over rounds) and ratio to phifd single calls\n")
     print("| implementation | window | nodes | heartbeat us | phi us | heartbeat / phifd single | phi / phifd single |")

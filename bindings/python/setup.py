@@ -73,9 +73,7 @@ def package_version() -> str:
 
 def is_phifd_crate(d: Path) -> bool:
     cargo_toml = d / "Cargo.toml"
-    return cargo_toml.is_file() and bool(
-        re.search(r'^name\s*=\s*"phifd"', cargo_toml.read_text(), re.M)
-    )
+    return cargo_toml.is_file() and bool(re.search(r'^name\s*=\s*"phifd"', cargo_toml.read_text(), re.M))
 
 
 def find_crate_root() -> Path:
@@ -84,8 +82,10 @@ def find_crate_root() -> Path:
     if env:
         d = Path(env).expanduser().resolve()
         if not is_phifd_crate(d):
-            sys.exit(f"phifd: PHIFD_SOURCE_DIR={env} does not hold phifd's Cargo.toml; "
-                     "point it to the root of a phifd checkout or unset it")
+            sys.exit(
+                f"phifd: PHIFD_SOURCE_DIR={env} does not hold phifd's Cargo.toml; "
+                "point it to the root of a phifd checkout or unset it"
+            )
         return d
     for d in [HERE / SDIST_CRATE_DIR, *HERE.parents]:
         if is_phifd_crate(d):
@@ -141,8 +141,10 @@ def build_library() -> Path:
     want = package_version()
     have = cargo_version(root)
     if want != have:
-        sys.exit(f"phifd: the Python package is version {want} but {root}/Cargo.toml is {have}; "
-                 "build the package from the same checkout as the library")
+        sys.exit(
+            f"phifd: the Python package is version {want} but {root}/Cargo.toml is {have}; "
+            "build the package from the same checkout as the library"
+        )
     cargo = os.environ.get("CARGO", "cargo")
     cargo_path = shutil.which(cargo)
     if cargo_path is None:
@@ -151,8 +153,21 @@ def build_library() -> Path:
     # C library (cdylib; the crate's own [lib] may be an rlib only) with the SONAME of the
     # major version, libphifd.so.MAJOR.
     major = have.split(".")[0]
-    cmd = [cargo_path, "rustc", "-p", "phifd", "--release", "--lib", "--crate-type", "cdylib",
-           "--crate-type", "staticlib", "--", "-C", f"link-arg=-Wl,-soname,{LIBRARY}.{major}"]
+    cmd = [
+        cargo_path,
+        "rustc",
+        "-p",
+        "phifd",
+        "--release",
+        "--lib",
+        "--crate-type",
+        "cdylib",
+        "--crate-type",
+        "staticlib",
+        "--",
+        "-C",
+        f"link-arg=-Wl,-soname,{LIBRARY}.{major}",
+    ]
     progress = Progress()
     try:
         progress.line(
@@ -162,8 +177,9 @@ def build_library() -> Path:
         )
         progress.line(f"phifd: running {' '.join(cmd)} in {root}")
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, errors="replace")
+        proc = subprocess.Popen(
+            cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        )
         assert proc.stdout is not None
         tail: List[str] = []
         for raw in proc.stdout:
@@ -173,13 +189,18 @@ def build_library() -> Path:
         code = proc.wait()
         elapsed = time.monotonic() - started
         if code != 0:
-            progress.line(f"phifd: cargo failed (exit status {code}) after {elapsed:.0f} s; "
-                          f"the full log is {progress.log_path}", terminal=True)
-            sys.exit(f"phifd: `{' '.join(cmd)}` failed in {root} (exit status {code}). "
-                     f"Its last lines:\n  " + "\n  ".join(tail) +
-                     f"\nFull log: {progress.log_path}. A Rust older than the crate's "
-                     "rust-version needs `rustup update`; without network access cargo cannot "
-                     "fetch the crates it needs. Or install the prebuilt wheel (make wheel).")
+            progress.line(
+                f"phifd: cargo failed (exit status {code}) after {elapsed:.0f} s; the full log is {progress.log_path}",
+                terminal=True,
+            )
+            sys.exit(
+                f"phifd: `{' '.join(cmd)}` failed in {root} (exit status {code}). "
+                f"Its last lines:\n  "
+                + "\n  ".join(tail)
+                + f"\nFull log: {progress.log_path}. A Rust older than the crate's "
+                "rust-version needs `rustup update`; without network access cargo cannot "
+                "fetch the crates it needs. Or install the prebuilt wheel (make wheel)."
+            )
         progress.line(f"phifd: cargo finished in {elapsed:.0f} s", terminal=True)
     finally:
         progress.close()
@@ -200,13 +221,15 @@ def strip_library(path: Path) -> None:
         return
     strip = os.environ.get("STRIP", "strip")
     if shutil.which(strip) is None:
-        print(f"phifd: warning: `{strip}` not found (Debian: apt-get install binutils); the "
-              "bundled library keeps its debug information (several MB larger)", file=sys.stderr)
+        print(
+            f"phifd: warning: `{strip}` not found (Debian: apt-get install binutils); the "
+            "bundled library keeps its debug information (several MB larger)",
+            file=sys.stderr,
+        )
         return
     before = path.stat().st_size
     subprocess.run([strip, "--strip-unneeded", str(path)], check=True)
-    print(f"phifd: stripped {path.name}: {before} -> {path.stat().st_size} bytes",
-          file=sys.stderr, flush=True)
+    print(f"phifd: stripped {path.name}: {before} -> {path.stat().st_size} bytes", file=sys.stderr, flush=True)
 
 
 class BuildPyWithLibrary(build_py):
@@ -264,8 +287,9 @@ def copy_crate(root: Path, dest: Path) -> None:
         if name == "Cargo.toml":
             (dest / name).write_text(standalone_manifest(manifest))
         elif src.is_dir():
-            shutil.copytree(src, dest / name, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("target", "__pycache__", "*.pyc"))
+            shutil.copytree(
+                src, dest / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("target", "__pycache__", "*.pyc")
+            )
         elif src.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
@@ -279,8 +303,7 @@ class SdistWithCrate(sdist):
         super().make_release_tree(base_dir, files)
         root = find_crate_root()
         copy_crate(root, Path(base_dir) / SDIST_CRATE_DIR)
-        print(f"phifd: copied the Rust crate from {root} into the sdist's {SDIST_CRATE_DIR}/",
-              file=sys.stderr)
+        print(f"phifd: copied the Rust crate from {root} into the sdist's {SDIST_CRATE_DIR}/", file=sys.stderr)
 
 
 class BinaryDistribution(Distribution):
@@ -310,9 +333,10 @@ def main() -> None:
             _, _, plat = super().get_tag()
             return "py3", "none", plat
 
-    setup(distclass=BinaryDistribution,
-          cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate,
-                    "bdist_wheel": PlatformWheel})
+    setup(
+        distclass=BinaryDistribution,
+        cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate, "bdist_wheel": PlatformWheel},
+    )
 
 
 if __name__ == "__main__":  # as setuptools runs it; tests import the helpers above

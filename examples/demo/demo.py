@@ -192,16 +192,34 @@ class Cluster:
         n = self.nodes[nid]
         argv, env_extra = node_command(n.lang, self.args.interval_ms)
         peers = ",".join("%d:%d" % (p.id, p.port) for p in self.nodes.values() if p.id != nid)
-        argv = argv + ["--id", str(nid), "--port", str(n.port), "--peers", peers,
-                       "--state-dir", n.state_dir, "--interval-ms", str(self.args.interval_ms)]
+        argv = argv + [
+            "--id",
+            str(nid),
+            "--port",
+            str(n.port),
+            "--peers",
+            peers,
+            "--state-dir",
+            n.state_dir,
+            "--interval-ms",
+            str(self.args.interval_ms),
+        ]
         if self.key_file is not None:
             argv += ["--key-file", self.key_file]
         env = dict(os.environ)
         env.update(env_extra)
         err = open(n.stderr_path, "ab")
         try:
-            n.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                      env=env, cwd=ROOT, preexec_fn=_child_setup, close_fds=True)
+            n.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+                cwd=ROOT,
+                preexec_fn=_child_setup,
+                close_fds=True,
+            )
         finally:
             err.close()
         n.pid = n.proc.pid
@@ -266,6 +284,7 @@ class Cluster:
 
 # --- the live view ---------------------------------------------------------------------------
 
+
 class Display:
     """A table redrawn in place on a terminal, or plain progress lines otherwise."""
 
@@ -302,8 +321,10 @@ class Display:
         rows = table_rows(cluster)
         out = []
         out.append("phifd live cluster  (%s)" % self.phase)
-        out.append("%-5s %-7s %-8s %-9s %-24s %8s %5s %9s %11s" % (
-            "node", "lang", "pid", "role", "seen by the others", "max phi", "gen", "mean ms", "convict in"))
+        out.append(
+            "%-5s %-7s %-8s %-9s %-24s %8s %5s %9s %11s"
+            % ("node", "lang", "pid", "role", "seen by the others", "max phi", "gen", "mean ms", "convict in")
+        )
         for r in rows:
             out.append("%-5s %-7s %-8s %-9s %-24s %8s %5s %9s %11s" % r)
         out.append("")
@@ -313,7 +334,7 @@ class Display:
         if self.lines_drawn:
             buf.append("\x1b[%dF" % self.lines_drawn)
         for line in out:
-            buf.append("\x1b[2K" + line[:width - 1] + "\n")
+            buf.append("\x1b[2K" + line[: width - 1] + "\n")
         for _ in range(len(out), self.lines_drawn):
             buf.append("\x1b[2K\n")
         drawn = max(len(out), self.lines_drawn)
@@ -343,19 +364,29 @@ def table_rows(cluster):
             if isinstance(e.get("generation"), int):
                 gens.append(e["generation"])
         seen_txt = " ".join("%s %d" % (s, seen[s]) for s in STATES if s in seen) or "-"
-        role = n.status if n.status in ("killed", "stopped", "exited") else (
-            "%s t%s" % (n.role, n.term) if n.term is not None else n.role)
-        rows.append((
-            str(n.id), n.lang, str(n.pid or "-"), role[:9], seen_txt[:24],
-            "%.2f" % max(phis) if phis else "-",
-            str(n.generation if n.generation is not None else "-"),
-            "%.1f" % (sum(means) / len(means)) if means else "-",
-            "%.0f ms" % min(untils) if untils else "-",
-        ))
+        role = (
+            n.status
+            if n.status in ("killed", "stopped", "exited")
+            else ("%s t%s" % (n.role, n.term) if n.term is not None else n.role)
+        )
+        rows.append(
+            (
+                str(n.id),
+                n.lang,
+                str(n.pid or "-"),
+                role[:9],
+                seen_txt[:24],
+                "%.2f" % max(phis) if phis else "-",
+                str(n.generation if n.generation is not None else "-"),
+                "%.1f" % (sum(means) / len(means)) if means else "-",
+                "%.0f ms" % min(untils) if untils else "-",
+            )
+        )
     return rows
 
 
 # --- the scenario ----------------------------------------------------------------------------
+
 
 class Scenario:
     def __init__(self, args, cluster, display):
@@ -399,7 +430,9 @@ class Scenario:
             node.status = "running"
             node.incarnations.append((e.get("pid"), e.get("generation")))
             node.auth = e.get("auth")
-            self.d.say("node %d (%s) started: pid %s, incarnation %s" % (nid, node.lang, e.get("pid"), e.get("generation")))
+            self.d.say(
+                "node %d (%s) started: pid %s, incarnation %s" % (nid, node.lang, e.get("pid"), e.get("generation"))
+            )
         elif ev == "view":
             node.term = e.get("term")
             node.role = e.get("role", "?")
@@ -414,9 +447,18 @@ class Scenario:
             entry["state"] = e.get("to")
             entry["generation"] = e.get("generation")
             if self.stable_ns is not None or e.get("to") == "FAILED":
-                self.d.say("node %d: peer %s %s %s -> %s (phi %s, generation %s)" % (
-                    nid, p, "restarted" if e.get("kind") == "RESTARTED" else "", e.get("from"), e.get("to"),
-                    e.get("phi"), e.get("generation")))
+                self.d.say(
+                    "node %d: peer %s %s %s -> %s (phi %s, generation %s)"
+                    % (
+                        nid,
+                        p,
+                        "restarted" if e.get("kind") == "RESTARTED" else "",
+                        e.get("from"),
+                        e.get("to"),
+                        e.get("phi"),
+                        e.get("generation"),
+                    )
+                )
         elif ev == "leader":
             node.role = "leader"
             node.term = e.get("term")
@@ -427,8 +469,10 @@ class Scenario:
             node.term = e.get("term")
             self.d.say("node %d follows node %s (term %s)" % (nid, e.get("leader"), e.get("term")))
         elif ev == "stale_reply_sent":
-            self.d.say("node %d told node %s its term %s is stale (ours %s)" % (
-                nid, e.get("to"), e.get("their_term"), e.get("our_term")))
+            self.d.say(
+                "node %d told node %s its term %s is stale (ours %s)"
+                % (nid, e.get("to"), e.get("their_term"), e.get("our_term"))
+            )
         elif ev == "step_down":
             node.role = "follower"
             node.term = e.get("term")
@@ -486,7 +530,9 @@ class Scenario:
         hold = 0.0 if self.short else 10.0
 
         # 1. Start.
-        self.d.set_phase("1/6 start: %d nodes (%s)" % (n, ", ".join("%d=%s" % (x.id, x.lang) for x in c.nodes.values())))
+        self.d.set_phase(
+            "1/6 start: %d nodes (%s)" % (n, ", ".join("%d=%s" % (x.id, x.lang) for x in c.nodes.values()))
+        )
         for note in c.notes:
             self.d.say(note)
         t_start = time.monotonic_ns()
@@ -495,13 +541,21 @@ class Scenario:
         self.wait_until(lambda: c.nodes[leader].status == "running", 10)
         for nid in ids[1:]:
             c.start(nid)
-        ok = self.wait_until(lambda: all(x.status == "running" for x in c.nodes.values())
-                             and self.all_see_alive()
-                             and all(x.leader == leader for x in c.nodes.values())
-                             and c.nodes[leader].role == "leader", 15)
+        ok = self.wait_until(
+            lambda: (
+                all(x.status == "running" for x in c.nodes.values())
+                and self.all_see_alive()
+                and all(x.leader == leader for x in c.nodes.values())
+                and c.nodes[leader].role == "leader"
+            ),
+            15,
+        )
         self.stable_ns = time.monotonic_ns()
-        self.expect("cluster formed", ok, "every node sees every other ALIVE and node %d leads (%.1f s)" % (
-            leader, (self.stable_ns - t_start) / 1e9))
+        self.expect(
+            "cluster formed",
+            ok,
+            "every node sees every other ALIVE and node %d leads (%.1f s)" % (leader, (self.stable_ns - t_start) / 1e9),
+        )
         self.summary["formation_ms"] = (self.stable_ns - t_start) / 1e6
         if not ok:
             return
@@ -523,7 +577,7 @@ class Scenario:
 
         def convicted_by():
             got = {}
-            for (t, nid, e) in self.events_since(t_kill, "state"):
+            for t, nid, e in self.events_since(t_kill, "state"):
                 if e.get("peer") == kill_victim and e.get("to") == "FAILED" and nid not in got:
                     got[nid] = (e.get("time_ns", t) - t_kill) / 1e6
             return got
@@ -532,15 +586,25 @@ class Scenario:
         det = convicted_by()
         detection = {str(p): det.get(p) for p in peers}
         for p in peers:
-            self.d.say("node %d (%s) convicted node %d after %s" % (
-                p, c.nodes[p].lang, kill_victim, "%.0f ms" % det[p] if p in det else "NEVER"))
+            self.d.say(
+                "node %d (%s) convicted node %d after %s"
+                % (p, c.nodes[p].lang, kill_victim, "%.0f ms" % det[p] if p in det else "NEVER")
+            )
         worst = max(det.values()) if det else None
-        self.expect("kill detected by every peer", set(det) >= set(peers) and worst is not None
-                    and worst <= KILL_DETECTION_BOUND_MS,
-                    "%d/%d peers, slowest %s (bound %.0f ms)" % (
-                        len(det), len(peers), "%.0f ms" % worst if worst is not None else "-", KILL_DETECTION_BOUND_MS))
-        self.summary["kill"] = {"victim": kill_victim, "lang": kv.lang, "kill_ns": t_kill,
-                                "detection_ms": detection, "peers": peers, "bound_ms": KILL_DETECTION_BOUND_MS}
+        self.expect(
+            "kill detected by every peer",
+            set(det) >= set(peers) and worst is not None and worst <= KILL_DETECTION_BOUND_MS,
+            "%d/%d peers, slowest %s (bound %.0f ms)"
+            % (len(det), len(peers), "%.0f ms" % worst if worst is not None else "-", KILL_DETECTION_BOUND_MS),
+        )
+        self.summary["kill"] = {
+            "victim": kill_victim,
+            "lang": kv.lang,
+            "kill_ns": t_kill,
+            "detection_ms": detection,
+            "peers": peers,
+            "bound_ms": KILL_DETECTION_BOUND_MS,
+        }
         self.hold(hold)
 
         # 3. SIGSTOP / SIGCONT.
@@ -562,32 +626,52 @@ class Scenario:
 
         def stop_reports(to):
             got = {}
-            for (t, nid, e) in self.events_since(t_stop, "state"):
-                if e.get("peer") == stop_victim and e.get("to") == to and nid not in got and e.get("time_ns", t) <= t_cont:
+            for t, nid, e in self.events_since(t_stop, "state"):
+                if (
+                    e.get("peer") == stop_victim
+                    and e.get("to") == to
+                    and nid not in got
+                    and e.get("time_ns", t) <= t_cont
+                ):
                     got[nid] = (e.get("time_ns", t) - t_stop) / 1e6
             return got
 
         def recovered():
             got = {}
-            for (t, nid, e) in self.events_since(t_cont, "state"):
+            for t, nid, e in self.events_since(t_cont, "state"):
                 if e.get("peer") == stop_victim and e.get("to") == "ALIVE" and nid not in got:
                     got[nid] = (e.get("time_ns", t) - t_cont) / 1e6
             return got
 
-        self.wait_until(lambda: set(recovered()) >= set(observers)
-                        and self.all_see_alive(target=stop_victim, observers=[c.nodes[o] for o in observers]), 5)
+        self.wait_until(
+            lambda: (
+                set(recovered()) >= set(observers)
+                and self.all_see_alive(target=stop_victim, observers=[c.nodes[o] for o in observers])
+            ),
+            5,
+        )
         sus, fail, rec = stop_reports("SUSPECT"), stop_reports("FAILED"), recovered()
-        self.expect("stopped node suspected", set(sus) >= set(observers),
-                    "suspected by %d/%d peers (first after %s), convicted by %d while stopped" % (
-                        len(sus), len(observers), "%.0f ms" % min(sus.values()) if sus else "-", len(fail)))
-        self.expect("stopped node recovered", set(rec) >= set(observers),
-                    "ALIVE again at %d/%d peers, slowest %s after SIGCONT" % (
-                        len(rec), len(observers), "%.0f ms" % max(rec.values()) if rec else "-"))
-        self.summary["stop"] = {"victim": stop_victim, "lang": sv.lang, "stopped_ms": (t_cont - t_stop) / 1e6,
-                                "observers": observers,
-                                "suspected_ms": {str(k): v for k, v in sus.items()},
-                                "failed_ms": {str(k): v for k, v in fail.items()},
-                                "recovered_ms": {str(k): v for k, v in rec.items()}}
+        self.expect(
+            "stopped node suspected",
+            set(sus) >= set(observers),
+            "suspected by %d/%d peers (first after %s), convicted by %d while stopped"
+            % (len(sus), len(observers), "%.0f ms" % min(sus.values()) if sus else "-", len(fail)),
+        )
+        self.expect(
+            "stopped node recovered",
+            set(rec) >= set(observers),
+            "ALIVE again at %d/%d peers, slowest %s after SIGCONT"
+            % (len(rec), len(observers), "%.0f ms" % max(rec.values()) if rec else "-"),
+        )
+        self.summary["stop"] = {
+            "victim": stop_victim,
+            "lang": sv.lang,
+            "stopped_ms": (t_cont - t_stop) / 1e6,
+            "observers": observers,
+            "suspected_ms": {str(k): v for k, v in sus.items()},
+            "failed_ms": {str(k): v for k, v in fail.items()},
+            "recovered_ms": {str(k): v for k, v in rec.items()},
+        }
         self.hold(hold)
 
         # 4. Restart the killed node.
@@ -607,26 +691,44 @@ class Scenario:
 
         def restarted_by():
             got = {}
-            for (t, nid, e) in self.events_since(t_restart, "state"):
+            for t, nid, e in self.events_since(t_restart, "state"):
                 if e.get("peer") == kill_victim and e.get("kind") == "RESTARTED" and nid not in got:
                     got[nid] = e.get("generation")
             return got
 
-        self.wait_until(lambda: set(restarted_by()) >= set(observers) and new_generation is not None
-                        and self.all_see_alive(target=kill_victim, min_generation=new_generation,
-                                               observers=[c.nodes[o] for o in observers]), 8)
+        self.wait_until(
+            lambda: (
+                set(restarted_by()) >= set(observers)
+                and new_generation is not None
+                and self.all_see_alive(
+                    target=kill_victim, min_generation=new_generation, observers=[c.nodes[o] for o in observers]
+                )
+            ),
+            8,
+        )
         rs = restarted_by()
         alive_again = new_generation is not None and self.all_see_alive(
-            target=kill_victim, min_generation=new_generation, observers=[c.nodes[o] for o in observers])
-        self.expect("restart recognised", new_generation is not None and old_generation is not None
-                    and new_generation > old_generation and set(rs) >= set(observers)
-                    and all(g == new_generation for g in rs.values()) and alive_again,
-                    "incarnation %s -> %s; RESTARTED at %d/%d peers; ALIVE everywhere: %s" % (
-                        old_generation, new_generation, len(rs), len(observers), alive_again))
-        self.summary["restart"] = {"victim": kill_victim, "old_generation": old_generation,
-                                   "new_generation": new_generation,
-                                   "restarted_generation_seen": {str(k): v for k, v in rs.items()},
-                                   "observers": observers, "alive_everywhere": alive_again}
+            target=kill_victim, min_generation=new_generation, observers=[c.nodes[o] for o in observers]
+        )
+        self.expect(
+            "restart recognised",
+            new_generation is not None
+            and old_generation is not None
+            and new_generation > old_generation
+            and set(rs) >= set(observers)
+            and all(g == new_generation for g in rs.values())
+            and alive_again,
+            "incarnation %s -> %s; RESTARTED at %d/%d peers; ALIVE everywhere: %s"
+            % (old_generation, new_generation, len(rs), len(observers), alive_again),
+        )
+        self.summary["restart"] = {
+            "victim": kill_victim,
+            "old_generation": old_generation,
+            "new_generation": new_generation,
+            "restarted_generation_seen": {str(k): v for k, v in rs.items()},
+            "observers": observers,
+            "alive_everywhere": alive_again,
+        }
         self.hold(hold)
 
         # 5. Stop the leader.
@@ -641,7 +743,7 @@ class Scenario:
         self.faults.append(fault)
 
         def new_leader():
-            for (t, nid, e) in self.events_since(t_lstop, "leader"):
+            for t, nid, e in self.events_since(t_lstop, "leader"):
                 if nid != leader and (e.get("term") or 0) > (old_term or 0):
                     return nid, e.get("term"), t
             return None
@@ -649,8 +751,12 @@ class Scenario:
         def everyone_follows(nl, observers):
             return all(c.nodes[o].leader == nl[0] and (c.nodes[o].term or 0) >= nl[1] for o in observers)
 
-        self.wait_until(lambda: new_leader() is not None
-                        and everyone_follows(new_leader(), [o for o in others if o != new_leader()[0]]), 10)
+        self.wait_until(
+            lambda: (
+                new_leader() is not None and everyone_follows(new_leader(), [o for o in others if o != new_leader()[0]])
+            ),
+            10,
+        )
         nl = new_leader()
         if not self.short:
             self.hold(2.0)
@@ -661,32 +767,57 @@ class Scenario:
         self.d.say("SIGCONT node %d after %.0f ms" % (leader, (t_lcont - t_lstop) / 1e6))
 
         def stepped_down():
-            for (t, nid, e) in self.events_since(t_lcont, "step_down"):
+            for t, nid, e in self.events_since(t_lcont, "step_down"):
                 if nid == leader:
                     return e
             return None
 
         def stale_senders():
-            return sorted({nid for (t, nid, e) in self.events_since(t_lcont, "stale_reply_sent") if e.get("to") == leader})
+            return sorted(
+                {nid for (t, nid, e) in self.events_since(t_lcont, "stale_reply_sent") if e.get("to") == leader}
+            )
 
-        self.wait_until(lambda: nl is not None and stepped_down() is not None
-                        and lv.leader == nl[0] and lv.role == "follower"
-                        and all(c.nodes[o].view.get(leader, {}).get("state") == "ALIVE" for o in others), 8)
+        self.wait_until(
+            lambda: (
+                nl is not None
+                and stepped_down() is not None
+                and lv.leader == nl[0]
+                and lv.role == "follower"
+                and all(c.nodes[o].view.get(leader, {}).get("state") == "ALIVE" for o in others)
+            ),
+            8,
+        )
         sd = stepped_down()
         stale = stale_senders()
-        self.expect("new leader elected", nl is not None and (nl[1] or 0) > (old_term or 0),
-                    "node %s leads with term %s (old term %s), %s after the leader stopped" % (
-                        nl[0] if nl else "-", nl[1] if nl else "-", old_term,
-                        "%.0f ms" % ((nl[2] - t_lstop) / 1e6) if nl else "-"))
-        self.expect("old leader stepped down", sd is not None and lv.leader == (nl[0] if nl else None),
-                    "step_down told by node %s; told it is stale by %s; now follows node %s" % (
-                        sd.get("told_by") if sd else "-", ", ".join(map(str, stale)) or "nobody", lv.leader))
+        self.expect(
+            "new leader elected",
+            nl is not None and (nl[1] or 0) > (old_term or 0),
+            "node %s leads with term %s (old term %s), %s after the leader stopped"
+            % (
+                nl[0] if nl else "-",
+                nl[1] if nl else "-",
+                old_term,
+                "%.0f ms" % ((nl[2] - t_lstop) / 1e6) if nl else "-",
+            ),
+        )
+        self.expect(
+            "old leader stepped down",
+            sd is not None and lv.leader == (nl[0] if nl else None),
+            "step_down told by node %s; told it is stale by %s; now follows node %s"
+            % (sd.get("told_by") if sd else "-", ", ".join(map(str, stale)) or "nobody", lv.leader),
+        )
         self.summary["leader_change"] = {
-            "old_leader": leader, "old_term": old_term, "stopped_ms": (t_lcont - t_lstop) / 1e6,
-            "new_leader": nl[0] if nl else None, "new_term": nl[1] if nl else None,
+            "old_leader": leader,
+            "old_term": old_term,
+            "stopped_ms": (t_lcont - t_lstop) / 1e6,
+            "new_leader": nl[0] if nl else None,
+            "new_term": nl[1] if nl else None,
             "elected_after_ms": (nl[2] - t_lstop) / 1e6 if nl else None,
-            "step_down": sd, "stale_reply_sent_by": stale,
-            "old_leader_follows": lv.leader, "old_leader_role": lv.role}
+            "step_down": sd,
+            "stale_reply_sent_by": stale,
+            "old_leader_follows": lv.leader,
+            "old_leader_role": lv.role,
+        }
         self.hold(hold)
 
     # Forged datagrams, sent to every node in a peer's name.
@@ -725,27 +856,42 @@ class Scenario:
 
         self.wait_until(all_counted, 3)
         counted = {str(x.id): delta(x) for x in targets}
-        accepted_by = sorted({nid for (t, nid, e) in self.events_since(now)
-                              if e.get("generation") == forge.FORGED_GENERATION or e.get("term") == forge.FORGED_TERM}
-                             | {x.id for x in targets for p in x.view.values()
-                                if p.get("generation") == forge.FORGED_GENERATION})
+        accepted_by = sorted(
+            {
+                nid
+                for (t, nid, e) in self.events_since(now)
+                if e.get("generation") == forge.FORGED_GENERATION or e.get("term") == forge.FORGED_TERM
+            }
+            | {x.id for x in targets for p in x.view.values() if p.get("generation") == forge.FORGED_GENERATION}
+        )
         want = {k: n for (k, _, n) in self.FORGED}
         exact = all(counted[str(x.id)] == want for x in targets)
-        self.expect("forged datagrams refused", exact and not accepted_by,
-                    "%d nodes each refused and counted %s; acted on by %s" % (
-                        len(targets), ", ".join("%d %s" % (n, name) for (_, name, n) in self.FORGED),
-                        ", ".join(map(str, accepted_by)) or "none"))
+        self.expect(
+            "forged datagrams refused",
+            exact and not accepted_by,
+            "%d nodes each refused and counted %s; acted on by %s"
+            % (
+                len(targets),
+                ", ".join("%d %s" % (n, name) for (_, name, n) in self.FORGED),
+                ", ".join(map(str, accepted_by)) or "none",
+            ),
+        )
         self.summary["forgery"] = {
             "injected": {name: n for (_, name, n) in self.FORGED},
-            "expected_counts": want, "spoofed": spoofed, "counted": counted, "accepted_by": accepted_by,
-            "forged_generation": forge.FORGED_GENERATION, "forged_term": forge.FORGED_TERM}
+            "expected_counts": want,
+            "spoofed": spoofed,
+            "counted": counted,
+            "accepted_by": accepted_by,
+            "forged_generation": forge.FORGED_GENERATION,
+            "forged_term": forge.FORGED_TERM,
+        }
 
     def false_convictions(self):
         """FAILED events about a node that was neither down nor stopped then
         (after the cluster formed; startup convictions are listed apart)."""
         slack = 0.5e9 * self.scale
         false, startup = [], []
-        for (t, nid, e) in self.c.log:
+        for t, nid, e in self.c.log:
             if e.get("ev") != "state" or e.get("to") != "FAILED":
                 continue
             when = e.get("time_ns", t)
@@ -753,8 +899,10 @@ class Scenario:
             if self.stable_ns is None or when < self.stable_ns:
                 startup.append(rec)
                 continue
-            excused = any(f[0] == e.get("peer") and f[1] <= when <= (f[2] if f[2] is not None else float("inf")) + slack
-                          for f in self.faults)
+            excused = any(
+                f[0] == e.get("peer") and f[1] <= when <= (f[2] if f[2] is not None else float("inf")) + slack
+                for f in self.faults
+            )
             if not excused:
                 false.append(rec)
         return false, startup
@@ -765,9 +913,15 @@ def print_summary(sc, cluster, out):
     w = out.write
     w("\nSummary\n")
     for n in cluster.nodes.values():
-        w("  node %d: %s%s, incarnations %s\n" % (
-            n.id, n.lang, "" if n.lang == n.requested else " (instead of %s)" % n.requested,
-            ", ".join(str(g) for (_, g) in n.incarnations) or "-"))
+        w(
+            "  node %d: %s%s, incarnations %s\n"
+            % (
+                n.id,
+                n.lang,
+                "" if n.lang == n.requested else " (instead of %s)" % n.requested,
+                ", ".join(str(g) for (_, g) in n.incarnations) or "-",
+            )
+        )
     if "kill" in s:
         k = s["kill"]
         w("  SIGKILL node %d (%s): convicted by\n" % (k["victim"], k["lang"]))
@@ -775,41 +929,71 @@ def print_summary(sc, cluster, out):
             w("    node %s (%s): %s\n" % (p, cluster.nodes[int(p)].lang, "%.0f ms" % ms if ms is not None else "never"))
     if "stop" in s:
         st = s["stop"]
-        w("  SIGSTOP node %d (%s) for %.0f ms: suspected by %d, convicted by %d, ALIVE again at %d/%d peers"
-          " (slowest %s after SIGCONT)\n" % (
-              st["victim"], st["lang"], st["stopped_ms"], len(st["suspected_ms"]), len(st["failed_ms"]),
-              len(st["recovered_ms"]), len(st["observers"]),
-              "%.0f ms" % max(st["recovered_ms"].values()) if st["recovered_ms"] else "-"))
+        w(
+            "  SIGSTOP node %d (%s) for %.0f ms: suspected by %d, convicted by %d, ALIVE again at %d/%d peers"
+            " (slowest %s after SIGCONT)\n"
+            % (
+                st["victim"],
+                st["lang"],
+                st["stopped_ms"],
+                len(st["suspected_ms"]),
+                len(st["failed_ms"]),
+                len(st["recovered_ms"]),
+                len(st["observers"]),
+                "%.0f ms" % max(st["recovered_ms"].values()) if st["recovered_ms"] else "-",
+            )
+        )
     if "restart" in s:
         r = s["restart"]
-        w("  restart node %d: incarnation %s -> %s, RESTARTED reported by %d/%d peers\n" % (
-            r["victim"], r["old_generation"], r["new_generation"], len(r["restarted_generation_seen"]),
-            len(r["observers"])))
+        w(
+            "  restart node %d: incarnation %s -> %s, RESTARTED reported by %d/%d peers\n"
+            % (
+                r["victim"],
+                r["old_generation"],
+                r["new_generation"],
+                len(r["restarted_generation_seen"]),
+                len(r["observers"]),
+            )
+        )
     if "leader_change" in s:
         lc = s["leader_change"]
-        w("  leader node %d (term %s) stopped: node %s elected with term %s after %s;\n"
-          "    stale replies from %s; step_down told by %s; now follows node %s\n" % (
-              lc["old_leader"], lc["old_term"], lc["new_leader"], lc["new_term"],
-              "%.0f ms" % lc["elected_after_ms"] if lc["elected_after_ms"] is not None else "-",
-              ", ".join(map(str, lc["stale_reply_sent_by"])) or "nobody",
-              lc["step_down"].get("told_by") if lc["step_down"] else "-", lc["old_leader_follows"]))
+        w(
+            "  leader node %d (term %s) stopped: node %s elected with term %s after %s;\n"
+            "    stale replies from %s; step_down told by %s; now follows node %s\n"
+            % (
+                lc["old_leader"],
+                lc["old_term"],
+                lc["new_leader"],
+                lc["new_term"],
+                "%.0f ms" % lc["elected_after_ms"] if lc["elected_after_ms"] is not None else "-",
+                ", ".join(map(str, lc["stale_reply_sent_by"])) or "nobody",
+                lc["step_down"].get("told_by") if lc["step_down"] else "-",
+                lc["old_leader_follows"],
+            )
+        )
     if "forgery" in s:
         fg = s["forgery"]
         if "skipped" in fg:
             w("  forged datagrams: not tried (%s)\n" % fg["skipped"])
         else:
-            w("  forged datagrams (%s at every node): refused and counted\n" % ", ".join(
-                "%d %s" % (n, k.replace("_", " ")) for k, n in sorted(fg["injected"].items())))
+            w(
+                "  forged datagrams (%s at every node): refused and counted\n"
+                % ", ".join("%d %s" % (n, k.replace("_", " ")) for k, n in sorted(fg["injected"].items()))
+            )
             for nid, cnt in sorted(fg["counted"].items(), key=lambda kv: int(kv[0])):
                 w("    node %s: %s\n" % (nid, ", ".join("%s %s" % (k, v) for k, v in sorted(cnt.items()))))
             w("    acted on by: %s\n" % (", ".join(map(str, fg["accepted_by"])) or "none"))
-    w("  authenticated heartbeats: %s; rejections counted by each node at the end:\n" % (
-        "on (HMAC-SHA-256, a random key per run)" if s.get("auth") else "off (--no-auth)"))
+    w(
+        "  authenticated heartbeats: %s; rejections counted by each node at the end:\n"
+        % ("on (HMAC-SHA-256, a random key per run)" if s.get("auth") else "off (--no-auth)")
+    )
     for n in cluster.nodes.values():
         r = n.rejected
         w("    node %d: %s\n" % (n.id, ", ".join("%s %s" % (k, r[k]) for k in sorted(r)) if r else "-"))
-    w("  false convictions: %d (startup convictions of not-yet-running nodes: %d)\n" % (
-        len(s.get("false_convictions", [])), len(s.get("startup_convictions", []))))
+    w(
+        "  false convictions: %d (startup convictions of not-yet-running nodes: %d)\n"
+        % (len(s.get("false_convictions", [])), len(s.get("startup_convictions", [])))
+    )
     for e in sc.expectations:
         w("  [%s] %s: %s\n" % ("ok" if e["ok"] else "FAILED", e["name"], e["detail"]))
     out.flush()
@@ -818,18 +1002,23 @@ def print_summary(sc, cluster, out):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run a live phifd cluster of real node processes through failures.")
     ap.add_argument("--nodes", type=int, default=5, help="number of nodes (at least 3; default 5)")
-    ap.add_argument("--duration-scale", type=float, default=1.0,
-                    help="multiply every wait and timeout (e.g. 2 on a slow machine)")
+    ap.add_argument(
+        "--duration-scale", type=float, default=1.0, help="multiply every wait and timeout (e.g. 2 on a slow machine)"
+    )
     ap.add_argument("--short", action="store_true", help="no pauses between steps (about 15 s)")
     ap.add_argument("--json-summary", metavar="FILE", help="write the results as JSON to FILE")
     ap.add_argument("--no-tty", action="store_true", help="plain progress lines even on a terminal")
-    ap.add_argument("--langs", help="comma-separated languages assigned to nodes in turn "
-                                    "(default c,cpp,python,go,rust)")
+    ap.add_argument(
+        "--langs", help="comma-separated languages assigned to nodes in turn (default c,cpp,python,go,rust)"
+    )
     ap.add_argument("--interval-ms", type=int, default=100, help="heartbeat interval of the nodes (default 100)")
     ap.add_argument("--keep-state", action="store_true", help="keep the temporary state directory")
-    ap.add_argument("--no-auth", action="store_true",
-                    help="unauthenticated 56-byte heartbeats (default: every node gets a random shared key "
-                         "and accepts only signed datagrams)")
+    ap.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="unauthenticated 56-byte heartbeats (default: every node gets a random shared key "
+        "and accepts only signed datagrams)",
+    )
     args = ap.parse_args(argv)
     if args.nodes < 3:
         ap.error("--nodes must be at least 3")
@@ -877,8 +1066,11 @@ def main(argv=None):
         false, startup = sc.false_convictions()
         sc.summary["false_convictions"] = false
         sc.summary["startup_convictions"] = startup
-        sc.expect("no false convictions", not false,
-                  "%d FAILED events about nodes that were neither down nor stopped" % len(false))
+        sc.expect(
+            "no false convictions",
+            not false,
+            "%d FAILED events about nodes that were neither down nor stopped" % len(false),
+        )
         display.set_phase("6/6 summary")
         display.draw(cluster, force=True)
         # Stop the nodes and check they left as the protocol says: exit 0 on end of stdin.
@@ -887,8 +1079,11 @@ def main(argv=None):
         for n in cluster.nodes.values():
             if n.proc is not None:
                 codes[str(n.id)] = n.proc.returncode
-        sc.expect("nodes exit 0 when stdin closes", all(v == 0 for v in codes.values()),
-                  ", ".join("node %s: %s" % kv for kv in codes.items()))
+        sc.expect(
+            "nodes exit 0 when stdin closes",
+            all(v == 0 for v in codes.values()),
+            ", ".join("node %s: %s" % kv for kv in codes.items()),
+        )
         print_summary(sc, cluster, sys.stdout)
         ok = bool(sc.expectations) and all(e["ok"] for e in sc.expectations) and len(sc.expectations) >= 8
         if args.json_summary:
@@ -897,9 +1092,17 @@ def main(argv=None):
                 "interval_ms": args.interval_ms,
                 "short": args.short,
                 "duration_scale": args.duration_scale,
-                "nodes": [{"id": n.id, "lang": n.lang, "requested": n.requested,
-                           "incarnations": [g for (_, g) in n.incarnations], "auth": n.auth,
-                           "rejected": n.rejected} for n in cluster.nodes.values()],
+                "nodes": [
+                    {
+                        "id": n.id,
+                        "lang": n.lang,
+                        "requested": n.requested,
+                        "incarnations": [g for (_, g) in n.incarnations],
+                        "auth": n.auth,
+                        "rejected": n.rejected,
+                    }
+                    for n in cluster.nodes.values()
+                ],
                 "fallbacks": cluster.notes,
                 "exit_codes": codes,
                 "expectations": sc.expectations,
@@ -917,7 +1120,9 @@ def main(argv=None):
                 except OSError:
                     tail = ""
                 if tail:
-                    sys.stdout.write("  stderr of node %d (%s):\n    %s\n" % (n.id, n.lang, tail.replace("\n", "\n    ")))
+                    sys.stdout.write(
+                        "  stderr of node %d (%s):\n    %s\n" % (n.id, n.lang, tail.replace("\n", "\n    "))
+                    )
         rc = 0 if ok else 1
     except KeyboardInterrupt:
         sys.stdout.write("\ninterrupted: stopping every node\n")

@@ -11,6 +11,7 @@ term 2 and be followed. Children are always killed, and their stdin pipes closed
 
     python3 examples/nodes/test_nodes.py --c-node build/nodes/c-node --cpp-node build/nodes/cpp-node
 """
+
 import argparse
 import json
 import os
@@ -58,8 +59,21 @@ class Cluster:
         self.procs = {}
         for node in IDS:
             peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != node)
-            cmd = [binaries[node], "--id", str(node), "--port", str(ports[node]), "--peers", peers,
-                   "--state-dir", state_dir, "--interval-ms", str(interval_ms), "--key-file", key_file]
+            cmd = [
+                binaries[node],
+                "--id",
+                str(node),
+                "--port",
+                str(ports[node]),
+                "--peers",
+                peers,
+                "--state-dir",
+                state_dir,
+                "--interval-ms",
+                str(interval_ms),
+                "--key-file",
+                key_file,
+            ]
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             self.procs[node] = proc
             threading.Thread(target=self._read, args=(node, proc), daemon=True).start()
@@ -122,11 +136,11 @@ def main():
             f.write(key)
         cluster = Cluster(binaries, state_dir, key_file)
         try:
-            states = {}        # (observer, peer) -> latest state
-            starts = {}        # node -> start event
-            view_leader = {}   # node -> (leader, role) of its latest view
-            views = {}         # node -> its latest view
-            failed_at = {}     # observer -> time_ns node 1 became FAILED
+            states = {}  # (observer, peer) -> latest state
+            starts = {}  # node -> start event
+            view_leader = {}  # node -> (leader, role) of its latest view
+            views = {}  # node -> its latest view
+            failed_at = {}  # observer -> time_ns node 1 became FAILED
             leaders, follows = {}, {}
 
             def record(ev):
@@ -149,11 +163,17 @@ def main():
                 return all(states.get((a, b)) == "ALIVE" for a in IDS for b in IDS if a != b)
 
             def node1_leads():
-                return all(view_leader.get(n, (None, None, None))[:2] == (1, "leader" if n == 1 else "follower")
-                           for n in IDS)
+                return all(
+                    view_leader.get(n, (None, None, None))[:2] == (1, "leader" if n == 1 else "follower") for n in IDS
+                )
 
-            wait_for(cluster, lambda: len(starts) == 6 and all_alive() and node1_leads(), 10,
-                     "mutual ALIVE and node 1 leading", record)
+            wait_for(
+                cluster,
+                lambda: len(starts) == 6 and all_alive() and node1_leads(),
+                10,
+                "mutual ALIVE and node 1 leading",
+                record,
+            )
             for n, ev in starts.items():
                 assert ev["lang"] == ("c" if n % 2 else "cpp"), ev
                 assert ev["generation"] == 1 and ev["term"] == 1, ev
@@ -189,16 +209,28 @@ def main():
             cluster.procs[1].send_signal(signal.SIGKILL)
             killed_ns = time.monotonic_ns()  # CLOCK_MONOTONIC, as the nodes' times
             survivors = [n for n in IDS if n != 1]
-            wait_for(cluster, lambda: all(n in failed_at for n in survivors), 2.0,
-                     "every survivor to report node 1 FAILED", record)
+            wait_for(
+                cluster,
+                lambda: all(n in failed_at for n in survivors),
+                2.0,
+                "every survivor to report node 1 FAILED",
+                record,
+            )
             for n in survivors:
                 assert 0 < failed_at[n] - killed_ns < 2_000_000_000, (n, failed_at[n] - killed_ns)
-            print("node 1 killed: FAILED at " +
-                  ", ".join(f"node {n} +{(failed_at[n] - killed_ns) / 1e6:.0f} ms" for n in survivors))
+            print(
+                "node 1 killed: FAILED at "
+                + ", ".join(f"node {n} +{(failed_at[n] - killed_ns) / 1e6:.0f} ms" for n in survivors)
+            )
 
             # Node 2 waits 4 intervals after the failure, sees no newer leader and takes over.
-            wait_for(cluster, lambda: leaders.get(2) == 2 and all(follows.get(n) == (2, 2) for n in survivors if n != 2),
-                     5, "node 2 to lead with term 2, followed by every survivor", record)
+            wait_for(
+                cluster,
+                lambda: leaders.get(2) == 2 and all(follows.get(n) == (2, 2) for n in survivors if n != 2),
+                5,
+                "node 2 to lead with term 2, followed by every survivor",
+                record,
+            )
             assert set(leaders) == {2}, f"only node 2 may take over: {leaders}"
             print(f"node 2 leads with term 2; all survivors follow ({time.monotonic() - started:.1f} s)")
         finally:

@@ -1,4 +1,5 @@
 """phifd on asyncio: two UDP endpoints watch each other on loopback; one stops, the other reports it."""
+
 import asyncio
 
 from phifd import State

@@ -50,8 +50,9 @@ def parse_peers(text: str) -> Dict[int, int]:
 
 async def serve(args: argparse.Namespace, keyring: Optional[phifd.Keyring], generation: int) -> None:
     interval_ns = args.interval_ms * 1_000_000
-    config = phifd.Config(estimator=phifd.Estimator.NORMAL, heartbeat_interval_ns=interval_ns,
-                          threshold=8.0, suspect_threshold=3.0)
+    config = phifd.Config(
+        estimator=phifd.Estimator.NORMAL, heartbeat_interval_ns=interval_ns, threshold=8.0, suspect_threshold=3.0
+    )
     peers: Dict[int, Tuple[str, int]] = {node: (args.host, port) for node, port in args.peers.items()}
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -61,25 +62,58 @@ async def serve(args: argparse.Namespace, keyring: Optional[phifd.Keyring], gene
     def stepped_down(term: int, told_by: int) -> None:
         emit("step_down", node=args.id, term=term, told_by=told_by)
 
-    async with HeartbeatEndpoint(args.id, peers, config=config, generation=generation, keyring=keyring,
-                                 interval_ns=interval_ns, local_addr=(args.host, args.port),
-                                 leader=args.leader, on_step_down=stepped_down) as endpoint:
-        emit("start", node=args.id, port=endpoint.address[1], generation=generation, term=endpoint.term,
-             auth=keyring is not None)
+    async with HeartbeatEndpoint(
+        args.id,
+        peers,
+        config=config,
+        generation=generation,
+        keyring=keyring,
+        interval_ns=interval_ns,
+        local_addr=(args.host, args.port),
+        leader=args.leader,
+        on_step_down=stepped_down,
+    ) as endpoint:
+        emit(
+            "start",
+            node=args.id,
+            port=endpoint.address[1],
+            generation=generation,
+            term=endpoint.term,
+            auth=keyring is not None,
+        )
 
         async def print_events() -> None:
             async for e in endpoint.events():
-                emit("state", node=args.id, peer=e.node, kind=e.kind.name, to=e.to_state.name,
-                     **{"from": e.from_state.name}, phi=round(e.phi, 2), generation=e.generation,
-                     time_ns=e.time_ns)
+                emit(
+                    "state",
+                    node=args.id,
+                    peer=e.node,
+                    kind=e.kind.name,
+                    to=e.to_state.name,
+                    **{"from": e.from_state.name},
+                    phi=round(e.phi, 2),
+                    generation=e.generation,
+                    time_ns=e.time_ns,
+                )
 
         async def print_views() -> None:
             while True:
                 await asyncio.sleep(5)
-                emit("view", node=args.id, term=endpoint.term, leader=endpoint.leader, peers=[
-                    {"peer": s.node, "state": s.state.name, "phi": round(s.phi, 2),
-                     "until_fail_ms": round(s.time_until_failure_ns / 1e6, 1)}
-                    for s in endpoint.monitor.snapshot()])
+                emit(
+                    "view",
+                    node=args.id,
+                    term=endpoint.term,
+                    leader=endpoint.leader,
+                    peers=[
+                        {
+                            "peer": s.node,
+                            "state": s.state.name,
+                            "phi": round(s.phi, 2),
+                            "until_fail_ms": round(s.time_until_failure_ns / 1e6, 1),
+                        }
+                        for s in endpoint.monitor.snapshot()
+                    ],
+                )
 
         tasks = [asyncio.ensure_future(print_events()), asyncio.ensure_future(print_views())]
         await stop.wait()

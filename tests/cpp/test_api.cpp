@@ -26,10 +26,12 @@ static_assert(std::is_base_of_v<phifd::Error, phifd::UnknownNode>, "UnknownNode 
 static_assert(std::is_base_of_v<phifd::Error, phifd::StaleGeneration>, "StaleGeneration is an Error");
 static_assert(std::is_base_of_v<phifd::Error, phifd::InvalidArgument>, "InvalidArgument is an Error");
 // The codes of phifd.h, written out: they are append-only and must never change.
-static_assert(static_cast<unsigned>(phifd::Status::InvalidArg) == 2 && static_cast<unsigned>(phifd::Status::UnknownNode) == 3 &&
+static_assert(static_cast<unsigned>(phifd::Status::InvalidArg) == 2 &&
+                  static_cast<unsigned>(phifd::Status::UnknownNode) == 3 &&
                   static_cast<unsigned>(phifd::Status::StaleGeneration) == 4,
               "status codes are frozen");
-static_assert(static_cast<unsigned>(phifd::State::Failed) == 3 && static_cast<unsigned>(phifd::EventKind::Restarted) == 1,
+static_assert(static_cast<unsigned>(phifd::State::Failed) == 3 &&
+                  static_cast<unsigned>(phifd::EventKind::Restarted) == 1,
               "state and event codes are frozen");
 
 phifd::Clock::time_point at_ns(std::uint64_t ns) { return phifd::Clock::from_ns(ns); }

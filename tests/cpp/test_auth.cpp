@@ -46,16 +46,16 @@ const Bytes kKeyA = seq(0, 32);
 const Bytes kKeyB = seq(100, 32);
 
 // node 0x0102030405060708, generation 3, term 9, version 42, send_ns 123456789, leader flag.
-const Bytes kVectorA = from_hex(
-    "50484842020001000807060504030201030000000000000009000000000000002a0000000000000015cd5b07000000"
-    "0001000000a2bbcb119cf6c6fa0c3c4d453c445c58");  // key A, id 1
-const Bytes kVectorB = from_hex(
-    "50484842020001000807060504030201030000000000000009000000000000002a0000000000000015cd5b07000000"
-    "00020000008ffbb94f54050406e606c0790319a8c5");  // key B, id 2
+const Bytes kVectorA =
+    from_hex("50484842020001000807060504030201030000000000000009000000000000002a0000000000000015cd5b07000000"
+             "0001000000a2bbcb119cf6c6fa0c3c4d453c445c58");  // key A, id 1
+const Bytes kVectorB =
+    from_hex("50484842020001000807060504030201030000000000000009000000000000002a0000000000000015cd5b07000000"
+             "00020000008ffbb94f54050406e606c0790319a8c5");  // key B, id 2
 // node 7, generation 2^48 + 1, term 1, version 1, send_ns 0: authentic, but above the bound.
-const Bytes kAboveBound = from_hex(
-    "5048484202000000070000000000000001000000000001000100000000000000010000000000000000000000000000"
-    "0001000000b1f2aad5dca9637383a104b1b11c83bf");  // key A, id 1
+const Bytes kAboveBound =
+    from_hex("5048484202000000070000000000000001000000000001000100000000000000010000000000000000000000000000"
+             "0001000000b1f2aad5dca9637383a104b1b11c83bf");  // key A, id 1
 
 Datagram vector_datagram() {
   Datagram d;
@@ -144,7 +144,8 @@ TEST(Auth, TruncatedAndExtendedDatagramsAreRefusedAndCounted) {
   Keyring k = ring_with({{1, &kKeyA}});
   Monitor m;
   std::vector<Bytes> bad;
-  for (std::size_t n = 0; n < kVectorA.size(); ++n) bad.emplace_back(kVectorA.begin(), kVectorA.begin() + static_cast<long>(n));
+  for (std::size_t n = 0; n < kVectorA.size(); ++n)
+    bad.emplace_back(kVectorA.begin(), kVectorA.begin() + static_cast<long>(n));
   bad.push_back(kVectorA);
   bad.back().push_back(0);
   for (const Bytes& b : bad) {
@@ -320,9 +321,9 @@ TEST(Auth, RotationAcrossProcesses) {
   EXPECT_EQ(k.signing_key(), 1u);
   EXPECT_TRUE(recv(a[1], 3));
   EXPECT_TRUE(recv(b[0], 4));
-  k.set_signing_key(2);  // step 2
+  k.set_signing_key(2);                                   // step 2
   EXPECT_THROW(k.remove_key(2), phifd::InvalidArgument);  // never the signing key
-  k.remove_key(1);       // step 3
+  k.remove_key(1);                                        // step 3
   EXPECT_THROW(recv(b[0], 5), phifd::UnknownKeyError);
   EXPECT_THROW(k.remove_key(1), phifd::UnknownKeyError);
   EXPECT_TRUE(recv(b[1], 6));

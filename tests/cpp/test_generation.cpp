@@ -186,7 +186,12 @@ TEST_F(GenerationFile, DamagedFilesAreCorruptAndLeftUnchanged) {
   const std::vector<std::pair<const char*, Bytes>> cases = {
       {"empty", Bytes{}},
       {"truncated", truncated},
-      {"too long", [] { Bytes b = encode(5); b.push_back(0); return b; }()},
+      {"too long",
+       [] {
+         Bytes b = encode(5);
+         b.push_back(0);
+         return b;
+       }()},
       {"garbage", garbage},
       {"checksum flipped", flipped},
       {"value flipped", flipped_value},
@@ -305,13 +310,31 @@ TEST(ParseGenerationFile, DamageIsCorrupt) {
   std::vector<std::pair<const char*, Bytes>> cases;
   cases.push_back({"empty", Bytes{}});
   cases.push_back({"31 bytes", Bytes(good.begin(), good.end() - 1)});
-  cases.push_back({"33 bytes", [&] { Bytes b = good; b.push_back(0); return b; }()});
-  cases.push_back({"bad magic", [&] { Bytes b = good; b[0] = 'X'; b = Bytes(b.begin(), b.begin() + 24);
-                                      b.resize(32); put_le(b, 24, fnv1a64(b.data(), 24), 8); return b; }()});
+  cases.push_back({"33 bytes", [&] {
+                     Bytes b = good;
+                     b.push_back(0);
+                     return b;
+                   }()});
+  cases.push_back({"bad magic", [&] {
+                     Bytes b = good;
+                     b[0] = 'X';
+                     b = Bytes(b.begin(), b.begin() + 24);
+                     b.resize(32);
+                     put_le(b, 24, fnv1a64(b.data(), 24), 8);
+                     return b;
+                   }()});
   cases.push_back({"version 2", encode(5, 2)});
   cases.push_back({"reserved not zero", encode(5, 1, 1)});
-  cases.push_back({"checksum flipped", [&] { Bytes b = good; b[28] ^= 0x10; return b; }()});
-  cases.push_back({"generation flipped", [&] { Bytes b = good; b[16] ^= 0x01; return b; }()});
+  cases.push_back({"checksum flipped", [&] {
+                     Bytes b = good;
+                     b[28] ^= 0x10;
+                     return b;
+                   }()});
+  cases.push_back({"generation flipped", [&] {
+                     Bytes b = good;
+                     b[16] ^= 0x01;
+                     return b;
+                   }()});
   cases.push_back({"beyond 2^48", encode(phifd::max_generation + 1)});
   cases.push_back({"all ones", Bytes(32, 0xff)});
   for (const auto& [name, bytes] : cases) {

@@ -127,7 +127,7 @@ TEST(Limits, FloodOfAMillionIdsStaysAtTheBound) {
   const auto st = m.stats();
   EXPECT_EQ(st.nodes, limit);
   EXPECT_EQ(st.rejected_over_capacity, flood - limit);
-  if (!kSanitized) {  // AddressSanitizer's quarantine holds freed temporaries: RSS says nothing there
+  if (!kSanitized) {                    // AddressSanitizer's quarantine holds freed temporaries: RSS says nothing there
     EXPECT_GT(at_bound, before);        // the measurement sees the admitted nodes
     EXPECT_LE(after, at_bound + 2048);  // 990,000 refused ids cost nothing (2 MiB slack)
   }

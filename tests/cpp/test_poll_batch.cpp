@@ -16,7 +16,10 @@ const Clock::time_point T0 = Clock::from_ns(1'000'000'000ULL);
 
 phifd::Monitor exponential_monitor() {
   phifd::Config cfg;
-  cfg.set_estimator(phifd::Estimator::Exponential).set_heartbeat_interval(1s).set_threshold(8.0).set_suspect_threshold(4.0);
+  cfg.set_estimator(phifd::Estimator::Exponential)
+      .set_heartbeat_interval(1s)
+      .set_threshold(8.0)
+      .set_suspect_threshold(4.0);
   return phifd::Monitor(cfg);
 }
 

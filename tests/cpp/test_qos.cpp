@@ -72,7 +72,8 @@ std::vector<EventKey> keys(const std::vector<phifd::Event>& events) {
 bool same_report(const phifd::QosReport& a, const phifd::QosReport& b) {
   return a.qos == b.qos && a.feasible == b.feasible && a.threshold == b.threshold &&
          a.suspect_threshold == b.suspect_threshold && a.deadline == b.deadline &&
-         a.predicted_detection == b.predicted_detection && a.predicted_mistake_recurrence == b.predicted_mistake_recurrence &&
+         a.predicted_detection == b.predicted_detection &&
+         a.predicted_mistake_recurrence == b.predicted_mistake_recurrence &&
          a.predicted_mistake_duration == b.predicted_mistake_duration && a.best_detection == b.best_detection &&
          a.loss_rate == b.loss_rate && a.samples == b.samples;
 }
@@ -399,8 +400,8 @@ TEST(Retune, BadInputsThrowAndChangeNothing) {
   EXPECT_EQ(r.suspect_threshold, 4.0);
   EXPECT_EQ(r.deadline, exp_deadline(8.0));
   phifd::Monitor moved = std::move(m);
-  EXPECT_THROW(m.set_thresholds(4, 2), phifd::Error);  // NOLINT(bugprone-use-after-move): a moved-from monitor throws
-  EXPECT_THROW(m.set_qos(std::nullopt), phifd::Error);  // NOLINT(bugprone-use-after-move)
+  EXPECT_THROW(m.set_thresholds(4, 2), phifd::Error);    // NOLINT(bugprone-use-after-move): a moved-from monitor throws
+  EXPECT_THROW(m.set_qos(std::nullopt), phifd::Error);   // NOLINT(bugprone-use-after-move)
   EXPECT_THROW((void)m.qos_report(1, t), phifd::Error);  // NOLINT(bugprone-use-after-move)
 }
 

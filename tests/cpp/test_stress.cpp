@@ -314,9 +314,14 @@ TEST(Stress, NewSettersRejectOutOfRangeValuesNamingTheSetting) {
   expect_invalid([&] { cfg.set_confirmation_min_ratio(1.5); }, "confirmation_min_ratio");
   expect_invalid([&] { cfg.set_confirmation_min_ratio(INFINITY); }, "confirmation_min_ratio");
   // The boundaries are accepted.
-  EXPECT_NO_THROW(cfg.set_local_pause_grace(0ns).set_local_pause_threshold(1ns).set_burst_fraction(0.0)
-                      .set_max_local_health(0).set_max_local_health(64).set_confirmations_expected(1)
-                      .set_confirmations_expected(64).set_confirmation_min_ratio(1.0));
+  EXPECT_NO_THROW(cfg.set_local_pause_grace(0ns)
+                      .set_local_pause_threshold(1ns)
+                      .set_burst_fraction(0.0)
+                      .set_max_local_health(0)
+                      .set_max_local_health(64)
+                      .set_confirmations_expected(1)
+                      .set_confirmations_expected(64)
+                      .set_confirmation_min_ratio(1.0));
   EXPECT_NO_THROW(phifd::Monitor{cfg});
 }
 

@@ -61,7 +61,8 @@ phifd::EventKind kind_from_name(const std::string& name) {
 // The comparison rule of the vector format: absolute tolerance, or a relative one when the
 // tolerance is small (below 1e-3) and the expected value is not zero.
 bool close(double got, double want, double tol) {
-  return std::fabs(got - want) <= tol || (want != 0.0 && tol > 0.0 && tol < 1e-3 && std::fabs((got - want) / want) <= tol);
+  return std::fabs(got - want) <= tol ||
+         (want != 0.0 && tol > 0.0 && tol < 1e-3 && std::fabs((got - want) / want) <= tol);
 }
 
 // Runs `f` and gives the status it ended with.
@@ -84,10 +85,14 @@ phifd::Config make_config(const json& c) {
     const auto ns = [&v] { return std::chrono::nanoseconds(v.get<std::int64_t>()); };
     if (key == "estimator") {
       const std::string e = v.get<std::string>();
-      if (e == "akka") cfg.set_estimator(phifd::Estimator::Akka);
-      else if (e == "normal") cfg.set_estimator(phifd::Estimator::Normal);
-      else if (e == "exponential") cfg.set_estimator(phifd::Estimator::Exponential);
-      else throw std::runtime_error("unknown estimator " + e);
+      if (e == "akka")
+        cfg.set_estimator(phifd::Estimator::Akka);
+      else if (e == "normal")
+        cfg.set_estimator(phifd::Estimator::Normal);
+      else if (e == "exponential")
+        cfg.set_estimator(phifd::Estimator::Exponential);
+      else
+        throw std::runtime_error("unknown estimator " + e);
     } else if (key == "threshold") {
       cfg.set_threshold(v.get<double>());
     } else if (key == "suspect_threshold") {

@@ -24,7 +24,8 @@ using phifd::DatagramKind;
 static_assert(std::is_base_of_v<phifd::Error, phifd::MalformedError>, "MalformedError is an Error");
 static_assert(static_cast<unsigned>(phifd::Status::Malformed) == 11, "status codes are frozen");
 static_assert(phifd::datagram_size == 56, "the wire form is 56 bytes");
-static_assert(static_cast<unsigned>(DatagramKind::Heartbeat) == 0 && static_cast<unsigned>(DatagramKind::StaleReply) == 1,
+static_assert(static_cast<unsigned>(DatagramKind::Heartbeat) == 0 &&
+                  static_cast<unsigned>(DatagramKind::StaleReply) == 1,
               "kinds are frozen");
 static_assert(phifd::datagram_flag_leader == 1, "flag bit 0");
 static_assert(std::is_same_v<decltype(Datagram{}.encode()), std::array<std::uint8_t, 56>>, "encode gives 56 bytes");

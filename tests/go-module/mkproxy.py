@@ -15,6 +15,7 @@ The files are those git tracks or would track (tracked, or untracked and not ign
 --dir, read from the work tree, so the proxy serves what a tag of the current tree would publish.
 Nested modules (subdirectories with their own go.mod) are left out, as the go command does.
 """
+
 import argparse
 import json
 import os
@@ -39,15 +40,21 @@ def module_path(gomod):
 
 def module_files(repo, moddir):
     out = subprocess.run(
-        ["git", "-C", repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-         "--", moddir],
-        check=True, capture_output=True).stdout.decode()
+        ["git", "-C", repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", moddir],
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
     rels = sorted({os.path.relpath(p, moddir) for p in out.split("\0") if p})
-    rels = [r for r in rels if os.path.isfile(os.path.join(repo, moddir, r))
-            and not os.path.islink(os.path.join(repo, moddir, r))]
+    rels = [
+        r
+        for r in rels
+        if os.path.isfile(os.path.join(repo, moddir, r)) and not os.path.islink(os.path.join(repo, moddir, r))
+    ]
     nested = {os.path.dirname(r) for r in rels if os.path.basename(r) == "go.mod" and os.path.dirname(r)}
+
     def inside_nested(rel):
         return any(rel == d or rel.startswith(d + "/") for d in nested)
+
     return [r for r in rels if not inside_nested(r)]
 
 
@@ -76,12 +83,12 @@ def main():
             z.write(os.path.join(root, rel), prefix + rel)
     with open(os.path.join(vdir, a.version + ".mod"), "w", encoding="utf-8") as f:
         f.write(gomod)
-    stamp = subprocess.run(["git", "-C", a.repo, "log", "-1", "--format=%cI"],
-                           capture_output=True, text=True).stdout.strip()
+    stamp = subprocess.run(
+        ["git", "-C", a.repo, "log", "-1", "--format=%cI"], capture_output=True, text=True
+    ).stdout.strip()
     when = datetime.fromisoformat(stamp) if stamp else datetime.now(timezone.utc)
     with open(os.path.join(vdir, a.version + ".info"), "w", encoding="utf-8") as f:
-        json.dump({"Version": a.version,
-                   "Time": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
+        json.dump({"Version": a.version, "Time": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
     with open(os.path.join(vdir, "list"), "a", encoding="utf-8") as f:
         f.write(a.version + "\n")
     print(f"mkproxy: {path} {a.version}: {len(files)} files in {vdir}")

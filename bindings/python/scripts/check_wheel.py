@@ -31,18 +31,19 @@ def elf_sections(data: bytes) -> Dict[str, Tuple[int, int, int, int]]:
     """Section name -> (type, offset, size, link) of a 64-bit little-endian ELF image."""
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
         raise ValueError("not a 64-bit little-endian ELF file")
-    shoff, = struct.unpack_from("<Q", data, 0x28)
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
     headers = []
     for i in range(shnum):
         name, typ, _flags, _addr, offset, size, link, _info, _align, _entsize = struct.unpack_from(
-            "<IIQQQQIIQQ", data, shoff + i * shentsize)
+            "<IIQQQQIIQQ", data, shoff + i * shentsize
+        )
         headers.append((name, typ, offset, size, link))
     strtab_offset = headers[shstrndx][2]
     out = {}
     for name, typ, offset, size, link in headers:
         end = data.index(b"\0", strtab_offset + name)
-        out[data[strtab_offset + name:end].decode()] = (typ, offset, size, link)
+        out[data[strtab_offset + name : end].decode()] = (typ, offset, size, link)
     return out
 
 
@@ -55,9 +56,9 @@ def dynamic_symbols(data: bytes, sections: Dict[str, Tuple[int, int, int, int]])
     strtab = list(sections.values())[link]
     names = []
     for pos in range(offset, offset + size, 24):
-        name, = struct.unpack_from("<I", data, pos)
+        (name,) = struct.unpack_from("<I", data, pos)
         end = data.index(b"\0", strtab[1] + name)
-        names.append(data[strtab[1] + name:end].decode())
+        names.append(data[strtab[1] + name : end].decode())
     return names
 
 
@@ -69,8 +70,10 @@ def check_library(data: bytes, what: str) -> List[str]:
     except (ValueError, struct.error, IndexError) as e:
         return [f"{what}: cannot read it as ELF: {e}"]
     debug = sorted(n for n in sections if n.startswith(".debug"))
-    print(f"{what}: {len(data)} bytes ({len(data) / 1e6:.2f} MB), "
-          f"{len(debug)} debug sections, .symtab {'present' if '.symtab' in sections else 'absent'}")
+    print(
+        f"{what}: {len(data)} bytes ({len(data) / 1e6:.2f} MB), "
+        f"{len(debug)} debug sections, .symtab {'present' if '.symtab' in sections else 'absent'}"
+    )
     if debug:
         failures.append(f"{what} is not stripped: it has {', '.join(debug)}")
     if ".symtab" in sections:

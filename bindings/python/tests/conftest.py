@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-
 import phifd
+import pytest
 
 SECOND = 1_000_000_000
 

@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
-import pytest
-
 import phifd
+import pytest
 from phifd.aio import HeartbeatEndpoint
 
 MS = 1_000_000
@@ -52,8 +51,12 @@ async def pair(a: HeartbeatEndpoint, b: HeartbeatEndpoint) -> None:
     b.add_peer(a.node_id, a.address)
 
 
-async def until(events: AsyncIterator[phifd.Event], match: Callable[[phifd.Event], bool], seconds: float,
-                seen: Optional[List[phifd.Event]] = None) -> phifd.Event:
+async def until(
+    events: AsyncIterator[phifd.Event],
+    match: Callable[[phifd.Event], bool],
+    seconds: float,
+    seen: Optional[List[phifd.Event]] = None,
+) -> phifd.Event:
     """The first event that matches, within `seconds` (fails the test otherwise)."""
 
     async def scan() -> phifd.Event:
@@ -195,8 +198,7 @@ def test_authenticated_endpoints_refuse_other_keys() -> None:
 
     async def main() -> None:
         with phifd.Keyring({1: b"k" * 32}) as ring, phifd.Keyring({1: b"x" * 32}) as other:
-            async with endpoint(1, keyring=ring) as a, endpoint(2, keyring=ring) as b, \
-                    endpoint(3, keyring=other) as c:
+            async with endpoint(1, keyring=ring) as a, endpoint(2, keyring=ring) as b, endpoint(3, keyring=other) as c:
                 b.add_peer(1, a.address)
                 c.add_peer(1, a.address)
                 await until(a.events(), lambda e: e.node == 2 and e.to_state is phifd.State.ALIVE, 5)
@@ -328,8 +330,18 @@ def test_example_server() -> None:
     async def main() -> List[Dict[str, Any]]:
         async with endpoint(1) as a:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(script), "--id", "2", "--port", str(port), "--interval-ms", "50",
-                "--peers", f"1:{a.address[1]}", stdout=subprocess.PIPE, env=dict(os.environ),
+                sys.executable,
+                str(script),
+                "--id",
+                "2",
+                "--port",
+                str(port),
+                "--interval-ms",
+                "50",
+                "--peers",
+                f"1:{a.address[1]}",
+                stdout=subprocess.PIPE,
+                env=dict(os.environ),
             )
             try:
                 a.add_peer(2, ("127.0.0.1", port))

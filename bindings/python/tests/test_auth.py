@@ -17,17 +17,25 @@ import sys
 import threading
 from typing import Dict, List
 
-import pytest
-
 import phifd
+import pytest
 
 KEY_A = bytes(range(32))  # id 1
 KEY_B = bytes(range(100, 132))  # id 2
 SECOND = 1_000_000_000
 
 
-def signed(key_id: int, key: bytes, node: int, generation: int, term: int, version: int, send_ns: int,
-           kind: int = 0, flags: int = 0) -> bytes:
+def signed(
+    key_id: int,
+    key: bytes,
+    node: int,
+    generation: int,
+    term: int,
+    version: int,
+    send_ns: int,
+    kind: int = 0,
+    flags: int = 0,
+) -> bytes:
     """An authenticated datagram built without the library."""
     body = struct.pack("<4sBBHQQQQQI", b"PHHB", 2, kind, flags, node, generation, term, version, send_ns, key_id)
     assert len(body) == 52
@@ -44,8 +52,9 @@ def test_constants_match_the_format() -> None:
 
 
 def test_round_trip_and_tag_equals_an_independent_hmac() -> None:
-    d = phifd.Datagram.heartbeat(node=0x0102030405060708, generation=3, term=9, version=42,
-                                 send_ns=123_456_789, leader=True)
+    d = phifd.Datagram.heartbeat(
+        node=0x0102030405060708, generation=3, term=9, version=42, send_ns=123_456_789, leader=True
+    )
     with ring_a() as ring:
         wire = d.encode_auth(ring)
         assert len(wire) == phifd.AUTH_DATAGRAM_SIZE
@@ -78,9 +87,16 @@ def test_the_signing_key_signs_and_its_id_is_on_the_wire() -> None:
 
 def stats(m: phifd.Monitor) -> Dict[str, int]:
     s = m.stats()
-    return {name: getattr(s, name) for name in (
-        "rejected_malformed", "rejected_bad_generation", "rejected_unknown_key", "rejected_bad_mac",
-        "rejected_replayed")}
+    return {
+        name: getattr(s, name)
+        for name in (
+            "rejected_malformed",
+            "rejected_bad_generation",
+            "rejected_unknown_key",
+            "rejected_bad_mac",
+            "rejected_replayed",
+        )
+    }
 
 
 def test_forged_datagrams_are_refused_and_counted() -> None:
@@ -151,8 +167,7 @@ def test_every_single_bit_flip_is_refused_and_counted_by_class() -> None:
 
 def test_wrong_key_and_unknown_key_id() -> None:
     wire = phifd.Datagram.heartbeat(7, 1, 1, 1, 1).encode_auth(phifd.Keyring({1: KEY_A}))
-    with phifd.Keyring({1: KEY_B}) as same_id_other_key, phifd.Keyring({2: KEY_A}) as other_id, \
-            phifd.Monitor() as m:
+    with phifd.Keyring({1: KEY_B}) as same_id_other_key, phifd.Keyring({2: KEY_A}) as other_id, phifd.Monitor() as m:
         with pytest.raises(phifd.AuthError):
             m.receive(wire, SECOND, same_id_other_key)
         with pytest.raises(phifd.UnknownKeyError, match="1") as exc:
@@ -235,8 +250,14 @@ print(d.encode_auth(ring).hex())
 
 def sender_process(node: int) -> List[bytes]:
     """Datagrams of another process: one signed with key 1, then one signed with key 2."""
-    out = subprocess.run([sys.executable, "-c", SENDER, str(node)], check=True, capture_output=True,
-                         text=True, env=os.environ.copy(), timeout=60).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", SENDER, str(node)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
+    ).stdout.split()
     return [bytes.fromhex(line) for line in out]
 
 

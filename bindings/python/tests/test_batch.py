@@ -8,9 +8,8 @@ import random
 import struct
 from array import array
 
-import pytest
-
 import phifd
+import pytest
 from conftest import SECOND
 
 
@@ -95,8 +94,12 @@ def test_heartbeat_batch_statuses() -> None:
             m.heartbeat_batch([1, 2, 3, 2], [1, 4, 1, 3], [SECOND] * 4)
         e = info.value
         assert e.status is phifd.Status.STALE_GENERATION
-        assert e.statuses == [phifd.Status.OK, phifd.Status.STALE_GENERATION,
-                              phifd.Status.OK, phifd.Status.STALE_GENERATION]
+        assert e.statuses == [
+            phifd.Status.OK,
+            phifd.Status.STALE_GENERATION,
+            phifd.Status.OK,
+            phifd.Status.STALE_GENERATION,
+        ]
         assert "1" in e.message  # names the first failing index
         # every record was processed despite the failures
         assert len(m) == 3

@@ -12,9 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, List, Tuple
 
-import pytest
-
 import phifd
+import pytest
 from phifd import _cdefs, _ffi
 
 

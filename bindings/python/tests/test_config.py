@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
+import phifd
 import pytest
 from conftest import SECOND
-
-import phifd
 from phifd import _ffi
 
 LN10 = math.log(10)

@@ -7,9 +7,8 @@ import re
 import struct
 from pathlib import Path
 
-import pytest
-
 import phifd
+import pytest
 
 # The layout documented in src/wire.rs: magic, format version, kind, flags, five u64, checksum.
 HEAD = struct.Struct("<4sBBHQQQQQ")
@@ -24,8 +23,17 @@ def fnv1a64(data: bytes) -> int:
     return h
 
 
-def by_hand(kind: int, flags: int, node: int, gen: int, term: int, version: int, send_ns: int,
-            magic: bytes = b"PHHB", fmt: int = 1) -> bytes:
+def by_hand(
+    kind: int,
+    flags: int,
+    node: int,
+    gen: int,
+    term: int,
+    version: int,
+    send_ns: int,
+    magic: bytes = b"PHHB",
+    fmt: int = 1,
+) -> bytes:
     head = HEAD.pack(magic, fmt, kind, flags, node, gen, term, version, send_ns)
     return head + struct.pack("<Q", fnv1a64(head))
 
@@ -89,7 +97,7 @@ def patched(offset: int, value: bytes, rechecksum: bool = True) -> bytes:
     """GOOD with ``value`` written at ``offset``; the checksum recomputed unless told not to, so
     that only the intended defect is present."""
     b = bytearray(GOOD)
-    b[offset:offset + len(value)] = value
+    b[offset : offset + len(value)] = value
     if rechecksum:
         b[48:56] = struct.pack("<Q", fnv1a64(bytes(b[:48])))
     return bytes(b)
@@ -112,8 +120,21 @@ def patched(offset: int, value: bytes, rechecksum: bool = True) -> bytes:
         (patched(20, b"\x01", rechecksum=False), r"checksum mismatch"),
         (patched(50, b"\x00\x00", rechecksum=False), r"checksum mismatch"),
     ],
-    ids=["empty", "short", "long", "no-checksum", "magic", "version2", "version0", "kind2",
-         "kind255", "flags2", "flags8001", "payload-flip", "checksum-flip"],
+    ids=[
+        "empty",
+        "short",
+        "long",
+        "no-checksum",
+        "magic",
+        "version2",
+        "version0",
+        "kind2",
+        "kind255",
+        "flags2",
+        "flags8001",
+        "payload-flip",
+        "checksum-flip",
+    ],
 )
 def test_every_defect_is_malformed_with_a_message(data: bytes, pattern: str) -> None:
     with pytest.raises(phifd.MalformedError) as info:
@@ -150,7 +171,13 @@ def test_random_bytes_never_crash() -> None:
             data = b"PHHB\x01" + bytes(rng.getrandbits(8) for _ in range(51))
         else:  # a valid datagram with a few random bytes changed
             # generation and term at most 2**48, the bound every receiver enforces
-            fields = (rng.getrandbits(64), rng.getrandbits(48), rng.getrandbits(48), rng.getrandbits(64), rng.getrandbits(64))
+            fields = (
+                rng.getrandbits(64),
+                rng.getrandbits(48),
+                rng.getrandbits(48),
+                rng.getrandbits(64),
+                rng.getrandbits(64),
+            )
             b = bytearray(by_hand(rng.randrange(2), rng.randrange(2), *fields))
             for _ in range(rng.randrange(0, 4)):  # sometimes none: a valid datagram
                 b[rng.randrange(56)] = rng.getrandbits(8)

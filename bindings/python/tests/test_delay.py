@@ -15,9 +15,8 @@ import math
 from statistics import NormalDist
 from typing import List, Tuple
 
-import pytest
-
 import phifd
+import pytest
 from conftest import SECOND
 
 MS = 1_000_000

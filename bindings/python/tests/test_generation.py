@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 import phifd
+import pytest
 
 
 def test_in_memory_clock() -> None:

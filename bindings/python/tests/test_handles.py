@@ -9,9 +9,8 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable, List
 
-import pytest
-
 import phifd
+import pytest
 from phifd._handle import OwnedHandle
 
 # (factory, a call that needs the live handle)

@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import phifd
+import pytest
 from phifd import _ffi
 from phifd._errors import error_for_status
 
@@ -79,8 +78,9 @@ def test_phifd_library_env_override_in_subprocess(tmp_path: Path) -> None:
     assert r.returncode != 0
     assert "PHIFD_LIBRARY" in r.stderr and "nope.so" in r.stderr
     env["PHIFD_LIBRARY"] = phifd.library_path()
-    r = subprocess.run([sys.executable, "-c", "import phifd; print(phifd.library_path())"],
-                       env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", "import phifd; print(phifd.library_path())"], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == phifd.library_path()
 

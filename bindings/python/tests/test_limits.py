@@ -8,9 +8,8 @@ import subprocess
 import sys
 from array import array
 
-import pytest
-
 import phifd
+import pytest
 from conftest import SECOND
 
 BOUND = 2**48  # written out, not taken from the library

@@ -12,9 +12,8 @@ import math
 import time
 from datetime import timedelta
 
-import pytest
-
 import phifd
+import pytest
 from conftest import SECOND
 
 LN10 = math.log(10)
@@ -138,15 +137,19 @@ def test_add_node_remove_and_counts(monitor: phifd.Monitor) -> None:
 
 
 def test_first_heartbeat_timeout() -> None:
-    cfg = phifd.Config(estimator=phifd.Estimator.EXPONENTIAL, heartbeat_interval_ns=SECOND,
-                       first_heartbeat_timeout_ns=5 * SECOND)
+    cfg = phifd.Config(
+        estimator=phifd.Estimator.EXPONENTIAL, heartbeat_interval_ns=SECOND, first_heartbeat_timeout_ns=5 * SECOND
+    )
     with cfg, phifd.Monitor(cfg) as m:
         m.add_node(4, 1, 100)
         assert m.info(4, 100 + 5 * SECOND - 1).state is not phifd.State.FAILED
         assert m.info(4, 100 + 5 * SECOND).state is phifd.State.FAILED
         events = m.poll(100 + 6 * SECOND)
         assert [(e.from_state, e.to_state, e.time_ns) for e in events][-1] == (
-            phifd.State.UNKNOWN, phifd.State.FAILED, 100 + 5 * SECOND)
+            phifd.State.UNKNOWN,
+            phifd.State.FAILED,
+            100 + 5 * SECOND,
+        )
 
 
 def test_default_times_are_now() -> None:

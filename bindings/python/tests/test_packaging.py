@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 import phifd
+import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -119,8 +118,9 @@ def synthetic_elf(debug: bool, symtab: bool, exports: tuple) -> bytes:
         body += data
         offset += len(data)
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    header = ident + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 0, offset, 0, 64, 0, 0, 64,
-                                 len(headers), len(headers) - 1)
+    header = ident + struct.pack(
+        "<HHIQQQIHHHHHH", 3, 62, 1, 0, 0, offset, 0, 64, 0, 0, 64, len(headers), len(headers) - 1
+    )
     return header + body + b"".join(headers)
 
 

@@ -12,9 +12,8 @@ import math
 import re
 from typing import Dict, FrozenSet, Tuple
 
-import pytest
-
 import phifd
+import pytest
 from phifd import _ffi
 
 SECOND = 1_000_000_000
@@ -38,7 +37,14 @@ def test_snapshot_is_sorted_and_equals_per_node_info(monitor: phifd.Monitor) -> 
     for e in snap:
         i = monitor.info(e.node, NOW)
         assert (e.generation, e.state, e.phi, e.last_arrival_ns, e.mean_ns, e.sd_ns, e.version, e.confirmations) == (
-            i.generation, i.state, i.phi, i.last_arrival_ns, i.mean_ns, i.sd_ns, i.version, i.confirmations
+            i.generation,
+            i.state,
+            i.phi,
+            i.last_arrival_ns,
+            i.mean_ns,
+            i.sd_ns,
+            i.version,
+            i.confirmations,
         )
         assert e.time_until_failure_ns == max(0, i.fail_after_ns - (NOW - i.silence_origin_ns))
     one, two, three = snap
@@ -129,14 +135,26 @@ def test_prometheus_text_parsed_and_checked_by_hand(monitor: phifd.Monitor) -> N
     assert types["phifd_node_phi"] == "gauge"
     families = {name for name, _ in samples}
     assert families == {
-        "phifd_node_phi", "phifd_node_state", "phifd_node_generation", "phifd_node_silence_seconds",
-        "phifd_node_mean_interval_seconds", "phifd_node_interval_stddev_seconds",
-        "phifd_node_time_until_conviction_seconds", "phifd_node_samples", "phifd_monitor_nodes",
-        "phifd_monitor_local_health", "phifd_monitor_pauses_total", "phifd_monitor_stale_heartbeats_total",
-        "phifd_monitor_duplicate_heartbeats_total", "phifd_monitor_dropped_events_total",
-        "phifd_monitor_rejected_over_capacity_total", "phifd_monitor_rejected_unknown_node_total",
-        "phifd_monitor_rejected_bad_generation_total", "phifd_monitor_rejected_malformed_total",
-        "phifd_monitor_rejected_bad_mac_total", "phifd_monitor_rejected_unknown_key_total",
+        "phifd_node_phi",
+        "phifd_node_state",
+        "phifd_node_generation",
+        "phifd_node_silence_seconds",
+        "phifd_node_mean_interval_seconds",
+        "phifd_node_interval_stddev_seconds",
+        "phifd_node_time_until_conviction_seconds",
+        "phifd_node_samples",
+        "phifd_monitor_nodes",
+        "phifd_monitor_local_health",
+        "phifd_monitor_pauses_total",
+        "phifd_monitor_stale_heartbeats_total",
+        "phifd_monitor_duplicate_heartbeats_total",
+        "phifd_monitor_dropped_events_total",
+        "phifd_monitor_rejected_over_capacity_total",
+        "phifd_monitor_rejected_unknown_node_total",
+        "phifd_monitor_rejected_bad_generation_total",
+        "phifd_monitor_rejected_malformed_total",
+        "phifd_monitor_rejected_bad_mac_total",
+        "phifd_monitor_rejected_unknown_key_total",
         "phifd_monitor_rejected_replayed_total",
     }
     # 3 nodes x (7 single families + 4 states) + 13 monitor families.

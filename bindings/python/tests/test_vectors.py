@@ -10,9 +10,8 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, List
 
-import pytest
-
 import phifd
+import pytest
 from conftest import repo_root
 
 VECTORS = sorted((repo_root() / "tests" / "vectors").glob("*.json"))
@@ -35,12 +34,23 @@ def make_config(spec: Dict[str, Any]) -> phifd.Config:
     cfg = phifd.Config()
     for key, value in spec.items():
         if key == "estimator":
-            cfg.estimator = {"akka": phifd.Estimator.AKKA, "normal": phifd.Estimator.NORMAL,
-                             "exponential": phifd.Estimator.EXPONENTIAL}[value]
+            cfg.estimator = {
+                "akka": phifd.Estimator.AKKA,
+                "normal": phifd.Estimator.NORMAL,
+                "exponential": phifd.Estimator.EXPONENTIAL,
+            }[value]
         elif key in ("threshold", "suspect_threshold"):
             setattr(cfg, key, float(value))
-        elif key in ("window", "heartbeat_interval_ns", "min_std_deviation_ns", "acceptable_pause_ns",
-                     "max_interval_ns", "round_trip_ns", "first_heartbeat_timeout_ns", "recovery_heartbeats"):
+        elif key in (
+            "window",
+            "heartbeat_interval_ns",
+            "min_std_deviation_ns",
+            "acceptable_pause_ns",
+            "max_interval_ns",
+            "round_trip_ns",
+            "first_heartbeat_timeout_ns",
+            "recovery_heartbeats",
+        ):
             assert isinstance(value, int) and value >= 0, f"{key} must be an unsigned integer"
             setattr(cfg, key, value)
         else:

@@ -65,8 +65,7 @@ static void on_signal(int sig) {
 }
 
 static void die(const char *what, phifd_status s) {
-    fprintf(stderr, "node %" PRIu64 ": %s: %s: %s\n", node.id, what, phifd_status_name(s),
-            phifd_last_error_message());
+    fprintf(stderr, "node %" PRIu64 ": %s: %s: %s\n", node.id, what, phifd_status_name(s), phifd_last_error_message());
     exit(1);
 }
 
@@ -116,8 +115,13 @@ static void *sender(void *arg) {
         pthread_mutex_lock(&node.lock);
         bool leading = node.leading;
         pthread_mutex_unlock(&node.lock);
-        phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT, leading ? PHIFD_DATAGRAM_FLAG_LEADER : 0, node.id,
-                            node.incarnation, current_term(), seq, phifd_now_ns()};
+        phifd_datagram d = {PHIFD_DATAGRAM_HEARTBEAT,
+                            leading ? PHIFD_DATAGRAM_FLAG_LEADER : 0,
+                            node.id,
+                            node.incarnation,
+                            current_term(),
+                            seq,
+                            phifd_now_ns()};
         for (size_t i = 0; i < node.npeers; i++) send_datagram(&node.peers[i].addr, &d);
         sleep_until(&next, node.interval_ns);
     }
@@ -133,8 +137,9 @@ static void observe_term(uint64_t term, uint64_t from) {
     if (newer && node.leading) {
         node.leading = false;
         node.leader = -1;
-        emit("{\"ev\":\"step_down\",\"node\":%" PRIu64 ",\"term\":%" PRIu64 ",\"told_by\":%" PRIu64
-             ",\"t\":%" PRIu64 "}", node.id, term, from, phifd_now_ns());
+        emit("{\"ev\":\"step_down\",\"node\":%" PRIu64 ",\"term\":%" PRIu64 ",\"told_by\":%" PRIu64 ",\"t\":%" PRIu64
+             "}",
+             node.id, term, from, phifd_now_ns());
     }
     pthread_mutex_unlock(&node.lock);
 }
@@ -147,7 +152,8 @@ static void on_heartbeat(const phifd_datagram *d, const struct sockaddr_in *from
         phifd_datagram reply = {PHIFD_DATAGRAM_STALE_REPLY, 0, node.id, node.incarnation, ours, 0, phifd_now_ns()};
         send_datagram(from, &reply);
         emit("{\"ev\":\"stale_reply_sent\",\"node\":%" PRIu64 ",\"to\":%" PRIu64 ",\"their_term\":%" PRIu64
-             ",\"our_term\":%" PRIu64 ",\"t\":%" PRIu64 "}", node.id, d->node, d->term, ours, phifd_now_ns());
+             ",\"our_term\":%" PRIu64 ",\"t\":%" PRIu64 "}",
+             node.id, d->node, d->term, ours, phifd_now_ns());
         return;
     }
     observe_term(d->term, d->node);
@@ -237,7 +243,8 @@ static bool lowest_alive(uint64_t now) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n");
+    fprintf(stderr,
+            "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n");
     exit(2);
 }
 
@@ -268,13 +275,20 @@ static void parse_args(int argc, char **argv, uint16_t *port, const char **dir, 
     uint64_t interval_ms = 100;
     bool have_id = false;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--id") == 0) node.id = strtoull(argv[i + 1], NULL, 10), have_id = true;
-        else if (strcmp(argv[i], "--port") == 0) *port = (uint16_t)strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--peers") == 0) peers = argv[i + 1];
-        else if (strcmp(argv[i], "--state-dir") == 0) *dir = argv[i + 1];
-        else if (strcmp(argv[i], "--interval-ms") == 0) interval_ms = strtoull(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--key-file") == 0) *key_file = argv[i + 1];
-        else usage();
+        if (strcmp(argv[i], "--id") == 0)
+            node.id = strtoull(argv[i + 1], NULL, 10), have_id = true;
+        else if (strcmp(argv[i], "--port") == 0)
+            *port = (uint16_t)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--peers") == 0)
+            peers = argv[i + 1];
+        else if (strcmp(argv[i], "--state-dir") == 0)
+            *dir = argv[i + 1];
+        else if (strcmp(argv[i], "--interval-ms") == 0)
+            interval_ms = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--key-file") == 0)
+            *key_file = argv[i + 1];
+        else
+            usage();
     }
     if (argc % 2 == 0 || !have_id || *port == 0 || peers == NULL || *dir == NULL || interval_ms == 0) usage();
     node.interval_ns = interval_ms * 1000000u;
@@ -329,7 +343,8 @@ int main(int argc, char **argv) {
 
     /* 3. The socket: receives time out so the receiver notices a stop. */
     node.fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
     if (node.fd < 0 || setsockopt(node.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
         bind(node.fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
@@ -343,8 +358,8 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
 
     emit("{\"ev\":\"start\",\"node\":%" PRIu64 ",\"lang\":\"c\",\"pid\":%ld,\"generation\":%" PRIu64
-         ",\"term\":%" PRIu64 ",\"auth\":%s,\"t\":%" PRIu64 "}", node.id, (long)getpid(), node.incarnation,
-         current_term(), node.keyring ? "true" : "false", now);
+         ",\"term\":%" PRIu64 ",\"auth\":%s,\"t\":%" PRIu64 "}",
+         node.id, (long)getpid(), node.incarnation, current_term(), node.keyring ? "true" : "false", now);
 
     pthread_t send_thread, recv_thread, watch_thread;
     pthread_create(&send_thread, NULL, sender, NULL);

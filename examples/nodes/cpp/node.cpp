@@ -87,7 +87,8 @@ struct Options {
 };
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n";
+  std::cerr
+      << "usage: node --id N --port P --peers ID:PORT,... --state-dir DIR [--interval-ms 100] [--key-file PATH]\n";
   std::exit(2);
 }
 
@@ -97,13 +98,20 @@ Options parse(int argc, char** argv) {
   if (argc % 2 == 0) usage();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--id") o.id = std::stoull(value);
-    else if (flag == "--port") o.port = static_cast<std::uint16_t>(std::stoul(value));
-    else if (flag == "--peers") peers = value;
-    else if (flag == "--state-dir") o.state_dir = value;
-    else if (flag == "--interval-ms") o.interval = std::chrono::milliseconds(std::stoul(value));
-    else if (flag == "--key-file") o.key_file = value;
-    else usage();
+    if (flag == "--id")
+      o.id = std::stoull(value);
+    else if (flag == "--port")
+      o.port = static_cast<std::uint16_t>(std::stoul(value));
+    else if (flag == "--peers")
+      peers = value;
+    else if (flag == "--state-dir")
+      o.state_dir = value;
+    else if (flag == "--interval-ms")
+      o.interval = std::chrono::milliseconds(std::stoul(value));
+    else if (flag == "--key-file")
+      o.key_file = value;
+    else
+      usage();
   }
   if (o.id == 0 || o.port == 0 || peers.empty() || o.state_dir.empty() || o.interval.count() <= 0) usage();
   std::istringstream in(peers);
@@ -122,11 +130,10 @@ Options parse(int argc, char** argv) {
 class Node {
  public:
   explicit Node(Options opts)
-      : o_(std::move(opts)),
-        keyring_(load_keyring(o_.key_file)),
-        incarnation_clock_(phifd::GenerationClock::open(o_.state_dir + "/node-" + std::to_string(o_.id) + ".incarnation")),
-        incarnation_(incarnation_clock_.current()),
-        term_(phifd::GenerationClock::in_memory(1)),
+      : o_(std::move(opts)), keyring_(load_keyring(o_.key_file)),
+        incarnation_clock_(
+            phifd::GenerationClock::open(o_.state_dir + "/node-" + std::to_string(o_.id) + ".incarnation")),
+        incarnation_(incarnation_clock_.current()), term_(phifd::GenerationClock::in_memory(1)),
         monitor_(phifd::Config()
                      .set_estimator(phifd::Estimator::Normal)
                      .set_heartbeat_interval(o_.interval)
@@ -157,17 +164,18 @@ class Node {
   ~Node() { close(fd_); }
 
   int run() {
-    emit("{\"ev\":\"start\",\"node\":" + std::to_string(o_.id) + ",\"lang\":\"cpp\",\"pid\":" + std::to_string(getpid()) +
-         ",\"generation\":" + std::to_string(incarnation_) + ",\"term\":" + std::to_string(term_.current()) +
-         ",\"auth\":" + (keyring_ ? "true" : "false") + ",\"t\":" + now_ns() + "}");
+    emit("{\"ev\":\"start\",\"node\":" + std::to_string(o_.id) +
+         ",\"lang\":\"cpp\",\"pid\":" + std::to_string(getpid()) + ",\"generation\":" + std::to_string(incarnation_) +
+         ",\"term\":" + std::to_string(term_.current()) + ",\"auth\":" + (keyring_ ? "true" : "false") +
+         ",\"t\":" + now_ns() + "}");
     std::thread sender([this] { send_loop(); });
     std::thread receiver([this] { receive_loop(); });
     std::thread([] {  // exits the process's loops when stdin reaches end of file
       char buf[256];
-      while (read(STDIN_FILENO, buf, sizeof buf) > 0) {
-      }
+      while (read(STDIN_FILENO, buf, sizeof buf) > 0) {}
       running = false;
-    }).detach();
+    })
+        .detach();
 
     constexpr auto never = phifd::Clock::time_point::max();
     auto election_at = never;  // when to consider taking over from a failed leader
@@ -180,8 +188,8 @@ class Node {
       for (const phifd::Event& e : monitor_.poll(now)) {
         emit("{\"ev\":\"state\",\"node\":" + std::to_string(o_.id) + ",\"peer\":" + std::to_string(e.node) +
              ",\"kind\":\"" + phifd::to_string(e.kind) + "\",\"from\":\"" + phifd::to_string(e.from) + "\",\"to\":\"" +
-             phifd::to_string(e.to) + "\",\"phi\":" + fixed3(e.phi) + ",\"generation\":" + std::to_string(e.generation) +
-             ",\"time_ns\":" + std::to_string(phifd::Clock::to_ns(e.time)) + "}");
+             phifd::to_string(e.to) + "\",\"phi\":" + fixed3(e.phi) + ",\"generation\":" +
+             std::to_string(e.generation) + ",\"time_ns\":" + std::to_string(phifd::Clock::to_ns(e.time)) + "}");
         std::lock_guard<std::mutex> lock(mu_);
         if (e.to == phifd::State::Failed && leader_ == e.node) {
           leader_.reset();
@@ -215,7 +223,8 @@ class Node {
     try {
       if (keyring_) {
         const auto bytes = d.encode_auth(*keyring_);
-        (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // never waits
+        (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                     sizeof to);  // never waits
       } else {
         const auto bytes = d.encode();
         (void)sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
@@ -247,8 +256,13 @@ class Node {
         std::lock_guard<std::mutex> lock(mu_);
         leading = leading_;
       }
-      const phifd::Datagram d{phifd::DatagramKind::Heartbeat, leading ? phifd::datagram_flag_leader : 0u, o_.id,
-                              incarnation_, term_.current(), seq, phifd_now_ns()};
+      const phifd::Datagram d{phifd::DatagramKind::Heartbeat,
+                              leading ? phifd::datagram_flag_leader : 0u,
+                              o_.id,
+                              incarnation_,
+                              term_.current(),
+                              seq,
+                              phifd_now_ns()};
       for (const auto& [peer, addr] : o_.peers) send(addr, d);
       next += o_.interval;
       std::this_thread::sleep_until(next);
@@ -283,7 +297,8 @@ class Node {
     if (d.leader() && d.term < ours) {  // a stale leader: tell it the newer term
       send(from, phifd::Datagram{phifd::DatagramKind::StaleReply, 0, o_.id, incarnation_, ours, 0, phifd_now_ns()});
       emit("{\"ev\":\"stale_reply_sent\",\"node\":" + std::to_string(o_.id) + ",\"to\":" + std::to_string(d.node) +
-           ",\"their_term\":" + std::to_string(d.term) + ",\"our_term\":" + std::to_string(ours) + ",\"t\":" + now_ns() + "}");
+           ",\"their_term\":" + std::to_string(d.term) + ",\"our_term\":" + std::to_string(ours) +
+           ",\"t\":" + now_ns() + "}");
       return;
     }
     observe_term(d.term, d.node);
@@ -331,26 +346,26 @@ class Node {
     std::string peers;
     for (const auto& e : monitor_.snapshot(now)) {
       peers += std::string(peers.empty() ? "" : ",") + "{\"peer\":" + std::to_string(e.node) + ",\"state\":\"" +
-               phifd::to_string(e.state) + "\",\"phi\":" + fixed3(e.phi) + ",\"generation\":" +
-               std::to_string(e.generation) + ",\"mean_ms\":" + fixed3(e.mean.count() / 1e6) +
+               phifd::to_string(e.state) + "\",\"phi\":" + fixed3(e.phi) +
+               ",\"generation\":" + std::to_string(e.generation) + ",\"mean_ms\":" + fixed3(e.mean.count() / 1e6) +
                ",\"until_fail_ms\":" + fixed3(static_cast<double>(e.time_until_failure.count()) / 1e6) + "}";
     }
     const phifd::Stats st = monitor_.stats();
-    const std::string rejected = "{\"malformed\":" + std::to_string(st.rejected_malformed) + ",\"bad_mac\":" +
-                                 std::to_string(st.rejected_bad_mac) + ",\"unknown_key\":" +
-                                 std::to_string(st.rejected_unknown_key) + ",\"replayed\":" +
-                                 std::to_string(st.rejected_replayed) + ",\"unknown_node\":" +
-                                 std::to_string(st.rejected_unknown_node) + ",\"bad_generation\":" +
-                                 std::to_string(st.rejected_bad_generation) + "}";
+    const std::string rejected = "{\"malformed\":" + std::to_string(st.rejected_malformed) +
+                                 ",\"bad_mac\":" + std::to_string(st.rejected_bad_mac) +
+                                 ",\"unknown_key\":" + std::to_string(st.rejected_unknown_key) +
+                                 ",\"replayed\":" + std::to_string(st.rejected_replayed) +
+                                 ",\"unknown_node\":" + std::to_string(st.rejected_unknown_node) +
+                                 ",\"bad_generation\":" + std::to_string(st.rejected_bad_generation) + "}";
     std::lock_guard<std::mutex> lock(mu_);
     emit("{\"ev\":\"view\",\"node\":" + std::to_string(o_.id) + ",\"t\":" + std::to_string(phifd::Clock::to_ns(now)) +
-         ",\"term\":" + std::to_string(term_.current()) + ",\"leader\":" +
-         (leader_ ? std::to_string(*leader_) : std::string("null")) + ",\"role\":\"" +
+         ",\"term\":" + std::to_string(term_.current()) +
+         ",\"leader\":" + (leader_ ? std::to_string(*leader_) : std::string("null")) + ",\"role\":\"" +
          (leading_ ? "leader" : "follower") + "\",\"peers\":[" + peers + "],\"rejected\":" + rejected + "}");
   }
 
   Options o_;
-  std::optional<phifd::Keyring> keyring_;  // none: unauthenticated datagrams; thread-safe
+  std::optional<phifd::Keyring> keyring_;     // none: unauthenticated datagrams; thread-safe
   phifd::GenerationClock incarnation_clock_;  // durable: held (and locked) while the node runs
   phifd::Generation incarnation_;
   phifd::GenerationClock term_;  // in memory; thread-safe

@@ -50,8 +50,15 @@ class Node:
     """One cluster member. Thread safety: the monitor and the clocks are thread-safe; the
     leadership fields are guarded by ``self.lock``; ``emit`` serialises output lines."""
 
-    def __init__(self, node_id: int, port: int, peers: Dict[int, int], state_dir: Path, interval_ms: int,
-                 keyring: Optional[phifd.Keyring] = None) -> None:
+    def __init__(
+        self,
+        node_id: int,
+        port: int,
+        peers: Dict[int, int],
+        state_dir: Path,
+        interval_ms: int,
+        keyring: Optional[phifd.Keyring] = None,
+    ) -> None:
         self.id = node_id
         self.keyring = keyring  # None: unauthenticated datagrams
         self.peers: Dict[int, Tuple[str, int]] = {p: (HOST, port) for p, port in peers.items()}
@@ -97,8 +104,15 @@ class Node:
     # -- sending and ticking (main thread) -------------------------------------------------
     def run(self) -> None:
         """Runs until ``stop`` is set: starts the receive thread, then ticks every interval."""
-        self.emit("start", lang="python", pid=os.getpid(), generation=self.incarnation.current,
-                  term=self.term.current, auth=self.keyring is not None, t=phifd.now_ns())
+        self.emit(
+            "start",
+            lang="python",
+            pid=os.getpid(),
+            generation=self.incarnation.current,
+            term=self.term.current,
+            auth=self.keyring is not None,
+            t=phifd.now_ns(),
+        )
         receiver = threading.Thread(target=self.receive_loop, name="receive", daemon=True)
         receiver.start()
         tick, deadline = 0, phifd.now_ns() / 1e9
@@ -115,8 +129,11 @@ class Node:
     def send_heartbeats(self, seq: int) -> None:
         with self.lock:
             leading = self.leading
-        wire = self.encode(phifd.Datagram.heartbeat(self.id, self.incarnation.current, self.term.current, seq,
-                                                     phifd.now_ns(), leader=leading))
+        wire = self.encode(
+            phifd.Datagram.heartbeat(
+                self.id, self.incarnation.current, self.term.current, seq, phifd.now_ns(), leader=leading
+            )
+        )
         for addr in self.peers.values():
             self.send(wire, addr)
 
@@ -134,8 +151,16 @@ class Node:
         """Polls the monitor; on the leader's failure, takes over after ``id * 2`` intervals if
         no newer leader appeared and no lower id is alive."""
         for e in self.monitor.poll():
-            self.emit("state", peer=e.node, kind=e.kind.name, **{"from": e.from_state.name},
-                      to=e.to_state.name, phi=round(e.phi, 2), generation=e.generation, time_ns=e.time_ns)
+            self.emit(
+                "state",
+                peer=e.node,
+                kind=e.kind.name,
+                **{"from": e.from_state.name},
+                to=e.to_state.name,
+                phi=round(e.phi, 2),
+                generation=e.generation,
+                time_ns=e.time_ns,
+            )
             with self.lock:
                 if e.node == self.leader and e.to_state is phifd.State.FAILED:
                     self.leader = None
@@ -155,14 +180,25 @@ class Node:
     def print_view(self) -> None:
         now = phifd.now_ns()
         peers = [
-            {"peer": e.node, "state": e.state.name, "phi": round(e.phi, 2), "generation": e.generation,
-             "mean_ms": round(e.mean_ns / 1e6, 1), "until_fail_ms": round(e.time_until_failure_ns / 1e6, 1)}
+            {
+                "peer": e.node,
+                "state": e.state.name,
+                "phi": round(e.phi, 2),
+                "generation": e.generation,
+                "mean_ms": round(e.mean_ns / 1e6, 1),
+                "until_fail_ms": round(e.time_until_failure_ns / 1e6, 1),
+            }
             for e in self.monitor.snapshot(now)
         ]
         st = self.monitor.stats()
-        rejected = {"malformed": st.rejected_malformed, "bad_mac": st.rejected_bad_mac,
-                    "unknown_key": st.rejected_unknown_key, "replayed": st.rejected_replayed,
-                    "unknown_node": st.rejected_unknown_node, "bad_generation": st.rejected_bad_generation}
+        rejected = {
+            "malformed": st.rejected_malformed,
+            "bad_mac": st.rejected_bad_mac,
+            "unknown_key": st.rejected_unknown_key,
+            "replayed": st.rejected_replayed,
+            "unknown_node": st.rejected_unknown_node,
+            "bad_generation": st.rejected_bad_generation,
+        }
         with self.lock:
             leader, role = self.leader, "leader" if self.leading else "follower"
         self.emit("view", t=now, term=self.term.current, leader=leader, role=role, peers=peers, rejected=rejected)
@@ -194,8 +230,9 @@ class Node:
         """A heartbeat the monitor has verified (with a key) and counted."""
         our_term = self.term.current
         if d.leader and d.term < our_term:  # a stale leader: tell it the newer term
-            self.send(self.encode(phifd.Datagram.stale_reply(self.id, our_term, send_ns=phifd.now_ns())),
-                      self.peers[d.node])
+            self.send(
+                self.encode(phifd.Datagram.stale_reply(self.id, our_term, send_ns=phifd.now_ns())), self.peers[d.node]
+            )
             self.emit("stale_reply_sent", to=d.node, their_term=d.term, our_term=our_term, t=phifd.now_ns())
             return
         self.observe_term(d.term, d.node)

@@ -24,6 +24,7 @@ from typing import Callable, Dict, List, Optional
 NODE = Path(__file__).resolve().with_name("node.py")
 sys.path.insert(0, str(NODE.parents[2] / "demo"))
 import forge  # noqa: E402  (examples/demo/forge.py: datagrams built without the library)
+
 IDS = (1, 2, 3)
 KEYS = {
     "start": {"ev", "node", "lang", "pid", "generation", "term", "auth", "t"},
@@ -61,8 +62,20 @@ class Cluster:
         self.seen: List[dict] = []
         for i in IDS:
             peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != i)
-            cmd = [sys.executable, str(NODE), "--id", str(i), "--port", str(ports[i]), "--peers", peers,
-                   "--state-dir", str(state_dir), "--interval-ms", "100"]
+            cmd = [
+                sys.executable,
+                str(NODE),
+                "--id",
+                str(i),
+                "--port",
+                str(ports[i]),
+                "--peers",
+                peers,
+                "--state-dir",
+                str(state_dir),
+                "--interval-ms",
+                "100",
+            ]
             if key_file is not None:
                 cmd += ["--key-file", str(key_file)]
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -84,8 +97,9 @@ class Cluster:
             try:
                 line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no line {what} within {TIMEOUT} s; got:\n"
-                                     + "\n".join(map(json.dumps, self.seen[-30:]))) from None
+                raise AssertionError(
+                    f"no line {what} within {TIMEOUT} s; got:\n" + "\n".join(map(json.dumps, self.seen[-30:]))
+                ) from None
             assert set(line) == KEYS[line["ev"]], line
             if line["ev"] == "view":
                 assert set(line["rejected"]) == REJECTED_KEYS, line
@@ -102,9 +116,15 @@ class Cluster:
 
 def all_alive(node: int, leader: int, term: int) -> Callable[[dict], bool]:
     def pred(line: dict) -> bool:
-        return (line["ev"] == "view" and line["node"] == node and line["leader"] == leader
-                and line["term"] == term and [p["peer"] for p in line["peers"]] == [p for p in IDS if p != node]
-                and all(p["state"] == "ALIVE" for p in line["peers"]))
+        return (
+            line["ev"] == "view"
+            and line["node"] == node
+            and line["leader"] == leader
+            and line["term"] == term
+            and [p["peer"] for p in line["peers"]] == [p for p in IDS if p != node]
+            and all(p["state"] == "ALIVE" for p in line["peers"])
+        )
+
     return pred
 
 
@@ -124,15 +144,21 @@ def test_three_nodes_elect_detect_and_take_over(tmp_path: Path) -> None:
         cluster.procs[1].send_signal(signal.SIGKILL)
         killed_at = len(cluster.seen)
         for i in (2, 3):
-            failed = cluster.wait_for(f"node {i} reporting 1 FAILED", lambda l, i=i: l["ev"] == "state"
-                                      and l["node"] == i and l["peer"] == 1 and l["to"] == "FAILED", killed_at)
+            failed = cluster.wait_for(
+                f"node {i} reporting 1 FAILED",
+                lambda l, i=i: l["ev"] == "state" and l["node"] == i and l["peer"] == 1 and l["to"] == "FAILED",
+                killed_at,
+            )
             assert failed["kind"] == "STATE_CHANGED" and failed["phi"] >= 8.0
         # The lowest live node takes over with a new term, the other follows it.
         cluster.wait_for("node 2 leading", lambda l: l["ev"] == "leader" and l["node"] == 2 and l["term"] == 2)
-        cluster.wait_for("node 3 following 2", lambda l: l["ev"] == "follow" and l["node"] == 3
-                         and l["leader"] == 2 and l["term"] == 2)
-        view = cluster.wait_for("view of 3 after the takeover",
-                                lambda l: l["ev"] == "view" and l["node"] == 3 and l["leader"] == 2)
+        cluster.wait_for(
+            "node 3 following 2",
+            lambda l: l["ev"] == "follow" and l["node"] == 3 and l["leader"] == 2 and l["term"] == 2,
+        )
+        view = cluster.wait_for(
+            "view of 3 after the takeover", lambda l: l["ev"] == "view" and l["node"] == 3 and l["leader"] == 2
+        )
         assert {p["peer"]: p["state"] for p in view["peers"]} == {1: "FAILED", 2: "ALIVE"}
         assert not any(l["ev"] == "leader" and l["node"] == 3 for l in cluster.seen)
 
@@ -151,9 +177,23 @@ def test_restart_is_a_new_incarnation(tmp_path: Path) -> None:
     for want in (1, 2):
         proc: Optional[subprocess.Popen] = None
         try:
-            proc = subprocess.Popen([sys.executable, str(NODE), "--id", "1", "--port", str(ports[0]),
-                                     "--peers", f"2:{ports[1]}", "--state-dir", str(tmp_path)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(NODE),
+                    "--id",
+                    "1",
+                    "--port",
+                    str(ports[0]),
+                    "--peers",
+                    f"2:{ports[1]}",
+                    "--state-dir",
+                    str(tmp_path),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             start = json.loads(proc.stdout.readline())
             assert start["ev"] == "start" and start["generation"] == want
             proc.stdin.close()
@@ -187,8 +227,16 @@ def test_with_a_key_forged_datagrams_are_refused_and_counted(tmp_path: Path) -> 
             for wire in forged + [old]:
                 tx.sendto(wire, ("127.0.0.1", cluster.ports[2]))
         since = len(cluster.seen)
-        view = cluster.wait_for("node 2 counting the forgeries", lambda l: l["ev"] == "view" and l["node"] == 2
-                                and l["rejected"]["unknown_key"] >= 1 and l["rejected"]["replayed"] >= 1, since)
+        view = cluster.wait_for(
+            "node 2 counting the forgeries",
+            lambda l: (
+                l["ev"] == "view"
+                and l["node"] == 2
+                and l["rejected"]["unknown_key"] >= 1
+                and l["rejected"]["replayed"] >= 1
+            ),
+            since,
+        )
         r = view["rejected"]
         assert (r["malformed"], r["bad_mac"], r["unknown_key"]) == (2, 2, 1), r
         assert r["replayed"] == 1 and r["unknown_node"] == 0 and r["bad_generation"] == 0, r
@@ -209,8 +257,25 @@ def test_a_bad_key_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     short.write_bytes(b"0123456789")
     ports = free_udp_ports(2)
     for path, says in ((short, "10 bytes"), (tmp_path / "missing.key", "No such file")):
-        proc = subprocess.run([sys.executable, str(NODE), "--id", "1", "--port", str(ports[0]), "--peers",
-                               f"2:{ports[1]}", "--state-dir", str(tmp_path), "--key-file", str(path)],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(NODE),
+                "--id",
+                "1",
+                "--port",
+                str(ports[0]),
+                "--peers",
+                f"2:{ports[1]}",
+                "--state-dir",
+                str(tmp_path),
+                "--key-file",
+                str(path),
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
         assert proc.returncode != 0 and proc.stdout == ""
         assert f"--key-file {path}" in proc.stderr and says in proc.stderr, proc.stderr

@@ -64,9 +64,7 @@ _MS = 1_000_000
 
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidArgumentError(
-            Status.INVALID_ARG, f"HeartbeatEndpoint: `{name}` must be an int > 0, got {value!r}"
-        )
+        raise InvalidArgumentError(Status.INVALID_ARG, f"HeartbeatEndpoint: `{name}` must be an int > 0, got {value!r}")
     return value
 
 
@@ -89,8 +87,7 @@ def _address(what: str, addr: object, lowest_port: int = 1) -> Address:
     ):
         raise InvalidArgumentError(
             Status.INVALID_ARG,
-            f"HeartbeatEndpoint: {what} must be a (host, port) tuple with a port in "
-            f"{lowest_port}..65535, got {addr!r}",
+            f"HeartbeatEndpoint: {what} must be a (host, port) tuple with a port in {lowest_port}..65535, got {addr!r}",
         )
     return (addr[0], addr[1])
 
@@ -189,9 +186,7 @@ class HeartbeatEndpoint:
             self._peers[_u64("peers (a node id)", node)] = _address(f"the address of peer {node}", addr)
         self._local_addr = _address("`local_addr`", local_addr, lowest_port=0)
         if monitor is not None and config is not None:
-            raise InvalidArgumentError(
-                Status.INVALID_ARG, "HeartbeatEndpoint: give `monitor` or `config`, not both"
-            )
+            raise InvalidArgumentError(Status.INVALID_ARG, "HeartbeatEndpoint: give `monitor` or `config`, not both")
         if monitor is not None and not isinstance(monitor, Monitor):
             raise TypeError(f"HeartbeatEndpoint: `monitor` must be a phifd.Monitor, got {type(monitor).__name__}")
         if keyring is not None and not isinstance(keyring, Keyring):

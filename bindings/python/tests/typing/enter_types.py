@@ -7,9 +7,8 @@ object is then a type error, and editors complete the methods.
 from pathlib import Path
 from typing import List
 
-from typing_extensions import assert_type
-
 import phifd
+from typing_extensions import assert_type
 
 
 def enter_types(path: Path) -> None:
