@@ -450,7 +450,7 @@ impl Config {
     }
 
     /// Validates the combination and computes the derived settings.
-    pub fn resolve(&self) -> Result<Settings> {
+    pub(crate) fn resolve(&self) -> Result<Settings> {
         let est = self.estimator;
         let interval = self.heartbeat_interval_ns;
         let threshold = self.threshold;
@@ -558,7 +558,7 @@ pub(crate) fn check_thresholds(s: &Settings, threshold: f64, suspect: f64) -> Re
 
 /// Resolved, validated settings of a monitor.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The estimator.
     pub estimator: Estimator,
     /// Conviction threshold.

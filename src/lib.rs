@@ -56,7 +56,7 @@ pub mod wire;
 #[allow(unsafe_code)]
 pub mod ffi;
 
-pub use config::{Config, Settings};
+pub use config::Config;
 pub use error::{Error, Result, Status};
 pub use estimator::Estimator;
 pub use generation::GenerationClock;

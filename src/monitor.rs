@@ -226,11 +226,6 @@ impl Monitor {
         })
     }
 
-    /// The resolved settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// The shard of a node whose [`mix`] hash is `h` (its top 6 bits).
     #[inline]
     fn shard(&self, h: u64) -> &Shard {

@@ -102,7 +102,7 @@ pub struct Pause {
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     /// The settings.
-    pub s: &'a Settings,
+    pub(crate) s: &'a Settings,
     /// Local-health stretch of every deadline (`1 + score`, >= 1).
     pub stretch: f64,
     /// The last detected local pause.
@@ -241,7 +241,7 @@ const PER_VERSION_ALPHA: f64 = 1.0 / 16.0;
 impl Node {
     /// A node registered at `now_ns` without a heartbeat (UNKNOWN), judged by the settings'
     /// thresholds.
-    pub fn registered(id: u64, generation: u64, now_ns: u64, s: &Settings) -> Node {
+    pub(crate) fn registered(id: u64, generation: u64, now_ns: u64, s: &Settings) -> Node {
         Node::registered_with(id, generation, now_ns, s, Arc::new(Levels::of_settings(s)), None)
     }
 
@@ -316,7 +316,7 @@ impl Node {
     /// Effective mean (ns, including the acceptable pause) and sd (ns, floored) of the current
     /// window under settings `s` (the settings the node is monitored with).
     #[inline]
-    pub fn effective_mean_sd(&self, s: &Settings) -> (f64, f64) {
+    pub(crate) fn effective_mean_sd(&self, s: &Settings) -> (f64, f64) {
         if self.stale {
             s.effective(&self.window)
         } else {
@@ -461,7 +461,7 @@ impl Node {
     /// change deadlines, not phi). Before the first heartbeat, phi is computed
     /// from the seed history since registration. Time before the last arrival
     /// counts as zero silence.
-    pub fn phi(&self, now_ns: u64, s: &Settings) -> f64 {
+    pub(crate) fn phi(&self, now_ns: u64, s: &Settings) -> f64 {
         let elapsed = u64_to_f64(now_ns.saturating_sub(self.last_ns));
         let (mean, sd) = self.effective_mean_sd(s);
         s.estimator.phi(elapsed, mean, sd)
@@ -469,14 +469,14 @@ impl Node {
 
     /// Silence (ns after the last arrival) at which phi reaches the level whose
     /// standardised value is `y`, rounded up to whole nanoseconds.
-    pub fn silence_for_y(&self, y: f64, s: &Settings) -> u64 {
+    pub(crate) fn silence_for_y(&self, y: f64, s: &Settings) -> u64 {
         let (mean, sd) = self.effective_mean_sd(s);
         to_ns(s.estimator.elapsed_for_y(y, mean, sd))
     }
 
     /// The factor confirmations apply to deadlines: Lifeguard's
     /// `max(min, max - (max - min) * ln(n + 1) / ln(k + 1))` divided by `max`.
-    pub fn confirmation_factor(&self, s: &Settings) -> f64 {
+    pub(crate) fn confirmation_factor(&self, s: &Settings) -> f64 {
         let n = self.confirmations();
         if n == 0 {
             return 1.0;
@@ -605,7 +605,7 @@ impl Node {
     /// Records a peer's report that it suspects this node. Duplicate reports
     /// from one reporter count once; at most `confirmations_expected` distinct
     /// reporters are kept (more would not shorten anything further).
-    pub fn report_suspect(&mut self, reporter: u64, s: &Settings) {
+    pub(crate) fn report_suspect(&mut self, reporter: u64, s: &Settings) {
         let k = s.confirmations_expected as usize;
         let r = self.reports.get_or_insert_with(Box::default);
         if r.reporters.len() < k && !r.reporters.contains(&reporter) {

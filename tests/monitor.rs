@@ -65,7 +65,7 @@ fn phi_invariants_on_random_histories() {
             let after = m.info(node, fail_at).unwrap();
             assert_eq!(after.state, State::Failed);
             assert_ne!(before.state, State::Failed);
-            let threshold = m.settings().threshold;
+            let threshold = m.thresholds().0;
             assert!(
                 after.phi >= threshold * (1.0 - 1e-9),
                 "{est:?}: phi {} at the deadline",

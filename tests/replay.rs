@@ -104,7 +104,7 @@ fn replayed_deadlines_equal_the_monitors_on_random_histories() {
                     "case {ci} step {step}"
                 );
                 let (mean, _) = r.effective_mean_sd_ns(k).unwrap();
-                assert_eq!(mean, (info.mean_ns + m.settings().acceptable_pause_ns as f64).max(1.0));
+                assert_eq!(mean, (info.mean_ns + cfg.acceptable_pause_ns() as f64).max(1.0));
                 if r.effective_mean_sd_ns(k).unwrap() != before[k] {
                     learned_gap_changes += 1;
                 }
