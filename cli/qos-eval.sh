@@ -27,8 +27,8 @@ else
 fi
 DATA=${DATA:-/work/shared/data/planetlab}
 CHECKPOINTS=${CHECKPOINTS:-48}
-WARMUP=${WARMUP:-1h}
-[ $SHORT = 1 ] && WARMUP=${WARMUP_SHORT:-5m}
+if [ $SHORT = 1 ]; then WARMUP=${WARMUP:-5m}; else WARMUP=${WARMUP:-1h}; fi
+export WARMUP
 NODE5=$DATA/sentinterval-node5.csv.gz
 [ -f "$NODE5" ] || NODE5=cli/tests/data/planetlab-node5-head20k.csv.gz
 B=${PHIFD:-target/release/phifd}

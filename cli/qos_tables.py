@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Markdown tables of docs/quality.md's QoS section from `phifd eval --qos --qos-compare --json` output.
 
-Usage: qos_tables.py OUT_DIR TRACE... (reads OUT_DIR/TRACE.json, prints markdown).
+Usage: qos_tables.py OUT_DIR TRACE... (reads OUT_DIR/TRACE.json and, if present,
+OUT_DIR/TRACE.warm.json, the same replay with the first $WARMUP left out; prints markdown).
 """
 
 import json
+import os
 import sys
 
 
@@ -38,7 +40,7 @@ def main():
     print(
         "| trace | targets T_D, T_MR | λ_M req. /h | λ_M achieved /h (95 % CI) | mistakes | "
         "mean T_D (s) | max T_D (s) | mean T_M (s) | feasible at end | verdict | "
-        "after the first hour: λ_M /h (95 % CI), mistakes, verdict |"
+        f"after the first {os.environ.get('WARMUP', '1h')} (warm-up left out): λ_M /h (95 % CI), mistakes, verdict |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for t, levels in runs:

@@ -364,6 +364,19 @@ impl GapLog {
         gaps.copy_from_slice(&all[..GAP_LOG_K]);
         Some(GapTail::new(gaps, span as f64, self.intervals(), rate_per_ns))
     }
+
+    /// The same fit on the current epoch alone, once it holds `K` gaps over at least a quarter
+    /// of an epoch; `None` before. After a change for the worse (a regime shift) the older epoch's
+    /// quiet time dilutes the rate of the whole span; the current epoch's own rate does not.
+    pub fn fit_recent(&self, rate_per_ns: f64) -> Option<GapTail> {
+        let span = self.last_ns.saturating_sub(self.cur.start_ns);
+        if !self.started || self.old.count == 0 || self.cur.len < GAP_LOG_K || span < self.epoch_ns / 4 {
+            return None;
+        }
+        let mut gaps = self.cur.gaps;
+        gaps.sort_unstable_by(|x, y| y.cmp(x));
+        Some(GapTail::new(gaps, span as f64, self.cur.count, rate_per_ns))
+    }
 }
 
 /// The rate-based tail of a gap log for a requested rate `r`: the `K` largest gaps
@@ -714,7 +727,12 @@ impl QosState {
         if self.log.intervals() <= u64::from(len) {
             return None;
         }
-        self.log.fit(1.0 / self.targets.min_mistake_recurrence_ns as f64)
+        let r = 1.0 / self.targets.min_mistake_recurrence_ns as f64;
+        let all = self.log.fit(r)?;
+        match self.log.fit_recent(r) {
+            Some(recent) if recent.deadline() > all.deadline() => Some(recent),
+            _ => Some(all),
+        }
     }
 
     /// Counts a counted arrival that advanced the version by `steps`.

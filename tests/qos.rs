@@ -3,7 +3,7 @@
 //! i.i.d. intervals from seeded generators whose achieved wrong-declaration rate must stay within
 //! the requested bound (up to the run's statistical error).
 
-use phifd::qos::TailFit;
+use phifd::qos::{GapLog, TailFit, GAP_LOG_K};
 use phifd::{Config, Estimator, Monitor, QosTargets, State};
 
 const MS: u64 = 1_000_000;
@@ -354,4 +354,188 @@ fn fit_cost() {
         acc += TailFit::fit(&xs).unwrap().u_ns;
     }
     eprintln!("fit: {:.0} ns ({acc})", start.elapsed().as_nanos() as f64 / 2000.0);
+}
+
+/// The gap log's tail computed again from the gaps themselves: the 32 largest sorted by hand, the
+/// span, the scale (mean excess over the 32nd of those the bound does not allow anyway, at least
+/// the median excess / ln 2, times 1 + 1.5/sqrt(excesses)), the rate at `d` and the deadline.
+struct LogByHand {
+    g: Vec<f64>,
+    span: f64,
+    scale: f64,
+    r: f64,
+}
+
+impl LogByHand {
+    fn new(all_gaps: &[u64], span: f64, r: f64) -> LogByHand {
+        let mut g: Vec<f64> = all_gaps.iter().map(|&x| x as f64).collect();
+        g.sort_by(|a, b| b.partial_cmp(a).unwrap());
+        g.truncate(32);
+        let u = g[31];
+        let j = ((r * span).floor() as usize).min(16);
+        let ex: Vec<f64> = g[..31].iter().map(|x| x - u).collect();
+        let trimmed = ex[j..].iter().sum::<f64>() / (31 - j) as f64;
+        let median = ex[15] / 2f64.ln();
+        let scale = trimmed.max(median) * (1.0 + 1.5 / ((31 - j) as f64).sqrt());
+        LogByHand { g, span, scale, r }
+    }
+    fn rate(&self, d: f64) -> f64 {
+        let emp = self.g.iter().filter(|&&x| x > d).count() as f64 / self.span;
+        if d < self.g[31] {
+            emp
+        } else {
+            emp.max(32.0 / self.span * (-(d - self.g[31]) / self.scale).exp())
+        }
+    }
+    fn deadline(&self) -> f64 {
+        let a = self.r * self.span;
+        let emp = self.g[a.floor() as usize];
+        emp.max(self.g[31] + self.scale * (32.0 / a).ln())
+    }
+}
+
+#[test]
+fn gap_log_of_known_gaps_gives_the_rate_and_deadline_by_hand() {
+    assert_eq!(GAP_LOG_K, 32);
+    // One hour epochs. 20,000 gaps of 100..=199 ms (a grid) and 40 stalls of 0.5 + 0.05·i s,
+    // i = 0..39 (0.5 .. 2.45 s), spread through them; the gaps end back to back from t = 10 s.
+    let mut gaps: Vec<u64> = (0..20_000u64).map(|i| (100 + i * 37 % 100) * MS).collect();
+    for i in 0..40u64 {
+        gaps[(i * 499 + 7) as usize] = 500 * MS + i * 50 * MS;
+    }
+    let mut log = GapLog::new(3_600 * SEC);
+    let mut t = 10 * SEC;
+    for &g in &gaps {
+        t += g;
+        log.note(g, t);
+    }
+    let total: u64 = gaps.iter().sum();
+    // 20,000 gaps of ~150 ms and 40 of ~1.5 s: about 3,060 s, within the first epoch.
+    assert!(total < 3_600 * SEC, "{total}");
+    assert_eq!(log.span_ns(), total);
+    assert_eq!(log.intervals(), 20_000);
+    // One mistake per 10 minutes asked for: r·S ~ 5.1 gaps may exceed the deadline.
+    let r = 1.0 / (600.0 * 1e9);
+    let tail = log.fit(r).unwrap();
+    let hand = LogByHand::new(&gaps, total as f64, r);
+    assert_eq!(tail.gaps_ns.iter().map(|&x| x as f64).collect::<Vec<_>>(), hand.g);
+    // The 32 largest are the stalls 2.45 s down to 0.9 s (i = 39..8).
+    assert_eq!((tail.gaps_ns[0], tail.gaps_ns[31]), (2_450 * MS, 900 * MS));
+    assert!(
+        (tail.scale_ns - hand.scale).abs() < 1e-3,
+        "{} vs {}",
+        tail.scale_ns,
+        hand.scale
+    );
+    for d in [0.5e9, 0.9e9, 1.0e9, 1.7e9, 2.45e9, 3.0e9, 5.0e9] {
+        let (a, b) = (tail.rate(d), hand.rate(d));
+        assert!((a - b).abs() <= 1e-12 * b.max(1e-30), "{d}: {a} vs {b}");
+    }
+    let d = tail.deadline();
+    assert!((d - hand.deadline()).abs() < 1e-3, "{d} vs {}", hand.deadline());
+    // At the deadline the rate is the requested one (the fit's solution) or below it.
+    assert!(tail.rate(d) <= r * (1.0 + 1e-9), "{} > {r}", tail.rate(d));
+    // Here the fit's extrapolation is the larger: the stalls' excesses over 0.9 s are uniform
+    // (0.05 .. 1.55 s), so the median floor (0.80 s / ln 2) sets the scale, above the trimmed mean
+    // (0.675 s); the empirical floor is the 6th largest gap, 2.2 s (r·S = 5.1).
+    assert!(tail.beta_ns > 0.675e9 && (tail.beta_ns - 0.8e9 / 2f64.ln()).abs() < 1.0);
+    assert!(d > 2.2e9, "{d}");
+    // Asking for one per 6 h (r·S < 1): at least the longest gap, extrapolated beyond it.
+    let tail6 = log.fit(1.0 / (21_600.0 * 1e9)).unwrap();
+    let hand6 = LogByHand::new(&gaps, total as f64, 1.0 / (21_600.0 * 1e9));
+    assert!(tail6.deadline() > 2.45e9);
+    assert!((tail6.deadline() - hand6.deadline()).abs() < 1e-3);
+}
+
+#[test]
+fn gap_log_keeps_the_largest_gaps_of_the_last_two_epochs() {
+    // Epochs of 100 s; gaps of 1 s, with one 10 + k s gap at t ~ 50 + 100·k s (k = 0..5).
+    let mut log = GapLog::new(100 * SEC);
+    let mut t = 0;
+    for k in 0..6u64 {
+        for i in 0..100u64 {
+            let g = if i == 50 { (10 + k) * SEC } else { SEC };
+            t += g;
+            log.note(g, t);
+        }
+    }
+    // The log now covers two epochs: the gaps of 14 s and 15 s are its largest; 10..13 s were
+    // dropped with their epochs.
+    let tail = log.fit(1e-12).unwrap();
+    assert_eq!(&tail.gaps_ns[..3], &[15 * SEC, 14 * SEC, SEC]);
+    assert!(
+        log.span_ns() >= 100 * SEC && log.span_ns() < 250 * SEC,
+        "{}",
+        log.span_ns()
+    );
+}
+
+#[test]
+fn simulated_sender_stalls_meet_the_mistake_rate() {
+    // A sender with 1 s heartbeats (±10 ms) stalling at random, one stall per minute on average
+    // (exponential waiting), each stall adding 0.5 s + Exp(1 s) to the interval it falls in. A
+    // window of 1,000 intervals spans ~17 minutes; the bound asks for one wrong declaration per
+    // 6 hours: the stalls that make the mistakes are rarer than a window can show. Run: 72 h.
+    let mut rng = Rng(0x57A11);
+    let tmr = 21_600 * SEC;
+    let t = targets(60 * SEC, tmr);
+    let mut c = config(Estimator::Akka, 1000);
+    c.set_qos(Some(t)).unwrap();
+    let m = Monitor::new(&c).unwrap();
+    let mut now = SEC;
+    m.heartbeat(1, 1, now).unwrap();
+    let warmup = 3_600 * SEC; // the first hour: before the log has seen the stalls' tail
+    let (mut mistakes, mut events) = (0u64, Vec::new());
+    let (mut deadline_sum, mut counted, mut over) = (0.0, 0u64, 0u64);
+    let end = 72 * 3_600 * SEC;
+    // Stalls longer than the final deadline over the run, for the check that the bound bites.
+    let mut stalls = Vec::new();
+    while now < end {
+        let mut x = 1e9 + 1e7 * rng.normal();
+        if rng.unit() < 1.0 / 60.0 {
+            let s = 5e8 + rng.exponential(1e9);
+            stalls.push(s);
+            x += s;
+        }
+        let fa = m.info(1, now).unwrap().fail_after_ns;
+        if now >= warmup {
+            deadline_sum += fa as f64;
+            counted += 1;
+            if x as u64 > fa {
+                over += 1;
+            }
+        }
+        // The monitor polls every second meanwhile, as a running process does (a monitor
+        // that stops calling for longer than its pause threshold takes the silence for a pause
+        // of its own and convicts nobody).
+        let next = now + x as u64;
+        events.clear();
+        let mut p = now + SEC;
+        while p < next {
+            m.poll(p, &mut events, usize::MAX);
+            p += SEC;
+        }
+        now = next;
+        m.heartbeat(1, 1, now).unwrap();
+        m.poll(now, &mut events, usize::MAX);
+        if now >= warmup {
+            mistakes += events.iter().filter(|e| e.to == State::Failed).count() as u64;
+        }
+    }
+    let run = (now - warmup) as f64;
+    let r = m.qos_report(1, now).unwrap();
+    let mean_deadline = deadline_sum / counted as f64;
+    eprintln!(
+        "stalls: {mistakes} wrong declarations ({over} intervals past the deadline) in {:.0} h (bound {:.1}), mean deadline {:.2} s, {r:?}",
+        run / 3.6e12,
+        run / tmr as f64,
+        mean_deadline / 1e9
+    );
+    assert!(within_bound(mistakes, run, tmr), "{mistakes} in {:.0} h", run / 3.6e12);
+    // Exp(1 s) stalls: P(stall > 0.5 + x s) = e^-x at 60/h; one per 6 h needs x = ln 360 = 5.9 s,
+    // a deadline of ~1 + 0.5 + 5.9 = 7.4 s. The estimate is conservative but not wildly so.
+    assert!(mean_deadline > 6.0e9 && mean_deadline < 15.0e9, "{mean_deadline}");
+    assert!(r.qos && r.feasible && r.samples > 1000, "{r:?}");
+    // A mistake rate the window alone could not see: 5 of 4,320 stalls in 72 h exceed 7 s.
+    assert!(stalls.iter().filter(|&&s| s > 6.0e9).count() >= 2);
 }
