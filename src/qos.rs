@@ -245,28 +245,30 @@ impl Epoch {
     #[inline]
     fn offer(&mut self, gap_ns: u64) {
         self.count += 1;
-        if self.len < GAP_LOG_K {
-            if self.len == 0 || gap_ns < self.gaps[self.min_at] {
+        let min = self.gaps.get(self.min_at).copied().unwrap_or(0);
+        if let Some(slot) = self.gaps.get_mut(self.len) {
+            *slot = gap_ns;
+            if self.len == 0 || gap_ns < min {
                 self.min_at = self.len;
             }
-            self.gaps[self.len] = gap_ns;
             self.len += 1;
-        } else if gap_ns > self.gaps[self.min_at] {
-            self.gaps[self.min_at] = gap_ns;
+        } else if gap_ns > min {
+            if let Some(slot) = self.gaps.get_mut(self.min_at) {
+                *slot = gap_ns;
+            }
             self.min_at = smallest_at(&self.gaps);
         }
     }
+
+    /// The gaps kept, in no order.
+    fn kept(&self) -> &[u64] {
+        self.gaps.get(..self.len).unwrap_or(&[])
+    }
 }
 
-/// Index of the smallest element of a non-empty slice.
+/// Index of the (first) smallest element; 0 for an empty slice.
 fn smallest_at(xs: &[u64]) -> usize {
-    let mut at = 0;
-    for (i, &x) in xs.iter().enumerate() {
-        if x < xs[at] {
-            at = i;
-        }
-    }
-    at
+    xs.iter().enumerate().min_by_key(|&(_, &x)| x).map_or(0, |(i, _)| i)
 }
 
 /// A QoS node's long memory of large gaps (docs/qos.md, "Long memory"): the `K = GAP_LOG_K`
@@ -350,18 +352,21 @@ impl GapLog {
     /// `rate_per_ns`: the requested rate (per ns, > 0), which sets what the scale rests on.
     pub fn fit(&self, rate_per_ns: f64) -> Option<GapTail> {
         let mut all = [0u64; 2 * GAP_LOG_K];
-        let (a, b) = (&self.old.gaps[..self.old.len], &self.cur.gaps[..self.cur.len]);
-        all[..a.len()].copy_from_slice(a);
-        all[a.len()..a.len() + b.len()].copy_from_slice(b);
+        let (a, b) = (self.old.kept(), self.cur.kept());
+        for (slot, &g) in all.iter_mut().zip(a.iter().chain(b)) {
+            *slot = g;
+        }
         let m = a.len() + b.len();
         let span = self.span_ns();
         if m < GAP_LOG_K || span == 0 {
             return None;
         }
-        let all = &mut all[..m];
+        let all = all.get_mut(..m)?;
         all.sort_unstable_by(|x, y| y.cmp(x));
         let mut gaps = [0u64; GAP_LOG_K];
-        gaps.copy_from_slice(&all[..GAP_LOG_K]);
+        for (slot, &g) in gaps.iter_mut().zip(all.iter()) {
+            *slot = g;
+        }
         Some(GapTail::new(gaps, span as f64, self.intervals(), rate_per_ns))
     }
 
@@ -411,9 +416,9 @@ impl GapTail {
     /// The fit of the `K` largest gaps `gaps_ns` (largest first) over `span_ns` (> 0) for the
     /// requested rate `rate_per_ns` (> 0).
     pub fn new(gaps_ns: [u64; GAP_LOG_K], span_ns: f64, intervals: u64, rate_per_ns: f64) -> GapTail {
-        let u = gaps_ns[GAP_LOG_K - 1];
+        let u = gaps_ns.last().copied().unwrap_or(0);
         // Excesses of g_1..g_{K-1} over g_K, largest first.
-        let excess = |i: usize| (gaps_ns[i] - u) as f64;
+        let excess = |i: usize| gaps_ns.get(i).map_or(0.0, |&g| g.saturating_sub(u) as f64);
         let allowed = (rate_per_ns * span_ns).floor();
         let j = if allowed >= 0.0 {
             (allowed as usize).min(GAP_LOG_K / 2)
@@ -482,8 +487,7 @@ impl GapTail {
         if a >= k {
             return 0.0;
         }
-        let i = a.floor();
-        let empirical = self.gaps_ns[i as usize] as f64;
+        let empirical = self.gaps_ns.get(a.floor() as usize).map_or(0.0, |&g| g as f64);
         if self.scale_ns <= 0.0 {
             return empirical;
         }
