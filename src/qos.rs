@@ -215,6 +215,9 @@ impl TailFit {
 
 /// Gaps kept per epoch of a QoS node's gap log (K), and the most the long-memory fit rests on.
 pub const GAP_LOG_K: usize = 32;
+/// Fewest intervals a gap log must have seen before its estimate is used (and at least twice
+/// the window's length).
+pub const LOG_MIN_INTERVALS: u64 = 256;
 
 /// One epoch of the gap log: the `GAP_LOG_K` largest gaps that ended in it, in no order.
 #[derive(Debug, Clone)]
@@ -725,10 +728,11 @@ impl QosState {
     }
 
     /// The gap log's tail when the log is in use for a window of `len` intervals: it holds
-    /// `GAP_LOG_K` gaps and has seen at least twice as many intervals as the window holds (before
-    /// that it knows nothing the window does not, and the window's derivation alone is used).
+    /// `GAP_LOG_K` gaps and has seen at least [`LOG_MIN_INTERVALS`] intervals and twice as many as
+    /// the window holds (before that it knows little the window does not, and the window's
+    /// derivation alone is used).
     pub(crate) fn log_tail(&self, len: u32) -> Option<GapTail> {
-        if self.log.intervals() <= u64::from(len) {
+        if self.log.intervals() < u64::from(len.saturating_mul(2)).max(LOG_MIN_INTERVALS) {
             return None;
         }
         let r = 1.0 / self.targets.min_mistake_recurrence_ns as f64;
