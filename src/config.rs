@@ -27,7 +27,6 @@
 
 use crate::error::{Error, Result};
 use crate::estimator::Estimator;
-use crate::qos::QosTargets;
 use crate::window::MAX_WINDOW;
 
 /// Who may join a monitor by sending a heartbeat.
@@ -728,5 +727,45 @@ mod tests {
             assert_eq!(e, Some(crate::error::Status::InvalidArg), "suspect threshold {v:e}");
         }
         assert!(c.set_threshold(f64::MIN_POSITIVE).is_ok());
+    }
+}
+
+/// What a node must achieve (Chen, Toueg and Aguilera's metrics). All durations in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QosTargets {
+    /// Upper bound of the detection time T_D: from a crash to the FAILED declaration, ns (> 0,
+    /// at most about 11.6 days).
+    pub max_detection_ns: u64,
+    /// Lower bound of the mean time between wrong FAILED declarations T_MR, ns (> 0); the mistake
+    /// rate λ_M is then at most `1 / T_MR`.
+    pub min_mistake_recurrence_ns: u64,
+    /// Upper bound of the mean mistake duration T_M (a wrong declaration to the heartbeat that
+    /// refutes it), ns; 0 = no bound.
+    pub max_mistake_duration_ns: u64,
+}
+
+impl QosTargets {
+    /// Checks the targets: `max_detection_ns` in `1..=MAX_DURATION_NS`,
+    /// `min_mistake_recurrence_ns > 0`, `max_mistake_duration_ns` at most `MAX_DURATION_NS`
+    /// (0: no bound). Errors: `InvalidArg` naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_detection_ns == 0 || self.max_detection_ns > MAX_DURATION_NS {
+            return Err(Error::invalid(format!(
+                "qos.max_detection_ns must be in 1..={MAX_DURATION_NS} ns (about 11.6 days), got {}",
+                self.max_detection_ns
+            )));
+        }
+        if self.min_mistake_recurrence_ns == 0 {
+            return Err(Error::invalid(
+                "qos.min_mistake_recurrence_ns must be > 0 ns (the mean time between wrong declarations to guarantee)",
+            ));
+        }
+        if self.max_mistake_duration_ns > MAX_DURATION_NS {
+            return Err(Error::invalid(format!(
+                "qos.max_mistake_duration_ns must be at most {MAX_DURATION_NS} ns, or 0 for no bound; got {}",
+                self.max_mistake_duration_ns
+            )));
+        }
+        Ok(())
     }
 }
