@@ -88,8 +88,15 @@ struct Writer {
     used: usize,
 }
 
-/// A shard: an arena of node slots and the id index over them.
+/// A shard: an arena of node slots and the id index over them, allocated at the shard's first
+/// registration (a monitor's 64 shards cost a few cache lines until they hold nodes).
+#[derive(Default)]
 pub(crate) struct Shard {
+    inner: OnceCell<Box<Inner>>,
+}
+
+/// The arena and index of a shard that holds (or held) nodes.
+pub(crate) struct Inner {
     segments: [OnceCell<Box<[Slot]>>; SEGMENTS],
     /// Slots handed out so far (every slot below it is allocated); the poll's bound.
     high: AtomicU32,
@@ -131,9 +138,9 @@ fn segment_of(slot: u32) -> (usize, usize) {
     (k, x - (SEG0 << k))
 }
 
-impl Default for Shard {
-    fn default() -> Shard {
-        Shard {
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
             segments: std::array::from_fn(|_| OnceCell::new()),
             high: AtomicU32::new(0),
             levels: std::array::from_fn(|_| OnceCell::new()),
@@ -149,6 +156,54 @@ impl Default for Shard {
 }
 
 impl Shard {
+    /// The arena and index, if any node was ever registered here.
+    #[inline]
+    fn inner(&self) -> Option<&Inner> {
+        self.inner.get().map(|b| &**b)
+    }
+
+    /// The arena and index, allocated on first use.
+    fn inner_or_init(&self) -> &Inner {
+        self.inner.get_or_init(|| Box::new(Inner::default()))
+    }
+
+    /// Finds `id` (hash `h`) and locks its record; see [`Inner::find`].
+    #[inline]
+    pub(crate) fn find(&self, id: u64, h: u64) -> Option<Found<'_>> {
+        self.inner()?.find(id, h)
+    }
+
+    /// Calls `f` with every slot handed out so far; see [`Inner::for_each_slot`].
+    pub(crate) fn for_each_slot(&self, f: impl FnMut(&Slot)) {
+        if let Some(i) = self.inner() {
+            i.for_each_slot(f);
+        }
+    }
+
+    /// As [`Shard::for_each_slot`], holding the writer mutex throughout (the arena is allocated
+    /// first, so that no registration can slip past the walk); for monitor-wide retuning.
+    pub(crate) fn for_each_slot_exclusive(&self, f: impl FnMut(&Slot)) {
+        self.inner_or_init().for_each_slot_exclusive(f);
+    }
+
+    /// Inserts a node unless its id is present; see [`Inner::find_or_insert`].
+    pub(crate) fn find_or_insert<R>(
+        &self,
+        id: u64,
+        h: u64,
+        make: impl FnOnce() -> Result<Node>,
+        with: impl FnOnce(&Slot, &mut Node) -> R,
+    ) -> Result<Option<R>> {
+        self.inner_or_init().find_or_insert(id, h, make, with)
+    }
+
+    /// Removes `id`; returns whether it was present.
+    pub(crate) fn remove(&self, id: u64, h: u64) -> bool {
+        self.inner().is_some_and(|i| i.remove(id, h))
+    }
+}
+
+impl Inner {
     /// Slot `i`, if allocated.
     #[inline]
     fn slot(&self, i: u32) -> Option<&Slot> {
@@ -224,7 +279,7 @@ impl Shard {
         }
     }
 
-    /// As [`Shard::for_each_slot`], holding the writer mutex throughout: no node is registered
+    /// As [`Inner::for_each_slot`], holding the writer mutex throughout: no node is registered
     /// or removed in this shard meanwhile (for monitor-wide retuning).
     pub(crate) fn for_each_slot_exclusive(&self, f: impl FnMut(&Slot)) {
         let _w = self.writer.lock();
@@ -398,7 +453,7 @@ mod tests {
     fn removals_and_reinsertions_reuse_slots_and_keep_every_id_findable() {
         use crate::config::Config;
         let s = Config::new().resolve().unwrap();
-        let shard = Shard::default();
+        let shard = Inner::default();
         let h = |id: u64| crate::monitor::mix(id) & !(63 << 58); // all in this shard
         let add = |id: u64| {
             shard
@@ -438,7 +493,7 @@ mod tests {
     fn a_lookup_takes_only_the_node_with_its_id_never_a_tag_twin_or_a_slot_reused() {
         use crate::config::Config;
         let s = Config::new().resolve().unwrap();
-        let shard = Shard::default();
+        let shard = Inner::default();
         // Ids 1 and 2 given the same hash: same tag, same home position (a 32-bit tag collision).
         let h = 0x0123_4567_0000_0000u64;
         let add = |id: u64, gen: u64| {
