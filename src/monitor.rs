@@ -598,6 +598,9 @@ impl Monitor {
         let mut ids = Vec::with_capacity(self.node_count());
         self.for_each_node(|n| ids.push(n.id()));
         ids.sort_unstable();
+        // A node removed and registered again while the walk ran can sit in two records the walk
+        // visited (its old one before, its new one after): each id once.
+        ids.dedup();
         ids.into_iter().filter_map(|id| self.info(id, now_ns).ok()).collect()
     }
 
