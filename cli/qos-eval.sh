@@ -8,8 +8,9 @@
 # Usage: cli/qos-eval.sh [--short]
 #   OUT   output directory (default build/qos-eval; --short: build/qos-eval-short)
 #   DUR   simulated duration per scenario (default 6h; --short: 20m)
-#   DATA  directory with sentinterval-node5.csv.gz (default /work/shared/data/planetlab,
-#         falling back to the 20,000-row head in cli/tests/data)
+#   DATA  directory with the full PlanetLab log sentinterval-node5.csv.gz (public failure-detector
+#         benchmark, data/Node5/sentinterval.csv, gzipped); unset or missing: the 20,000-row head
+#         in cli/tests/data (the tables in docs/quality.md were made with the full log)
 #   SVG   1 to write docs/img/quality-qos-*.svg (default 1 for the long run, 0 for --short)
 #   CHECKPOINTS  QoS reports per node over a replay (default 48: the library's infeasibility
 #         reports are sampled often enough to be seen before the mistakes they excuse)
@@ -25,12 +26,12 @@ if [ $SHORT = 1 ]; then
 else
   OUT=${OUT:-build/qos-eval}; DUR=${DUR:-6h}; SVG=${SVG:-1}; CRASHES=${CRASHES:-1000}
 fi
-DATA=${DATA:-/work/shared/data/planetlab}
+DATA=${DATA:-}
 CHECKPOINTS=${CHECKPOINTS:-48}
 if [ $SHORT = 1 ]; then WARMUP=${WARMUP:-5m}; else WARMUP=${WARMUP:-1h}; fi
 export WARMUP
-NODE5=$DATA/sentinterval-node5.csv.gz
-[ -f "$NODE5" ] || NODE5=cli/tests/data/planetlab-node5-head20k.csv.gz
+NODE5=${DATA:+$DATA/sentinterval-node5.csv.gz}
+[ -n "$NODE5" ] && [ -f "$NODE5" ] || NODE5=cli/tests/data/planetlab-node5-head20k.csv.gz
 B=${PHIFD:-target/release/phifd}
 LEVELS=(500ms,10m 1s,1h 2s,6h)
 mkdir -p "$OUT"
