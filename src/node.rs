@@ -98,6 +98,15 @@ pub struct Pause {
     pub grace_until_ns: u64,
 }
 
+impl Pause {
+    /// Whether the interval from `from_ns` to `to_ns` overlaps this pause (never, if none was
+    /// detected).
+    #[inline]
+    fn overlaps(&self, from_ns: u64, to_ns: u64) -> bool {
+        self.end_ns > 0 && from_ns < self.end_ns && to_ns > self.start_ns
+    }
+}
+
 /// Monitor-wide context of an evaluation.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
@@ -695,8 +704,7 @@ impl Node {
             q.note_arrival(steps, learned);
             // The long memory takes every gap between counted arrivals (past the deadline, across
             // lost heartbeats) except one overlapping a local pause of this process.
-            let p = &c.pause;
-            if !(p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns) {
+            if !c.pause.overlaps(self.last_ns, now_ns) {
                 q.log.note(interval, now_ns);
             }
             if q.due(self.window.len()) {
@@ -743,9 +751,7 @@ impl Node {
             _ => early || interval < self.fail_base(s) || self.qos.is_some(),
         };
         let within_max = s.max_interval_ns.is_none_or(|m| interval <= m);
-        let p = &c.pause;
-        let spans_pause = p.end_ns > 0 && self.last_ns < p.end_ns && now_ns > p.start_ns;
-        below_threshold && within_max && !spans_pause && !self.is_burst(interval, s)
+        below_threshold && within_max && !c.pause.overlaps(self.last_ns, now_ns) && !self.is_burst(interval, s)
     }
 
     /// A lower bound of the instant (ns) at which silence alone could change this node's state:
