@@ -56,7 +56,7 @@ check-rust:
 test: prereqs check-header check-readme fmt-check check-imports test-rust test-c test-examples
 
 # Formatting (Rust, C/C++, Go, Python): `make fmt-check` checks, `make fmt` applies; see
-# mk/format.mk (the pinned tools, FMT_PENDING).
+# mk/format.mk (the pinned tools).
 
 prereqs:
 ifneq ($(PHIFD_SKIP_SETUP),1)

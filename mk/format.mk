@@ -7,17 +7,12 @@
 # clang-format-14, installed by scripts/setup.sh; the check refuses another version) and ruff
 # (RUFF_VERSION, installed from PyPI into build/fmt-tools on first use). rustfmt and gofmt come
 # with the toolchains the README names.
-#
-# FMT_PENDING: paths left out of both targets (fmt-check names how many files it skipped), for a
-# tree being reworked in several places at once; empty: everything is checked. (Rust: with a path under src/ pending, `make fmt` leaves the phifd crate
-# alone, since rustfmt formats a crate as a whole; fmt-check still checks its other files.)
-FMT_PENDING ?=
 CLANG_FORMAT ?= clang-format-14
 RUFF_VERSION := 0.17.6
 FMT_TOOLS := $(BUILD)/fmt-tools
 RUFF := $(FMT_TOOLS)/bin/ruff
 FMT_ENV = CARGO="$(CARGO)" CLANG_FORMAT="$(CLANG_FORMAT)" RUFF="$(CURDIR)/$(RUFF)" \
-  GOFMT="$$(command -v gofmt || echo "$$($(GO) env GOROOT)/bin/gofmt")" FMT_PENDING="$(FMT_PENDING)"
+  GOFMT="$$(command -v gofmt || echo "$$($(GO) env GOROOT)/bin/gofmt")"
 
 .PHONY: fmt fmt-check
 

@@ -10,9 +10,7 @@
 #   gofmt          every Go file (bindings/go, integrations/)
 #   ruff           Python: `ruff format` and `ruff check` (ruff.toml), every .py file and tools/import-graph
 #
-# Environment (set by mk/format.mk): CLANG_FORMAT, RUFF, GOFMT, CARGO, and FMT_PENDING: paths
-# (files or directories, space-separated) left out of both modes for now: their check is listed
-# as skipped, so it is visible, and nothing there is rewritten.
+# Environment (set by mk/format.mk): CLANG_FORMAT, RUFF, GOFMT, CARGO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-check}"
@@ -25,21 +23,9 @@ CLANG_FORMAT="${CLANG_FORMAT:-clang-format-14}"
 RUFF="${RUFF:-ruff}"
 CARGO="${CARGO:-cargo}"
 GOFMT="${GOFMT:-gofmt}"
-read -r -a pending <<<"${FMT_PENDING:-}"
 
-# Whether a repository-relative path lies under one of the pending paths.
-is_pending() {
-  local p
-  for p in "${pending[@]}"; do
-    p="${p%/}"
-    [[ "$1" == "$p" || "$1" == "$p"/* ]] && return 0
-  done
-  return 1
-}
-
-# collect NAME PATTERN...: the tracked and new (not ignored) files matching the patterns, minus
-# the pending ones, into the array NAME; the pending ones that match are counted in $skipped.
-skipped=0
+# collect NAME PATTERN...: the tracked and new (not ignored) files matching the patterns, into
+# the array NAME.
 collect() {
   local -n into="$1"
   shift
@@ -47,8 +33,7 @@ collect() {
   into=()
   mapfile -t all < <(git ls-files --cached --others --exclude-standard -- "$@" | sort -u)
   for f in "${all[@]}"; do
-    [ -f "$f" ] || continue
-    if is_pending "$f"; then skipped=$((skipped + 1)); else into+=("$f"); fi
+    [ -f "$f" ] && into+=("$f")
   done
 }
 
@@ -56,23 +41,13 @@ bad=()
 note() { printf 'fmt: %s\n' "$*"; }
 
 # ----- Rust -----------------------------------------------------------------------------------
-rust_pending_in_root=0
-for p in "${pending[@]}"; do
-  case "$p" in src | src/* | tests | tests/*.rs | examples/*.rs) rust_pending_in_root=1 ;; esac
-done
 for ws in . bench fuzz; do
   if [ "$mode" = check ]; then
     # rustfmt -l: the files it would change (absolute paths).
     while IFS= read -r f; do
       [ -n "$f" ] || continue
-      f="${f#"$PWD"/}"
-      if is_pending "$f"; then skipped=$((skipped + 1)); else bad+=("$f (rustfmt)"); fi
-    done < <(cd "$ws" && "$CARGO" fmt --all -- --check -l 2>/dev/null || true)
-  elif [ "$ws" = . ] && [ $rust_pending_in_root = 1 ]; then
-    # rustfmt follows `mod` into every file of a crate, so the library crate cannot be formatted
-    # without its pending part: only the other members are.
-    (cd "$ws" && "$CARGO" fmt -p phifd-cli -p phifd-gen-header)
-    note "rustfmt: the phifd crate left as it is (part of it is in FMT_PENDING)"
+      bad+=("${f#"$PWD"/} (rustfmt)")
+    done < <( (cd "$ws" && "$CARGO" fmt --all -- --check -l 2>/dev/null || true) | sort -u)
   else
     (cd "$ws" && "$CARGO" fmt --all)
   fi
@@ -120,7 +95,6 @@ if [ ${#pyfiles[@]} -gt 0 ]; then
   fi
 fi
 
-[ $skipped -gt 0 ] && note "$skipped file(s) under FMT_PENDING not checked: ${pending[*]}"
 if [ "$mode" = check ]; then
   if [ ${#bad[@]} -gt 0 ]; then
     printf 'fmt: not formatted:\n' >&2
