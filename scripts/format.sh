@@ -47,7 +47,7 @@ for ws in . bench fuzz; do
     while IFS= read -r f; do
       [ -n "$f" ] || continue
       bad+=("${f#"$PWD"/} (rustfmt)")
-    done < <( (cd "$ws" && "$CARGO" fmt --all -- --check -l 2>/dev/null || true) | sort -u)
+    done < <(cd "$ws" && "$CARGO" fmt --all -- --check -l 2>/dev/null || true)
   else
     (cd "$ws" && "$CARGO" fmt --all)
   fi
@@ -98,7 +98,7 @@ fi
 if [ "$mode" = check ]; then
   if [ ${#bad[@]} -gt 0 ]; then
     printf 'fmt: not formatted:\n' >&2
-    printf '  %s\n' "${bad[@]}" >&2
+    printf '  %s\n' "${bad[@]}" | sort -u >&2
     echo "fmt: run \`make fmt\` to format them (ruff check findings may need a hand)" >&2
     exit 1
   fi
