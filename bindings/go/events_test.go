@@ -54,13 +54,8 @@ func next(t *testing.T, ch <-chan Event, limit time.Duration) (Event, bool) {
 
 func newEventsMonitor(t *testing.T, interval time.Duration) *Monitor {
 	t.Helper()
-	m, err := NewMonitor(NewConfig().SetEstimator(EstimatorNormal).SetHeartbeatInterval(interval).
-		SetMinStdDeviation(interval / 2).SetThreshold(8).SetSuspectThreshold(3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
+	return mustMonitor(t, NewConfig().SetEstimator(EstimatorNormal).SetHeartbeatInterval(interval).
+		SetMinStdDeviation(interval/2).SetThreshold(8).SetSuspectThreshold(3))
 }
 
 // A node heartbeats every 50 ms from a goroutine, then falls silent (a crash): the channel

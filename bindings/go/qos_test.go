@@ -29,12 +29,7 @@ func qosMonitor(t *testing.T, window uint64, more func(*Config)) *Monitor {
 	if more != nil {
 		more(c)
 	}
-	m, err := NewMonitor(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
+	return mustMonitor(t, c)
 }
 
 // beat sends heartbeats from nodes every second from 1 s, count of each; returns the last time.
@@ -297,22 +292,14 @@ func jitter(t *testing.T, ms []*Monitor, start uint64, count int, seed uint64) u
 	return now
 }
 
-func poll(t *testing.T, m *Monitor, now uint64) []Event {
-	t.Helper()
-	ev, err := m.Poll(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ev
-}
-
-// sameEvents compares two monitors' polls over 80 steps of 500 ms after now; returns the count.
+// sameEvents compares two monitors' polls over steps steps of 500 ms after now; returns the count
+// of events.
 func sameEvents(t *testing.T, a, b *Monitor, now uint64, steps int) int {
 	t.Helper()
 	seen := 0
 	for k := 1; k <= steps; k++ {
 		at := now + uint64(k)*500*uint64(time.Millisecond)
-		ea, eb := poll(t, a, at), poll(t, b, at)
+		ea, eb := mustPoll(t, a, at), mustPoll(t, b, at)
 		if !reflect.DeepEqual(ea, eb) {
 			t.Fatalf("at +%d x 500 ms: retuned %v, configured from the start %v", k, ea, eb)
 		}
@@ -324,17 +311,12 @@ func sameEvents(t *testing.T, a, b *Monitor, now uint64, steps int) int {
 func TestRetunedThresholdsMatchAMonitorConfiguredSo(t *testing.T) {
 	for _, est := range []Estimator{EstimatorAkka, EstimatorNormal, EstimatorExponential} {
 		mk := func(th, su float64) *Monitor {
-			m, err := NewMonitor(NewConfig().SetEstimator(est).SetThreshold(th).SetSuspectThreshold(su).
-				SetMaxInterval(10 * time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { m.Close() })
-			return m
+			return mustMonitor(t, NewConfig().SetEstimator(est).SetThreshold(th).SetSuspectThreshold(su).
+				SetMaxInterval(10*time.Second))
 		}
 		retuned, fresh := mk(8, 4), mk(12, 3)
 		now := jitter(t, []*Monitor{retuned, fresh}, sec, 300, 0x5EED+uint64(est))
-		if a, b := poll(t, retuned, now), poll(t, fresh, now); !reflect.DeepEqual(a, b) {
+		if a, b := mustPoll(t, retuned, now), mustPoll(t, fresh, now); !reflect.DeepEqual(a, b) {
 			t.Fatalf("%v: %v vs %v", est, a, b)
 		}
 		before, _ := retuned.NodeInfo(1, now)
@@ -362,16 +344,16 @@ func TestRetunedThresholdsMatchAMonitorConfiguredSo(t *testing.T) {
 func TestRetuneDeclaresAtTheNextPollAtTheDeadlineInstant(t *testing.T) {
 	m := qosMonitor(t, 10, nil)
 	now := beat(t, m, []uint64{1}, 20)
-	poll(t, m, now)
+	mustPoll(t, m, now)
 	at := now + 12*sec // past the suspect level's 4 ln10 s = 9.2 s, before 8 ln10 s = 18.4 s
-	ev := poll(t, m, at)
+	ev := mustPoll(t, m, at)
 	if len(ev) != 1 || ev[0].To != StateSuspect || ev[0].TimeNs != now+uint64(expDeadline(4)) {
 		t.Fatalf("before retuning: %v", ev)
 	}
 	if err := m.SetThresholds(5, 2.5); err != nil { // FAILED from 5 ln10 s = 11.5 s
 		t.Fatal(err)
 	}
-	ev = poll(t, m, at)
+	ev = mustPoll(t, m, at)
 	if len(ev) != 1 || ev[0].From != StateSuspect || ev[0].To != StateFailed || ev[0].TimeNs != now+uint64(expDeadline(5)) {
 		t.Errorf("after retuning: %v, want SUSPECT -> FAILED at %d", ev, now+uint64(expDeadline(5)))
 	}
@@ -386,7 +368,7 @@ func TestRetunedQoSMatchesAMonitorConfiguredSo(t *testing.T) {
 	nodes := []uint64{1, 2, 3}
 	now := beat(t, retuned, nodes, 40)
 	beat(t, fresh, nodes, 40)
-	if a, b := poll(t, retuned, now), poll(t, fresh, now); !reflect.DeepEqual(a, b) {
+	if a, b := mustPoll(t, retuned, now), mustPoll(t, fresh, now); !reflect.DeepEqual(a, b) {
 		t.Fatalf("%v vs %v", a, b)
 	}
 	if err := retuned.SetQoS(&q); err != nil {
