@@ -105,6 +105,21 @@ func (c *Config) mustGet(f func(p *C.phifd_config) C.phifd_status) {
 	}
 }
 
+// read calls the library's getter f with a pointer to a value of the getter's C type and returns
+// the value it wrote (read from the defaults when no setter ran).
+func read[T any](c *Config, f func(p *C.phifd_config, v *T) C.phifd_status) (T, error) {
+	var v T
+	err := c.get(func(p *C.phifd_config) C.phifd_status { return f(p, &v) })
+	return v, err
+}
+
+// mustRead is read for a getter that fails only for a NULL or freed config (see mustGet).
+func mustRead[T any](c *Config, f func(p *C.phifd_config, v *T) C.phifd_status) T {
+	var v T
+	c.mustGet(func(p *C.phifd_config) C.phifd_status { return f(p, &v) })
+	return v
+}
+
 // newNativeMonitor creates a monitor from c (nil: all defaults), or returns c's first setter
 // error.
 func newNativeMonitor(c *Config) (*C.phifd_monitor, error) {
@@ -290,109 +305,89 @@ func (c *Config) SetConfirmationMinRatio(ratio float64) *Config {
 
 // Estimator returns the estimator (default EstimatorAkka).
 func (c *Config) Estimator() Estimator {
-	var v C.phifd_estimator
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_estimator(p, &v)
-	})
-	return Estimator(v)
+	return Estimator(mustRead(c, func(p *C.phifd_config, v *C.phifd_estimator) C.phifd_status {
+		return C.phifd_config_get_estimator(p, v)
+	}))
 }
 
 // Threshold returns the conviction threshold (default 8).
 func (c *Config) Threshold() float64 {
-	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_threshold(p, &v)
-	})
-	return float64(v)
+	return float64(mustRead(c, func(p *C.phifd_config, v *C.double) C.phifd_status {
+		return C.phifd_config_get_threshold(p, v)
+	}))
 }
 
 // SuspectThreshold returns the suspicion threshold: the one set, or else the current
 // threshold / 2.
 func (c *Config) SuspectThreshold() float64 {
-	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_suspect_threshold(p, &v)
-	})
-	return float64(v)
+	return float64(mustRead(c, func(p *C.phifd_config, v *C.double) C.phifd_status {
+		return C.phifd_config_get_suspect_threshold(p, v)
+	}))
 }
 
 // Window returns the number of intervals each node remembers (default 1000).
 func (c *Config) Window() uint64 {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_window(p, &v)
-	})
-	return uint64(v)
+	return uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_window(p, v)
+	}))
 }
 
 // HeartbeatInterval returns the expected heartbeat interval (default 1 s).
 func (c *Config) HeartbeatInterval() time.Duration {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_heartbeat_interval_ns(p, &v)
-	})
-	return durationFromNs(uint64(v))
+	return durationFromNs(uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_heartbeat_interval_ns(p, v)
+	})))
 }
 
 // MinStdDeviation returns the floor of the standard deviation: the one set, or else the current heartbeat
 // interval / 4.
 func (c *Config) MinStdDeviation() time.Duration {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_min_std_deviation_ns(p, &v)
-	})
-	return durationFromNs(uint64(v))
+	return durationFromNs(uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_min_std_deviation_ns(p, v)
+	})))
 }
 
 // AcceptablePause returns the acceptable pause (default 0).
 func (c *Config) AcceptablePause() time.Duration {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_acceptable_pause_ns(p, &v)
-	})
-	return durationFromNs(uint64(v))
+	return durationFromNs(uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_acceptable_pause_ns(p, v)
+	})))
 }
 
 // MaxInterval returns the longest interval learned: the one set, or else 2 x the current heartbeat
 // interval with EstimatorExponential and 0, meaning no limit, with the other estimators.
 func (c *Config) MaxInterval() time.Duration {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_max_interval_ns(p, &v)
-	})
-	return durationFromNs(uint64(v))
+	return durationFromNs(uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_max_interval_ns(p, v)
+	})))
 }
 
 // RoundTrip returns the declared round trip, or 0 if none was declared (the default).
 func (c *Config) RoundTrip() time.Duration {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_round_trip_ns(p, &v)
-	})
-	return durationFromNs(uint64(v))
+	return durationFromNs(uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_round_trip_ns(p, v)
+	})))
 }
 
 // FirstHeartbeatTimeout returns the first-heartbeat timeout: the one set, or else the default
 // NewMonitor would derive from the current settings. Errors: ErrInvalidArg when the value was not
 // set and the settings do not combine (the message gives NewMonitor's reason).
 func (c *Config) FirstHeartbeatTimeout() (time.Duration, error) {
-	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_first_heartbeat_timeout_ns(p, &v)
-	}); err != nil {
+	ns, err := read(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_first_heartbeat_timeout_ns(p, v)
+	})
+	if err != nil {
 		return 0, err
 	}
-	return durationFromNs(uint64(v)), nil
+	return durationFromNs(uint64(ns)), nil
 }
 
 // RecoveryHeartbeats returns the heartbeats a FAILED node must deliver to be ALIVE again
 // (default 2).
 func (c *Config) RecoveryHeartbeats() uint32 {
-	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_recovery_heartbeats(p, &v)
-	})
-	return uint32(v)
+	return uint32(mustRead(c, func(p *C.phifd_config, v *C.uint32_t) C.phifd_status {
+		return C.phifd_config_get_recovery_heartbeats(p, v)
+	}))
 }
 
 // LocalPauseThreshold returns the local pause threshold: the one set, or else the default
@@ -400,13 +395,13 @@ func (c *Config) RecoveryHeartbeats() uint32 {
 // ErrInvalidArg when the value was not set and the settings do not combine (the message gives
 // NewMonitor's reason).
 func (c *Config) LocalPauseThreshold() (time.Duration, error) {
-	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_local_pause_threshold_ns(p, &v)
-	}); err != nil {
+	ns, err := read(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_local_pause_threshold_ns(p, v)
+	})
+	if err != nil {
 		return 0, err
 	}
-	return durationFromNs(uint64(v)), nil
+	return durationFromNs(uint64(ns)), nil
 }
 
 // LocalPauseGrace returns the grace after a local pause: the one set, or else the default
@@ -414,66 +409,54 @@ func (c *Config) LocalPauseThreshold() (time.Duration, error) {
 // ErrInvalidArg when the value was not set and the settings do not combine (the message gives
 // NewMonitor's reason).
 func (c *Config) LocalPauseGrace() (time.Duration, error) {
-	var v C.uint64_t
-	if err := c.get(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_local_pause_grace_ns(p, &v)
-	}); err != nil {
+	ns, err := read(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_local_pause_grace_ns(p, v)
+	})
+	if err != nil {
 		return 0, err
 	}
-	return durationFromNs(uint64(v)), nil
+	return durationFromNs(uint64(ns)), nil
 }
 
 // BurstFraction returns the burst fraction (default 0.25).
 func (c *Config) BurstFraction() float64 {
-	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_burst_fraction(p, &v)
-	})
-	return float64(v)
+	return float64(mustRead(c, func(p *C.phifd_config, v *C.double) C.phifd_status {
+		return C.phifd_config_get_burst_fraction(p, v)
+	}))
 }
 
 // MaxNodes returns the most nodes a monitor holds (default 65,536).
 func (c *Config) MaxNodes() uint64 {
-	var v C.uint64_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_max_nodes(p, &v)
-	})
-	return uint64(v)
+	return uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_max_nodes(p, v)
+	}))
 }
 
 // Membership returns the membership mode (default MembershipOpen).
 func (c *Config) Membership() Membership {
-	var v C.phifd_membership
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_membership(p, &v)
-	})
-	return Membership(v)
+	return Membership(mustRead(c, func(p *C.phifd_config, v *C.phifd_membership) C.phifd_status {
+		return C.phifd_config_get_membership(p, v)
+	}))
 }
 
 // MaxLocalHealth returns the largest local health score (default 7).
 func (c *Config) MaxLocalHealth() uint32 {
-	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_max_local_health(p, &v)
-	})
-	return uint32(v)
+	return uint32(mustRead(c, func(p *C.phifd_config, v *C.uint32_t) C.phifd_status {
+		return C.phifd_config_get_max_local_health(p, v)
+	}))
 }
 
 // ConfirmationsExpected returns k, the expected number of suspicion confirmations (default 3).
 func (c *Config) ConfirmationsExpected() uint32 {
-	var v C.uint32_t
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_confirmations_expected(p, &v)
-	})
-	return uint32(v)
+	return uint32(mustRead(c, func(p *C.phifd_config, v *C.uint32_t) C.phifd_status {
+		return C.phifd_config_get_confirmations_expected(p, v)
+	}))
 }
 
 // ConfirmationMinRatio returns the fraction of its deadline after which a node with k confirmations is
 // convicted (default 0.5).
 func (c *Config) ConfirmationMinRatio() float64 {
-	var v C.double
-	c.mustGet(func(p *C.phifd_config) C.phifd_status {
-		return C.phifd_config_get_confirmation_min_ratio(p, &v)
-	})
-	return float64(v)
+	return float64(mustRead(c, func(p *C.phifd_config, v *C.double) C.phifd_status {
+		return C.phifd_config_get_confirmation_min_ratio(p, v)
+	}))
 }
