@@ -537,15 +537,13 @@ pub fn model_mean_excess(est: Estimator, d: f64, mean: f64, sd: f64) -> f64 {
 /// The outcome of one derivation for one node.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Derived {
-    /// The deadline (silence, ns) meeting the mistake-rate bound.
-    pub d_ns: f64,
     /// Standardised values of the failure and suspect levels.
     pub y_fail: f64,
     pub y_suspect: f64,
     /// The phi levels they stand for.
     pub threshold: f64,
     pub suspect_threshold: f64,
-    /// Predictions at `d_ns`.
+    /// Predictions at the deadline meeting the mistake-rate bound (silence `d`, ns).
     pub detection_ns: u64,
     pub recurrence_ns: u64,
     pub duration_ns: u64,
@@ -634,7 +632,6 @@ pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, log: Opti
     let feasible = detection_ns <= t.max_detection_ns
         && (t.max_mistake_duration_ns == 0 || duration_ns <= t.max_mistake_duration_ns);
     Derived {
-        d_ns: d,
         y_fail,
         y_suspect,
         threshold,
