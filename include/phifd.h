@@ -535,8 +535,9 @@ typedef struct phifd_qos_report {
    */
   double loss_rate;
   /**
-   * Intervals the estimate rests on (the window's length; below 32 the tail is the estimator's
-   * model alone).
+   * Intervals the estimate rests on: the window's length (below 32 the tail is the estimator's
+   * model alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen
+   * over that memory's span (docs/qos.md).
    */
   uint32_t samples;
   /**

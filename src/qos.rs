@@ -54,8 +54,9 @@ pub struct QosReport {
     pub best_detection_ns: u64,
     /// Fraction of heartbeats lost, from version gaps (0 without versions or without QoS).
     pub loss_rate: f64,
-    /// Intervals the estimate rests on (the window's length; below 32 the tail
-    /// is the model's alone).
+    /// Intervals the estimate rests on: the window's length (below 32 the tail is the model's
+    /// alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen over
+    /// that memory's span (docs/qos.md).
     pub samples: u32,
 }
 

@@ -72,8 +72,9 @@ pub struct phifd_qos_report {
     /// Fraction of heartbeats lost, from version gaps (`phifd_heartbeat_version`); 0 without
     /// versions or without QoS.
     pub loss_rate: f64,
-    /// Intervals the estimate rests on (the window's length; below 32 the tail is the estimator's
-    /// model alone).
+    /// Intervals the estimate rests on: the window's length (below 32 the tail is the estimator's
+    /// model alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen
+    /// over that memory's span (docs/qos.md).
     pub samples: u32,
     /// Always 0.
     pub reserved: u32,
