@@ -781,14 +781,12 @@ impl Monitor {
             n.freshen(s);
             let deadline = n.fail_base(s);
             let detection = deadline.saturating_add(crate::qos::one_way_ns(s));
-            let lv = Arc::clone(&n.lv);
-            if let Some(d) = n.qos.as_deref().and_then(|q| q.last.map(|d| (d, q.loss_rate()))) {
-                let (d, loss) = d;
+            if let Some((d, loss)) = n.qos.as_deref().and_then(|q| Some((q.last?, q.loss_rate()))) {
                 return QosReport {
                     qos: true,
                     feasible: d.feasible,
-                    threshold: lv.threshold,
-                    suspect_threshold: lv.suspect_threshold,
+                    threshold: n.lv.threshold,
+                    suspect_threshold: n.lv.suspect_threshold,
                     deadline_ns: deadline,
                     predicted_detection_ns: d.detection_ns,
                     predicted_mistake_recurrence_ns: d.recurrence_ns,
@@ -811,8 +809,8 @@ impl Monitor {
             QosReport {
                 qos: false,
                 feasible: true,
-                threshold: lv.threshold,
-                suspect_threshold: lv.suspect_threshold,
+                threshold: n.lv.threshold,
+                suspect_threshold: n.lv.suspect_threshold,
                 deadline_ns: deadline,
                 predicted_detection_ns: detection,
                 predicted_mistake_recurrence_ns: tmr,
