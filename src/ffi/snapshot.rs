@@ -36,7 +36,7 @@ const _: () = assert!(std::mem::size_of::<phifd_snapshot_entry>() == 80);
 /// Writes the state of every node at `now_ns`, sorted by node id, to `entries` (up to `cap`), and
 /// the number of nodes to `*total`. If `*total > cap`, only the first `cap` were written: call
 /// again with a larger array. `entries` may be NULL when `cap` is 0 (to ask for the count).
-/// Read-only; locks one shard at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
+/// Read-only; locks one node at a time. Errors: `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`,
 /// `PHIFD_ERR_INVALID_ARG` (`cap` entries exceed `PTRDIFF_MAX` bytes, or `entries` or `total` is
 /// misaligned; nothing is written).
 #[no_mangle]
