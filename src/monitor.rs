@@ -625,14 +625,7 @@ impl Monitor {
     fn follow(&self, n: &mut Node, levels: &Arc<Levels>, qos: Option<QosTargets>) {
         match qos {
             None => n.retune(Arc::clone(levels), None, &self.settings),
-            Some(t) => {
-                let mut state = QosState::new(t, levels.suspect_threshold / levels.threshold);
-                if let Some(old) = n.qos.as_deref() {
-                    state.keep_history(old);
-                }
-                let own = Arc::new(Levels::clone(levels));
-                n.retune(own, Some(Box::new(state)), &self.settings);
-            }
+            Some(t) => n.retune_qos(t, levels.suspect_threshold / levels.threshold, levels, &self.settings),
         }
     }
 
@@ -741,12 +734,8 @@ impl Monitor {
                         .qos
                         .as_deref()
                         .map_or(n.lv.suspect_threshold / n.lv.threshold, |q| q.ratio);
-                    let mut state = QosState::new(t, ratio);
-                    if let Some(old) = n.qos.as_deref() {
-                        state.keep_history(old);
-                    }
-                    let own = Arc::new(Levels::clone(&n.lv));
-                    n.retune(own, Some(Box::new(state)), &self.settings);
+                    let start = Arc::clone(&n.lv);
+                    n.retune_qos(t, ratio, &start, &self.settings);
                 }
             }
         })

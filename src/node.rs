@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::num::{to_ns, u64_to_f64};
-use crate::qos::{QosState, WindowView};
+use crate::qos::{QosState, QosTargets, WindowView};
 use crate::window::{ns_to_sample, Window};
 
 /// Liveness state of a node. Numeric values are part of the C ABI.
@@ -400,6 +400,17 @@ impl Node {
         if self.qos.is_some() {
             self.freshen(s);
         }
+    }
+
+    /// Judges the node by QoS targets `t` from now on, history kept (and what a previous QoS
+    /// state measured: loss counters, gap log), starting from a copy of levels `start`; `ratio` is
+    /// the suspect / threshold ratio the derived levels keep.
+    pub(crate) fn retune_qos(&mut self, t: QosTargets, ratio: f64, start: &Levels, s: &Settings) {
+        let mut state = QosState::new(t, ratio);
+        if let Some(old) = self.qos.as_deref() {
+            state.keep_history(old);
+        }
+        self.retune(Arc::new(start.clone()), Some(Box::new(state)), s);
     }
 
     /// The unscaled suspect deadline (silence, ns) of the current window.
