@@ -51,6 +51,23 @@ def free_udp_ports(n: int) -> List[int]:
             s.close()
 
 
+def node_cmd(node: int, port: int, peers: str, state_dir: Path, *extra: str) -> List[str]:
+    """The command line of one demo node: id, UDP port, ``id:port`` peers, state dir, then ``extra``."""
+    return [
+        sys.executable,
+        str(NODE),
+        "--id",
+        str(node),
+        "--port",
+        str(port),
+        "--peers",
+        peers,
+        "--state-dir",
+        str(state_dir),
+        *extra,
+    ]
+
+
 class Cluster:
     """The node processes and every JSON line they printed, in arrival order."""
 
@@ -62,20 +79,7 @@ class Cluster:
         self.seen: List[dict] = []
         for i in IDS:
             peers = ",".join(f"{p}:{ports[p]}" for p in IDS if p != i)
-            cmd = [
-                sys.executable,
-                str(NODE),
-                "--id",
-                str(i),
-                "--port",
-                str(ports[i]),
-                "--peers",
-                peers,
-                "--state-dir",
-                str(state_dir),
-                "--interval-ms",
-                "100",
-            ]
+            cmd = node_cmd(i, ports[i], peers, state_dir, "--interval-ms", "100")
             if key_file is not None:
                 cmd += ["--key-file", str(key_file)]
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -178,18 +182,7 @@ def test_restart_is_a_new_incarnation(tmp_path: Path) -> None:
         proc: Optional[subprocess.Popen] = None
         try:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(NODE),
-                    "--id",
-                    "1",
-                    "--port",
-                    str(ports[0]),
-                    "--peers",
-                    f"2:{ports[1]}",
-                    "--state-dir",
-                    str(tmp_path),
-                ],
+                node_cmd(1, ports[0], f"2:{ports[1]}", tmp_path),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -258,20 +251,7 @@ def test_a_bad_key_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     ports = free_udp_ports(2)
     for path, says in ((short, "10 bytes"), (tmp_path / "missing.key", "No such file")):
         proc = subprocess.run(
-            [
-                sys.executable,
-                str(NODE),
-                "--id",
-                "1",
-                "--port",
-                str(ports[0]),
-                "--peers",
-                f"2:{ports[1]}",
-                "--state-dir",
-                str(tmp_path),
-                "--key-file",
-                str(path),
-            ],
+            node_cmd(1, ports[0], f"2:{ports[1]}", tmp_path, "--key-file", str(path)),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
