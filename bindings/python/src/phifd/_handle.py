@@ -111,6 +111,8 @@ class OwnedHandle:
     def _call(self, what: str, function: Callable[..., int], *args: Any) -> None:
         """``function(handle, *args)``; raises the library's error (with this thread's message)
         if it fails, :class:`InvalidHandleError` if the object is closed."""
+        # The body of _call_status, written out: this is the path of every heartbeat, and a
+        # call to _call_status would add a Python frame to each.
         active = self._active
         active.append(1)
         try:
