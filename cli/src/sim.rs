@@ -256,6 +256,40 @@ fn wan_burst_len(rng: &mut Rng) -> u64 {
     }
 }
 
+/// The state of one sender's loss process between heartbeats: the rest of a
+/// WAN loss burst and the Gilbert–Elliott channel's state.
+#[derive(Default)]
+struct LossChannel {
+    /// Heartbeats still to lose in the current WAN burst.
+    burst_left: u64,
+    /// Gilbert–Elliott: in the bad state.
+    bad: bool,
+}
+
+impl LossChannel {
+    /// Whether the next heartbeat is lost under `loss`.
+    fn lost(&mut self, loss: Loss, rng: &mut Rng) -> bool {
+        match loss {
+            Loss::Independent(p) => rng.chance(p),
+            Loss::Wan { start_p } => {
+                if self.burst_left > 0 {
+                    self.burst_left -= 1;
+                    true
+                } else if rng.chance(start_p) {
+                    self.burst_left = wan_burst_len(rng) - 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            Loss::GilbertElliott { p_gb, p_bg, loss_bad } => {
+                self.bad = if self.bad { !rng.chance(p_bg) } else { rng.chance(p_gb) };
+                self.bad && rng.chance(loss_bad)
+            }
+        }
+    }
+}
+
 /// Generates `nodes` senders (ids 1..=nodes, or 0 for a single sender) for
 /// `duration_ns`, starting at 1 s. Deterministic in `seed`.
 pub fn generate(m: &Model, seed: u64, duration_ns: u64, nodes: u32) -> Trace {
@@ -354,8 +388,7 @@ fn generate_node(m: &Model, seed: u64, node: u64, first_ns: f64, start: f64, dur
     let shift_t = m.shift.map(|(f, _)| start + f * duration_ns);
     let mut t = first_ns;
     let mut seq = 0u64;
-    let mut burst_left = 0u64;
-    let mut bad = false;
+    let mut channel = LossChannel::default();
     while t < end {
         if crash.is_some_and(|c| t >= c) {
             break;
@@ -371,24 +404,7 @@ fn generate_node(m: &Model, seed: u64, node: u64, first_ns: f64, start: f64, dur
                 break;
             }
         }
-        let lost = match m.loss {
-            Loss::Independent(p) => rng.chance(p),
-            Loss::Wan { start_p } => {
-                if burst_left > 0 {
-                    burst_left -= 1;
-                    true
-                } else if rng.chance(start_p) {
-                    burst_left = wan_burst_len(&mut rng) - 1;
-                    true
-                } else {
-                    false
-                }
-            }
-            Loss::GilbertElliott { p_gb, p_bg, loss_bad } => {
-                bad = if bad { !rng.chance(p_bg) } else { rng.chance(p_gb) };
-                bad && rng.chance(loss_bad)
-            }
-        };
+        let lost = channel.lost(m.loss, &mut rng);
         let d1 = dgen.next(&mut rng);
         let delay = match (&mut dgen2, shift_t) {
             (Some(g), Some(st)) => {
@@ -429,28 +445,10 @@ fn generate_node(m: &Model, seed: u64, node: u64, first_ns: f64, start: f64, dur
 pub fn apply_network(sends: &[(u64, u64)], m: &Model, seed: u64) -> Trace {
     let mut rng = Rng::derive(seed, 0);
     let mut dgen = DelayGen::new(m.delay, &mut rng);
-    let mut burst_left = 0u64;
-    let mut bad = false;
+    let mut channel = LossChannel::default();
     let mut rows = Vec::with_capacity(sends.len());
     for &(seq, send) in sends {
-        let lost = match m.loss {
-            Loss::Independent(p) => rng.chance(p),
-            Loss::Wan { start_p } => {
-                if burst_left > 0 {
-                    burst_left -= 1;
-                    true
-                } else if rng.chance(start_p) {
-                    burst_left = wan_burst_len(&mut rng) - 1;
-                    true
-                } else {
-                    false
-                }
-            }
-            Loss::GilbertElliott { p_gb, p_bg, loss_bad } => {
-                bad = if bad { !rng.chance(p_bg) } else { rng.chance(p_gb) };
-                bad && rng.chance(loss_bad)
-            }
-        };
+        let lost = channel.lost(m.loss, &mut rng);
         let d = dgen.next(&mut rng);
         rows.push(Heartbeat {
             node: 0,
