@@ -446,34 +446,8 @@ fn apply_overrides(m: &mut Model, a: &SimArgs) -> Result<(), String> {
         }
         m.loss = Loss::Independent(p);
     }
-    if let Some(s) = m.sender_stalls.as_mut() {
-        if let Some(v) = a.stall_every {
-            s.every_ns = v as f64
-        }
-        if let Some(v) = a.stall_mean {
-            s.mean_ns = v as f64
-        }
-    } else if a.stall_every.is_some() || a.stall_mean.is_some() {
-        m.sender_stalls = Some(Pauses {
-            every_ns: a.stall_every.unwrap_or(30_000_000_000) as f64,
-            mean_ns: a.stall_mean.unwrap_or(400_000_000) as f64,
-            max_ns: 3e9,
-        });
-    }
-    if let Some(s) = m.monitor_pauses.as_mut() {
-        if let Some(v) = a.pause_every {
-            s.every_ns = v as f64
-        }
-        if let Some(v) = a.pause_mean {
-            s.mean_ns = v as f64
-        }
-    } else if a.pause_every.is_some() || a.pause_mean.is_some() {
-        m.monitor_pauses = Some(Pauses {
-            every_ns: a.pause_every.unwrap_or(30_000_000_000) as f64,
-            mean_ns: a.pause_mean.unwrap_or(500_000_000) as f64,
-            max_ns: 3e9,
-        });
-    }
+    patch_pauses(&mut m.sender_stalls, a.stall_every, a.stall_mean, 400_000_000);
+    patch_pauses(&mut m.monitor_pauses, a.pause_every, a.pause_mean, 500_000_000);
     if let (Some(f), Some(sh)) = (a.shift_at, m.shift.as_mut()) {
         sh.0 = f.clamp(0.0, 1.0);
     }
@@ -544,6 +518,27 @@ fn network_model(delay: &str, loss: &str) -> Result<Model, String> {
         _ => return Err(format!("unknown loss model {loss:?}")),
     };
     Ok(m)
+}
+
+/// Applies `--stall-every/--stall-mean` or `--pause-every/--pause-mean` (ns)
+/// to a scenario's pauses: overrides its values, or, when the scenario has
+/// none and either option is given, adds pauses every 30 s (by default) of
+/// `default_mean_ns` on average, capped at 3 s.
+fn patch_pauses(p: &mut Option<Pauses>, every: Option<u64>, mean: Option<u64>, default_mean_ns: u64) {
+    if let Some(s) = p.as_mut() {
+        if let Some(v) = every {
+            s.every_ns = v as f64
+        }
+        if let Some(v) = mean {
+            s.mean_ns = v as f64
+        }
+    } else if every.is_some() || mean.is_some() {
+        *p = Some(Pauses {
+            every_ns: every.unwrap_or(30_000_000_000) as f64,
+            mean_ns: mean.unwrap_or(default_mean_ns) as f64,
+            max_ns: 3e9,
+        });
+    }
 }
 
 fn convert(c: ConvertCmd) -> Result<(), String> {
