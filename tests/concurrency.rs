@@ -389,6 +389,12 @@ fn per_node_sync_loses_nothing_and_tears_nothing() {
         let m = Arc::clone(&m);
         thread::spawn(move || {
             let (mut reads, mut phis) = (Vec::new(), Vec::new());
+            // Start once the writer has registered node 100 (on a loaded machine this thread can
+            // otherwise finish all its reads before the first heartbeat); bounded, never a hang.
+            let start = Instant::now();
+            while m.info(100, 0).is_err() && start.elapsed() < Duration::from_secs(10) {
+                thread::yield_now();
+            }
             for _ in 0..K {
                 if let Ok(inf) = m.info(100, 0) {
                     reads.push((inf.samples, inf.mean_ns.to_bits(), inf.sd_ns.to_bits()));
