@@ -43,7 +43,7 @@ class ExportMethods(OwnedHandle):
     def snapshot(self, now_ns: Optional[int] = None) -> List[SnapshotEntry]:
         """Every monitored node's state and statistics at ``now_ns`` (default now), sorted by
         node id: one library call instead of :meth:`info` per node (each entry equals what
-        :meth:`info` tells at that time). Read-only; the library locks one shard at a time, so
+        :meth:`info` tells at that time). Read-only; the library locks one node at a time, so
         the snapshot is consistent per node, not across nodes changed concurrently."""
         if now_ns is None:
             now_ns = _monotonic_ns()

@@ -300,8 +300,9 @@ class QosReport:
             ``predicted_detection_ns`` under QoS, and without QoS, where there is no bound).
         loss_rate: fraction of heartbeats lost, from version gaps
             (:meth:`phifd.Monitor.heartbeat_version`); 0 without versions or without QoS.
-        samples: intervals the estimate rests on (the window's length; below 32 the tail is the
-            estimator's model alone).
+        samples: intervals the estimate rests on: the window's length (below 32 the tail is the
+            estimator's model alone), or, once a QoS node's long memory of large gaps is in use,
+            the intervals seen over that memory's span (docs/qos.md).
     """
 
     qos: bool
