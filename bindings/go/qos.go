@@ -77,8 +77,9 @@ type QoSReport struct {
 	// LossRate is the fraction of heartbeats lost, from version gaps (HeartbeatVersion); 0
 	// without versions or without QoS.
 	LossRate float64
-	// Samples is the number of intervals the estimate rests on (the window's length; below 32
-	// the tail is the estimator's model alone).
+	// Samples is the number of intervals the estimate rests on: the window's length (below 32
+	// the tail is the estimator's model alone), or, once a QoS node's long memory of large gaps
+	// is in use, the intervals seen over that memory's span (docs/qos.md).
 	Samples uint32
 }
 
