@@ -901,7 +901,12 @@ struct QosReport {
       0};  ///< Shortest T_D that meets the mistake-rate bound (= predicted_detection under QoS, and without QoS).
   double loss_rate =
       0.0;  ///< Fraction of heartbeats lost, from version gaps (heartbeat_version); 0 without versions or without QoS.
-  std::uint32_t samples = 0;  ///< Intervals the estimate rests on (below 32 the tail is the estimator's model alone).
+  /**
+   * Intervals the estimate rests on: the window's length (below 32 the tail is the estimator's model
+   * alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen over that
+   * memory's span (docs/qos.md).
+   */
+  std::uint32_t samples = 0;
 };
 
 /** One record for Monitor::heartbeat_batch. */
