@@ -761,7 +761,7 @@ fn run_eval_qos(a: EvalArgs) -> Result<(), String> {
                     });
                     extra = format!(
                         "\"global_at_equal_lambda\": {{\"t_d_mean_s\": {}, \"candidate\": \"{}\", \"tune_pick\": {pick}}}",
-                        if g.td_mean_s.is_finite() { g.td_mean_s.to_string() } else { "null".into() },
+                        report::jnum(g.td_mean_s),
                         g.label
                     );
                 }

@@ -34,6 +34,7 @@
 
 use crate::detect::{phi_config, Params};
 use crate::eval::{crash_points, EvalOptions};
+use crate::report::jnum;
 use crate::trace::Stream;
 use phifd::{Config, Estimator, EventKind, Monitor, State};
 use std::collections::BinaryHeap;
@@ -712,14 +713,6 @@ pub fn overall_verdict(nodes: &[NodeResult], t: &Targets) -> Verdict {
     }
 }
 
-fn jf(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        "null".into()
-    }
-}
-
 /// The replay as JSON: targets, every node (summary, verdict, checkpoints) and the pooled
 /// summary, then `extra` (further members, each `"key": value`, comma-separated; may be empty).
 pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> String {
@@ -727,15 +720,15 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
         format!(
             "\"observed_h\": {}, \"mistakes\": {}, \"lambda_m_per_h\": {}, \"lambda_m_ci95_per_h\": [{}, {}], \
              \"t_m_mean_s\": {}, \"t_m_max_s\": {}, \"t_d_mean_s\": {}, \"t_d_max_s\": {}, \"crashes\": {}",
-            jf(s.observed_h),
+            jnum(s.observed_h),
             s.mistakes,
-            jf(s.lambda_per_h),
-            jf(s.lambda_ci_per_h.0),
-            jf(s.lambda_ci_per_h.1),
-            jf(s.t_m_s.0),
-            jf(s.t_m_s.1),
-            jf(s.t_d_s.0),
-            jf(s.t_d_s.1),
+            jnum(s.lambda_per_h),
+            jnum(s.lambda_ci_per_h.0),
+            jnum(s.lambda_ci_per_h.1),
+            jnum(s.t_m_s.0),
+            jnum(s.t_m_s.1),
+            jnum(s.t_d_s.0),
+            jnum(s.t_d_s.1),
             s.crashes
         )
     };
@@ -752,7 +745,7 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
         t.max_detection_ns,
         t.min_mistake_recurrence_ns,
         t.max_mistake_duration_ns,
-        jf(t.lambda_per_hour())
+        jnum(t.lambda_per_hour())
     );
     let _ = writeln!(o, "  \"nodes\": [");
     for (i, n) in nodes.iter().enumerate() {
@@ -762,14 +755,14 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
             .map(|c| {
                 format!(
                     "{{\"at_s\": {}, \"qos\": {}, \"feasible\": {}, \"threshold\": {}, \"deadline_s\": {}, \"predicted_detection_s\": {}, \"best_detection_s\": {}, \"loss_rate\": {}, \"samples\": {}}}",
-                    jf(c.at_s),
+                    jnum(c.at_s),
                     c.qos,
                     c.feasible,
-                    jf(c.threshold),
-                    jf(c.deadline_s),
-                    jf(c.predicted_detection_s),
-                    jf(c.best_detection_s),
-                    jf(c.loss_rate),
+                    jnum(c.threshold),
+                    jnum(c.deadline_s),
+                    jnum(c.predicted_detection_s),
+                    jnum(c.best_detection_s),
+                    jnum(c.loss_rate),
                     c.samples
                 )
             })
@@ -779,7 +772,7 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
             "    {{\"node\": {}, {}, \"t_d_marked_s\": {}, \"mistakes_reported_infeasible\": {}, \"ignored_arrivals\": {}, \"verdict\": \"{}\", \"checkpoints\": [{}]}}{}",
             n.node,
             sum(&summarise([n])),
-            n.t_d_marked_ns.map_or("null".into(), |x| jf(x as f64 / 1e9)),
+            n.t_d_marked_ns.map_or("null".into(), |x| jnum(x as f64 / 1e9)),
             n.mistakes_reported_infeasible,
             n.ignored,
             verdict(n, t).name(),

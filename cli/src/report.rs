@@ -107,7 +107,8 @@ pub fn equal_rate_table(results: &[DetectorResult]) -> String {
     o
 }
 
-fn jnum(v: f64) -> String {
+/// `v` as a JSON number, or `null` when it is NaN or infinite (JSON has neither).
+pub fn jnum(v: f64) -> String {
     if v.is_finite() {
         format!("{v}")
     } else {
