@@ -11,7 +11,7 @@ use phifd::ffi::PHIFD_OK;
 
 use crate::alloc::live_bytes;
 use crate::monitors::{c_monitor, check, drain_c, rust_monitor, samples_of};
-use crate::peers_impl::{pafd_sync, pafd_unsync, set_now, MinNode, PafdSync, PafdUnsync, PhiDet};
+use crate::peers_impl::{pafd_sync, pafd_unsync, set_now, MinNode, PhiDet};
 use crate::stats::{fail, median};
 use crate::workload::{query_offset, Jitter, MS, PERIOD, T0};
 
@@ -94,21 +94,10 @@ impl<T> Holder<T> {
     }
 }
 
-pub(crate) struct PafdU(Holder<PafdUnsync>);
-impl Subject for PafdU {
-    #[inline(always)]
-    fn heartbeat(&mut self, node: u64, t: u64) {
-        set_now(t);
-        self.0.get(node).heartbeat();
-    }
-    #[inline(always)]
-    fn phi(&mut self, node: u64, t: u64) -> f64 {
-        set_now(t);
-        self.0.get(node).phi()
-    }
-}
-pub(crate) struct PafdS(Holder<PafdSync>);
-impl Subject for PafdS {
+/// phi-accrual-failure-detector, either state flavour (`PafdUnsync`, `PafdSync`), on the
+/// manual clock set to `t` before each call.
+pub(crate) struct Pafd<D>(Holder<D>);
+impl<D: Detector> Subject for Pafd<D> {
     #[inline(always)]
     fn heartbeat(&mut self, node: u64, t: u64) {
         set_now(t);
@@ -250,8 +239,8 @@ pub(crate) fn build_all(j: &Jitter, n: u64, window: usize) -> (Vec<Box<dyn Timed
     }
     add!(PhifdRust(rust_monitor(window as u32)));
     add!(PhifdC(c_monitor(window as u64)));
-    add!(PafdU(Holder::new(n, || pafd_unsync(window))));
-    add!(PafdS(Holder::new(n, || pafd_sync(window))));
+    add!(Pafd(Holder::new(n, || pafd_unsync(window))));
+    add!(Pafd(Holder::new(n, || pafd_sync(window))));
     add!(PhiDetS(Holder::new(n, PhiDet::new)));
     add!(Minimal((0..n).map(|_| MinNode::new(window)).collect()));
     (subjects, bytes)
