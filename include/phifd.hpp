@@ -346,8 +346,14 @@ struct Qos {
 
 namespace detail {
 
-/** The phifd_qos of `q`; throws InvalidArgument (naming `what` and the field) for a negative field. */
-inline phifd_qos qos_to_c(const Qos& q, const char* what) {
+/**
+ * The phifd_qos of `targets` (std::nullopt for std::nullopt: pass `raw ? &*raw : nullptr` to the C
+ * call, which clears the targets for NULL); throws InvalidArgument (naming `what` and the field) for
+ * a negative field.
+ */
+inline std::optional<phifd_qos> qos_to_c(const std::optional<Qos>& targets, const char* what) {
+  if (!targets) return std::nullopt;
+  const Qos& q = *targets;
   phifd_qos raw{};
   raw.max_detection_ns = duration_ns(q.max_detection, (std::string(what) + ": Qos::max_detection").c_str());
   raw.min_mistake_recurrence_ns =
@@ -551,12 +557,8 @@ class Config {
    * Monitor::set_qos.
    */
   Config& set_qos(const std::optional<Qos>& targets) {
-    if (!targets) {
-      detail::check(phifd_config_set_qos(handle_.get(), nullptr));
-      return *this;
-    }
-    const phifd_qos raw = detail::qos_to_c(*targets, "Config::set_qos");
-    detail::check(phifd_config_set_qos(handle_.get(), &raw));
+    const auto raw = detail::qos_to_c(targets, "Config::set_qos");
+    detail::check(phifd_config_set_qos(handle_.get(), raw ? &*raw : nullptr));
     return *this;
   }
 
@@ -1315,12 +1317,8 @@ class Monitor {
    * thresholds. Throws InvalidArgument (nothing changed) for targets as Config::set_qos refuses them.
    */
   void set_qos(const std::optional<Qos>& targets) {
-    if (!targets) {
-      detail::check(phifd_monitor_set_qos(handle_.get(), nullptr));
-      return;
-    }
-    const phifd_qos raw = detail::qos_to_c(*targets, "Monitor::set_qos");
-    detail::check(phifd_monitor_set_qos(handle_.get(), &raw));
+    const auto raw = detail::qos_to_c(targets, "Monitor::set_qos");
+    detail::check(phifd_monitor_set_qos(handle_.get(), raw ? &*raw : nullptr));
   }
 
   /**
@@ -1339,12 +1337,8 @@ class Monitor {
    * Config::set_qos refuses them (nothing changed either way).
    */
   void set_node_qos(NodeId node, const std::optional<Qos>& targets) {
-    if (!targets) {
-      detail::check(phifd_node_set_qos(handle_.get(), node, nullptr));
-      return;
-    }
-    const phifd_qos raw = detail::qos_to_c(*targets, "Monitor::set_node_qos");
-    detail::check(phifd_node_set_qos(handle_.get(), node, &raw));
+    const auto raw = detail::qos_to_c(targets, "Monitor::set_node_qos");
+    detail::check(phifd_node_set_qos(handle_.get(), node, raw ? &*raw : nullptr));
   }
 
   /**
