@@ -1229,7 +1229,7 @@ class Monitor {
   }
 
   /**
-   * Every node's state at `time`, sorted by node id. Read-only; locks one shard at a time, so
+   * Every node's state at `time`, sorted by node id. Read-only; locks one node at a time, so
    * the entries are each consistent but not one atomic picture of all nodes.
    */
   std::vector<SnapshotEntry> snapshot(Clock::time_point time) const {
