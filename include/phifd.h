@@ -42,6 +42,11 @@
 #define MAX_MAX_NODES (1 << 26)
 
 /**
+ * Longest default QoS warm-up, ns: one hour (the default is `min(T_MR, 1 h)`).
+ */
+#define DEFAULT_WARMUP_CAP_NS 3600000000000
+
+/**
  * Size of an encoded authenticated heartbeat datagram (format version 2), bytes. Layout,
  * little-endian: bytes 0..48 as in the 56-byte datagram (magic `PHHB`, format version 2, kind,
  * flags, node, generation, term, version, send_ns); 48..52 the key id (u32); 52..68 the MAC:
@@ -96,6 +101,12 @@
  * Datagram flag: the sender believes it is the leader.
  */
 #define PHIFD_DATAGRAM_FLAG_LEADER 1
+
+/**
+ * The value of `phifd_config_set_qos_warmup_ns` that selects the default warm-up,
+ * `min(T_MR, 1 hour)` of each node's targets.
+ */
+#define PHIFD_QOS_WARMUP_DEFAULT UINT64_MAX
 
 /**
  * Configuration builder for a monitor (opaque). Create with `phifd_config_new`, set what
@@ -541,9 +552,12 @@ typedef struct phifd_qos_report {
    */
   uint32_t samples;
   /**
-   * Always 0.
+   * 1 once the node's QoS warm-up is over (`phifd_config_set_qos_warmup_ns`): the deadline is
+   * the one its history supports. 0 during the warm-up: the deadline is held longer (towards
+   * the T_D bound) and the mistake-rate prediction rests on less history than the bound is
+   * about. Always 1 when `qos` is 0.
    */
-  uint32_t reserved;
+  uint32_t established;
 } phifd_qos_report;
 
 /**
@@ -1486,6 +1500,29 @@ phifd_status phifd_config_set_qos(struct phifd_config *cfg, const struct phifd_q
  * are then untouched.
  */
 phifd_status phifd_config_get_qos(const struct phifd_config *cfg, struct phifd_qos *out, bool *is_set);
+
+/**
+ * Sets the QoS warm-up of monitors created from `cfg`, ns: for this long after a QoS node's first
+ * counted arrival its FAILED deadline is at least the T_D bound less the one-way delay (half the
+ * declared round trip), scaled by `1 - watched / warmup`, so that it falls to what the node's
+ * history supports by the end of the warm-up. A young history has not yet shown the rare gaps a
+ * mistake-rate bound is about; the T_D bound is what the caller accepts as a detection time.
+ * `PHIFD_QOS_WARMUP_DEFAULT` (the default): `min(T_MR, 1 hour)` of each node's targets (an hour
+ * caps what a long T_MR costs in detection time; docs/qos.md, "Warm-up"); 0: no warm-up.
+ * `phifd_qos_report.established` says when it is over. Errors (the previous value is kept):
+ * `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (above 10^15 ns,
+ * other than `PHIFD_QOS_WARMUP_DEFAULT`).
+ */
+phifd_status phifd_config_set_qos_warmup_ns(struct phifd_config *cfg, uint64_t warmup_ns);
+
+/**
+ * Writes to `*out` the QoS warm-up in ns: the one set, or `PHIFD_QOS_WARMUP_DEFAULT` for the
+ * default (`min(T_MR, 1 hour)` of each node's targets). Only reads the config: calls may run on
+ * several threads at once, but not while a setter runs on the same config. Errors:
+ * `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`
+ * (a misaligned `out`); `*out` is then untouched.
+ */
+phifd_status phifd_config_get_qos_warmup_ns(const struct phifd_config *cfg, uint64_t *out);
 
 /**
  * Changes the thresholds of every node that has no tuning of its own, on the running monitor:

@@ -69,6 +69,7 @@ pub struct Config {
     max_nodes: u64,
     membership: Membership,
     qos: Option<QosTargets>,
+    qos_warmup_ns: Option<u64>,
 }
 
 impl Default for Config {
@@ -94,6 +95,7 @@ impl Default for Config {
             max_nodes: DEFAULT_MAX_NODES,
             membership: Membership::Open,
             qos: None,
+            qos_warmup_ns: None,
         }
     }
 }
@@ -317,6 +319,28 @@ impl Config {
         self.qos
     }
 
+    /// Sets the QoS warm-up, ns (`None`: the default, `min(T_MR, 1 h)` of each node's targets;
+    /// `Some(0)`: none). For this long after a QoS node's first counted arrival its failure
+    /// deadline is at least the T_D bound less the declared one-way delay, scaled down in
+    /// proportion to the time watched, so it reaches what the node's history supports at the end
+    /// of the warm-up (docs/qos.md, "Warm-up"). A mistake-rate bound is about gaps rare enough
+    /// that a young history has not shown them yet; the T_D bound is what the user called an
+    /// acceptable detection time. Errors: `InvalidArg` above `MAX_DURATION_NS`; the previous
+    /// value is kept.
+    pub fn set_qos_warmup_ns(&mut self, ns: Option<u64>) -> Result<&mut Self> {
+        if let Some(ns) = ns {
+            check_duration("qos_warmup_ns", ns, true)?;
+        }
+        self.qos_warmup_ns = ns;
+        Ok(self)
+    }
+
+    /// The QoS warm-up set, ns, or `None` for the default (`min(T_MR, 1 h)` of each node's
+    /// targets, see [`Config::set_qos_warmup_ns`]).
+    pub fn qos_warmup_ns(&self) -> Option<u64> {
+        self.qos_warmup_ns
+    }
+
     // Accessors: the value a setter stored, or the default. Defaults derived from other settings
     // are computed from the current ones, exactly as `resolve` does.
 
@@ -511,6 +535,7 @@ impl Config {
             max_nodes: self.max_nodes,
             membership: self.membership,
             qos: self.qos,
+            qos_warmup_ns: self.qos_warmup_ns,
         };
         s.first_heartbeat_timeout_ns = match self.first_heartbeat_timeout_ns {
             Some(t) => t,
@@ -604,6 +629,8 @@ pub(crate) struct Settings {
     pub membership: Membership,
     /// QoS targets every node starts with (`None`: the thresholds).
     pub qos: Option<QosTargets>,
+    /// QoS warm-up, ns (`None`: `min(T_MR, 1 h)` of the node's targets).
+    pub qos_warmup_ns: Option<u64>,
 }
 
 impl Settings {

@@ -780,9 +780,10 @@ impl Monitor {
                     predicted_detection_ns: d.detection_ns,
                     predicted_mistake_recurrence_ns: d.recurrence_ns,
                     predicted_mistake_duration_ns: d.duration_ns,
-                    best_detection_ns: d.detection_ns,
+                    best_detection_ns: d.best_detection_ns,
                     loss_rate: loss,
                     samples: d.samples,
+                    established: d.established,
                 };
             }
             let (mean, sd) = n.effective_mean_sd(s);
@@ -807,6 +808,7 @@ impl Monitor {
                 best_detection_ns: detection,
                 loss_rate: 0.0,
                 samples: n.window.len(),
+                established: true,
             }
         })
     }

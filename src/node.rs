@@ -384,7 +384,10 @@ impl Node {
             sd_ns: self.sd,
         };
         let tail = q.log_tail(self.window.len());
-        let d = crate::qos::derive(s, &q.targets, &w, tail.as_ref(), q.ratio);
+        // Watched for at least what the long memory has seen and what the window holds (a node
+        // switched to QoS brings its window's history).
+        let age = q.log.age_ns().max(self.window.sum().saturating_mul(1_000));
+        let d = crate::qos::derive(s, &q.targets, &w, tail.as_ref(), q.ratio, age);
         q.last = Some(d);
         q.since_fit = 0;
         let lv = Levels::from_y(s, d.threshold, d.suspect_threshold, d.y_fail, d.y_suspect);

@@ -49,8 +49,9 @@ pub struct QosReport {
     pub predicted_mistake_recurrence_ns: u64,
     /// Predicted T_M, ns.
     pub predicted_mistake_duration_ns: u64,
-    /// Shortest T_D meeting the mistake-rate bound, ns (equal to `predicted_detection_ns` under
-    /// QoS; without QoS there is no bound and it is `predicted_detection_ns` too).
+    /// Shortest T_D meeting the mistake-rate bound on the current estimate, ns: under QoS equal
+    /// to `predicted_detection_ns` once the node is `established`, at most that during the
+    /// warm-up; without QoS there is no bound and it is `predicted_detection_ns`.
     pub best_detection_ns: u64,
     /// Fraction of heartbeats lost, from version gaps (0 without versions or without QoS).
     pub loss_rate: f64,
@@ -58,7 +59,14 @@ pub struct QosReport {
     /// alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen over
     /// that memory's span (docs/qos.md).
     pub samples: u32,
+    /// The node's QoS warm-up is over ([`crate::Config::set_qos_warmup_ns`]): its deadline is
+    /// the one its history supports. During the warm-up the deadline is held longer, and the
+    /// mistake-rate prediction rests on less history than the bound is about. True without QoS.
+    pub established: bool,
 }
+
+/// Longest default QoS warm-up, ns: one hour (the default is `min(T_MR, 1 h)`).
+pub const DEFAULT_WARMUP_CAP_NS: u64 = 3_600_000_000_000;
 
 /// The exponential peaks-over-threshold fit of a window's largest intervals.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +259,8 @@ pub struct GapLog {
     epoch_ns: u64,
     /// End of the last gap noted, ns.
     last_ns: u64,
+    /// Start of the first gap noted, ns (kept when epochs are dropped).
+    first_ns: u64,
     started: bool,
 }
 
@@ -262,6 +272,7 @@ impl GapLog {
             cur: Epoch::empty(0),
             epoch_ns: epoch_ns.max(1),
             last_ns: 0,
+            first_ns: 0,
             started: false,
         }
     }
@@ -283,6 +294,7 @@ impl GapLog {
         if !self.started {
             self.started = true;
             let start = end_ns.saturating_sub(gap_ns);
+            self.first_ns = start;
             self.old = Epoch::empty(start);
             self.cur = Epoch::empty(start);
         } else if end_ns.saturating_sub(self.cur.start_ns) >= self.epoch_ns {
@@ -296,6 +308,12 @@ impl GapLog {
     /// Gaps noted over the span (both epochs).
     pub fn intervals(&self) -> u64 {
         self.old.count + self.cur.count
+    }
+
+    /// How long the node has been watched, ns: from the start of the first gap noted to the end
+    /// of the last (epochs dropped since are counted too); 0 before the first gap.
+    pub fn age_ns(&self) -> u64 {
+        self.last_ns.saturating_sub(self.first_ns)
     }
 
     /// Span of observation, ns: from the start of the older epoch to the end of the last gap.
@@ -548,7 +566,10 @@ pub(crate) struct Derived {
     pub detection_ns: u64,
     pub recurrence_ns: u64,
     pub duration_ns: u64,
+    /// T_D of the deadline the estimate alone supports (no warm-up hold), ns.
+    pub best_detection_ns: u64,
     pub feasible: bool,
+    pub established: bool,
     pub samples: u32,
 }
 
@@ -561,6 +582,24 @@ pub(crate) struct WindowView<'a> {
     /// Effective mean and sd of the estimator, ns.
     pub mean_ns: f64,
     pub sd_ns: f64,
+}
+
+/// The QoS warm-up of a node with targets `t`, ns: the configured one, else `min(T_MR, 1 h)`.
+pub(crate) fn warmup_ns(s: &Settings, t: &QosTargets) -> u64 {
+    s.qos_warmup_ns
+        .unwrap_or_else(|| t.min_mistake_recurrence_ns.min(DEFAULT_WARMUP_CAP_NS))
+}
+
+/// The least deadline of a node watched for `age_ns`, ns: during the warm-up `W`, the T_D
+/// bound less the one-way delay, scaled by `1 − age/W` (it falls to 0 at the end of the
+/// warm-up); 0 after it.
+pub(crate) fn warmup_hold_ns(s: &Settings, t: &QosTargets, age_ns: u64) -> f64 {
+    let w = warmup_ns(s, t);
+    if age_ns >= w {
+        return 0.0;
+    }
+    let budget = t.max_detection_ns.saturating_sub(one_way_ns(s)) as f64;
+    budget * (1.0 - age_ns as f64 / w as f64)
 }
 
 /// One-way delay: half the declared round trip, else 0.
@@ -607,8 +646,17 @@ fn sat_ns(x: f64) -> u64 {
 /// Derives the phi levels meeting `t` on the window `w`; `ratio` = suspect / threshold of the
 /// thresholds the node would use otherwise.
 /// `log`: the gap log's tail when the log is in use ([`QosState::log_tail`]); its deadline for
-/// the rate `1/T_MR` is a further lower bound of the deadline.
-pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, log: Option<&GapTail>, ratio: f64) -> Derived {
+/// the rate `1/T_MR` is a further lower bound of the deadline. `age_ns`: how long the node has
+/// been watched ([`GapLog::age_ns`]); during the warm-up ([`warmup_ns`]) the deadline is at least
+/// the warm-up hold ([`warmup_hold_ns`]).
+pub(crate) fn derive(
+    s: &Settings,
+    t: &QosTargets,
+    w: &WindowView<'_>,
+    log: Option<&GapTail>,
+    ratio: f64,
+    age_ns: u64,
+) -> Derived {
     let est = s.estimator;
     let fit = TailFit::fit(w.samples_us);
     // The tail probability allowed: λ_M = P(X > d)/μ <= 1/T_MR.
@@ -623,15 +671,23 @@ pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, log: Opti
         }
     });
     let d_log = log.map_or(0.0, GapTail::deadline);
-    let d = d_model.max(d_fit).max(d_log).max(0.0);
+    let best = d_model.max(d_fit).max(d_log).max(0.0);
+    let best_detection_ns = sat_ns(best.ceil()).saturating_add(one_way_ns(s));
+    let (best_recurrence, best_duration) = predict(s, w, fit.as_ref(), log, best);
+    let feasible = best_detection_ns <= t.max_detection_ns
+        && (t.max_mistake_duration_ns == 0 || best_duration <= t.max_mistake_duration_ns);
+    let hold = warmup_hold_ns(s, t, age_ns);
+    let d = best.max(hold);
     let y_fail = est.y(d, w.mean_ns, w.sd_ns);
     let threshold = est.phi_of_y(y_fail);
     let suspect_threshold = threshold * ratio;
     let y_suspect = y_for_phi_fast(est, suspect_threshold).min(y_fail);
-    let detection_ns = sat_ns(d.ceil()).saturating_add(one_way_ns(s));
-    let (recurrence_ns, duration_ns) = predict(s, w, fit.as_ref(), log, d);
-    let feasible = detection_ns <= t.max_detection_ns
-        && (t.max_mistake_duration_ns == 0 || duration_ns <= t.max_mistake_duration_ns);
+    let (detection_ns, recurrence_ns, duration_ns) = if d > best {
+        let (r, m) = predict(s, w, fit.as_ref(), log, d);
+        (sat_ns(d.ceil()).saturating_add(one_way_ns(s)), r, m)
+    } else {
+        (best_detection_ns, best_recurrence, best_duration)
+    };
     Derived {
         y_fail,
         y_suspect,
@@ -640,7 +696,9 @@ pub(crate) fn derive(s: &Settings, t: &QosTargets, w: &WindowView<'_>, log: Opti
         detection_ns,
         recurrence_ns,
         duration_ns,
+        best_detection_ns,
         feasible,
+        established: age_ns >= warmup_ns(s, t),
         samples: log.map_or(w.samples_us.len() as u32, |g| {
             u32::try_from(g.intervals).unwrap_or(u32::MAX)
         }),

@@ -39,8 +39,16 @@ fn targets(td: u64, tmr: u64) -> QosTargets {
 }
 
 /// A monitor for the tests: window `window`, nothing dropped from the window (no max interval in
-/// reach, no burst rule), so the window holds exactly the intervals fed.
+/// reach, no burst rule), so the window holds exactly the intervals fed; no QoS warm-up (these
+/// tests check the derivation from the history; the warm-up has tests of its own).
 fn config(est: Estimator, window: u64) -> Config {
+    let mut c = config_with_warmup(est, window);
+    c.set_qos_warmup_ns(Some(0)).unwrap();
+    c
+}
+
+/// [`config`] with the default QoS warm-up.
+fn config_with_warmup(est: Estimator, window: u64) -> Config {
     let mut c = Config::new();
     c.set_estimator(est);
     c.set_window(window).unwrap();
@@ -538,4 +546,101 @@ fn simulated_sender_stalls_meet_the_mistake_rate() {
     assert!(r.qos && r.feasible && r.samples > 1000, "{r:?}");
     // A mistake rate the window alone could not see: 5 of 4,320 stalls in 72 h exceed 7 s.
     assert!(stalls.iter().filter(|&&s| s > 6.0e9).count() >= 2);
+}
+
+/// Feeds node 1 `k` more intervals of `x` ns after `t`; returns the last arrival.
+fn feed_more(m: &Monitor, mut t: u64, x: u64, k: u64) -> u64 {
+    for _ in 0..k {
+        t += x;
+        m.heartbeat(1, 1, t).unwrap();
+    }
+    t
+}
+
+#[test]
+fn warm_up_holds_the_deadline_towards_the_detection_bound() {
+    // Steady 1 s intervals, exponential model: the mistake-rate deadline for T_MR = 1000 s is
+    // mu ln(T_MR / mu) = ln(1000) s = 6.908 s. The default warm-up is min(T_MR, 1 h) = 1000 s;
+    // during it the deadline is at least T_D (20 s) x (1 - watched / 1000 s).
+    let best = 1000f64.ln() * 1e9;
+    let m = Monitor::new(&config_with_warmup(Estimator::Exponential, 100)).unwrap();
+    let t = feed(&m, &[SEC; 100]);
+    // Switched to QoS with 100 s of history in the window: watched 100 s, hold 18 s.
+    m.set_node_qos(1, Some(targets(20 * SEC, 1_000 * SEC))).unwrap();
+    let r = m.qos_report(1, t).unwrap();
+    assert!(r.qos && r.feasible && !r.established, "{r:?}");
+    assert!((r.deadline_ns as f64 - 18e9).abs() <= 2.0, "{}", r.deadline_ns);
+    assert_eq!(r.predicted_detection_ns, r.deadline_ns);
+    assert!(
+        (r.best_detection_ns as f64 - best).abs() <= 2.0,
+        "{}",
+        r.best_detection_ns
+    );
+    // At 18 s the model's tail is e^-18: T_MR predicted = 1 s x e^18.
+    let rel = r.predicted_mistake_recurrence_ns as f64 / (1e9 * 18f64.exp()) - 1.0;
+    assert!(rel.abs() < 1e-6, "{}", r.predicted_mistake_recurrence_ns);
+    // The node is judged by that deadline (on a twin, so the silence stays out of this history):
+    // silent for 17 s, not FAILED; for 18 s, FAILED.
+    let twin = Monitor::new(&config_with_warmup(Estimator::Exponential, 100)).unwrap();
+    feed(&twin, &[SEC; 100]);
+    twin.set_node_qos(1, Some(targets(20 * SEC, 1_000 * SEC))).unwrap();
+    assert_ne!(twin.info(1, t + 17 * SEC).unwrap().state, State::Failed);
+    assert_eq!(twin.info(1, t + 18 * SEC + 1).unwrap().state, State::Failed);
+    // 500 more intervals: derivations every 64 learned intervals, the last at 448 s of the long
+    // memory (more than the window's 100 s): hold 20 s x 0.552.
+    let t = feed_more(&m, t, SEC, 500);
+    let r = m.qos_report(1, t).unwrap();
+    assert!(!r.established);
+    assert!((r.deadline_ns as f64 - 11.04e9).abs() <= 2.0, "{}", r.deadline_ns);
+    // Past 1000 s watched (the derivation at 1024): established, the history's own deadline.
+    let t = feed_more(&m, t, SEC, 600);
+    let r = m.qos_report(1, t).unwrap();
+    assert!(r.established && r.feasible, "{r:?}");
+    assert!((r.deadline_ns as f64 - best).abs() <= 2.0, "{}", r.deadline_ns);
+    assert_eq!(r.best_detection_ns, r.predicted_detection_ns);
+}
+
+#[test]
+fn warm_up_leaves_out_the_one_way_delay_and_never_shortens_the_deadline() {
+    // A declared round trip of 400 ms: the hold is (T_D - 200 ms) x (1 - watched / W), and the
+    // predicted T_D adds the 200 ms back, so it starts at the T_D bound.
+    let mut c = config_with_warmup(Estimator::Exponential, 100);
+    c.set_round_trip_ns(400 * MS).unwrap();
+    c.set_qos_warmup_ns(Some(200 * SEC)).unwrap();
+    let m = Monitor::new(&c).unwrap();
+    let t = feed(&m, &[SEC; 100]);
+    m.set_node_qos(1, Some(targets(10 * SEC, 1_000 * SEC))).unwrap();
+    let r = m.qos_report(1, t).unwrap();
+    // Watched 100 s of 200: hold 9.8 s x 0.5 = 4.9 s, below the history's 6.908 s: no effect.
+    assert!(!r.established);
+    assert!(
+        (r.deadline_ns as f64 - 1000f64.ln() * 1e9).abs() <= 2.0,
+        "{}",
+        r.deadline_ns
+    );
+    assert_eq!(r.predicted_detection_ns, r.deadline_ns + 200 * MS);
+    // A tighter mistake-rate bound whose deadline exceeds T_D: infeasible, and the hold (below
+    // the deadline) changes nothing.
+    m.set_node_qos(1, Some(targets(10 * SEC, 1_000_000 * SEC))).unwrap();
+    let r = m.qos_report(1, t).unwrap();
+    assert!(!r.feasible);
+    assert!(
+        (r.deadline_ns as f64 - 1e6f64.ln() * 1e9).abs() <= 2.0,
+        "{}",
+        r.deadline_ns
+    );
+    // Warm-up 0: established at once.
+    let mut c = config_with_warmup(Estimator::Exponential, 100);
+    c.set_qos_warmup_ns(Some(0)).unwrap();
+    c.set_qos(Some(targets(60 * SEC, 1_000 * SEC))).unwrap();
+    let m = Monitor::new(&c).unwrap();
+    let t = feed(&m, &[SEC; 40]);
+    assert!(m.qos_report(1, t).unwrap().established);
+    // Out of range is refused, naming the setting; the previous value is kept.
+    let e = c
+        .set_qos_warmup_ns(Some(phifd::config::MAX_DURATION_NS + 1))
+        .unwrap_err();
+    assert!(e.message.contains("qos_warmup_ns"), "{e}");
+    assert_eq!(c.qos_warmup_ns(), Some(0));
+    assert_eq!(Config::new().qos_warmup_ns(), None);
 }

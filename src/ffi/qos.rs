@@ -76,8 +76,11 @@ pub struct phifd_qos_report {
     /// model alone), or, once a QoS node's long memory of large gaps is in use, the intervals seen
     /// over that memory's span (docs/qos.md).
     pub samples: u32,
-    /// Always 0.
-    pub reserved: u32,
+    /// 1 once the node's QoS warm-up is over (`phifd_config_set_qos_warmup_ns`): the deadline is
+    /// the one its history supports. 0 during the warm-up: the deadline is held longer (towards
+    /// the T_D bound) and the mistake-rate prediction rests on less history than the bound is
+    /// about. Always 1 when `qos` is 0.
+    pub established: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<phifd_qos>() == 24);
@@ -97,7 +100,7 @@ impl From<QosReport> for phifd_qos_report {
             best_detection_ns: r.best_detection_ns,
             loss_rate: r.loss_rate,
             samples: r.samples,
-            reserved: 0,
+            established: u32::from(r.established),
         }
     }
 }
@@ -148,6 +151,46 @@ pub unsafe extern "C" fn phifd_config_get_qos(
         let q = c.qos();
         *out = q.map(phifd_qos::from).unwrap_or_default();
         *is_set = q.is_some();
+        Ok(())
+    })
+}
+
+/// The value of `phifd_config_set_qos_warmup_ns` that selects the default warm-up,
+/// `min(T_MR, 1 hour)` of each node's targets.
+pub const PHIFD_QOS_WARMUP_DEFAULT: u64 = u64::MAX;
+
+/// Sets the QoS warm-up of monitors created from `cfg`, ns: for this long after a QoS node's first
+/// counted arrival its FAILED deadline is at least the T_D bound less the one-way delay (half the
+/// declared round trip), scaled by `1 - watched / warmup`, so that it falls to what the node's
+/// history supports by the end of the warm-up. A young history has not yet shown the rare gaps a
+/// mistake-rate bound is about; the T_D bound is what the caller accepts as a detection time.
+/// `PHIFD_QOS_WARMUP_DEFAULT` (the default): `min(T_MR, 1 hour)` of each node's targets (an hour
+/// caps what a long T_MR costs in detection time; docs/qos.md, "Warm-up"); 0: no warm-up.
+/// `phifd_qos_report.established` says when it is over. Errors (the previous value is kept):
+/// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG` (above 10^15 ns,
+/// other than `PHIFD_QOS_WARMUP_DEFAULT`).
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_set_qos_warmup_ns(cfg: *mut phifd_config, warmup_ns: u64) -> phifd_status {
+    guard("phifd_config_set_qos_warmup_ns", || {
+        // SAFETY: configs are documented as not shared between threads while modified.
+        let c = unsafe { handle::get_mut(cfg, "cfg") }?;
+        let w = (warmup_ns != PHIFD_QOS_WARMUP_DEFAULT).then_some(warmup_ns);
+        c.set_qos_warmup_ns(w)?;
+        Ok(())
+    })
+}
+
+/// Writes to `*out` the QoS warm-up in ns: the one set, or `PHIFD_QOS_WARMUP_DEFAULT` for the
+/// default (`min(T_MR, 1 hour)` of each node's targets). Only reads the config: calls may run on
+/// several threads at once, but not while a setter runs on the same config. Errors:
+/// `PHIFD_ERR_NULL_ARG` (`cfg` or `out` NULL), `PHIFD_ERR_INVALID_HANDLE`, `PHIFD_ERR_INVALID_ARG`
+/// (a misaligned `out`); `*out` is then untouched.
+#[no_mangle]
+pub unsafe extern "C" fn phifd_config_get_qos_warmup_ns(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
+    guard("phifd_config_get_qos_warmup_ns", || {
+        let c = config_ref(cfg)?;
+        let out = out_ref(out, "out")?;
+        *out = c.qos_warmup_ns().unwrap_or(PHIFD_QOS_WARMUP_DEFAULT);
         Ok(())
     })
 }
