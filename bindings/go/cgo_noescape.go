@@ -107,6 +107,8 @@ package phifd
 #cgo nocallback phifd_config_set_qos
 #cgo noescape phifd_config_get_qos
 #cgo nocallback phifd_config_get_qos
+#cgo noescape phifd_config_get_qos_warmup_ns
+#cgo nocallback phifd_config_get_qos_warmup_ns
 #cgo noescape phifd_monitor_set_qos
 #cgo nocallback phifd_monitor_set_qos
 #cgo noescape phifd_node_set_qos

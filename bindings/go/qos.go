@@ -52,9 +52,9 @@ func (q QoS) toC(fn string) (C.phifd_qos, error) {
 type QoSReport struct {
 	// QoS is true if the node is QoS-configured (its own targets or the monitor's).
 	QoS bool
-	// Feasible is true if the targets are achievable on the current estimate (always true when
-	// QoS is false). When false the node keeps the deadline that meets the mistake-rate bound and
-	// BestDetection says how far the bound on T_D is out of reach.
+	// Feasible is true if the targets are achievable on the current estimate, judged on
+	// BestDetection (always true when QoS is false). When false the node keeps the deadline that
+	// meets the mistake-rate bound and BestDetection says how far the bound on T_D is out of reach.
 	Feasible bool
 	// Threshold is the phi threshold in use (derived from the targets under QoS).
 	Threshold float64
@@ -71,8 +71,10 @@ type QoSReport struct {
 	PredictedMistakeRecurrence time.Duration
 	// PredictedMistakeDuration is the predicted mean mistake duration T_M.
 	PredictedMistakeDuration time.Duration
-	// BestDetection is the shortest T_D that meets the mistake-rate bound: PredictedDetection
-	// under QoS, and without QoS, where there is no bound.
+	// BestDetection is the T_D of the shortest deadline the node's history alone supports under
+	// the mistake-rate bound; Feasible is judged on it. Once the node is Established it is
+	// PredictedDetection; during the QoS warm-up (Config.SetQoSWarmup) it may be below it, the
+	// deadline being held longer. Without QoS, where there is no bound, it is PredictedDetection.
 	BestDetection time.Duration
 	// LossRate is the fraction of heartbeats lost, from version gaps (HeartbeatVersion); 0
 	// without versions or without QoS.
@@ -81,6 +83,11 @@ type QoSReport struct {
 	// the tail is the estimator's model alone), or, once a QoS node's long memory of large gaps
 	// is in use, the intervals seen over that memory's span (docs/qos.md).
 	Samples uint32
+	// Established is true once the node's QoS warm-up (Config.SetQoSWarmup) is over: its deadline
+	// is the one its history supports. During the warm-up it is false: the deadline is held
+	// longer (towards the MaxDetection bound) and the mistake-rate prediction rests on less
+	// history than the bound is about. Always true when QoS is false.
+	Established bool
 }
 
 // SetQoS configures every node of monitors created from c by the QoS targets q instead of the
@@ -120,6 +127,45 @@ func (c *Config) QoS() (QoS, bool) {
 		MinMistakeRecurrence: durationFromNs(uint64(raw.min_mistake_recurrence_ns)),
 		MaxMistakeDuration:   durationFromNs(uint64(raw.max_mistake_duration_ns)),
 	}, true
+}
+
+// SetQoSWarmup sets the QoS warm-up of monitors created from c: for d after a QoS node's first
+// counted arrival, its FAILED deadline is at least the MaxDetection bound less the one-way delay
+// (half of SetRoundTrip), scaled by 1 - watched/d, where watched is the longer of the time since
+// that arrival and the span of the node's window (the sum of its intervals), as of the node's
+// last derivation (Monitor.SetQoS describes when it derives again). The hold thus falls
+// to what the node's history supports by the end of the warm-up: a young history has not yet shown
+// the rare gaps a mistake-rate bound is about, and the T_D bound is the detection time the caller
+// accepts (docs/qos.md, "Warm-up"). QoSReport.Established says when it is over. 0 means no
+// warm-up; at most 10^15 ns (11.6 days). The default, min(MinMistakeRecurrence, 1 hour) of each
+// node's targets, is restored by ResetQoSWarmup. A value above 10^15 ns (ErrInvalidArg naming
+// qos_warmup_ns) or a negative one leaves the previous warm-up and is recorded for Config.Err and
+// NewMonitor, like every setter's. The warm-up is read when a monitor is created.
+func (c *Config) SetQoSWarmup(d time.Duration) *Config {
+	return c.setDuration("SetQoSWarmup", d, func(p *C.phifd_config, ns C.uint64_t) C.phifd_status {
+		return C.phifd_config_set_qos_warmup_ns(p, ns)
+	})
+}
+
+// ResetQoSWarmup restores the default QoS warm-up: min(MinMistakeRecurrence, 1 hour) of each
+// node's targets (see SetQoSWarmup).
+func (c *Config) ResetQoSWarmup() *Config {
+	return c.set(func(p *C.phifd_config) C.phifd_status {
+		return C.phifd_config_set_qos_warmup_ns(p, C.PHIFD_QOS_WARMUP_DEFAULT)
+	})
+}
+
+// QoSWarmup returns the QoS warm-up set with SetQoSWarmup and true, or 0 and false while the
+// default is in use (min(MinMistakeRecurrence, 1 hour) of each node's targets, which depends on
+// the node and so has no single value here).
+func (c *Config) QoSWarmup() (time.Duration, bool) {
+	ns := uint64(mustRead(c, func(p *C.phifd_config, v *C.uint64_t) C.phifd_status {
+		return C.phifd_config_get_qos_warmup_ns(p, v)
+	}))
+	if ns == uint64(C.PHIFD_QOS_WARMUP_DEFAULT) {
+		return 0, false
+	}
+	return durationFromNs(ns), true
 }
 
 // Live retuning. Precedence: a node's own tuning (SetNodeThresholds, SetNodeQoS) comes before the
@@ -232,6 +278,7 @@ func qosReportFromC(r *C.phifd_qos_report) QoSReport {
 		BestDetection:              durationFromNs(uint64(r.best_detection_ns)),
 		LossRate:                   float64(r.loss_rate),
 		Samples:                    uint32(r.samples),
+		Established:                r.established != 0,
 	}
 }
 

@@ -22,10 +22,12 @@ func expDeadline(l float64) time.Duration {
 }
 
 // qosMonitor is a monitor (closed at the end of the test) with the exponential estimator,
-// threshold 8 (suspect 4), the given window, and the settings more makes (more may be nil).
+// threshold 8 (suspect 4), the given window, no QoS warm-up, and the settings more makes (more
+// may be nil). No warm-up: these tests check the derivation from the history; the warm-up has
+// tests of its own (which restore it with ResetQoSWarmup in more).
 func qosMonitor(t *testing.T, window uint64, more func(*Config)) *Monitor {
 	t.Helper()
-	c := NewConfig().SetEstimator(EstimatorExponential).SetWindow(window).SetThreshold(8)
+	c := NewConfig().SetEstimator(EstimatorExponential).SetWindow(window).SetThreshold(8).SetQoSWarmup(0)
 	if more != nil {
 		more(c)
 	}
