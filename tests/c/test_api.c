@@ -81,6 +81,11 @@ static void test_status_names(void) {
     CHECK_EQ_U64(offsetof(phifd_event, kind), 32);
     CHECK_EQ_U64(offsetof(phifd_node_info, size), 0);
     CHECK_EQ_U64(offsetof(phifd_monitor_stats, size), 0);
+    /* The QoS report is frozen at 80 bytes; `established` took the place of the reserved word. */
+    CHECK_EQ_U64(sizeof(phifd_qos_report), 80);
+    CHECK_EQ_U64(offsetof(phifd_qos_report, samples), 72);
+    CHECK_EQ_U64(offsetof(phifd_qos_report, established), 76);
+    CHECK_EQ_U64(PHIFD_QOS_WARMUP_DEFAULT, UINT64_MAX);
 }
 
 static void test_now_ns(void) {
@@ -879,6 +884,7 @@ static void test_config_getters(void) {
     CHECK(get_f64(cfg, phifd_config_get_confirmation_min_ratio) == 0.5);
     CHECK_EQ_U64(get_u64(cfg, phifd_config_get_max_nodes), 65536);
     CHECK_EQ_U64(get_u32(cfg, phifd_config_get_membership), PHIFD_MEMBERSHIP_OPEN);
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_qos_warmup_ns), PHIFD_QOS_WARMUP_DEFAULT); /* min(T_MR, 1 h) */
     /* Derived from the steady timeout of the defaults, 2,306,496,661 ns by hand (Akka's tail at
      * phi 8 is y = 5.2259866; mean 1 s + y x sd 0.25 s). */
     CHECK_NEAR((double)get_u64(cfg, phifd_config_get_first_heartbeat_timeout_ns), 2306496661.0, 1e3);
@@ -905,6 +911,10 @@ static void test_config_getters(void) {
     CHECK(get_f64(cfg, phifd_config_get_confirmation_min_ratio) == 0.75);
     CHECK_OK(phifd_config_set_membership(cfg, PHIFD_MEMBERSHIP_FIXED));
     CHECK_EQ_U64(get_u32(cfg, phifd_config_get_membership), PHIFD_MEMBERSHIP_FIXED);
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, SEC(90)));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_qos_warmup_ns), SEC(90));
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, PHIFD_QOS_WARMUP_DEFAULT));
+    CHECK_EQ_U64(get_u64(cfg, phifd_config_get_qos_warmup_ns), PHIFD_QOS_WARMUP_DEFAULT);
     /* A refused value leaves the stored one. */
     CHECK_STATUS(phifd_config_set_window(cfg, 0), PHIFD_ERR_INVALID_ARG);
     CHECK_EQ_U64(get_u64(cfg, phifd_config_get_window), 64);

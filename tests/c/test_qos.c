@@ -36,13 +36,15 @@ static phifd_node_info info_of(const phifd_monitor *m, uint64_t node, uint64_t n
 }
 
 /* Window of 10, exponential, threshold 8 (suspect 4); nodes 1 and 2 heartbeat every second
- * from t = 1 s to t = 20 s, so their windows hold only 1 s intervals. */
+ * from t = 1 s to t = 20 s, so their windows hold only 1 s intervals. No QoS warm-up: these
+ * tests check the derivation from the history; the warm-up has a test of its own. */
 static phifd_monitor *steady_monitor(const phifd_qos *qos) {
     phifd_config *cfg = NULL;
     CHECK_OK(phifd_config_new(&cfg));
     CHECK_OK(phifd_config_set_estimator(cfg, PHIFD_ESTIMATOR_EXPONENTIAL));
     CHECK_OK(phifd_config_set_window(cfg, 10));
     CHECK_OK(phifd_config_set_threshold(cfg, 8.0));
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, 0));
     if (qos) CHECK_OK(phifd_config_set_qos(cfg, qos));
     phifd_monitor *m = new_monitor(cfg);
     phifd_config_free(cfg);
@@ -95,7 +97,7 @@ static void retune_thresholds(void) {
     phifd_qos_report r;
     memset(&r, 0xff, sizeof r);
     CHECK_OK(phifd_node_get_qos_report(m, 1, SEC(20), &r));
-    CHECK(r.qos == 0 && r.feasible == 1 && r.reserved == 0);
+    CHECK(r.qos == 0 && r.feasible == 1 && r.established == 1);
     CHECK_NEAR(r.threshold, 4.0, 0.0);
     CHECK_EQ_U64(r.deadline_ns, exp_deadline(4.0));
     CHECK_EQ_U64(r.predicted_detection_ns, exp_deadline(4.0));
@@ -169,9 +171,99 @@ static void qos_derivation(void) {
     phifd_monitor_free(m);
 }
 
+static void warmup_setting(void) {
+    phifd_config *cfg = NULL;
+    CHECK_OK(phifd_config_new(&cfg));
+    uint64_t w = 12345;
+    CHECK_OK(phifd_config_get_qos_warmup_ns(cfg, &w));
+    CHECK_EQ_U64(w, UINT64_MAX); /* the default is reported as PHIFD_QOS_WARMUP_DEFAULT */
+    CHECK_EQ_U64(PHIFD_QOS_WARMUP_DEFAULT, UINT64_MAX);
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, 0));
+    CHECK_OK(phifd_config_get_qos_warmup_ns(cfg, &w));
+    CHECK_EQ_U64(w, 0);
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, SEC(600)));
+    CHECK_OK(phifd_config_get_qos_warmup_ns(cfg, &w));
+    CHECK_EQ_U64(w, SEC(600));
+    /* The largest duration accepted is 10^15 ns; one more is refused, naming the setting, and
+     * the previous value is kept. */
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, 1000000000000000ULL));
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, SEC(600)));
+    reset_last_error();
+    CHECK_STATUS(phifd_config_set_qos_warmup_ns(cfg, 1000000000000001ULL), PHIFD_ERR_INVALID_ARG);
+    CHECK_CONTAINS(phifd_last_error_message(), "qos_warmup_ns");
+    CHECK_OK(phifd_config_get_qos_warmup_ns(cfg, &w));
+    CHECK_EQ_U64(w, SEC(600));
+    /* PHIFD_QOS_WARMUP_DEFAULT brings the default back. */
+    CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, PHIFD_QOS_WARMUP_DEFAULT));
+    CHECK_OK(phifd_config_get_qos_warmup_ns(cfg, &w));
+    CHECK_EQ_U64(w, PHIFD_QOS_WARMUP_DEFAULT);
+    /* Outputs are untouched on failure. */
+    w = 777;
+    CHECK_STATUS(phifd_config_get_qos_warmup_ns(NULL, &w), PHIFD_ERR_NULL_ARG);
+    CHECK_STATUS(phifd_config_get_qos_warmup_ns(cfg, NULL), PHIFD_ERR_NULL_ARG);
+    CHECK_STATUS(phifd_config_set_qos_warmup_ns(NULL, 0), PHIFD_ERR_NULL_ARG);
+    CHECK_EQ_U64(w, 777);
+    phifd_config_free(cfg);
+}
+
+/* Exponential, window 100, max interval 1000 s, no burst rule; node 1 sends 101 heartbeats 1 s
+ * apart (100 intervals of 1 s, t = 1 s .. 101 s). `warmup` is passed to the config unless it
+ * is PHIFD_QOS_WARMUP_DEFAULT. */
+static phifd_monitor *warmup_monitor(uint64_t warmup) {
+    phifd_config *cfg = NULL;
+    CHECK_OK(phifd_config_new(&cfg));
+    CHECK_OK(phifd_config_set_estimator(cfg, PHIFD_ESTIMATOR_EXPONENTIAL));
+    CHECK_OK(phifd_config_set_window(cfg, 100));
+    CHECK_OK(phifd_config_set_max_interval_ns(cfg, SEC(1000)));
+    CHECK_OK(phifd_config_set_burst_fraction(cfg, 0.0));
+    if (warmup != PHIFD_QOS_WARMUP_DEFAULT) CHECK_OK(phifd_config_set_qos_warmup_ns(cfg, warmup));
+    phifd_monitor *m = new_monitor(cfg);
+    phifd_config_free(cfg);
+    for (uint64_t t = 1; t <= 101; t++) CHECK_OK(phifd_heartbeat(m, 1, 1, SEC(t)));
+    return m;
+}
+
+static void warmup_holds_the_deadline(void) {
+    /* Switched to QoS with T_D = 20 s, T_MR = 1000 s: the default warm-up is
+     * W = min(T_MR, 1 h) = 1000 s and the window spans 100 s, so watched = 100 s and the deadline
+     * is held at T_D (1 - watched / W) = 20 s x 0.9 = 18 s. The history alone supports the
+     * exponential model's mu ln(T_MR / mu) = ln(1000) s with mu = 1 s. */
+    const double td = 20e9, tmr = 1000e9, mu = 1e9, watched = 100e9;
+    const double w = tmr < 3600e9 ? tmr : 3600e9;
+    const double held = td * (1.0 - watched / w);
+    const double best = mu * log(tmr / mu);
+    phifd_qos q = {SEC(20), SEC(1000), 0};
+    phifd_monitor *m = warmup_monitor(PHIFD_QOS_WARMUP_DEFAULT);
+    CHECK_OK(phifd_node_set_qos(m, 1, &q));
+    phifd_qos_report r;
+    memset(&r, 0xff, sizeof r);
+    CHECK_OK(phifd_node_get_qos_report(m, 1, SEC(101), &r));
+    CHECK(r.qos == 1 && r.feasible == 1 && r.established == 0);
+    CHECK_NEAR((double)r.deadline_ns, held, 2.0);
+    CHECK_NEAR((double)r.deadline_ns, 18e9, 2.0);
+    CHECK_NEAR((double)r.best_detection_ns, best, 2.0);
+    CHECK_NEAR((double)r.best_detection_ns, 6.9077552790e9, 2.0);
+    CHECK(r.best_detection_ns < r.predicted_detection_ns);
+    /* The node is judged by the held deadline: not FAILED after 17 s of silence, FAILED after 18 s. */
+    CHECK(info_of(m, 1, SEC(101 + 17)).state != PHIFD_STATE_FAILED);
+    CHECK(info_of(m, 1, SEC(101 + 18) + 1).state == PHIFD_STATE_FAILED);
+    phifd_monitor_free(m);
+    /* Warm-up 0: established at once, the deadline is the history's own. */
+    m = warmup_monitor(0);
+    CHECK_OK(phifd_node_set_qos(m, 1, &q));
+    memset(&r, 0xff, sizeof r);
+    CHECK_OK(phifd_node_get_qos_report(m, 1, SEC(101), &r));
+    CHECK(r.qos == 1 && r.feasible == 1 && r.established == 1);
+    CHECK_NEAR((double)r.deadline_ns, best, 2.0);
+    CHECK_EQ_U64(r.best_detection_ns, r.predicted_detection_ns);
+    phifd_monitor_free(m);
+}
+
 int main(void) {
     config_round_trip();
+    warmup_setting();
     retune_thresholds();
     qos_derivation();
+    warmup_holds_the_deadline();
     return check_finish("test_qos");
 }
