@@ -102,11 +102,123 @@ func TestQoSConfigRoundTrip(t *testing.T) {
 	}
 }
 
+func TestQoSWarmupConfig(t *testing.T) {
+	for name, c := range map[string]*Config{"NewConfig": NewConfig(), "zero Config": {}} {
+		if d, ok := c.QoSWarmup(); ok || d != 0 {
+			t.Errorf("%s: default warm-up %v %v, want none set", name, d, ok)
+		}
+	}
+	c := NewConfig()
+	for _, d := range []time.Duration{0, 90 * time.Minute, 1e15} { // 10^15 ns: the largest accepted
+		if got, ok := c.SetQoSWarmup(d).QoSWarmup(); !ok || got != d || c.Err() != nil {
+			t.Errorf("SetQoSWarmup(%v): %v %v (%v)", d, got, ok, c.Err())
+		}
+	}
+	if d, ok := c.ResetQoSWarmup().QoSWarmup(); ok || d != 0 || c.Err() != nil {
+		t.Errorf("ResetQoSWarmup: %v %v (%v), want the default", d, ok, c.Err())
+	}
+	if _, ok := (&Config{}).ResetQoSWarmup().QoSWarmup(); ok {
+		t.Error("ResetQoSWarmup on a zero Config set a warm-up")
+	}
+	// A refused value names the setting, keeps the previous warm-up and is returned by
+	// NewMonitor. The largest Duration (about 2^63 ns) is refused too: it cannot be mistaken for
+	// the library's "default" value, 2^64 - 1.
+	for _, tc := range []struct {
+		d    time.Duration
+		name string
+	}{{1e15 + 1, "qos_warmup_ns"}, {math.MaxInt64, "qos_warmup_ns"}, {-time.Second, "SetQoSWarmup"}} {
+		c := NewConfig().SetQoSWarmup(time.Minute).SetQoSWarmup(tc.d)
+		if !errors.Is(c.Err(), ErrInvalidArg) || !strings.Contains(c.Err().Error(), tc.name) {
+			t.Errorf("SetQoSWarmup(%v): %v, want ErrInvalidArg naming %s", tc.d, c.Err(), tc.name)
+		}
+		if d, ok := c.QoSWarmup(); !ok || d != time.Minute {
+			t.Errorf("SetQoSWarmup(%v): warm-up now %v %v, want the previous 1m0s", tc.d, d, ok)
+		}
+		if _, err := NewMonitor(c); !errors.Is(err, ErrInvalidArg) {
+			t.Errorf("SetQoSWarmup(%v): NewMonitor: %v", tc.d, err)
+		}
+	}
+}
+
+// warmupMonitor is node 1 of a monitor with 100 steady 1 s intervals in its window of 100
+// (nothing dropped: max interval 1000 s, no burst rule), switched to QoS with T_D = 20 s and
+// T_MR = 1000 s; warmup sets the warm-up (nil: the default). Returns the report at the last
+// arrival, the monitor and that time.
+func warmupMonitor(t *testing.T, warmup func(*Config)) (QoSReport, *Monitor, uint64) {
+	t.Helper()
+	m := qosMonitor(t, 100, func(c *Config) {
+		c.SetMaxInterval(1000 * time.Second).SetBurstFraction(0).ResetQoSWarmup()
+		if warmup != nil {
+			warmup(c)
+		}
+	})
+	now := beat(t, m, []uint64{1}, 101)
+	if err := m.SetNodeQoS(1, &QoS{MaxDetection: 20 * time.Second, MinMistakeRecurrence: 1000 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	return report(t, m, 1, now), m, now
+}
+
+func TestQoSWarmupHoldsTheDeadlineByHand(t *testing.T) {
+	// By hand: the exponential model meets T_MR with d = mu ln(T_MR / mu) = ln(1000) s (mu = 1 s).
+	// The default warm-up is W = min(T_MR, 1 h) = 1000 s; the node was switched to QoS just now,
+	// so watched = the window's span, 100 x 1 s; no round trip declared. During the warm-up the
+	// deadline is at least T_D (1 - watched / W).
+	const td, tmr, mu, span = 20e9, 1000e9, 1e9, 100e9
+	best := mu * math.Log(tmr/mu)
+	hold := func(w float64) float64 { return math.Max(0, td*(1-span/w)) }
+	w := math.Min(tmr, float64(time.Hour))
+	if hold(w) != 18e9 || best > hold(w) { // the case this test is about: the hold wins
+		t.Fatalf("hold %v, best %v", hold(w), best)
+	}
+	r, m, now := warmupMonitor(t, nil)
+	if !r.QoS || !r.Feasible || r.Established {
+		t.Fatalf("%+v, want QoS, feasible, not established", r)
+	}
+	if !near(r.Deadline, hold(w), 2) || r.PredictedDetection != r.Deadline || !near(r.BestDetection, best, 2) {
+		t.Errorf("deadline %v, T_D %v, best %v; want %v, the same, %v", r.Deadline, r.PredictedDetection,
+			r.BestDetection, hold(w), best)
+	}
+	// The tail at the held deadline is exp(-18 s / mu): T_MR predicted = mu e^18.
+	if !relNear(float64(r.PredictedMistakeRecurrence), mu*math.Exp(hold(w)/mu), 1e-6) {
+		t.Errorf("T_MR %v, want %v", r.PredictedMistakeRecurrence, time.Duration(mu*math.Exp(hold(w)/mu)))
+	}
+	// The node is judged by the held deadline: one FAILED event at now + 18 s.
+	mustPoll(t, m, now)
+	var failed []Event
+	for _, e := range mustPoll(t, m, now+25*sec) {
+		if e.To == StateFailed {
+			failed = append(failed, e)
+		}
+	}
+	if len(failed) != 1 || math.Abs(float64(failed[0].TimeNs)-(float64(now)+hold(w))) > 2 {
+		t.Errorf("FAILED events %v, want one at %v", failed, float64(now)+hold(w))
+	}
+
+	// A warm-up of its own: 200 s holds 20 s x (1 - 100/200) = 10 s; 100 s (watched already) and
+	// 0 hold nothing: established, the history's own deadline.
+	for _, tc := range []struct {
+		w           time.Duration
+		established bool
+		deadline    float64
+	}{{200 * time.Second, false, hold(200e9)}, {100 * time.Second, true, best}, {0, true, best}} {
+		r, _, _ := warmupMonitor(t, func(c *Config) { c.SetQoSWarmup(tc.w) })
+		if r.Established != tc.established || !r.Feasible || !near(r.Deadline, tc.deadline, 2) ||
+			!near(r.BestDetection, best, 2) {
+			t.Errorf("warm-up %v: %+v, want established %v, deadline %v, best %v", tc.w, r, tc.established,
+				time.Duration(tc.deadline), time.Duration(best))
+		}
+		if tc.established && r.BestDetection != r.PredictedDetection {
+			t.Errorf("warm-up %v: best %v, T_D %v, want equal once established", tc.w, r.BestDetection, r.PredictedDetection)
+		}
+	}
+}
+
 func TestQoSThresholdNodeReportIsTheExponentialModels(t *testing.T) {
 	m := qosMonitor(t, 10, nil)
 	now := beat(t, m, []uint64{1}, 20)
 	r := report(t, m, 1, now)
-	if r.QoS || !r.Feasible || r.Threshold != 8 || r.SuspectThreshold != 4 {
+	if r.QoS || !r.Feasible || !r.Established || r.Threshold != 8 || r.SuspectThreshold != 4 {
 		t.Fatalf("%+v", r)
 	}
 	if r.Deadline != expDeadline(8) || r.PredictedDetection != r.Deadline || r.BestDetection != r.Deadline {
