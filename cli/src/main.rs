@@ -315,6 +315,11 @@ struct EvalArgs {
     /// that comparison chart).
     #[arg(long, requires = "qos")]
     qos_compare: bool,
+    /// The QoS monitor's warm-up (the library's qos_warmup_ns): how long a node's deadline is held towards the T_D bound
+    /// before it rests on the node's history alone. Default: the library's, min(T_MR, 1 h); 0 = none. (Not --warmup,
+    /// which leaves the start of each stream out of the counts.)
+    #[arg(long, value_parser = parse_duration, requires = "qos")]
+    qos_warmup: Option<u64>,
 }
 
 #[derive(Args)]
@@ -734,6 +739,7 @@ fn run_eval_qos(a: EvalArgs) -> Result<(), String> {
                 params: p.clone(),
                 eval: opt.clone(),
                 checkpoints: a.qos_checkpoints,
+                qos_warmup_ns: a.qos_warmup,
             };
             let t1 = Instant::now();
             let r = qos::replay(&streams, &o)?;
@@ -1042,6 +1048,7 @@ fn print_qos_suggestion(
         params,
         eval: eval_opts(&a.replay),
         checkpoints: 8,
+        qos_warmup_ns: None,
     };
     println!();
     let Some(sg) = qos::suggest(streams, goal, a.qos_margin, &o)? else {

@@ -104,6 +104,8 @@ pub struct Checkpoint {
     pub loss_rate: f64,
     /// Intervals the estimate rests on.
     pub samples: u32,
+    /// The node's QoS warm-up was over (its deadline the one its history supports).
+    pub established: bool,
 }
 
 /// The bridge to the library's QoS API (the only two places it is called).
@@ -137,6 +139,7 @@ fn checkpoint(m: &Monitor, node: u64, now_ns: u64, first_ns: u64) -> Option<Chec
         best_detection_s: r.best_detection_ns as f64 / 1e9,
         loss_rate: r.loss_rate,
         samples: r.samples,
+        established: r.established,
     })
 }
 
@@ -448,6 +451,8 @@ pub struct QosOptions {
     pub eval: EvalOptions,
     /// QoS reports taken per node, evenly spaced over its arrivals (the last at its last arrival).
     pub checkpoints: usize,
+    /// The library's QoS warm-up, ns (`None`: its default, `min(T_MR, 1 h)`).
+    pub qos_warmup_ns: Option<u64>,
 }
 
 /// The monitor configuration the replay uses: `eval`'s phi settings, the pause guard and
@@ -460,6 +465,8 @@ pub fn monitor_config(o: &QosOptions) -> Result<Config, String> {
     if let Some(t) = o.targets {
         lib::set_qos(&mut c, t).map_err(|e| format!("the library refuses the QoS targets: {e}"))?;
     }
+    c.set_qos_warmup_ns(o.qos_warmup_ns)
+        .map_err(|e| format!("the library refuses the QoS warm-up: {e}"))?;
     Ok(c)
 }
 
@@ -754,7 +761,7 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
             .iter()
             .map(|c| {
                 format!(
-                    "{{\"at_s\": {}, \"qos\": {}, \"feasible\": {}, \"threshold\": {}, \"deadline_s\": {}, \"predicted_detection_s\": {}, \"best_detection_s\": {}, \"loss_rate\": {}, \"samples\": {}}}",
+                    "{{\"at_s\": {}, \"qos\": {}, \"feasible\": {}, \"threshold\": {}, \"deadline_s\": {}, \"predicted_detection_s\": {}, \"best_detection_s\": {}, \"loss_rate\": {}, \"samples\": {}, \"established\": {}}}",
                     jnum(c.at_s),
                     c.qos,
                     c.feasible,
@@ -763,7 +770,8 @@ pub fn json(label: &str, nodes: &[NodeResult], t: &Targets, extra: &str) -> Stri
                     jnum(c.predicted_detection_s),
                     jnum(c.best_detection_s),
                     jnum(c.loss_rate),
-                    c.samples
+                    c.samples,
+                    c.established
                 )
             })
             .collect();

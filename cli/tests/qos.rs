@@ -110,6 +110,7 @@ fn opts(crashes: usize) -> QosOptions {
             threads: 1,
         },
         checkpoints: 4,
+        qos_warmup_ns: None,
     }
 }
 
@@ -205,6 +206,7 @@ fn node(mistakes: u64, obs_h: f64, td_s: f64, cps: &[(f64, bool)], first_mistake
                 best_detection_s: 0.2,
                 loss_rate: 0.0,
                 samples: 1000,
+                established: true,
             })
             .collect(),
         ignored: 0,
@@ -264,4 +266,41 @@ fn without_targets_the_monitor_replay_agrees_with_eval_at_the_same_threshold() {
     assert!((s.t_d_s.1 - l.t_d[3]).abs() < 1e-9);
     assert!((s.t_m_s.0 - l.t_m_mean).abs() < 1e-9, "{} vs {}", s.t_m_s.0, l.t_m_mean);
     assert!((s.observed_h * 3600.0 - l.observed_s).abs() < 1e-6);
+}
+
+#[test]
+fn the_warm_up_spares_a_young_node_the_first_long_gap_it_sees() {
+    // 3000 arrivals 100 ms apart with a 1.5 s silence after arrival 200 (20 s in). Targets
+    // T_D <= 2 s, T_MR >= 10 min. With the library's default warm-up (min(T_MR, 1 h) = 10 min)
+    // the deadline 20 s in is at least 2 s x (1 - 20/600) = 1.93 s: the silence is no mistake.
+    // Without a warm-up the deadline rests on 20 s of steady 100 ms intervals (a few hundred ms
+    // at most): the silence is a wrong FAILED declaration.
+    let s = stream(3000, &[200], 1_500 * MS);
+    let mut o = opts(0);
+    o.targets = Some(parse_targets("2s,10m").unwrap());
+    o.checkpoints = 10;
+    let with = replay(std::slice::from_ref(&s), &o).unwrap();
+    assert_eq!(with[0].mistakes.count, 0, "{:?}", with[0].mistakes);
+    // The reports: not established during the first 10 minutes (the run lasts 300 s), and the
+    // deadline never shorter than the history's best nor longer than the T_D bound.
+    for c in &with[0].checkpoints {
+        assert!(c.qos && !c.established, "{c:?}");
+        assert!(
+            c.predicted_detection_s >= c.best_detection_s && c.predicted_detection_s <= 2.0,
+            "{c:?}"
+        );
+    }
+    // The first checkpoint (~31 s in) holds 2 s x (1 - watched / 600 s) of the last derivation,
+    // at most 64 arrivals (6.4 s) before it.
+    let first = with[0].checkpoints[0];
+    let hold = |watched_s: f64| 2.0 * (1.0 - watched_s / 600.0);
+    let (lo, hi) = (hold(first.at_s + 0.1), hold(first.at_s - 6.5));
+    assert!(
+        first.predicted_detection_s >= lo && first.predicted_detection_s <= hi,
+        "{first:?} {lo} {hi}"
+    );
+    o.qos_warmup_ns = Some(0);
+    let without = replay(std::slice::from_ref(&s), &o).unwrap();
+    assert_eq!(without[0].mistakes.count, 1, "{:?}", without[0].mistakes);
+    assert!(without[0].checkpoints.iter().all(|c| c.established));
 }
