@@ -73,9 +73,22 @@ def strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", text)
 
 
+#: The limit macros of ``<stdint.h>`` a constant may be defined as (``UINT64_MAX``: the
+#: "default" value of a ``uint64_t`` setting). Their values do not depend on the platform.
+STDINT_LIMITS = {
+    "UINT8_MAX": (1 << 8) - 1,
+    "UINT16_MAX": (1 << 16) - 1,
+    "UINT32_MAX": (1 << 32) - 1,
+    "UINT64_MAX": (1 << 64) - 1,
+    "INT32_MAX": (1 << 31) - 1,
+    "INT64_MAX": (1 << 63) - 1,
+}
+
+
 def eval_int(expr: str, name: str) -> int:
-    """The value of a C integer constant expression made of literals, parentheses, ``<<``,
-    ``|``, ``+``, ``-`` and ``*`` (literal suffixes ``u``/``l`` are dropped)."""
+    """The value of a C integer constant expression made of literals, the fixed-width limits of
+    ``<stdint.h>`` (:data:`STDINT_LIMITS`), parentheses, ``<<``, ``|``, ``+``, ``-`` and ``*``
+    (literal suffixes ``u``/``l`` are dropped)."""
     cleaned = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", expr)
     try:
         tree = ast.parse(cleaned, mode="eval")
@@ -88,6 +101,8 @@ def eval_int(expr: str, name: str) -> int:
             return ev(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.value
+        if isinstance(node, ast.Name) and node.id in STDINT_LIMITS:
+            return STDINT_LIMITS[node.id]
         if isinstance(node, ast.BinOp) and isinstance(node.op, allowed_ops):
             left, right = ev(node.left), ev(node.right)
             ops = {

@@ -84,6 +84,18 @@ def test_generator_type_rules(root: Path) -> None:
     ]
 
 
+def test_generator_reads_the_stdint_limits(root: Path) -> None:
+    # A "default" value spelled UINT64_MAX (PHIFD_QOS_WARMUP_DEFAULT) is 2**64 - 1; an unknown
+    # name is still refused.
+    gen = generator(root)
+    header = gen.Header("#define PHIFD_D UINT64_MAX\n#define PHIFD_E (UINT32_MAX - 1)\nuint32_t phifd_f(uint64_t x);\n")
+    ns: Dict[str, Any] = {}
+    exec(compile(gen.render(header), "<generated>", "exec"), ns)
+    assert ns["PHIFD_D"] == 18_446_744_073_709_551_615 and ns["PHIFD_E"] == 4_294_967_294
+    with pytest.raises(gen.HeaderError, match="PHIFD_G"):
+        gen.Header("#define PHIFD_G SIZE_MAX\nuint32_t phifd_f(uint64_t x);\n")
+
+
 def _c_field(name: str) -> str:
     return name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name
 

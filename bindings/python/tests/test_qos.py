@@ -9,13 +9,14 @@ P(X > d) = exp(-d / mean).
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Iterable, List, Optional, Tuple
 
 import phifd
 import pytest
 from conftest import SECOND
-from phifd import _cdefs
+from phifd import _cdefs, _ffi
 from phifd._qos import qos_report_from_struct
 
 MS = 1_000_000
@@ -40,7 +41,10 @@ def steady(m: phifd.Monitor, nodes: Iterable[int], count: int, start: int = SECO
 
 
 def exp_monitor(window: int = 10, qos: Optional[phifd.QosTargets] = None, **settings: object) -> phifd.Monitor:
-    """Exponential estimator, threshold 8 (suspect 4), the given window and targets."""
+    """Exponential estimator, threshold 8 (suspect 4), the given window and targets, no QoS
+    warm-up (these tests check the derivation from the history; the warm-up has tests of its
+    own, which pass ``qos_warmup_ns`` themselves)."""
+    settings.setdefault("qos_warmup_ns", 0)
     cfg = phifd.Config(estimator=phifd.Estimator.EXPONENTIAL, window=window, threshold=8.0, qos=qos, **settings)  # type: ignore[arg-type]
     with cfg:
         return phifd.Monitor(cfg)
@@ -218,6 +222,146 @@ def test_report_conversion_maps_never_to_none() -> None:
     assert r.predicted_mistake_recurrence_ns is None
     raw.predicted_mistake_recurrence_ns = (1 << 64) - 2
     assert qos_report_from_struct(raw).predicted_mistake_recurrence_ns == (1 << 64) - 2
+
+
+# --- Warm-up -------------------------------------------------------------------------------------
+
+
+def warm_up_hold(td_ns: float, watched_ns: float, warmup_ns: float, one_way_ns: float = 0.0) -> float:
+    """The least FAILED deadline during the warm-up (docs/qos.md, "Warm-up"), ns:
+    (T_D bound - one-way delay) x (1 - watched / warm-up)."""
+    return (td_ns - one_way_ns) * (1 - watched_ns / warmup_ns)
+
+
+def steady_window_of_100(warmup_ns: Optional[int]) -> Tuple[phifd.Monitor, int]:
+    """Exponential estimator, window 100, nothing dropped from it (max interval 1000 s, burst
+    fraction 0); node 1 fed 101 heartbeats 1 s apart: 100 intervals of 1 s, a 100 s span.
+    ``warmup_ns`` None: the default warm-up. Returns the monitor and the last arrival."""
+    cfg = phifd.Config(
+        estimator=phifd.Estimator.EXPONENTIAL,
+        window=100,
+        max_interval_ns=1000 * SECOND,
+        burst_fraction=0.0,
+        qos_warmup_ns=warmup_ns,
+    )
+    with cfg:
+        m = phifd.Monitor(cfg)
+    return m, steady(m, [1], 101)
+
+
+def test_warm_up_holds_a_young_nodes_deadline_towards_the_detection_bound() -> None:
+    td, tmr = 20 * SECOND, 1000 * SECOND
+    mu = 1e9  # the window's mean: 1 s
+    best = mu * math.log(tmr / mu)  # the exponential model's deadline for T_MR: ln(1000) s
+    warmup = min(tmr, 3600 * SECOND)  # the default: min(T_MR, 1 h) = 1000 s
+    watched = 100 * SECOND  # switched to QoS now: the window's span
+    held = warm_up_hold(td, watched, warmup)  # 20 s x 0.9 = 18 s
+    assert held > best  # the hold is what decides here
+    m, t = steady_window_of_100(None)
+    with m:
+        m.set_node_qos(1, phifd.QosTargets(td, tmr))
+        r = m.qos_report(1, t)
+        assert r.qos and r.feasible and not r.established
+        assert abs(r.deadline_ns - held) <= 2
+        assert abs(r.deadline_ns - 18 * SECOND) <= 2
+        assert r.predicted_detection_ns == r.deadline_ns  # no round trip declared
+        # The history alone supports ln(1000) s; feasibility is judged on that.
+        assert abs(r.best_detection_ns - best) <= 2
+        assert r.best_detection_ns < r.predicted_detection_ns
+        # At 18 s the model's tail is exp(-18): one wrong declaration per 1 s x e^18.
+        assert r.predicted_mistake_recurrence_ns == pytest.approx(mu * math.exp(18), rel=1e-6)
+        # The node is judged by the held deadline.
+        assert abs(m.info(1, t).fail_after_ns - held) <= 2
+    # No warm-up: established at once, the history's own deadline.
+    m, t = steady_window_of_100(0)
+    with m:
+        m.set_node_qos(1, phifd.QosTargets(td, tmr))
+        r = m.qos_report(1, t)
+        assert r.qos and r.feasible and r.established
+        assert abs(r.deadline_ns - best) <= 2
+        assert r.best_detection_ns == r.predicted_detection_ns == r.deadline_ns
+        assert abs(m.info(1, t).fail_after_ns - best) <= 2
+
+
+def test_warm_up_ends_after_the_configured_time() -> None:
+    # QoS from the start, a warm-up of 50 s. Young: held above the history's ln(1000) s, never
+    # above the T_D bound. After 129 s of 1 s intervals (derivations every 64 learned
+    # intervals): established, the history's own deadline.
+    best = 1e9 * math.log(1000)
+    with exp_monitor(qos=targets(20, 1000), qos_warmup_ns=50 * SECOND) as m:
+        t = steady(m, [1], 20)
+        r = m.qos_report(1, t)
+        assert r.qos and not r.established
+        assert best + 1 * SECOND < r.deadline_ns <= 20 * SECOND
+        assert abs(r.best_detection_ns - best) <= 2
+        t = steady(m, [1], 110, start=t + SECOND)
+        r = m.qos_report(1, t)
+        assert r.established and r.feasible
+        assert abs(r.deadline_ns - best) <= 2
+        assert r.best_detection_ns == r.predicted_detection_ns
+
+
+def test_a_node_without_qos_is_established() -> None:
+    with exp_monitor(qos_warmup_ns=3600 * SECOND) as m:
+        t = steady(m, [1], 3)
+        r = m.qos_report(1, t)
+        assert not r.qos and r.established
+
+
+def test_config_qos_warmup_round_trip_and_refusals() -> None:
+    u64_max = (1 << 64) - 1
+    with phifd.Config() as cfg:
+        assert cfg.qos_warmup_ns is None  # the default: min(T_MR, 1 h) of each node's targets
+        assert "qos_warmup_ns" not in repr(cfg)
+        # The C getter reports the default as UINT64_MAX.
+        raw = ctypes.c_uint64(7)
+        assert _ffi.lib.phifd_config_get_qos_warmup_ns(cfg._ptr, ctypes.byref(raw)) == 0
+        assert raw.value == u64_max == _cdefs.PHIFD_QOS_WARMUP_DEFAULT
+        cfg.qos_warmup_ns = 0
+        assert cfg.qos_warmup_ns == 0 and "qos_warmup_ns=0" in repr(cfg)
+        cfg.qos_warmup_ns = 10**15  # the longest accepted
+        assert cfg.qos_warmup_ns == 10**15
+        cfg.qos_warmup_ns = 90 * SECOND
+        # Above 10**15: the library's refusal, naming the setting; the previous value is kept.
+        with pytest.raises(phifd.InvalidArgumentError) as info:
+            cfg.qos_warmup_ns = 10**15 + 1
+        assert info.value.status is phifd.Status.INVALID_ARG
+        assert "qos_warmup_ns" in info.value.message
+        assert cfg.qos_warmup_ns == 90 * SECOND
+        # Outside uint64, or UINT64_MAX (the C spelling of the default; None in Python): refused
+        # by the binding, naming the setting.
+        for bad in (-1, u64_max, 1 << 64):
+            with pytest.raises(phifd.InvalidArgumentError, match="qos_warmup_ns"):
+                cfg.qos_warmup_ns = bad
+        for wrong in (1.5, True, "10"):
+            with pytest.raises(TypeError, match="qos_warmup_ns"):
+                cfg.qos_warmup_ns = wrong  # type: ignore[assignment]
+        assert cfg.qos_warmup_ns == 90 * SECOND
+        cfg.qos_warmup_ns = None  # back to the default
+        assert cfg.qos_warmup_ns is None
+        # A value written through the C setter is what the property reads.
+        assert _ffi.lib.phifd_config_set_qos_warmup_ns(cfg._ptr, 5 * SECOND) == 0
+        assert cfg.qos_warmup_ns == 5 * SECOND
+    with phifd.Config(qos_warmup_ns=30 * SECOND) as cfg:
+        assert cfg.qos_warmup_ns == 30 * SECOND
+    with phifd.Config(qos_warmup_ns=0) as cfg:
+        assert cfg.qos_warmup_ns == 0
+    with pytest.raises(phifd.InvalidArgumentError, match="qos_warmup_ns"):
+        phifd.Config(qos_warmup_ns=10**15 + 1)
+    cfg = phifd.Config()
+    cfg.close()
+    with pytest.raises(phifd.InvalidHandleError):
+        _ = cfg.qos_warmup_ns
+    with pytest.raises(phifd.InvalidHandleError):
+        cfg.qos_warmup_ns = 0
+
+
+def test_report_conversion_reads_established() -> None:
+    raw = _cdefs.QosReportStruct()
+    raw.qos, raw.feasible, raw.established = 1, 1, 0
+    assert qos_report_from_struct(raw).established is False
+    raw.established = 1
+    assert qos_report_from_struct(raw).established is True
 
 
 # --- Live retuning ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ PHIFD_VERSION_PATCH = 0
 PHIFD_VERSION_STRING = "0.1.0"
 DEFAULT_MAX_NODES = 65536
 MAX_MAX_NODES = 67108864
+DEFAULT_WARMUP_CAP_NS = 3600000000000
 PHIFD_AUTH_DATAGRAM_SIZE = 68
 PHIFD_KEYRING_MAX_KEYS = 16
 PHIFD_KEY_MIN_LEN = 16
@@ -36,6 +37,7 @@ PHIFD_DATAGRAM_SIZE = 56
 PHIFD_DATAGRAM_HEARTBEAT = 0
 PHIFD_DATAGRAM_STALE_REPLY = 1
 PHIFD_DATAGRAM_FLAG_LEADER = 1
+PHIFD_QOS_WARMUP_DEFAULT = 18446744073709551615
 PHIFD_OK = 0
 PHIFD_ERR_NULL_ARG = 1
 PHIFD_ERR_INVALID_ARG = 2
@@ -198,7 +200,7 @@ class QosReportStruct(Structure):
         ("best_detection_ns", c_uint64),
         ("loss_rate", c_double),
         ("samples", c_uint32),
-        ("reserved", c_uint32),
+        ("established", c_uint32),
     ]
 
 
@@ -358,6 +360,8 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     ),
     "phifd_config_set_qos": (phifd_status, [c_void_p, POINTER(QosStruct)]),
     "phifd_config_get_qos": (phifd_status, [c_void_p, POINTER(QosStruct), POINTER(c_bool)]),
+    "phifd_config_set_qos_warmup_ns": (phifd_status, [c_void_p, c_uint64]),
+    "phifd_config_get_qos_warmup_ns": (phifd_status, [c_void_p, POINTER(c_uint64)]),
     "phifd_monitor_set_thresholds": (phifd_status, [c_void_p, c_double, c_double]),
     "phifd_monitor_set_qos": (phifd_status, [c_void_p, POINTER(QosStruct)]),
     "phifd_node_set_thresholds": (phifd_status, [c_void_p, c_uint64, c_double, c_double]),

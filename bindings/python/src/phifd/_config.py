@@ -12,6 +12,7 @@ from ctypes import byref, c_bool, c_double, c_uint32, c_uint64
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._args import U32_LIMIT, U64_LIMIT
+from ._cdefs import PHIFD_QOS_WARMUP_DEFAULT
 from ._errors import InvalidArgumentError, Status
 from ._ffi import PROTOTYPES, QosStruct, lib
 from ._handle import OwnedHandle
@@ -107,8 +108,10 @@ class Config(OwnedHandle):
         max_nodes: Optional[int] = None,
         membership: Optional[Union[Membership, int, str]] = None,
         qos: Optional[QosTargets] = None,
+        qos_warmup_ns: Optional[int] = None,
     ) -> None:
-        """Creates a configuration; each keyword given sets that setting (see the properties)."""
+        """Creates a configuration; each keyword given sets that setting (see the properties).
+        ``None`` (every keyword's default) leaves the library's default in place."""
         self._lock = threading.Lock()
         self._create(lib.phifd_config_new)
         given = locals()
@@ -118,6 +121,8 @@ class Config(OwnedHandle):
                     self._set(key, given[key])
             if qos is not None:
                 self.qos = qos
+            if qos_warmup_ns is not None:
+                self.qos_warmup_ns = qos_warmup_ns
         except BaseException:
             self.close()
             raise
@@ -386,6 +391,48 @@ class Config(OwnedHandle):
         with self._lock:
             self._call("qos", lib.phifd_config_set_qos, byref(raw))
 
+    @property
+    def qos_warmup_ns(self) -> Optional[int]:
+        """The QoS warm-up, ns, or ``None`` for the default: ``min(T_MR, 1 hour)`` of each node's
+        targets (``min_mistake_recurrence_ns``, capped at an hour). For this long after a QoS
+        node's first counted arrival its FAILED deadline is held at least at the T_D bound
+        (``max_detection_ns``) less the one-way delay (half of :attr:`round_trip_ns`), scaled by
+        ``1 - watched / warm-up``, where ``watched`` is the longer of the time since that first
+        arrival and the span of the node's window. The hold falls linearly to the deadline the
+        history supports at the end of the warm-up: a young history has not yet shown the rare
+        gaps a mistake-rate bound is about. ``0``: no warm-up, the history's deadline at once.
+        :attr:`QosReport.established` says when a node's warm-up is over. Only QoS-configured
+        nodes have one (``docs/qos.md``, "Warm-up").
+
+        Assigning an int sets it, 0 to 10**15 ns; assigning ``None`` returns to the default.
+        A value above 10**15 raises :class:`InvalidArgumentError` (the library's message names
+        ``qos_warmup_ns``) and the previous value is kept; a negative one or one of 2**64 or more
+        raises :class:`InvalidArgumentError` too, anything but an int or ``None``
+        :class:`TypeError`. Monitors copy it when they are created.
+        """
+        out = c_uint64()
+        with self._lock:
+            self._call("qos_warmup_ns", lib.phifd_config_get_qos_warmup_ns, byref(out))
+        return None if out.value == PHIFD_QOS_WARMUP_DEFAULT else int(out.value)
+
+    @qos_warmup_ns.setter
+    def qos_warmup_ns(self, value: Optional[int]) -> None:
+        if value is None:
+            arg = PHIFD_QOS_WARMUP_DEFAULT
+        else:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Config.qos_warmup_ns: expected an int (ns) or None, got {type(value).__name__}")
+            if not 0 <= value < PHIFD_QOS_WARMUP_DEFAULT:
+                # UINT64_MAX would select the default in C: in Python that is None.
+                raise InvalidArgumentError(
+                    Status.INVALID_ARG,
+                    f"Config.qos_warmup_ns: {value} is out of range [0, {PHIFD_QOS_WARMUP_DEFAULT}); "
+                    "None selects the default warm-up",
+                )
+            arg = value
+        with self._lock:
+            self._call("qos_warmup_ns", lib.phifd_config_set_qos_warmup_ns, arg)
+
     def close(self) -> None:
         """Releases the C handle. Idempotent; afterwards every property raises
         :class:`InvalidHandleError`."""
@@ -416,4 +463,7 @@ class Config(OwnedHandle):
         qos = self.qos
         if qos is not None:
             items.append(f"qos={qos!r}")
+        warmup = self.qos_warmup_ns
+        if warmup is not None:
+            items.append(f"qos_warmup_ns={warmup}")
         return f"Config({', '.join(items)})"

@@ -64,6 +64,7 @@ def qos_report_from_struct(raw: QosReportStruct) -> QosReport:
         best_detection_ns=raw.best_detection_ns,
         loss_rate=raw.loss_rate,
         samples=raw.samples,
+        established=bool(raw.established),
     )
 
 

@@ -285,8 +285,10 @@ class QosReport:
     Attributes:
         qos: True if the node is QoS-configured (its own targets or the monitor's).
         feasible: True if the targets are achievable on the current estimate (always True when
-            ``qos`` is False). When False the node keeps the deadline that meets the mistake-rate
-            bound, and ``best_detection_ns`` says how far the bound on T_D is out of reach.
+            ``qos`` is False), judged on ``best_detection_ns``: the warm-up's hold does not make
+            targets infeasible. When False the node keeps the deadline that meets the
+            mistake-rate bound, and ``best_detection_ns`` says how far the bound on T_D is out
+            of reach.
         threshold: the phi threshold in use (derived from the targets under QoS).
         suspect_threshold: the suspect threshold in use.
         deadline_ns: the silence after the last arrival at which the node is declared FAILED,
@@ -296,13 +298,21 @@ class QosReport:
         predicted_mistake_recurrence_ns: predicted mean time between wrong declarations T_MR,
             ns; None when none is expected.
         predicted_mistake_duration_ns: predicted mean mistake duration T_M, ns.
-        best_detection_ns: the shortest T_D that meets the mistake-rate bound, ns (equal to
-            ``predicted_detection_ns`` under QoS, and without QoS, where there is no bound).
+        best_detection_ns: the shortest T_D that meets the mistake-rate bound on the current
+            estimate, ns: the T_D of the deadline the history alone supports. Under QoS it equals
+            ``predicted_detection_ns`` once the node is ``established``, and may be below it
+            during the warm-up (:attr:`phifd.Config.qos_warmup_ns`), while the deadline is held
+            longer; ``feasible`` is judged on it. Without QoS there is no bound and it is
+            ``predicted_detection_ns``.
         loss_rate: fraction of heartbeats lost, from version gaps
             (:meth:`phifd.Monitor.heartbeat_version`); 0 without versions or without QoS.
         samples: intervals the estimate rests on: the window's length (below 32 the tail is the
             estimator's model alone), or, once a QoS node's long memory of large gaps is in use,
             the intervals seen over that memory's span (docs/qos.md).
+        established: True once the node's QoS warm-up (:attr:`phifd.Config.qos_warmup_ns`) is
+            over: the deadline is the one its history supports. False during the warm-up: the
+            deadline is held longer (towards the T_D bound) and the mistake-rate prediction
+            rests on less history than the bound is about. Always True when ``qos`` is False.
     """
 
     qos: bool
@@ -316,6 +326,7 @@ class QosReport:
     best_detection_ns: int
     loss_rate: float
     samples: int
+    established: bool = True
 
     @property
     def deadline(self) -> timedelta:
