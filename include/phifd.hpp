@@ -562,6 +562,23 @@ class Config {
     return *this;
   }
 
+  /**
+   * The QoS warm-up (phifd_config_set_qos_warmup_ns): for this long after a QoS node's first
+   * counted arrival its Failed deadline is at least the T_D bound less the one-way delay (half the
+   * declared round trip), scaled by `1 - watched / warmup`, where `watched` is the longer of the
+   * time since that arrival and the span of the node's window. A young history has not yet shown
+   * the rare gaps a mistake-rate bound is about, so the deadline starts near the T_D bound and
+   * falls to what the history supports by the end of the warm-up (docs/qos.md, "Warm-up");
+   * QosReport::established says when it is over. std::nullopt (the default): `min(T_MR, 1 h)` of
+   * each node's targets; zero: no warm-up. Throws InvalidArgument, keeping the previous value, for
+   * a negative duration or one above 10^15 ns (the message names `qos_warmup_ns`).
+   */
+  Config& set_qos_warmup(std::optional<std::chrono::nanoseconds> warmup) {
+    const std::uint64_t ns = warmup ? detail::duration_ns(*warmup, "Config::set_qos_warmup") : PHIFD_QOS_WARMUP_DEFAULT;
+    detail::check(phifd_config_set_qos_warmup_ns(handle_.get(), ns));
+    return *this;
+  }
+
   // Getters: what the setters stored, read from the library (no copy is kept here). Each throws
   // phifd::Error (Status::NullArg) on a moved-from Config.
 
@@ -646,6 +663,16 @@ class Config {
     if (!set) return std::nullopt;
     return Qos{detail::ns_duration(raw.max_detection_ns), detail::ns_duration(raw.min_mistake_recurrence_ns),
                detail::ns_duration(raw.max_mistake_duration_ns)};
+  }
+
+  /**
+   * The QoS warm-up set, or std::nullopt for the default (`min(T_MR, 1 h)` of each node's
+   * targets); zero means no warm-up.
+   */
+  std::optional<std::chrono::nanoseconds> qos_warmup() const {
+    const std::uint64_t ns = get(phifd_config_get_qos_warmup_ns);
+    if (ns == PHIFD_QOS_WARMUP_DEFAULT) return std::nullopt;
+    return detail::ns_duration(ns);
   }
 
   /** The C handle (still owned by this object), or nullptr if moved from. */
@@ -884,9 +911,9 @@ struct Stats {
 struct QosReport {
   bool qos = false;  ///< The node is QoS-configured (its own targets or the monitor's).
   /**
-   * The targets are achievable on the current estimate (always true when `qos` is false). When
-   * false the node keeps the deadline that meets the mistake-rate bound, and `best_detection` says
-   * how far the bound on T_D is out of reach.
+   * The targets are achievable on the current estimate (always true when `qos` is false), judged
+   * on `best_detection`. When false the node keeps the deadline that meets the mistake-rate bound,
+   * and `best_detection` says how far the bound on T_D is out of reach.
    */
   bool feasible = true;
   double threshold = 0.0;                ///< The phi threshold in use (derived from the targets under QoS).
@@ -899,8 +926,13 @@ struct QosReport {
       predicted_mistake_recurrence;  ///< Predicted T_MR (mean time between wrong declarations); std::nullopt when none
                                      ///< is expected.
   std::chrono::nanoseconds predicted_mistake_duration{0};  ///< Predicted T_M (mean mistake duration).
-  std::chrono::nanoseconds best_detection{
-      0};  ///< Shortest T_D that meets the mistake-rate bound (= predicted_detection under QoS, and without QoS).
+  /**
+   * Shortest T_D that meets the mistake-rate bound on the current estimate: the T_D of the deadline
+   * the history alone supports. Under QoS it equals `predicted_detection` once the node is
+   * `established` and may be below it during the warm-up; without QoS it equals
+   * `predicted_detection`.
+   */
+  std::chrono::nanoseconds best_detection{0};
   double loss_rate =
       0.0;  ///< Fraction of heartbeats lost, from version gaps (heartbeat_version); 0 without versions or without QoS.
   /**
@@ -909,6 +941,13 @@ struct QosReport {
    * memory's span (docs/qos.md).
    */
   std::uint32_t samples = 0;
+  /**
+   * The node's QoS warm-up is over (Config::set_qos_warmup): its deadline is the one its history
+   * supports. False during the warm-up: the deadline is held longer (towards the T_D bound) and
+   * the mistake-rate prediction rests on less history than the bound is about. Always true when
+   * `qos` is false.
+   */
+  bool established = true;
 };
 
 /** One record for Monitor::heartbeat_batch. */
@@ -1371,6 +1410,7 @@ class Monitor {
     out.best_detection = detail::ns_duration(raw.best_detection_ns);
     out.loss_rate = raw.loss_rate;
     out.samples = raw.samples;
+    out.established = raw.established != 0;
     return out;
   }
 

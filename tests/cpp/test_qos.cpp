@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -39,10 +41,11 @@ std::chrono::nanoseconds exp_deadline(double l) {
 
 double ns(std::chrono::nanoseconds d) { return static_cast<double>(d.count()); }
 
-// Exponential estimator, threshold 8 (suspect 4), the given window; `more` adds settings.
+// Exponential estimator, threshold 8 (suspect 4), the given window, no QoS warm-up (these tests
+// check the derivation from the history; the warm-up has a test of its own); `more` adds settings.
 phifd::Monitor exp_monitor(std::uint64_t window, const std::function<void(phifd::Config&)>& more = {}) {
   phifd::Config cfg;
-  cfg.set_estimator(phifd::Estimator::Exponential).set_window(window).set_threshold(8.0);
+  cfg.set_estimator(phifd::Estimator::Exponential).set_window(window).set_threshold(8.0).set_qos_warmup(0ns);
   if (more) more(cfg);
   return phifd::Monitor(cfg);
 }
@@ -75,7 +78,7 @@ bool same_report(const phifd::QosReport& a, const phifd::QosReport& b) {
          a.predicted_detection == b.predicted_detection &&
          a.predicted_mistake_recurrence == b.predicted_mistake_recurrence &&
          a.predicted_mistake_duration == b.predicted_mistake_duration && a.best_detection == b.best_detection &&
-         a.loss_rate == b.loss_rate && a.samples == b.samples;
+         a.loss_rate == b.loss_rate && a.samples == b.samples && a.established == b.established;
 }
 
 TEST(QosConfig, RoundTripAndRefusals) {
@@ -114,6 +117,92 @@ TEST(QosConfig, RoundTripAndRefusals) {
   EXPECT_THROW((void)cfg.qos(), phifd::Error);    // NOLINT(bugprone-use-after-move)
 }
 
+TEST(QosConfig, WarmUpRoundTripAndRefusals) {
+  phifd::Config cfg;
+  EXPECT_FALSE(cfg.qos_warmup().has_value());  // the default: min(T_MR, 1 h)
+  std::uint64_t raw = 0;
+  ASSERT_EQ(phifd_config_get_qos_warmup_ns(cfg.native_handle(), &raw), PHIFD_OK);
+  EXPECT_EQ(raw, std::numeric_limits<std::uint64_t>::max());  // PHIFD_QOS_WARMUP_DEFAULT
+  cfg.set_qos_warmup(0ns);
+  ASSERT_TRUE(cfg.qos_warmup().has_value());
+  EXPECT_EQ(*cfg.qos_warmup(), 0ns);  // zero is "no warm-up", not the default
+  cfg.set_qos_warmup(10min);
+  EXPECT_EQ(cfg.qos_warmup(), std::optional<std::chrono::nanoseconds>(600s));
+  // The largest accepted is 10^15 ns; above it and negative durations are refused, naming the
+  // setting, and the previous value is kept.
+  cfg.set_qos_warmup(std::chrono::nanoseconds(1'000'000'000'000'000));
+  EXPECT_EQ(cfg.qos_warmup(), std::optional<std::chrono::nanoseconds>(1'000'000'000'000'000));
+  cfg.set_qos_warmup(10min);
+  const std::pair<std::chrono::nanoseconds, const char*> bad[] = {
+      {std::chrono::nanoseconds(1'000'000'000'000'001), "qos_warmup_ns"},
+      {-1ns, "Config::set_qos_warmup"},
+  };
+  for (const auto& b : bad) {
+    try {
+      cfg.set_qos_warmup(b.first);
+      ADD_FAILURE() << b.second << ": accepted";
+    } catch (const phifd::InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(b.second), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(cfg.qos_warmup(), std::optional<std::chrono::nanoseconds>(600s));
+  }
+  cfg.set_qos_warmup(std::nullopt);  // back to the default
+  EXPECT_FALSE(cfg.qos_warmup().has_value());
+  phifd::Config moved = std::move(cfg);
+  EXPECT_THROW(cfg.set_qos_warmup(0ns), phifd::Error);  // NOLINT(bugprone-use-after-move)
+  EXPECT_THROW((void)cfg.qos_warmup(), phifd::Error);   // NOLINT(bugprone-use-after-move)
+}
+
+// Exponential, window 100, max interval 1000 s, no burst rule; node 1 sends 101 heartbeats 1 s
+// apart (100 intervals of 1 s, the last at 101 s); `warmup` as Config::set_qos_warmup takes it.
+phifd::Monitor warmup_monitor(std::optional<std::chrono::nanoseconds> warmup) {
+  phifd::Config cfg;
+  cfg.set_estimator(phifd::Estimator::Exponential)
+      .set_window(100)
+      .set_max_interval(1000s)
+      .set_burst_fraction(0.0)
+      .set_qos_warmup(warmup);
+  phifd::Monitor m(cfg);
+  beat(m, {1}, 101);
+  return m;
+}
+
+TEST(QosReport, WarmUpHoldsTheDeadlineTowardsTheDetectionBound) {
+  // Switched to QoS with T_D = 20 s, T_MR = 1000 s and the default warm-up
+  // W = min(T_MR, 1 h) = 1000 s. The window spans 100 s, so watched = 100 s and the deadline is
+  // held at T_D (1 - watched / W) = 18 s; the history alone supports the exponential model's
+  // mu ln(T_MR / mu) = ln(1000) s = 6.908 s (mu = 1 s), which stays the best T_D.
+  const double td = 20e9, tmr = 1000e9, mu = 1e9, watched = 100e9;
+  const double w = std::min(tmr, 3600e9);
+  const double held = td * (1.0 - watched / w);
+  const double best = mu * std::log(tmr / mu);
+  const std::uint64_t t = 101 * kSec;
+  auto m = warmup_monitor(std::nullopt);
+  m.set_node_qos(1, targets(20s, 1000s));
+  const auto r = m.qos_report(1, at(t));
+  EXPECT_TRUE(r.qos);
+  EXPECT_TRUE(r.feasible);  // judged on the best deadline: 6.9 s <= 20 s
+  EXPECT_FALSE(r.established);
+  EXPECT_NEAR(ns(r.deadline), held, 2.0);
+  EXPECT_NEAR(ns(r.deadline), 18e9, 2.0);
+  EXPECT_EQ(r.predicted_detection, r.deadline);  // no round trip declared
+  EXPECT_NEAR(ns(r.best_detection), best, 2.0);
+  EXPECT_NEAR(ns(r.best_detection), 6.907755279e9, 2.0);
+  // The node is judged by the held deadline: not Failed after 17 s of silence, Failed after 18 s.
+  EXPECT_NE(m.info(1, at(t + 17 * kSec)).state, State::Failed);
+  EXPECT_EQ(m.info(1, at(t + 18 * kSec + 1)).state, State::Failed);
+
+  // Warm-up 0: established at once, the deadline the history supports.
+  auto none = warmup_monitor(0ns);
+  none.set_node_qos(1, targets(20s, 1000s));
+  const auto r0 = none.qos_report(1, at(t));
+  EXPECT_TRUE(r0.qos);
+  EXPECT_TRUE(r0.feasible);
+  EXPECT_TRUE(r0.established);
+  EXPECT_NEAR(ns(r0.deadline), best, 2.0);
+  EXPECT_EQ(r0.best_detection, r0.predicted_detection);
+}
+
 TEST(QosReport, ThresholdNodeIsTheExponentialModels) {
   auto m = exp_monitor(10);
   const std::uint64_t t = beat(m, {1}, 20);
@@ -131,6 +220,7 @@ TEST(QosReport, ThresholdNodeIsTheExponentialModels) {
   EXPECT_NEAR(ns(r.predicted_mistake_duration), 1e9, 2.0);
   EXPECT_EQ(r.loss_rate, 0.0);
   EXPECT_EQ(r.samples, 10u);
+  EXPECT_TRUE(r.established);  // no QoS: nothing to warm up
 }
 
 TEST(QosReport, QosNodeMeetsTheClosedForm) {
