@@ -6,6 +6,7 @@ use std::ptr;
 
 use phifd::ffi::config::*;
 use phifd::ffi::monitor::*;
+use phifd::ffi::qos::{phifd_config_get_qos_warmup_ns, phifd_config_set_qos_warmup_ns, PHIFD_QOS_WARMUP_DEFAULT};
 use phifd::ffi::*;
 
 fn text(p: *const c_char) -> String {
@@ -69,6 +70,11 @@ fn getters_give_the_defaults() {
     assert_eq!(get(c, phifd_config_get_confirmation_min_ratio), 0.5);
     assert_eq!(get(c, phifd_config_get_max_nodes), 65_536);
     assert_eq!(get(c, phifd_config_get_membership), PHIFD_MEMBERSHIP_OPEN);
+    assert_eq!(
+        get(c, phifd_config_get_qos_warmup_ns),
+        u64::MAX,
+        "the default warm-up, min(T_MR, 1 h), reads as PHIFD_QOS_WARMUP_DEFAULT"
+    );
     let first = get(c, phifd_config_get_first_heartbeat_timeout_ns);
     let pause = get(c, phifd_config_get_local_pause_threshold_ns);
     let grace = get(c, phifd_config_get_local_pause_grace_ns);
@@ -103,9 +109,15 @@ fn getters_give_what_the_setters_stored() {
         assert_eq!(phifd_config_set_confirmation_min_ratio(c, 1.0), PHIFD_OK);
         assert_eq!(phifd_config_set_max_nodes(c, 3), PHIFD_OK);
         assert_eq!(phifd_config_set_membership(c, PHIFD_MEMBERSHIP_FIXED), PHIFD_OK);
+        assert_eq!(phifd_config_set_qos_warmup_ns(c, 45_000_000_000), PHIFD_OK);
         // A refused value leaves the stored one in place.
         assert_eq!(phifd_config_set_window(c, 0), PHIFD_ERR_INVALID_ARG);
         assert_eq!(phifd_config_set_threshold(c, f64::NAN), PHIFD_ERR_INVALID_ARG);
+        assert_eq!(
+            phifd_config_set_qos_warmup_ns(c, 1_000_000_000_000_001),
+            PHIFD_ERR_INVALID_ARG
+        );
+        assert!(last_error().contains("qos_warmup_ns"), "{}", last_error());
     }
     assert_eq!(get(c, phifd_config_get_estimator), PHIFD_ESTIMATOR_NORMAL);
     assert_eq!(get(c, phifd_config_get_threshold), 12.5);
@@ -126,8 +138,49 @@ fn getters_give_what_the_setters_stored() {
     assert_eq!(get(c, phifd_config_get_confirmation_min_ratio), 1.0);
     assert_eq!(get(c, phifd_config_get_max_nodes), 3);
     assert_eq!(get(c, phifd_config_get_membership), PHIFD_MEMBERSHIP_FIXED);
+    assert_eq!(get(c, phifd_config_get_qos_warmup_ns), 45_000_000_000);
     // SAFETY: live config, freed once.
     unsafe { phifd_config_free(c) };
+}
+
+#[test]
+fn qos_warmup_round_trip_zero_limit_and_default() {
+    let c = new_config();
+    assert_eq!(PHIFD_QOS_WARMUP_DEFAULT, u64::MAX);
+    // (value set, value read back): 0 is "no warm-up", distinct from the default; 10^15 ns is
+    // the largest duration accepted; the DEFAULT value restores the default.
+    for (set, want) in [
+        (0, 0),
+        (1, 1),
+        (1_000_000_000_000_000, 1_000_000_000_000_000),
+        (u64::MAX, u64::MAX),
+        (3_600_000_000_000, 3_600_000_000_000),
+    ] {
+        // SAFETY: live config.
+        assert_eq!(unsafe { phifd_config_set_qos_warmup_ns(c, set) }, PHIFD_OK, "{set}");
+        assert_eq!(get(c, phifd_config_get_qos_warmup_ns), want, "{set}");
+    }
+    for bad in [1_000_000_000_000_001, u64::MAX - 1] {
+        // SAFETY: live config.
+        assert_eq!(
+            unsafe { phifd_config_set_qos_warmup_ns(c, bad) },
+            PHIFD_ERR_INVALID_ARG,
+            "{bad}"
+        );
+        assert!(last_error().contains("qos_warmup_ns"), "{}", last_error());
+        assert_eq!(get(c, phifd_config_get_qos_warmup_ns), 3_600_000_000_000, "kept");
+    }
+    let mut v = 7u64;
+    // SAFETY: NULL handle, NULL out and a freed handle are what is under test.
+    unsafe {
+        assert_eq!(phifd_config_get_qos_warmup_ns(ptr::null(), &mut v), PHIFD_ERR_NULL_ARG);
+        assert_eq!(phifd_config_get_qos_warmup_ns(c, ptr::null_mut()), PHIFD_ERR_NULL_ARG);
+        assert_eq!(phifd_config_set_qos_warmup_ns(ptr::null_mut(), 0), PHIFD_ERR_NULL_ARG);
+        phifd_config_free(c);
+        assert_eq!(phifd_config_get_qos_warmup_ns(c, &mut v), PHIFD_ERR_INVALID_HANDLE);
+        assert_eq!(phifd_config_set_qos_warmup_ns(c, 0), PHIFD_ERR_INVALID_HANDLE);
+    }
+    assert_eq!(v, 7, "out untouched on failure");
 }
 
 #[test]
