@@ -1077,7 +1077,26 @@ int main(void) {
         ROW(phifd_config_get_qos, "unset", PHIFD_OK, phifd_config_get_qos(c, &q, &set));
         row_void("phifd_config_get_qos", "the same: `*out`, `*is_set`", !set && q.max_detection_ns == 0,
                  "zeros, false");
+
+        ROW(phifd_config_set_qos_warmup_ns, "`cfg` NULL", PHIFD_ERR_NULL_ARG, phifd_config_set_qos_warmup_ns(NULL, T));
+        ROW(phifd_config_set_qos_warmup_ns, "freed `cfg`", PHIFD_ERR_INVALID_HANDLE,
+            phifd_config_set_qos_warmup_ns(freed_cfg, T));
+        ROW(phifd_config_set_qos_warmup_ns, "a monitor handle", PHIFD_ERR_INVALID_HANDLE,
+            phifd_config_set_qos_warmup_ns((phifd_config *)sentinel, T));
+        ROW(phifd_config_set_qos_warmup_ns, "0 (no warm-up)", PHIFD_OK, phifd_config_set_qos_warmup_ns(c, 0));
+        ROW(phifd_config_set_qos_warmup_ns, "10^15 (largest allowed)", PHIFD_OK,
+            phifd_config_set_qos_warmup_ns(c, 1000000000000000ull));
+        ROW(phifd_config_set_qos_warmup_ns, "10^15 + 1", PHIFD_ERR_INVALID_ARG,
+            phifd_config_set_qos_warmup_ns(c, 1000000000000001ull));
+        ROW(phifd_config_set_qos_warmup_ns, "UINT64_MAX - 1", PHIFD_ERR_INVALID_ARG,
+            phifd_config_set_qos_warmup_ns(c, UINT64_MAX - 1));
+        uint64_t w = 0;
+        row_void("phifd_config_get_qos_warmup_ns", "after the two refused values",
+                 phifd_config_get_qos_warmup_ns(c, &w) == PHIFD_OK && w == 1000000000000000ull, "10^15 (kept)");
+        ROW(phifd_config_set_qos_warmup_ns, "UINT64_MAX (`PHIFD_QOS_WARMUP_DEFAULT`)", PHIFD_OK,
+            phifd_config_set_qos_warmup_ns(c, PHIFD_QOS_WARMUP_DEFAULT));
         phifd_config_free(c);
+        GETTER_ROWS(phifd_config_get_qos_warmup_ns, uint64_t);
 
         phifd_monitor *m = fresh_monitor();
         if (phifd_heartbeat(m, 1, 1, T) != PHIFD_OK) abort();
@@ -1164,7 +1183,8 @@ int main(void) {
         row_void("phifd_node_get_qos_report", "the same five: `*out`", r.qos == 0x5a5a5a5au, "untouched");
         ROW(phifd_node_get_qos_report, "`now_ns` UINT64_MAX", PHIFD_OK,
             phifd_node_get_qos_report(m, 1, UINT64_MAX, &r));
-        row_void("phifd_node_get_qos_report", "the same: `qos`, `reserved`", r.qos == 0 && r.reserved == 0, "0, 0");
+        row_void("phifd_node_get_qos_report", "the same: `qos`, `established`", r.qos == 0 && r.established == 1,
+                 "0, 1");
         phifd_monitor_free(m);
     }
 
