@@ -22,6 +22,7 @@ use std::ptr;
 use phifd::ffi::config::*;
 use phifd::ffi::generation::{phifd_generation_parse, PHIFD_MAX_GENERATION};
 use phifd::ffi::monitor::*;
+use phifd::ffi::qos::{phifd_config_set_qos_warmup_ns, PHIFD_QOS_WARMUP_DEFAULT};
 use phifd::ffi::snapshot::*;
 use phifd::ffi::wire::*;
 use phifd::ffi::*;
@@ -442,7 +443,7 @@ impl Harness {
 }
 
 fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input<'_>) {
-    let which = inp.u8() % 17;
+    let which = inp.u8() % 18;
     // SAFETY (all calls): `cfg` is a live config used from this thread only.
     let st = unsafe {
         match which {
@@ -493,6 +494,17 @@ fn apply_setter(cfg: *mut phifd_config, model: &mut ConfigModel, inp: &mut Input
                 st
             }
             15 => phifd_config_set_confirmations_expected(cfg, u32::from(inp.u8())),
+            16 => {
+                // 0 (none) to 10^15 ns, or PHIFD_QOS_WARMUP_DEFAULT (u64::MAX); nothing between.
+                let v = inp.edgy_u64();
+                let st = phifd_config_set_qos_warmup_ns(cfg, v);
+                assert_eq!(
+                    st == PHIFD_OK,
+                    v <= 1_000_000_000_000_000 || v == PHIFD_QOS_WARMUP_DEFAULT,
+                    "qos_warmup_ns {v}: status {st}"
+                );
+                st
+            }
             _ => phifd_config_set_confirmation_min_ratio(cfg, inp.edgy_f64()),
         }
     };
