@@ -15,6 +15,8 @@
 #   CHECKPOINTS  QoS reports per node over a replay (default 48: the library's infeasibility
 #         reports are sampled often enough to be seen before the mistakes they excuse)
 #   WARMUP  the leading part of each stream left out of the warm-up column (default 1h; --short 5m)
+#   QOS_WARMUP  the library's QoS warm-up passed as --qos-warmup (default: unset, the library's
+#         default min(T_MR, 1 h); 0 shows what the monitor does without one)
 # Writes $OUT/<trace>.json, $OUT/<trace>.warm.json and $OUT/<trace>.txt per trace and $OUT/tables.md; exits 1 if a
 # node missed its targets without the library reporting them infeasible.
 set -euo pipefail
@@ -46,6 +48,7 @@ done
 traces+=(node5-wan)
 qos_args=()
 for l in "${LEVELS[@]}"; do qos_args+=(--qos "$l"); done
+[ -n "${QOS_WARMUP:-}" ] && qos_args+=(--qos-warmup "$QOS_WARMUP")
 for t in "${traces[@]}"; do
   svg=()
   if [ "$SVG" = 1 ] && { [ "$t" = mixed ] || [ "$t" = wan ]; }; then

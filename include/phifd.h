@@ -505,7 +505,8 @@ typedef struct phifd_qos_report {
    */
   uint32_t qos;
   /**
-   * 1 if the targets are achievable on the current estimate (always 1 when `qos` is 0), else 0.
+   * 1 if the targets are achievable on the current estimate, judged on `best_detection_ns` (the
+   * warm-up's hold does not make them infeasible); always 1 when `qos` is 0. Else 0.
    */
   uint32_t feasible;
   /**
@@ -535,9 +536,11 @@ typedef struct phifd_qos_report {
    */
   uint64_t predicted_mistake_duration_ns;
   /**
-   * Shortest T_D that meets the mistake-rate bound, ns: equal to `predicted_detection_ns` under
-   * QoS (when `feasible` is 0 it says how far the bound on T_D is out of reach); without QoS
-   * there is no bound and it equals `predicted_detection_ns`.
+   * Shortest T_D that meets the mistake-rate bound on the current estimate, ns: the T_D of the
+   * deadline the node's history supports. Under QoS it equals `predicted_detection_ns` once the
+   * node is `established` and is at most that during the warm-up (the held deadline is longer);
+   * when `feasible` is 0 it says how far the bound on T_D is out of reach. Without QoS there is
+   * no bound and it equals `predicted_detection_ns`.
    */
   uint64_t best_detection_ns;
   /**

@@ -1036,5 +1036,15 @@ pub fn snippets(t: &Targets) -> String {
         "    struct phifd_qos qos = {{ .max_detection_ns = {d}, .min_mistake_recurrence_ns = {r}, .max_mistake_duration_ns = {m} }};"
     );
     let _ = writeln!(o, "    phifd_config_set_qos(cfg, &qos);");
+    let _ = writeln!(o, "\nPython:");
+    let _ = writeln!(
+        o,
+        "    config.qos = phifd.QosTargets(max_detection_ns={d}, min_mistake_recurrence_ns={r}, max_mistake_duration_ns={m})"
+    );
+    let _ = writeln!(o, "\nGo:");
+    let _ = writeln!(
+        o,
+        "    cfg.SetQoS(phifd.QoS{{MaxDetection: {d}, MinMistakeRecurrence: {r}, MaxMistakeDuration: {m}}})"
+    );
     o
 }

@@ -707,7 +707,10 @@ fn eval_qos_reports_requested_versus_achieved_per_node() {
     let q = &with[plain.len()..];
     assert!(q.contains("min mistake recurrence T_MR 100 s"), "{q}");
     assert!(
-        q.contains("phifd_config_set_qos(cfg, &qos);") && q.contains("phifd::QosTargets {"),
+        q.contains("phifd_config_set_qos(cfg, &qos);")
+            && q.contains("phifd::QosTargets {")
+            && q.contains("config.qos = phifd.QosTargets(")
+            && q.contains("cfg.SetQoS(phifd.QoS{"),
         "{q}"
     );
     let td = num_after(q, "max detection time T_D ");

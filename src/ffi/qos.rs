@@ -49,7 +49,8 @@ impl From<QosTargets> for phifd_qos {
 pub struct phifd_qos_report {
     /// 1 if the node is QoS-configured (its own targets or the monitor's), else 0.
     pub qos: u32,
-    /// 1 if the targets are achievable on the current estimate (always 1 when `qos` is 0), else 0.
+    /// 1 if the targets are achievable on the current estimate, judged on `best_detection_ns` (the
+    /// warm-up's hold does not make them infeasible); always 1 when `qos` is 0. Else 0.
     pub feasible: u32,
     /// The phi threshold in use (derived from the targets under QoS).
     pub threshold: f64,
@@ -65,9 +66,11 @@ pub struct phifd_qos_report {
     pub predicted_mistake_recurrence_ns: u64,
     /// Predicted mean mistake duration T_M, ns.
     pub predicted_mistake_duration_ns: u64,
-    /// Shortest T_D that meets the mistake-rate bound, ns: equal to `predicted_detection_ns` under
-    /// QoS (when `feasible` is 0 it says how far the bound on T_D is out of reach); without QoS
-    /// there is no bound and it equals `predicted_detection_ns`.
+    /// Shortest T_D that meets the mistake-rate bound on the current estimate, ns: the T_D of the
+    /// deadline the node's history supports. Under QoS it equals `predicted_detection_ns` once the
+    /// node is `established` and is at most that during the warm-up (the held deadline is longer);
+    /// when `feasible` is 0 it says how far the bound on T_D is out of reach. Without QoS there is
+    /// no bound and it equals `predicted_detection_ns`.
     pub best_detection_ns: u64,
     /// Fraction of heartbeats lost, from version gaps (`phifd_heartbeat_version`); 0 without
     /// versions or without QoS.
