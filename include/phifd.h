@@ -42,11 +42,6 @@
 #define MAX_MAX_NODES (1 << 26)
 
 /**
- * Longest default QoS warm-up, ns: one hour (the default is `min(T_MR, 1 h)`).
- */
-#define DEFAULT_WARMUP_CAP_NS 3600000000000
-
-/**
  * Size of an encoded authenticated heartbeat datagram (format version 2), bytes. Layout,
  * little-endian: bytes 0..48 as in the 56-byte datagram (magic `PHHB`, format version 2, kind,
  * flags, node, generation, term, version, send_ns); 48..52 the key id (u32); 52..68 the MAC:
