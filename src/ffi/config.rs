@@ -65,7 +65,7 @@ pub unsafe extern "C" fn phifd_config_free(cfg: *mut phifd_config) {
 }
 
 /// Runs the setter `f` on the config behind `cfg`; `f` fails with a core or a C error.
-fn with_config<E: Into<CError>>(
+pub(super) fn with_config<E: Into<CError>>(
     function: &str,
     cfg: *mut phifd_config,
     f: impl FnOnce(&mut Config) -> Result<(), E>,
@@ -321,7 +321,7 @@ pub unsafe extern "C" fn phifd_config_set_membership(
 
 /// Reads a setting through `get` into `*out`: the handle and `out` are checked first, and
 /// `*out` is written only on success.
-fn get_setting<T>(
+pub(super) fn get_setting<T>(
     function: &str,
     cfg: *const phifd_config,
     out: *mut T,

@@ -1,7 +1,6 @@
 //! QoS targets and live retuning of a running `phifd_monitor` (docs/qos.md).
 
-use super::config::{config_ref, phifd_config};
-use super::handle;
+use super::config::{config_ref, get_setting, phifd_config, with_config};
 use super::monitor::{monitor, phifd_monitor};
 use super::status::CError;
 use super::{guard, in_ref, out_ref, phifd_status};
@@ -128,11 +127,9 @@ fn targets(qos: *const phifd_qos) -> Result<Option<QosTargets>, CError> {
 /// `qos` is not aligned for its type.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_qos(cfg: *mut phifd_config, qos: *const phifd_qos) -> phifd_status {
-    guard("phifd_config_set_qos", || {
-        // SAFETY: configs are documented as not shared between threads while modified.
-        let c = unsafe { handle::get_mut(cfg, "cfg") }?;
-        let t = targets(qos)?;
-        Ok(c.set_qos(t)?)
+    with_config("phifd_config_set_qos", cfg, |c| -> Result<(), CError> {
+        c.set_qos(targets(qos)?)?;
+        Ok(())
     })
 }
 
@@ -174,12 +171,9 @@ pub const PHIFD_QOS_WARMUP_DEFAULT: u64 = u64::MAX;
 /// other than `PHIFD_QOS_WARMUP_DEFAULT`).
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_set_qos_warmup_ns(cfg: *mut phifd_config, warmup_ns: u64) -> phifd_status {
-    guard("phifd_config_set_qos_warmup_ns", || {
-        // SAFETY: configs are documented as not shared between threads while modified.
-        let c = unsafe { handle::get_mut(cfg, "cfg") }?;
+    with_config("phifd_config_set_qos_warmup_ns", cfg, |c| {
         let w = (warmup_ns != PHIFD_QOS_WARMUP_DEFAULT).then_some(warmup_ns);
-        c.set_qos_warmup_ns(w)?;
-        Ok(())
+        c.set_qos_warmup_ns(w).map(drop)
     })
 }
 
@@ -190,11 +184,8 @@ pub unsafe extern "C" fn phifd_config_set_qos_warmup_ns(cfg: *mut phifd_config, 
 /// (a misaligned `out`); `*out` is then untouched.
 #[no_mangle]
 pub unsafe extern "C" fn phifd_config_get_qos_warmup_ns(cfg: *const phifd_config, out: *mut u64) -> phifd_status {
-    guard("phifd_config_get_qos_warmup_ns", || {
-        let c = config_ref(cfg)?;
-        let out = out_ref(out, "out")?;
-        *out = c.qos_warmup_ns().unwrap_or(PHIFD_QOS_WARMUP_DEFAULT);
-        Ok(())
+    get_setting("phifd_config_get_qos_warmup_ns", cfg, out, |c| {
+        Ok(c.qos_warmup_ns().unwrap_or(PHIFD_QOS_WARMUP_DEFAULT))
     })
 }
 
