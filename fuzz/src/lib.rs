@@ -868,22 +868,25 @@ fn same(a: &phifd_datagram, b: &phifd_datagram) -> bool {
         == (b.kind, b.flags, b.node, b.generation, b.term, b.version, b.send_ns)
 }
 
+/// A datagram no decoder writes by accident: every field 77 (checked untouched after a refusal).
+const SENTINEL_DATAGRAM: phifd_datagram = phifd_datagram {
+    kind: 77,
+    flags: 77,
+    node: 77,
+    generation: 77,
+    term: 77,
+    version: 77,
+    send_ns: 77,
+};
+
 /// `phifd_datagram_decode` on arbitrary bytes: only `PHIFD_OK` or `PHIFD_ERR_MALFORMED`, never for
 /// a length other than 56; a decoded datagram has a documented kind and flags and re-encodes to
 /// exactly the input bytes. Then the round trip: an arbitrary datagram `x` built from the input
 /// either is refused by `phifd_datagram_encode` (`PHIFD_ERR_INVALID_ARG`, exactly when its kind
 /// or flags are undefined or its generation or term exceeds `PHIFD_MAX_GENERATION`) or satisfies `decode(encode(x)) == x`.
 pub fn datagram_decode(data: &[u8]) {
-    let mut d = phifd_datagram {
-        kind: 77,
-        flags: 77,
-        node: 77,
-        generation: 77,
-        term: 77,
-        version: 77,
-        send_ns: 77,
-    };
-    let sentinel = d;
+    let sentinel = SENTINEL_DATAGRAM;
+    let mut d = sentinel;
     // SAFETY: readable input, writable struct.
     let st = unsafe { phifd_datagram_decode(data.as_ptr(), data.len(), &mut d) };
     match st {
@@ -1001,15 +1004,7 @@ pub fn datagram_decode_auth(data: &[u8]) {
         );
     }
     let held = |id: u32| id == 1 || id == u32::MAX;
-    let sentinel = phifd_datagram {
-        kind: 77,
-        flags: 77,
-        node: 77,
-        generation: 77,
-        term: 77,
-        version: 77,
-        send_ns: 77,
-    };
+    let sentinel = SENTINEL_DATAGRAM;
     let mut d = sentinel;
     let st = unsafe { phifd_datagram_decode_auth(k, data.as_ptr(), data.len(), &mut d) };
     let header_ok = data.len() == PHIFD_AUTH_DATAGRAM_SIZE && data.starts_with(b"PHHB") && data[4] == 2;

@@ -4,11 +4,11 @@
 use super::handle::{self, Handle};
 use super::monitor::{monitor, phifd_monitor};
 use super::status::{CError, PHIFD_ERR_BUFFER_TOO_SMALL, PHIFD_ERR_UNKNOWN_KEY};
-use super::wire::{phifd_datagram, PHIFD_DATAGRAM_FLAG_LEADER, PHIFD_DATAGRAM_HEARTBEAT, PHIFD_DATAGRAM_STALE_REPLY};
+use super::wire::{datagram_to_core, phifd_datagram};
 use super::{check_array, guard, in_ref, null_arg, out_ref, phifd_status, slice_in, slice_out, MAX_OBJECT_BYTES};
 use crate::auth::{self as core_auth, AuthFailure, Keyring};
 use crate::error::Status;
-use crate::wire::{Datagram, Defect, Kind, AUTH_DATAGRAM_SIZE, DATAGRAM_SIZE};
+use crate::wire::{Datagram, Defect, AUTH_DATAGRAM_SIZE, DATAGRAM_SIZE};
 
 /// Size of an encoded authenticated heartbeat datagram (format version 2), bytes. Layout,
 /// little-endian: bytes 0..48 as in the 56-byte datagram (magic `PHHB`, format version 2, kind,
@@ -125,29 +125,6 @@ pub unsafe extern "C" fn phifd_keyring_get_signing_key(k: *const phifd_keyring, 
     })
 }
 
-fn to_core(d: &phifd_datagram) -> Result<Datagram, CError> {
-    let kind = match d.kind {
-        PHIFD_DATAGRAM_HEARTBEAT => Kind::Heartbeat,
-        PHIFD_DATAGRAM_STALE_REPLY => Kind::StaleReply,
-        k => return Err(CError::invalid(format!("datagram kind: unknown code {k}"))),
-    };
-    if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
-        return Err(CError::invalid(format!(
-            "datagram flags: undefined bits 0x{:x}",
-            d.flags
-        )));
-    }
-    Ok(Datagram {
-        kind,
-        flags: d.flags as u16,
-        node: d.node,
-        generation: d.generation,
-        term: d.term,
-        version: d.version,
-        send_ns: d.send_ns,
-    })
-}
-
 fn from_core(d: &Datagram) -> phifd_datagram {
     phifd_datagram {
         kind: d.kind as u32,
@@ -177,7 +154,7 @@ pub unsafe extern "C" fn phifd_datagram_encode_auth(
 ) -> phifd_status {
     guard("phifd_datagram_encode_auth", || {
         let ring = keyring(k)?;
-        let d = to_core(in_ref(datagram, "datagram")?)?;
+        let d = datagram_to_core(in_ref(datagram, "datagram")?)?;
         if buf.is_null() {
             return Err(null_arg("buf"));
         }

@@ -39,6 +39,31 @@ pub struct phifd_datagram {
 }
 const _: () = assert!(std::mem::size_of::<phifd_datagram>() == 48);
 
+/// The core datagram `d` describes. Errors: `PHIFD_ERR_INVALID_ARG` for an unknown kind or
+/// undefined flag bits (the bounds of generation and term are the caller's to check).
+pub(super) fn datagram_to_core(d: &phifd_datagram) -> Result<Datagram, CError> {
+    let kind = match d.kind {
+        PHIFD_DATAGRAM_HEARTBEAT => Kind::Heartbeat,
+        PHIFD_DATAGRAM_STALE_REPLY => Kind::StaleReply,
+        k => return Err(CError::invalid(format!("datagram kind: unknown code {k}"))),
+    };
+    if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
+        return Err(CError::invalid(format!(
+            "datagram flags: undefined bits 0x{:x}",
+            d.flags
+        )));
+    }
+    Ok(Datagram {
+        kind,
+        flags: d.flags as u16,
+        node: d.node,
+        generation: d.generation,
+        term: d.term,
+        version: d.version,
+        send_ns: d.send_ns,
+    })
+}
+
 /// Encodes `*datagram` into `buf` (`cap` bytes, at least `PHIFD_DATAGRAM_SIZE`) and writes the
 /// size, 56, to `*written`; only the first 56 bytes of `buf` are written. Errors:
 /// `PHIFD_ERR_NULL_ARG`, `PHIFD_ERR_BUFFER_TOO_SMALL` (`cap` < 56), `PHIFD_ERR_INVALID_ARG` (unknown
@@ -66,26 +91,7 @@ pub unsafe extern "C" fn phifd_datagram_encode(
                 format!("cap is {cap}; a datagram needs {DATAGRAM_SIZE} bytes"),
             ));
         }
-        let kind = match d.kind {
-            PHIFD_DATAGRAM_HEARTBEAT => Kind::Heartbeat,
-            PHIFD_DATAGRAM_STALE_REPLY => Kind::StaleReply,
-            k => return Err(CError::invalid(format!("datagram kind: unknown code {k}"))),
-        };
-        if d.flags & !PHIFD_DATAGRAM_FLAG_LEADER != 0 {
-            return Err(CError::invalid(format!(
-                "datagram flags: undefined bits 0x{:x}",
-                d.flags
-            )));
-        }
-        let dg = Datagram {
-            kind,
-            flags: d.flags as u16,
-            node: d.node,
-            generation: d.generation,
-            term: d.term,
-            version: d.version,
-            send_ns: d.send_ns,
-        };
+        let dg = datagram_to_core(d)?;
         dg.check_bounds()
             .map_err(|e| CError::invalid(format!("datagram: {e}; nothing was written")))?;
         let bytes = dg.encode();
